@@ -1,0 +1,48 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "invokeai-gateway",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "invokeai-gateway", targets: ["invokeai-gateway"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // epoll/eventfd live in Glibc headers that Swift's Glibc module does not export.
+        .target(name: "CEpoll"),
+        .target(name: "JSONValue"),
+        .target(
+            name: "HTTPServer",
+            dependencies: [
+                "CEpoll",
+                "JSONValue",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "InvokeAI", dependencies: ["JSONValue"]),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "HTTPServer",
+                "InvokeAI",
+                "JSONValue",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "invokeai-gateway",
+            dependencies: [
+                "Gateway",
+                "HTTPServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer"]),
+    ]
+)

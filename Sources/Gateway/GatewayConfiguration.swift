@@ -1,0 +1,33 @@
+import Foundation
+import HTTPServer
+
+/// Everything the gateway is told at start-up.
+public struct GatewayConfiguration: Sendable {
+    public var server: HTTPServerConfiguration
+    /// Where InvokeAI answers (its REST API is below `/api`).
+    public var invokeAIURL: URL
+    /// Folder of workflow JSON files (used from the workflow-catalog issue on).
+    public var workflowsDirectory: String?
+    /// Folder served at `/` (the status page).
+    public var publicDirectory: String?
+    /// The OpenAPI document served at `/openapi.json`.
+    public var openAPIFile: String?
+    /// Timeout for each upstream request.
+    public var upstreamTimeout: TimeInterval
+
+    public init(
+        server: HTTPServerConfiguration = HTTPServerConfiguration(),
+        invokeAIURL: URL = URL(string: "http://127.0.0.1:9090")!,
+        workflowsDirectory: String? = nil,
+        publicDirectory: String? = nil,
+        openAPIFile: String? = nil,
+        upstreamTimeout: TimeInterval = 10
+    ) {
+        self.server = server
+        self.invokeAIURL = invokeAIURL
+        self.workflowsDirectory = workflowsDirectory
+        self.publicDirectory = publicDirectory
+        self.openAPIFile = openAPIFile
+        self.upstreamTimeout = upstreamTimeout
+    }
+}

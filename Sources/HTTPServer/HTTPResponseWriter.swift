@@ -1,0 +1,126 @@
+import Synchronization
+
+/// The sending end of a streamed response body. Safe to use from any task or thread.
+///
+/// Writes are queued on the connection's event loop. The writer counts bytes queued but not yet
+/// taken by the socket: `write` suspends above the high-water mark (backpressure for producers
+/// that can wait), `offer` refuses instead (for fan-out that must never be slowed by one client).
+public final class HTTPResponseWriter: Sendable {
+    public enum OfferResult: Sendable, Equatable {
+        case queued
+        /// The client is not keeping up; nothing was queued.
+        case full
+        /// The connection is gone; nothing more will be sent.
+        case closed
+    }
+
+    private struct State {
+        var unflushed = 0
+        var closed = false
+        var finished = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var closeHandlers: [@Sendable () -> Void] = []
+    }
+
+    private let state = Mutex(State())
+    private let send: @Sendable ([UInt8]) -> Void
+    private let end: @Sendable () -> Void
+    /// Above this many unflushed bytes `write` waits and `offer` refuses.
+    public let highWaterMark: Int
+
+    init(highWaterMark: Int, send: @escaping @Sendable ([UInt8]) -> Void, end: @escaping @Sendable () -> Void) {
+        self.highWaterMark = highWaterMark
+        self.send = send
+        self.end = end
+    }
+
+    /// True once the client went away or the server is closing the connection.
+    public var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Queues bytes without waiting; refuses when the client lags by more than the high-water mark.
+    @discardableResult
+    public func offer(_ bytes: [UInt8]) -> OfferResult {
+        let verdict: OfferResult = state.withLock { s in
+            if s.closed || s.finished { return .closed }
+            if s.unflushed > 0 && s.unflushed + bytes.count > highWaterMark { return .full }
+            s.unflushed += bytes.count
+            return .queued
+        }
+        if verdict == .queued, !bytes.isEmpty { send(bytes) }
+        return verdict
+    }
+
+    /// Queues bytes, first waiting while the client lags by more than the high-water mark.
+    /// Returns false when the connection is gone (the bytes were dropped).
+    @discardableResult
+    public func write(_ bytes: [UInt8]) async -> Bool {
+        while true {
+            switch offer(bytes) {
+            case .queued: return true
+            case .closed: return false
+            case .full:
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { s -> Bool in
+                        if s.closed || s.unflushed <= highWaterMark / 2 { return true }
+                        s.waiters.append(continuation)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    public func write(_ text: String) async -> Bool { await write(Array(text.utf8)) }
+
+    /// Ends the body. Further writes are refused. Called by the server when the producer returns.
+    public func finish() {
+        let first = state.withLock { s -> Bool in
+            defer { s.finished = true }
+            return !s.finished && !s.closed
+        }
+        if first { end() }
+    }
+
+    /// Runs `handler` once when the connection closes (at once if it already has).
+    public func onClose(_ handler: @escaping @Sendable () -> Void) {
+        let runNow = state.withLock { s -> Bool in
+            if s.closed { return true }
+            s.closeHandlers.append(handler)
+            return false
+        }
+        if runNow { handler() }
+    }
+
+    /// Suspends until the connection closes.
+    public func waitUntilClosed() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            onClose { continuation.resume() }
+        }
+    }
+
+    // MARK: called by the connection
+
+    /// The socket took `count` more bytes of this body.
+    func flushed(_ count: Int) {
+        let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.unflushed = max(0, s.unflushed - count)
+            guard s.unflushed <= highWaterMark / 2 else { return [] }
+            defer { s.waiters.removeAll() }
+            return s.waiters
+        }
+        for waiter in ready { waiter.resume() }
+    }
+
+    /// The connection is gone (client left, timeout, shutdown).
+    func markClosed() {
+        let (waiters, handlers) = state.withLock { s -> ([CheckedContinuation<Void, Never>], [@Sendable () -> Void]) in
+            guard !s.closed else { return ([], []) }
+            s.closed = true
+            defer { s.waiters.removeAll(); s.closeHandlers.removeAll() }
+            return (s.waiters, s.closeHandlers)
+        }
+        for waiter in waiters { waiter.resume() }
+        for handler in handlers { handler() }
+    }
+}

@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+
+/// The server's share of one event loop: its listening sockets, the connections it accepted,
+/// their timeouts, and per-loop caches. Touched only on its loop.
+final class HTTPServerLoop: @unchecked Sendable {
+    let loop: EventLoop
+    let configuration: HTTPServerConfiguration
+    let responder: any HTTPResponder
+    let metrics: HTTPServerMetrics
+    let logger: Logger
+    /// One read buffer per loop, shared by its connections (reads never interleave on a loop).
+    let readBuffer: UnsafeMutableRawBufferPointer
+    /// The `Date` header value, refreshed every tick rather than formatted per response.
+    private(set) var date: String = HTTPDate.now()
+    private(set) var isShuttingDown = false
+    private var listeners: [HTTPListener] = []
+    private var connections: [Int32: HTTPConnection] = [:]
+    private var onDrained: (() -> Void)?
+
+    init(loop: EventLoop, configuration: HTTPServerConfiguration, responder: any HTTPResponder, metrics: HTTPServerMetrics, logger: Logger) {
+        self.loop = loop
+        self.configuration = configuration
+        self.responder = responder
+        self.metrics = metrics
+        self.logger = logger
+        readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        loop.onTick = { [unowned self] in tick() }
+    }
+
+    deinit { readBuffer.deallocate() }
+
+    var connectionCount: Int { connections.count }
+
+    /// Starts accepting on `fd` (loop thread).
+    func addListener(fd: Int32) throws {
+        let listener = HTTPListener(fd: fd, owner: self)
+        try listener.start()
+        listeners.append(listener)
+    }
+
+    func accepted(fd: Int32, peer: SocketAddress) {
+        metrics.connectionsAccepted.add(1, ordering: .relaxed)
+        let open = metrics.connectionsOpen.add(1, ordering: .relaxed).newValue
+        if open > configuration.maxConnections || isShuttingDown {
+            metrics.connectionsOpen.subtract(1, ordering: .relaxed)
+            metrics.connectionsRejected.add(1, ordering: .relaxed)
+            close(fd)
+            return
+        }
+        let connection = HTTPConnection(fd: fd, peer: peer, context: self)
+        do {
+            try connection.start()
+            connections[fd] = connection
+        } catch {
+            logger.warning("could not register connection from \(peer): \(error)")
+            metrics.connectionsOpen.subtract(1, ordering: .relaxed)
+            close(fd)
+        }
+    }
+
+    func connectionClosed(_ connection: HTTPConnection) {
+        guard connections.removeValue(forKey: connection.fd) != nil else { return }
+        metrics.connectionsOpen.subtract(1, ordering: .relaxed)
+        if isShuttingDown, connections.isEmpty { onDrained?(); onDrained = nil }
+    }
+
+    private func tick() {
+        date = HTTPDate.now()
+        let now = MonotonicClock.now()
+        for connection in Array(connections.values) { connection.checkTimeouts(now: now) }
+        for listener in listeners { listener.resumeIfPaused() }
+    }
+
+    /// Stops accepting and starts closing connections; `drained` runs once none is left.
+    func beginShutdown(drained: @escaping () -> Void) {
+        isShuttingDown = true
+        for listener in listeners { listener.stop() }
+        listeners.removeAll()
+        onDrained = drained
+        for connection in Array(connections.values) { connection.beginShutdown() }
+        if connections.isEmpty { onDrained?(); onDrained = nil }
+    }
+
+    /// Closes whatever is still open (the grace period is over).
+    func closeAll() {
+        for connection in Array(connections.values) { connection.closeNow() }
+    }
+}

@@ -1,0 +1,65 @@
+/// Dispatches by method and path pattern. Unknown paths get 404 (or the fallback, for GET and
+/// HEAD), known paths with another method 405 with `Allow`; HEAD is served by GET routes.
+/// Build it fully before the server starts: it is a value and is copied into the server.
+public struct Router: HTTPResponder {
+    private struct Route: Sendable {
+        let method: HTTPMethod
+        let pattern: RoutePattern
+        let handler: RouteHandler
+    }
+
+    private var routes: [Route] = []
+    /// Serves GET and HEAD requests no route matched (the static files).
+    public var fallback: RouteHandler?
+
+    public init() {}
+
+    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: RouteHandler) {
+        routes.append(Route(method: method, pattern: RoutePattern(pattern), handler: handler))
+    }
+
+    public func respond(to request: HTTPRequest) -> HTTPResponderResult {
+        let path = request.path
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        var allowed: [HTTPMethod] = []
+        for route in routes {
+            guard let parameters = route.pattern.match(Array(segments)) else { continue }
+            if route.method == request.method || (request.method == .HEAD && route.method == .GET) {
+                var routed = request
+                routed.pathParameters = parameters
+                return Self.run(route.handler, routed)
+            }
+            allowed.append(route.method)
+        }
+        if allowed.isEmpty {
+            if let fallback, request.method == .GET || request.method == .HEAD {
+                return Self.run(fallback, request)
+            }
+            return .now(HTTPError(.notFound, "no resource at \(path)").response(instance: path))
+        }
+        if allowed.contains(.GET) { allowed.append(.HEAD) }
+        let allow = allowed.map(\.rawValue).joined(separator: ", ")
+        if request.method == .OPTIONS {
+            return .now(HTTPResponse(status: .noContent, headers: ["Allow": allow + ", OPTIONS"]))
+        }
+        return .now(HTTPError(.methodNotAllowed, "\(request.method) is not allowed on \(path); allowed: \(allow)",
+                              headers: ["Allow": allow]).response(instance: path))
+    }
+
+    private static func run(_ handler: RouteHandler, _ request: HTTPRequest) -> HTTPResponderResult {
+        switch handler {
+        case .sync(let body):
+            do { return .now(try body(request)) } catch { return .now(errorResponse(error, request)) }
+        case .async(let body):
+            return .later {
+                do { return try await body(request) } catch { return errorResponse(error, request) }
+            }
+        }
+    }
+
+    /// HTTPError answers as itself; anything else is a defect on our side: 500 with its text.
+    static func errorResponse(_ error: Error, _ request: HTTPRequest) -> HTTPResponse {
+        if let httpError = error as? HTTPError { return httpError.response(instance: request.path) }
+        return HTTPError(.internalServerError, "internal error: \(error)").response(instance: request.path)
+    }
+}

@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// Serves files below one folder for GET and HEAD, with content types, a strong ETag
+/// (size, modification time, inode) answering If-None-Match with 304, and no way out of the
+/// folder: `..` and `.` segments (also percent-encoded), NUL bytes and symbolic links that
+/// resolve outside the folder all answer 404. Small files are cached in memory and revalidated
+/// with one stat() per request.
+public final class StaticFiles: Sendable {
+    /// The folder, fully resolved (symbolic links followed), without a trailing slash.
+    public let root: String
+    private let cache = Mutex<[String: CachedFile]>([:])
+    private static let maxCachedFileBytes = 1 << 20
+    private static let maxCacheEntries = 512
+
+    private struct CachedFile {
+        let identity: FileIdentity
+        let bytes: [UInt8]
+    }
+
+    private struct FileIdentity: Equatable {
+        let size: Int
+        let modifiedNanoseconds: Int
+        let inode: UInt64
+        let device: UInt64
+    }
+
+    /// Fails when the folder does not exist.
+    public init(root: String) throws {
+        guard let resolved = realpath(root, nil) else { throw SocketError("realpath(\(root))") }
+        defer { free(resolved) }
+        self.root = String(cString: resolved)
+    }
+
+    /// A route handler that serves this folder.
+    public var handler: RouteHandler { .sync { [self] request in try self.respond(to: request) } }
+
+    public func respond(to request: HTTPRequest) throws -> HTTPResponse {
+        guard request.method == .GET || request.method == .HEAD else {
+            throw HTTPError(.methodNotAllowed, "static files answer GET and HEAD only", headers: ["Allow": "GET, HEAD"])
+        }
+        let notFound = HTTPError(.notFound, "no file at \(request.path)")
+        guard let relative = Self.safeRelativePath(request.path) else { throw notFound }
+        var candidate = relative.isEmpty ? root : root + "/" + relative
+        var info = stat()
+        guard stat(candidate, &info) == 0 else { throw notFound }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            // A folder is served by its index.html, and only under its slash-ended URL so that
+            // relative links in the page resolve inside the folder.
+            guard request.path.hasSuffix("/") else {
+                let location = request.path + "/" + (request.head.query.map { "?" + $0 } ?? "")
+                return HTTPResponse(status: HTTPStatus(301), headers: ["Location": location])
+            }
+            candidate += "/index.html"
+            guard stat(candidate, &info) == 0 else { throw notFound }
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG, isInsideRoot(candidate) else { throw notFound }
+
+        let identity = FileIdentity(
+            size: Int(info.st_size),
+            modifiedNanoseconds: Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec),
+            inode: UInt64(info.st_ino), device: UInt64(info.st_dev))
+        let etag = "\"\(String(identity.size, radix: 16))-\(String(identity.modifiedNanoseconds, radix: 16))-\(String(identity.inode, radix: 16))\""
+        var headers: HTTPHeaders = [
+            "Content-Type": MediaType.forPath(candidate),
+            "ETag": etag,
+            "Last-Modified": HTTPDate.format(secondsSince1970: Int(info.st_mtim.tv_sec)),
+            // Always revalidate: the gateway is local and files change with upgrades.
+            "Cache-Control": "no-cache",
+        ]
+        if let ifNoneMatch = request.headers["If-None-Match"], Self.matches(ifNoneMatch, etag: etag) {
+            return HTTPResponse(status: .notModified, headers: headers)
+        }
+        if request.method == .HEAD {
+            // The connection sends no body for HEAD but announces this length.
+            headers["Content-Length"] = String(identity.size)
+            return HTTPResponse(status: .ok, headers: headers, body: .stream { _ in })
+        }
+        return HTTPResponse(status: .ok, headers: headers, bytes: try contents(of: candidate, identity: identity))
+    }
+
+    /// The request path as a path relative to the root, or nil when it tries to leave it or is
+    /// not decodable. Each segment is decoded on its own, so `%2F` cannot make new segments.
+    static func safeRelativePath(_ path: String) -> String? {
+        guard path.hasPrefix("/") else { return nil }
+        var parts: [String] = []
+        for raw in path.split(separator: "/", omittingEmptySubsequences: true) {
+            guard let segment = PercentEncoding.decode(String(raw)),
+                  segment != ".", segment != "..",
+                  !segment.contains("/"), !segment.contains("\0"), !segment.contains("\\")
+            else { return nil }
+            parts.append(segment)
+        }
+        return parts.joined(separator: "/")
+    }
+
+    /// True when the file's real path (links resolved) is below the root.
+    private func isInsideRoot(_ path: String) -> Bool {
+        guard let resolved = realpath(path, nil) else { return false }
+        defer { free(resolved) }
+        return String(cString: resolved).hasPrefix(root + "/")
+    }
+
+    /// If-None-Match is a list of entity tags or `*`; weak comparison, as RFC 9110 §13.1.2 says.
+    static func matches(_ header: String, etag: String) -> Bool {
+        let bare = etag.hasPrefix("W/") ? String(etag.dropFirst(2)) : etag
+        return header.split(separator: ",").contains { item in
+            let tag = item.trimmingHTTPWhitespace()
+            return tag == "*" || tag == bare || tag == "W/" + bare
+        }
+    }
+
+    private func contents(of path: String, identity: FileIdentity) throws -> [UInt8] {
+        if let cached = cache.withLock({ $0[path] }), cached.identity == identity { return cached.bytes }
+        let bytes = try Self.readFile(path, expectedSize: identity.size)
+        if bytes.count <= Self.maxCachedFileBytes {
+            cache.withLock { entries in
+                if entries.count >= Self.maxCacheEntries { entries.removeAll() }
+                entries[path] = CachedFile(identity: identity, bytes: bytes)
+            }
+        }
+        return bytes
+    }
+
+    private static func readFile(_ path: String, expectedSize: Int) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw HTTPError(.notFound, "file vanished") }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: expectedSize)
+        var filled = 0
+        while filled < expectedSize {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, expectedSize - filled) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            filled += n
+        }
+        return Array(bytes.prefix(filled))
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Gateway
+import HTTPServer
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the gateway.",
+        discussion: """
+            Every option can also be set with the environment variable named in its help; \
+            a command-line value wins over the environment. SIGINT or SIGTERM shut down gracefully.
+            """
+    )
+
+    @Option(help: "Address to listen on; \"::\" listens on IPv6 and IPv4. (env GATEWAY_HOST)")
+    var host: String = Environment.string("GATEWAY_HOST", "127.0.0.1")
+
+    @Option(help: "Port to listen on; 0 picks a free one. (env GATEWAY_PORT)")
+    var port: Int = Environment.int("GATEWAY_PORT", 8080)
+
+    @Option(name: .customLong("invokeai"), help: "Base URL of InvokeAI. (env INVOKEAI_URL)")
+    var invokeAIURL: String = Environment.string("INVOKEAI_URL", "http://127.0.0.1:9090")
+
+    @Option(help: "Folder of workflow JSON files. (env GATEWAY_WORKFLOWS)")
+    var workflows: String? = Environment.optionalString("GATEWAY_WORKFLOWS")
+
+    @Option(name: .customLong("public"), help: "Folder served at / (the status page). (env GATEWAY_PUBLIC)")
+    var publicDirectory: String = Environment.string("GATEWAY_PUBLIC", "Public")
+
+    @Option(help: "OpenAPI document served at /openapi.json. (env GATEWAY_OPENAPI)")
+    var openapi: String = Environment.string("GATEWAY_OPENAPI", "openapi/openapi.json")
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical. (env GATEWAY_LOG_LEVEL)")
+    var logLevel: String = Environment.string("GATEWAY_LOG_LEVEL", "info")
+
+    @Option(help: "Largest request body accepted, in bytes; larger gets 413. (env GATEWAY_MAX_BODY_BYTES)")
+    var maxBodyBytes: Int = Environment.int("GATEWAY_MAX_BODY_BYTES", 32 * 1024 * 1024)
+
+    @Option(help: "Seconds a client has to send a request's header section; then 408. (env GATEWAY_HEADER_TIMEOUT)")
+    var headerTimeout: Double = Environment.double("GATEWAY_HEADER_TIMEOUT", 10)
+
+    @Option(help: "Seconds an idle keep-alive connection is kept open. (env GATEWAY_IDLE_TIMEOUT)")
+    var idleTimeout: Double = Environment.double("GATEWAY_IDLE_TIMEOUT", 60)
+
+    @Option(help: "Seconds in-flight requests get to finish on shutdown. (env GATEWAY_SHUTDOWN_GRACE)")
+    var shutdownGrace: Double = Environment.double("GATEWAY_SHUTDOWN_GRACE", 10)
+
+    @Option(help: "Event-loop threads; 0 means one per core. (env GATEWAY_EVENT_LOOPS)")
+    var eventLoops: Int = Environment.int("GATEWAY_EVENT_LOOPS", 0)
+
+    @Option(help: "Most connections open at once. (env GATEWAY_MAX_CONNECTIONS)")
+    var maxConnections: Int = Environment.int("GATEWAY_MAX_CONNECTIONS", 16_384)
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        guard let url = URL(string: invokeAIURL), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+            throw ValidationError("--invokeai must be an http(s) URL, got '\(invokeAIURL)'")
+        }
+        guard maxBodyBytes > 0, headerTimeout > 0, idleTimeout > 0, shutdownGrace >= 0 else {
+            throw ValidationError("limits and timeouts must be positive")
+        }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "invokeai-gateway")
+        // Writes to vanished peers must fail with EPIPE, not kill the process.
+        signal(SIGPIPE, SIG_IGN)
+
+        var server = HTTPServerConfiguration(host: host, port: port)
+        if eventLoops > 0 { server.eventLoopCount = eventLoops }
+        server.limits.maxBodyBytes = maxBodyBytes
+        server.headerTimeout = .milliseconds(Int(headerTimeout * 1000))
+        server.idleTimeout = .milliseconds(Int(idleTimeout * 1000))
+        server.shutdownGracePeriod = .milliseconds(Int(shutdownGrace * 1000))
+        server.maxConnections = maxConnections
+        let configuration = GatewayConfiguration(
+            server: server,
+            invokeAIURL: URL(string: invokeAIURL)!,
+            workflowsDirectory: workflows,
+            publicDirectory: FileManager.default.fileExists(atPath: publicDirectory) ? publicDirectory : nil,
+            openAPIFile: FileManager.default.fileExists(atPath: openapi) ? openapi : nil
+        )
+        if configuration.publicDirectory == nil { logger.warning("no folder at --public \(publicDirectory): / will answer 404") }
+        if configuration.openAPIFile == nil { logger.warning("no file at --openapi \(openapi): /openapi.json will answer 404") }
+
+        let gateway = try GatewayServer(configuration: configuration, logger: logger)
+        try gateway.start()
+        logger.info("invokeai-gateway on port \(gateway.port), InvokeAI at \(invokeAIURL)")
+
+        await ShutdownSignal.wait(logger: logger)
+        await gateway.shutdown()
+    }
+}

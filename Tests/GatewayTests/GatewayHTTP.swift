@@ -1,0 +1,58 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+@testable import Gateway
+import HTTPServer
+import Logging
+
+/// Starts a GatewayServer on a free loopback port for one test and always stops it.
+enum GatewayHTTP {
+    static func with<T: Sendable>(
+        invokeAI: URL,
+        publicDirectory: String? = nil,
+        openAPIFile: String? = nil,
+        _ body: (URL) async throws -> T
+    ) async throws -> T {
+        var logger = Logger(label: "gateway-test")
+        logger.logLevel = .error
+        let configuration = GatewayConfiguration(
+            server: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1),
+            invokeAIURL: invokeAI, publicDirectory: publicDirectory, openAPIFile: openAPIFile, upstreamTimeout: 5)
+        let gateway = try GatewayServer(configuration: configuration, logger: logger)
+        try gateway.start()
+        do {
+            let result = try await body(URL(string: "http://127.0.0.1:\(gateway.port)")!)
+            await gateway.shutdown()
+            return result
+        } catch {
+            await gateway.shutdown()
+            throw error
+        }
+    }
+
+    /// GET and decode JSON: status and object.
+    static func getJSON(_ url: URL) async throws -> (Int, [String: Any]) {
+        let (data, response) = try await URLSession.shared.data(from: url)
+        let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, object)
+    }
+
+    /// The repository's top folder (for openapi/ and Public/).
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// A loopback URL where nothing listens: bind a port, then close it.
+    static func deadUpstream() throws -> URL {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        close(fd)
+        return URL(string: "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))")!
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+@testable import Gateway
+
+@Suite("Health, readiness and the contract, without InvokeAI")
+struct HealthRoutesTests {
+    @Test func healthzAnswersWithoutUpstream() async throws {
+        try await GatewayHTTP.with(invokeAI: try GatewayHTTP.deadUpstream()) { base in
+            let (status, body) = try await GatewayHTTP.getJSON(base.appendingPathComponent("healthz"))
+            #expect(status == 200)
+            #expect(body["status"] as? String == "ok")
+        }
+    }
+
+    @Test func readyzIs503WithTheUpstreamErrorWhenInvokeAIIsDown() async throws {
+        let dead = try GatewayHTTP.deadUpstream()
+        try await GatewayHTTP.with(invokeAI: dead) { base in
+            let (data, response) = try await URLSession.shared.data(from: base.appendingPathComponent("readyz"))
+            let http = try #require(response as? HTTPURLResponse)
+            #expect(http.statusCode == 503)
+            #expect(http.value(forHTTPHeaderField: "Content-Type") == "application/problem+json")
+            #expect(http.value(forHTTPHeaderField: "Retry-After") == "5")
+            let body = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            let detail = try #require(body["detail"] as? String)
+            #expect(detail.contains("cannot connect to InvokeAI"))
+            #expect(detail.contains("\(dead.port!)"))
+        }
+    }
+
+    @Test func openAPIDocumentIsServedAndListsTheRoutes() async throws {
+        let file = GatewayHTTP.repositoryRoot.appendingPathComponent("openapi/openapi.json").path
+        try await GatewayHTTP.with(invokeAI: try GatewayHTTP.deadUpstream(), openAPIFile: file) { base in
+            let (status, document) = try await GatewayHTTP.getJSON(base.appendingPathComponent("openapi.json"))
+            #expect(status == 200)
+            #expect((document["openapi"] as? String)?.hasPrefix("3.") == true)
+            let paths = try #require(document["paths"] as? [String: Any])
+            // Every route the server has is in the contract, and the other way round.
+            for path in ["/healthz", "/readyz", "/metrics", "/openapi.json", "/"] {
+                #expect(paths[path] != nil, "\(path) missing from openapi.json")
+            }
+            for path in paths.keys where path != "/" {
+                let (data, response) = try await URLSession.shared.data(from: base.appendingPathComponent(path))
+                let code = (response as? HTTPURLResponse)?.statusCode ?? 0
+                #expect(code != 404, "\(path) is in the contract but not served")
+                _ = data
+            }
+        }
+    }
+
+    @Test func metricsCountRequests() async throws {
+        try await GatewayHTTP.with(invokeAI: try GatewayHTTP.deadUpstream()) { base in
+            _ = try await URLSession.shared.data(from: base.appendingPathComponent("healthz"))
+            let (data, _) = try await URLSession.shared.data(from: base.appendingPathComponent("metrics"))
+            let text = String(decoding: data, as: UTF8.self)
+            #expect(text.contains("# TYPE gateway_http_requests_total counter"))
+            let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("gateway_http_requests_total ") })
+            #expect((Int(line.split(separator: " ")[1]) ?? 0) >= 1)
+        }
+    }
+
+    @Test func statusPageIsServed() async throws {
+        let publicDirectory = GatewayHTTP.repositoryRoot.appendingPathComponent("Public").path
+        try await GatewayHTTP.with(invokeAI: try GatewayHTTP.deadUpstream(), publicDirectory: publicDirectory) { base in
+            let (data, response) = try await URLSession.shared.data(from: base)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            #expect(String(decoding: data, as: UTF8.self).contains("<title>invokeai-gateway</title>"))
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+@testable import HTTPServer
+
+@Suite("Graceful shutdown")
+struct ShutdownTests {
+    @Test func inFlightRequestsFinishIdleConnectionsClose() async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        let server = try HTTPServer(
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 2, shutdownGracePeriod: .seconds(5)),
+            responder: TestServer.router, logger: logger)
+        try server.start()
+        let port = server.port
+        let (idle, busy) = try await blocking {
+            let idle = try RawHTTPClient(port: port)
+            try idle.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            _ = try idle.readResponse()
+            let busy = try RawHTTPClient(port: port)
+            try busy.send("GET /slow?ms=700 HTTP/1.1\r\nHost: x\r\n\r\n")
+            return (idle, busy)
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let started = ContinuousClock.now
+        async let stopping: Void = server.shutdown()
+        let response = try await blocking { try busy.readResponse() }
+        #expect(response.status == 200)
+        #expect(response.text == "slept 700")
+        #expect(response.header("Connection") == "close")
+        #expect(try await blocking { idle.isClosedByServer() })
+        await stopping
+        #expect(ContinuousClock.now - started < .seconds(4))
+        // No longer listening.
+        #expect(throws: (any Error).self) { _ = try RawHTTPClient(port: port) }
+    }
+
+    @Test func graceOverClosesStragglers() async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let server = try HTTPServer(
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1, shutdownGracePeriod: .milliseconds(300)),
+            responder: TestServer.router, logger: logger)
+        try server.start()
+        let port = server.port
+        let client = try await blocking {
+            let client = try RawHTTPClient(port: port)
+            try client.send("GET /slow?ms=5000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            return client
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let started = ContinuousClock.now
+        await server.shutdown()
+        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(try await blocking { client.isClosedByServer() })
+    }
+
+    @Test func streamsEndCleanlyOnShutdown() async throws {
+        var router = TestServer.router
+        router.add(.GET, "/forever", .sync { _ in
+            .stream { writer in
+                while await writer.write("tick\n") { try? await Task.sleep(for: .milliseconds(20)) }
+            }
+        })
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        let server = try HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1), responder: router, logger: logger)
+        try server.start()
+        let port = server.port
+        let client = try await blocking {
+            let client = try RawHTTPClient(port: port)
+            try client.send("GET /forever HTTP/1.1\r\nHost: x\r\n\r\n")
+            _ = try client.readHead()
+            return client
+        }
+        await server.shutdown()
+        // The chunked body is terminated properly (the last chunk arrives), then the connection closes.
+        let body = try await blocking { try client.readChunkedBody() }
+        #expect(String(decoding: body, as: UTF8.self).hasPrefix("tick\n"))
+        #expect(try await blocking { client.isClosedByServer() })
+    }
+}
