@@ -16,8 +16,14 @@ public struct HTTPRequestHead: Sendable {
     /// The path part of the target, still percent-encoded. For an absolute-form target
     /// (`http://host/x?y`) it is the path after the authority.
     public var path: String {
+        let utf8 = target.utf8
+        if utf8.first == UInt8(ascii: "/") {
+            // origin-form, the usual case: a byte scan, no Foundation string search.
+            guard let q = utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
+            return String(target[..<q])
+        }
         var rest = Substring(target)
-        if !rest.hasPrefix("/"), let scheme = rest.range(of: "://") {
+        if let scheme = rest.range(of: "://") {
             rest = rest[scheme.upperBound...]
             rest = rest.firstIndex(of: "/").map { rest[$0...] } ?? "/"
         }

@@ -6,8 +6,8 @@ import Synchronization
 /// Serves files below one folder for GET and HEAD, with content types, a strong ETag
 /// (size, modification time, inode) answering If-None-Match with 304, and no way out of the
 /// folder: `..` and `.` segments (also percent-encoded), NUL bytes and symbolic links that
-/// resolve outside the folder all answer 404. Small files are cached in memory and revalidated
-/// with one stat() per request.
+/// resolve outside the folder all answer 404. Small files are cached in memory with their headers
+/// and revalidated with one stat() per request.
 public final class StaticFiles: Sendable {
     /// The folder, fully resolved (symbolic links followed), without a trailing slash.
     public let root: String
@@ -15,16 +15,26 @@ public final class StaticFiles: Sendable {
     private static let maxCachedFileBytes = 1 << 20
     private static let maxCacheEntries = 512
 
-    private struct CachedFile {
+    private struct CachedFile: Sendable {
         let identity: FileIdentity
-        let bytes: [UInt8]
+        let etag: String
+        let headers: HTTPHeaders
+        /// Nil for files too large to keep in memory: they are read per request.
+        let bytes: [UInt8]?
     }
 
-    private struct FileIdentity: Equatable {
+    private struct FileIdentity: Equatable, Sendable {
         let size: Int
         let modifiedNanoseconds: Int
         let inode: UInt64
         let device: UInt64
+
+        init(_ info: stat) {
+            size = Int(info.st_size)
+            modifiedNanoseconds = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
+            inode = UInt64(info.st_ino)
+            device = UInt64(info.st_dev)
+        }
     }
 
     /// Fails when the folder does not exist.
@@ -41,44 +51,66 @@ public final class StaticFiles: Sendable {
         guard request.method == .GET || request.method == .HEAD else {
             throw HTTPError(.methodNotAllowed, "static files answer GET and HEAD only", headers: ["Allow": "GET, HEAD"])
         }
-        let notFound = HTTPError(.notFound, "no file at \(request.path)")
-        guard let relative = Self.safeRelativePath(request.path) else { throw notFound }
+        let path = request.path
+        let notFound = HTTPError(.notFound, "no file at \(path)")
+        guard let relative = Self.safeRelativePath(path) else { throw notFound }
         var candidate = relative.isEmpty ? root : root + "/" + relative
         var info = stat()
         guard stat(candidate, &info) == 0 else { throw notFound }
         if (info.st_mode & S_IFMT) == S_IFDIR {
             // A folder is served by its index.html, and only under its slash-ended URL so that
             // relative links in the page resolve inside the folder.
-            guard request.path.hasSuffix("/") else {
-                let location = request.path + "/" + (request.head.query.map { "?" + $0 } ?? "")
+            guard path.hasSuffix("/") else {
+                let location = path + "/" + (request.head.query.map { "?" + $0 } ?? "")
                 return HTTPResponse(status: HTTPStatus(301), headers: ["Location": location])
             }
             candidate += "/index.html"
             guard stat(candidate, &info) == 0 else { throw notFound }
         }
-        guard (info.st_mode & S_IFMT) == S_IFREG, isInsideRoot(candidate) else { throw notFound }
-
-        let identity = FileIdentity(
-            size: Int(info.st_size),
-            modifiedNanoseconds: Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec),
-            inode: UInt64(info.st_ino), device: UInt64(info.st_dev))
-        let etag = "\"\(String(identity.size, radix: 16))-\(String(identity.modifiedNanoseconds, radix: 16))-\(String(identity.inode, radix: 16))\""
-        var headers: HTTPHeaders = [
-            "Content-Type": MediaType.forPath(candidate),
-            "ETag": etag,
-            "Last-Modified": HTTPDate.format(secondsSince1970: Int(info.st_mtim.tv_sec)),
-            // Always revalidate: the gateway is local and files change with upgrades.
-            "Cache-Control": "no-cache",
-        ]
-        if let ifNoneMatch = request.headers["If-None-Match"], Self.matches(ifNoneMatch, etag: etag) {
-            return HTTPResponse(status: .notModified, headers: headers)
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw notFound }
+        let identity = FileIdentity(info)
+        // A cached entry for the same file (same inode, size and time) was already checked to be
+        // inside the root and carries its headers: one stat() per request is all it costs.
+        let file: CachedFile
+        if let cached = cache.withLock({ $0[candidate] }), cached.identity == identity {
+            file = cached
+        } else {
+            guard isInsideRoot(candidate) else { throw notFound }
+            file = try load(candidate, identity: identity)
+        }
+        if let ifNoneMatch = request.headers["If-None-Match"], Self.matches(ifNoneMatch, etag: file.etag) {
+            return HTTPResponse(status: .notModified, headers: file.headers)
         }
         if request.method == .HEAD {
             // The connection sends no body for HEAD but announces this length.
+            var headers = file.headers
             headers["Content-Length"] = String(identity.size)
             return HTTPResponse(status: .ok, headers: headers, body: .stream { _ in })
         }
-        return HTTPResponse(status: .ok, headers: headers, bytes: try contents(of: candidate, identity: identity))
+        let bytes = try file.bytes ?? Self.readFile(candidate, expectedSize: identity.size)
+        return HTTPResponse(status: .ok, headers: file.headers, bytes: bytes)
+    }
+
+    /// Builds the headers of a file and, when it is small, keeps it with its bytes.
+    private func load(_ path: String, identity: FileIdentity) throws -> CachedFile {
+        let etag = "\"\(String(identity.size, radix: 16))-\(String(identity.modifiedNanoseconds, radix: 16))-\(String(identity.inode, radix: 16))\""
+        let headers: HTTPHeaders = [
+            "Content-Type": MediaType.forPath(path),
+            "ETag": etag,
+            "Last-Modified": HTTPDate.format(secondsSince1970: identity.modifiedNanoseconds / 1_000_000_000),
+            // Always revalidate: the gateway is local and files change with upgrades.
+            "Cache-Control": "no-cache",
+        ]
+        guard identity.size <= Self.maxCachedFileBytes else {
+            return CachedFile(identity: identity, etag: etag, headers: headers, bytes: nil)
+        }
+        let file = CachedFile(identity: identity, etag: etag, headers: headers,
+                              bytes: try Self.readFile(path, expectedSize: identity.size))
+        cache.withLock { entries in
+            if entries.count >= Self.maxCacheEntries { entries.removeAll() }
+            entries[path] = file
+        }
+        return file
     }
 
     /// The request path as a path relative to the root, or nil when it tries to leave it or is
@@ -89,7 +121,8 @@ public final class StaticFiles: Sendable {
         for raw in path.split(separator: "/", omittingEmptySubsequences: true) {
             guard let segment = PercentEncoding.decode(String(raw)),
                   segment != ".", segment != "..",
-                  !segment.contains("/"), !segment.contains("\0"), !segment.contains("\\")
+                  // Byte checks: String.contains(String) would go through Foundation's search.
+                  !segment.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 || $0 == UInt8(ascii: "\\") })
             else { return nil }
             parts.append(segment)
         }
@@ -110,18 +143,6 @@ public final class StaticFiles: Sendable {
             let tag = item.trimmingHTTPWhitespace()
             return tag == "*" || tag == bare || tag == "W/" + bare
         }
-    }
-
-    private func contents(of path: String, identity: FileIdentity) throws -> [UInt8] {
-        if let cached = cache.withLock({ $0[path] }), cached.identity == identity { return cached.bytes }
-        let bytes = try Self.readFile(path, expectedSize: identity.size)
-        if bytes.count <= Self.maxCachedFileBytes {
-            cache.withLock { entries in
-                if entries.count >= Self.maxCacheEntries { entries.removeAll() }
-                entries[path] = CachedFile(identity: identity, bytes: bytes)
-            }
-        }
-        return bytes
     }
 
     private static func readFile(_ path: String, expectedSize: Int) throws -> [UInt8] {
