@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CEpoll.h"
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 int cepoll_create(void) {
@@ -57,4 +58,8 @@ int cepoll_accept(int fd, struct sockaddr *addr, socklen_t *len) {
         c = accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     } while (c < 0 && errno == EINTR);
     return c;
+}
+
+const void *cepoll_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len) {
+    return memmem(haystack, haystack_len, needle, needle_len);
 }

@@ -40,4 +40,9 @@ int cepoll_eventfd_drain(int fd);
 /// Accepts a connection as non-blocking and close-on-exec. Returns the fd or -1 (errno).
 int cepoll_accept(int fd, struct sockaddr *addr, socklen_t *len);
 
+// memmem is a GNU extension too.
+#include <stddef.h>
+/// The first occurrence of needle in haystack, or NULL.
+const void *cepoll_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
+
 #endif
