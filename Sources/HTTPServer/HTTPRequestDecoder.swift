@@ -333,6 +333,7 @@ public struct HTTPRequestDecoder: Sendable {
                         }
                         consume(next)
                         methodChecked = 0
+                        methodComplete = false  // the CR of the empty line ended the check
                         continue
                     }
                     requestLine = try withBytes(start, contentEnd) { line throws(HTTPParseError) in
@@ -475,7 +476,8 @@ public struct HTTPRequestDecoder: Sendable {
     private mutating func decodeTrailers() throws(HTTPParseError) -> Bool {
         while true {
             let budget = limits.maxHeaderBytes - headBytes
-            switch scanLine(budget: budget) {
+            // The empty line that ends the section is not counted: let the scan reach its LF.
+            switch scanLine(budget: max(budget, lineStart + 2)) {
             case .incomplete:
                 return false
             case .overBudget:
