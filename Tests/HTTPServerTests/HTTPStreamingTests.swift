@@ -61,7 +61,7 @@ struct HTTPStreamingTests {
         })
         try await TestServer.with(router, configure: { $0.writeTimeout = .seconds(1); $0.streamHighWaterMark = 256 * 1024 }) { server in
             let port = server.port
-            try await blocking {
+            let slow = try await blocking {
                 let slow = try RawHTTPClient(port: port)
                 var small: Int32 = 4096
                 setsockopt(slow.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
@@ -71,8 +71,12 @@ struct HTTPStreamingTests {
                 let fast = try RawHTTPClient(port: port)
                 try fast.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
                 #expect(try fast.readResponse().text == "hello")
-                Thread.sleep(forTimeInterval: 2.5)
+                return slow
             }
+            // The write timeout (1 s without progress, checked on the loop's 1 s tick) drops the
+            // slow client, which stays connected (and never reads) until then.
+            try await eventually(within: .seconds(15)) { closed.withLock { $0 } }
+            withExtendedLifetime(slow) {}
             // The writer refused once the client lagged, and the write timeout dropped it.
             #expect(offers.withLock { $0.last } == .full)
             #expect(offers.withLock { $0.count } < 400)

@@ -58,9 +58,13 @@ struct ShutdownTests {
 
     @Test func streamsEndCleanlyOnShutdown() async throws {
         var router = TestServer.router
+        let ticks = Mutex(0)
         router.add(.GET, "/forever", .sync { _ in
             .stream { writer in
-                while await writer.write("tick\n") { try? await Task.sleep(for: .milliseconds(20)) }
+                while await writer.write("tick\n") {
+                    ticks.withLock { $0 += 1 }
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
             }
         })
         var logger = Logger(label: "test")
@@ -74,6 +78,8 @@ struct ShutdownTests {
             _ = try client.readHead()
             return client
         }
+        // Shut down mid-stream, once ticks are flowing (not before the first one was written).
+        try await eventually { ticks.withLock { $0 } >= 2 }
         await server.shutdown()
         // The chunked body is terminated properly (the last chunk arrives), then the connection closes.
         let body = try await blocking { try client.readChunkedBody() }
