@@ -14,6 +14,10 @@ public struct GatewayConfiguration: Sendable {
     public var openAPIFile: String?
     /// Timeout for each upstream request.
     public var upstreamTimeout: TimeInterval
+    /// Bounds of the server-sent event fan-out.
+    public var events: EventHubConfiguration
+    /// Browser origins allowed to read answers cross-origin (off when empty).
+    public var cors: CORSPolicy
 
     public init(
         server: HTTPServerConfiguration = HTTPServerConfiguration(),
@@ -21,7 +25,9 @@ public struct GatewayConfiguration: Sendable {
         workflowsDirectory: String? = nil,
         publicDirectory: String? = nil,
         openAPIFile: String? = nil,
-        upstreamTimeout: TimeInterval = 10
+        upstreamTimeout: TimeInterval = 10,
+        events: EventHubConfiguration = EventHubConfiguration(),
+        cors: CORSPolicy = CORSPolicy()
     ) {
         self.server = server
         self.invokeAIURL = invokeAIURL
@@ -29,5 +35,7 @@ public struct GatewayConfiguration: Sendable {
         self.publicDirectory = publicDirectory
         self.openAPIFile = openAPIFile
         self.upstreamTimeout = upstreamTimeout
+        self.events = events
+        self.cors = cors
     }
 }

@@ -38,11 +38,12 @@ public final class HTTPResponseWriter: Sendable {
     public var isClosed: Bool { state.withLock { $0.closed } }
 
     /// Queues bytes without waiting; refuses when the client lags by more than the high-water mark.
+    /// `pastTheMark` queues anyway: for a small last message (an overflow notice) before `finish`.
     @discardableResult
-    public func offer(_ bytes: [UInt8]) -> OfferResult {
+    public func offer(_ bytes: [UInt8], pastTheMark: Bool = false) -> OfferResult {
         let verdict: OfferResult = state.withLock { s in
             if s.closed || s.finished { return .closed }
-            if s.unflushed > 0 && s.unflushed + bytes.count > highWaterMark { return .full }
+            if !pastTheMark, s.unflushed > 0 && s.unflushed + bytes.count > highWaterMark { return .full }
             s.unflushed += bytes.count
             return .queued
         }

@@ -14,15 +14,28 @@ enum GatewayHTTP {
         openAPIFile: String? = nil,
         _ body: (URL) async throws -> T
     ) async throws -> T {
+        try await withGateway(invokeAI: invokeAI, configure: {
+            $0.publicDirectory = publicDirectory
+            $0.openAPIFile = openAPIFile
+        }) { base, _ in try await body(base) }
+    }
+
+    /// Like `with`, with the configuration open to changes and the running server at hand.
+    static func withGateway<T: Sendable>(
+        invokeAI: URL,
+        configure: (inout GatewayConfiguration) -> Void = { _ in },
+        _ body: (URL, GatewayServer) async throws -> T
+    ) async throws -> T {
         var logger = Logger(label: "gateway-test")
         logger.logLevel = .error
-        let configuration = GatewayConfiguration(
+        var configuration = GatewayConfiguration(
             server: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1),
-            invokeAIURL: invokeAI, publicDirectory: publicDirectory, openAPIFile: openAPIFile, upstreamTimeout: 5)
+            invokeAIURL: invokeAI, upstreamTimeout: 5)
+        configure(&configuration)
         let gateway = try GatewayServer(configuration: configuration, logger: logger)
         try gateway.start()
         do {
-            let result = try await body(URL(string: "http://127.0.0.1:\(gateway.port)")!)
+            let result = try await body(URL(string: "http://127.0.0.1:\(gateway.port)")!, gateway)
             await gateway.shutdown()
             return result
         } catch {

@@ -1,0 +1,151 @@
+import Foundation
+import JSONValue
+import Synchronization
+
+/// The gateway's event fan-out: events are numbered, kept in a bounded replay buffer, and queued
+/// for every matching subscriber. Publishing never waits for a subscriber.
+public final class EventHub: Sendable {
+    public enum SubscribeError: Error, Sendable { case tooManySubscribers(limit: Int) }
+
+    /// How a subscription starts, when it asked to resume from an id.
+    public enum Resume: Sendable, Equatable {
+        /// Fresh subscription, or everything after the id is still held.
+        case complete
+        /// Events after the id were dropped (too old, or from an earlier process): the replay
+        /// starts at `firstHeld`, or is empty when nothing is held.
+        case gap(requested: EventID?, firstHeld: EventID?)
+    }
+
+    public let configuration: EventHubConfiguration
+    public let epoch: UInt64
+
+    private struct State {
+        var nextSequence: UInt64 = 1
+        var ring: [GatewayEvent] = []
+        /// Index of the oldest event in `ring` (a ring of `replayCapacity` slots).
+        var ringStart = 0
+        var subscribers: [ObjectIdentifier: EventSubscription] = [:]
+        var published = 0
+        var overflows = 0
+        var refused = 0
+    }
+
+    private let state = Mutex(State())
+    private let now: @Sendable () -> Date
+
+    public init(configuration: EventHubConfiguration = EventHubConfiguration(),
+                epoch: UInt64 = UInt64(Date().timeIntervalSince1970 * 1000),
+                now: @escaping @Sendable () -> Date = Date.init) {
+        self.configuration = configuration
+        self.epoch = epoch
+        self.now = now
+    }
+
+    // MARK: publishing
+
+    /// Numbers the event, keeps it for replay and queues it for every matching subscriber.
+    @discardableResult
+    public func publish(_ type: String, run: String? = nil, workflow: String? = nil, data: JSONValue, preview: JSONValue? = nil) -> GatewayEvent {
+        let time = now()
+        return state.withLock { s in
+            // Numbering and queueing under one lock: every subscriber sees ids in order.
+            let event = GatewayEvent(id: EventID(epoch: epoch, sequence: s.nextSequence), type: type, runID: run,
+                                     workflow: workflow, time: time, data: data, preview: preview)
+            s.nextSequence += 1
+            s.published += 1
+            Self.append(event, to: &s, capacity: configuration.replayCapacity)
+            for subscriber in s.subscribers.values where subscriber.filter.matches(event) {
+                if !subscriber.enqueue(event) { s.overflows += 1 }
+            }
+            return event
+        }
+    }
+
+    private static func append(_ event: GatewayEvent, to s: inout State, capacity: Int) {
+        if s.ring.count < capacity {
+            s.ring.append(event)
+        } else {
+            s.ring[s.ringStart] = event
+            s.ringStart = (s.ringStart + 1) % capacity
+        }
+    }
+
+    // MARK: subscribing
+
+    /// Registers a subscriber. With `after`, the events held after that id are queued first
+    /// (no loss, no duplicate: replay and registration happen under one lock).
+    public func subscribe(_ filter: EventFilter, after: EventID? = nil) throws(SubscribeError) -> (EventSubscription, Resume) {
+        let cutoff = now().addingTimeInterval(-configuration.replayMaxAge)
+        let result: Result<(EventSubscription, Resume), SubscribeError> = state.withLock { s in
+            guard s.subscribers.count < configuration.maxSubscribers else {
+                s.refused += 1
+                return .failure(.tooManySubscribers(limit: configuration.maxSubscribers))
+            }
+            var replay: [GatewayEvent] = []
+            var resume = Resume.complete
+            if let after {
+                let held = Self.held(s, since: cutoff)
+                let firstHeld = held.first?.id
+                // Continuous when the next id after `after` is still held (or nothing was missed).
+                let nextWanted = EventID(epoch: after.epoch, sequence: after.sequence + 1)
+                let continuous = after.epoch == epoch
+                    && (after.sequence + 1 >= s.nextSequence || (firstHeld.map { $0 <= nextWanted } ?? false))
+                if !continuous { resume = .gap(requested: after, firstHeld: firstHeld) }
+                replay = held.filter { $0.id > after && filter.matches($0) }
+                if after.epoch != epoch { replay = held.filter { filter.matches($0) } }
+            }
+            let subscription = EventSubscription(filter: filter, limit: configuration.subscriberQueueLimit, replay: replay)
+            s.subscribers[ObjectIdentifier(subscription)] = subscription
+            return .success((subscription, resume))
+        }
+        return try result.get()
+    }
+
+    public func unsubscribe(_ subscription: EventSubscription) {
+        _ = state.withLock { $0.subscribers.removeValue(forKey: ObjectIdentifier(subscription)) }
+        subscription.close()
+    }
+
+    /// Events still held (within the age limit), oldest first, optionally only those matching.
+    public func held(matching filter: EventFilter? = nil) -> [GatewayEvent] {
+        let cutoff = now().addingTimeInterval(-configuration.replayMaxAge)
+        return state.withLock { s in
+            Self.held(s, since: cutoff).filter { filter?.matches($0) ?? true }
+        }
+    }
+
+    private static func held(_ s: State, since cutoff: Date) -> [GatewayEvent] {
+        let ordered = Array(s.ring[s.ringStart...] + s.ring[..<s.ringStart])
+        guard let firstFresh = ordered.firstIndex(where: { $0.time >= cutoff }) else { return [] }
+        return Array(ordered[firstFresh...])
+    }
+
+    // MARK: upkeep
+
+    /// Wakes idle subscribers for their heartbeat; called every `heartbeatInterval` by the owner.
+    public func heartbeat() {
+        let subscribers = state.withLock { Array($0.subscribers.values) }
+        for subscriber in subscribers { subscriber.heartbeat() }
+    }
+
+    /// Closes every subscription (shutdown).
+    public func closeAll() {
+        let subscribers = state.withLock { s in
+            defer { s.subscribers.removeAll() }
+            return Array(s.subscribers.values)
+        }
+        for subscriber in subscribers { subscriber.close() }
+    }
+
+    public struct Metrics: Sendable {
+        public var subscribers: Int
+        public var published: Int
+        public var overflows: Int
+        public var refused: Int
+        public var held: Int
+    }
+
+    public var metrics: Metrics {
+        state.withLock { Metrics(subscribers: $0.subscribers.count, published: $0.published, overflows: $0.overflows, refused: $0.refused, held: $0.ring.count) }
+    }
+}

@@ -1,0 +1,108 @@
+import Synchronization
+
+/// One subscriber's bounded queue of events, filled by the `EventHub` and drained by the task
+/// that writes the subscriber's SSE stream. When the queue would pass its limit the subscriber
+/// is marked overflowed: it gets a last `overflow` message and is disconnected, and nobody else
+/// waits for it.
+public final class EventSubscription: Sendable {
+    /// What the writer gets from `next()`.
+    public enum Delivery: Sendable {
+        /// Events to write, oldest first.
+        case events([GatewayEvent])
+        /// Nothing happened for a heartbeat interval: write a comment.
+        case heartbeat
+        /// The subscriber fell behind by more than the queue holds: say so and close.
+        case overflow(dropped: Int)
+        /// The hub closed this subscription (shutdown or unsubscribed).
+        case closed
+    }
+
+    private struct State {
+        var queue: [GatewayEvent] = []
+        var overflowedBy = 0
+        var heartbeatDue = false
+        var closed = false
+        var waiter: CheckedContinuation<Delivery, Never>?
+
+        /// What a waiting writer should get now, if anything; queued events come before an overflow
+        /// notice, which comes before close.
+        mutating func take() -> Delivery? {
+            if !queue.isEmpty {
+                defer { queue.removeAll(keepingCapacity: true); heartbeatDue = false }
+                return .events(queue)
+            }
+            if overflowedBy > 0 { defer { overflowedBy = 0; closed = true }; return .overflow(dropped: overflowedBy) }
+            if closed { return .closed }
+            if heartbeatDue { heartbeatDue = false; return .heartbeat }
+            return nil
+        }
+
+        /// Hands the next delivery to a waiting writer, if one is waiting.
+        mutating func wake() -> (CheckedContinuation<Delivery, Never>?, Delivery?) {
+            guard let waiter, let delivery = take() else { return (nil, nil) }
+            self.waiter = nil
+            return (waiter, delivery)
+        }
+    }
+
+    public let filter: EventFilter
+    let limit: Int
+    private let state = Mutex(State())
+
+    init(filter: EventFilter, limit: Int, replay: [GatewayEvent]) {
+        self.filter = filter
+        self.limit = limit
+        // The replay is bounded by the hub's buffer, not by the live limit: a reconnecting client
+        // must get everything it missed that is still held.
+        state.withLock { $0.queue = replay }
+    }
+
+    /// Waits for the next thing to write.
+    public func next() async -> Delivery {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { s -> Delivery? in
+                if let delivery = s.take() { return delivery }
+                s.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    // MARK: called by the hub
+
+    /// Queues an event; false when this very event made the subscriber overflow (counted once).
+    @discardableResult
+    func enqueue(_ event: GatewayEvent) -> Bool {
+        let (waiter, delivery, overflowedNow) = state.withLock { s -> (CheckedContinuation<Delivery, Never>?, Delivery?, Bool) in
+            guard !s.closed else { return (nil, nil, false) }
+            if s.overflowedBy > 0 || s.queue.count >= limit {
+                s.overflowedBy += 1
+            } else {
+                s.queue.append(event)
+            }
+            let (waiter, delivery) = s.wake()
+            return (waiter, delivery, s.overflowedBy == 1)
+        }
+        if let waiter, let delivery { waiter.resume(returning: delivery) }
+        return !overflowedNow
+    }
+
+    func heartbeat() {
+        let (waiter, delivery) = state.withLock { s in
+            s.heartbeatDue = true
+            return s.wake()
+        }
+        if let waiter, let delivery { waiter.resume(returning: delivery) }
+    }
+
+    func close() {
+        let (waiter, delivery) = state.withLock { s in
+            s.closed = true
+            return s.wake()
+        }
+        if let waiter, let delivery { waiter.resume(returning: delivery) }
+    }
+
+    var queuedCount: Int { state.withLock { $0.queue.count } }
+}
