@@ -42,6 +42,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // bench/sse's load generator and in-process publisher (not part of the product).
+        .executableTarget(name: "sse-bench", dependencies: ["CEpoll", "Gateway", "HTTPServer", "JSONValue",
+                                                            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer"]),
     ]

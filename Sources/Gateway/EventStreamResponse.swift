@@ -29,6 +29,7 @@ enum EventStreamResponse {
                 opening += ServerSentEvent.encode(event: "gap", id: nil, data: data.compactJSON)
             }
             guard await writer.write(opening) else { return }
+            subscription.attach(writer)
             streaming: while true {
                 switch await subscription.next() {
                 case .events(let events):
@@ -39,6 +40,7 @@ enum EventStreamResponse {
                         if let run, event.runID == run, event.isTerminal { ended = true; break }
                     }
                     guard await writer.write(bytes), !ended else { break streaming }
+                    subscription.finishedWriting()
                 case .heartbeat:
                     guard await writer.write(ServerSentEvent.comment("heartbeat")) else { break streaming }
                 case .overflow(let dropped):

@@ -1,9 +1,14 @@
+import HTTPServer
 import Synchronization
 
 /// One subscriber's bounded queue of events, filled by the `EventHub` and drained by the task
 /// that writes the subscriber's SSE stream. When the queue would pass its limit the subscriber
 /// is marked overflowed: it gets a last `overflow` message and is disconnected, and nobody else
 /// waits for it.
+///
+/// Fast path: once the stream is attached and nothing is queued or being written, an event is
+/// offered straight to the connection's writer by the publisher, with no task wake-up; only when
+/// the client lags (the writer is full) do events queue here for the stream's task to drain.
 public final class EventSubscription: Sendable {
     /// What the writer gets from `next()`.
     public enum Delivery: Sendable {
@@ -23,12 +28,17 @@ public final class EventSubscription: Sendable {
         var heartbeatDue = false
         var closed = false
         var waiter: CheckedContinuation<Delivery, Never>?
+        /// The stream's writer, once its opening lines are out (the fast path).
+        var direct: HTTPResponseWriter?
+        var previews = false
+        /// The stream's task holds taken events it has not finished writing: keep order behind it.
+        var writing = false
 
         /// What a waiting writer should get now, if anything; queued events come before an overflow
         /// notice, which comes before close.
         mutating func take() -> Delivery? {
             if !queue.isEmpty {
-                defer { queue.removeAll(keepingCapacity: true); heartbeatDue = false }
+                defer { queue.removeAll(keepingCapacity: true); heartbeatDue = false; writing = true }
                 return .events(queue)
             }
             if overflowedBy > 0 { defer { overflowedBy = 0; closed = true }; return .overflow(dropped: overflowedBy) }
@@ -69,6 +79,16 @@ public final class EventSubscription: Sendable {
         }
     }
 
+    /// Lets the publisher write to `writer` directly while this subscriber keeps up.
+    public func attach(_ writer: HTTPResponseWriter) {
+        state.withLock { $0.direct = writer; $0.previews = filter.previews }
+    }
+
+    /// The stream's task finished writing what `next()` gave it.
+    public func finishedWriting() {
+        state.withLock { $0.writing = false }
+    }
+
     // MARK: called by the hub
 
     /// Queues an event; false when this very event made the subscriber overflow (counted once).
@@ -76,6 +96,14 @@ public final class EventSubscription: Sendable {
     func enqueue(_ event: GatewayEvent) -> Bool {
         let (waiter, delivery, overflowedNow) = state.withLock { s -> (CheckedContinuation<Delivery, Never>?, Delivery?, Bool) in
             guard !s.closed else { return (nil, nil, false) }
+            // Terminal events take the task's path: a run's own stream ends after them.
+            if let writer = s.direct, s.queue.isEmpty, !s.writing, s.overflowedBy == 0, !event.isTerminal {
+                let bytes = s.previews ? (event.encodedWithPreview ?? event.encoded) : event.encoded
+                switch writer.offer(bytes) {
+                case .queued, .closed: return (nil, nil, false)
+                case .full: break  // the client lags: queue it, the stream's task waits for room
+                }
+            }
             if s.overflowedBy > 0 || s.queue.count >= limit {
                 s.overflowedBy += 1
             } else {

@@ -1,0 +1,151 @@
+import CEpoll
+import Foundation
+import Gateway
+import HTTPServer
+import JSONValue
+import Logging
+
+/// bench/sse's two halves (see bench/sse):
+///   sse-bench serve N EVENTS RATE   the gateway's event hub on a free port: waits for N
+///                                   subscribers, reports memory per idle subscriber, then
+///                                   publishes EVENTS events at RATE per second.
+///   sse-bench load PORT N EVENTS    N subscribers on one epoll thread; prints the delay from
+///                                   publish (the event's `t`, wall-clock ns) to receipt.
+@main
+enum SSEBench {
+    static func main() async throws {
+        let args = CommandLine.arguments.dropFirst().map { $0 }
+        switch args.first {
+        case "serve" where args.count == 4:
+            try await serve(subscribers: Int(args[1])!, events: Int(args[2])!, rate: Double(args[3])!)
+        case "load" where args.count == 4:
+            try load(port: Int(args[1])!, subscribers: Int(args[2])!, events: Int(args[3])!)
+        default:
+            FileHandle.standardError.write(Data("usage: sse-bench serve N EVENTS RATE | load PORT N EVENTS\n".utf8))
+            exit(2)
+        }
+    }
+
+    static func serve(subscribers: Int, events: Int, rate: Double) async throws {
+        signal(SIGPIPE, SIG_IGN)
+        var logger = Logger(label: "sse-bench")
+        logger.logLevel = .error
+        var configuration = GatewayConfiguration(server: HTTPServerConfiguration(host: "127.0.0.1", port: 0),
+                                                 invokeAIURL: URL(string: "http://127.0.0.1:9")!)
+        configuration.server.maxConnections = subscribers + 100
+        configuration.events.maxSubscribers = subscribers + 100
+        let gateway = try GatewayServer(configuration: configuration, logger: logger)
+        try gateway.start()
+        say("PORT \(gateway.port)")
+        let before = residentBytes()
+        while gateway.events.metrics.subscribers < subscribers { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .seconds(1))
+        let perSubscriber = (residentBytes() - before) / subscribers
+        say("IDLE_BYTES_PER_SUBSCRIBER \(perSubscriber)")
+        let interval = 1.0 / rate
+        let start = Date()
+        for n in 0..<events {
+            let due = start.addingTimeInterval(Double(n) * interval)
+            let wait = due.timeIntervalSinceNow
+            if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
+            gateway.events.publish("node.progress", run: "bench", data: ["t": .int(wallNanoseconds()), "n": .int(n)])
+        }
+        try await Task.sleep(for: .seconds(3))
+        await gateway.shutdown()
+    }
+
+    /// One line to the driving script, unbuffered (it reads while this process runs on).
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    static func residentBytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+    }
+
+    static func wallNanoseconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return now.tv_sec * 1_000_000_000 + now.tv_nsec
+    }
+
+    static func load(port: Int, subscribers: Int, events: Int) throws {
+        let epoll = cepoll_create()
+        var fds: [Int32] = []
+        var pending: [Int32: [UInt8]] = [:]
+        var received: [Int32: Int] = [:]
+        let request = Array("GET /v1/events HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n".utf8)
+        for _ in 0..<subscribers {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let ok = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard ok == 0 else { fatalError("connect: errno \(errno) after \(fds.count) subscribers (raise the fd limit)") }
+            _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = cepoll_ctl(epoll, CEPOLL_CTL_ADD, fd, CEPOLL_IN, UInt64(fd))
+            fds.append(fd)
+            received[fd] = 0
+        }
+        var latencies: [Int] = []
+        latencies.reserveCapacity(subscribers * events)
+        var firstReceipt = 0, lastReceipt = 0
+        var done = 0
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        var eventsBuffer = [cepoll_event](repeating: cepoll_event(), count: 1024)
+        let deadline = Date().addingTimeInterval(Double(events) + 120)
+        while done < subscribers, Date() < deadline {
+            let count = eventsBuffer.withUnsafeMutableBufferPointer { cepoll_wait(epoll, $0.baseAddress, Int32($0.count), 1000) }
+            guard count > 0 else { continue }
+            for i in 0..<Int(count) {
+                let fd = Int32(truncatingIfNeeded: eventsBuffer[i].token)
+                while true {
+                    let n = recv(fd, &buffer, buffer.count, 0)
+                    if n <= 0 { break }
+                    let now = wallNanoseconds()
+                    // Every `"t":<digits>` is one event's publish time. A marker cut by the read
+                    // boundary is completed from the few bytes kept from the previous read.
+                    var bytes = pending[fd] ?? []
+                    bytes.append(contentsOf: buffer[0..<n])
+                    var keepFrom = max(0, bytes.count - 24)
+                    bytes.withUnsafeBufferPointer { b in
+                        var index = 0
+                        while index + 4 < b.count {
+                            guard b[index] == 34, b[index + 1] == 116, b[index + 2] == 34, b[index + 3] == 58 else { index += 1; continue }
+                            var j = index + 4
+                            while j < b.count, b[j] == 32 { j += 1 }
+                            var value = 0
+                            while j < b.count, b[j] >= 48, b[j] <= 57 { value = value * 10 + Int(b[j] - 48); j += 1 }
+                            if j == b.count { keepFrom = index; break }  // the number may go on in the next read
+                            latencies.append(now - value)
+                            if firstReceipt == 0 { firstReceipt = now }
+                            lastReceipt = now
+                            received[fd]! += 1
+                            if received[fd] == events { done += 1 }
+                            index = j
+                            keepFrom = max(keepFrom, j)
+                        }
+                    }
+                    pending[fd] = Array(bytes[keepFrom...])
+                }
+            }
+        }
+        latencies.sort()
+        func percentile(_ p: Double) -> Double {
+            guard !latencies.isEmpty else { return .nan }
+            return Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1e6
+        }
+        let window = Double(lastReceipt - firstReceipt) / 1e9
+        let rate = window > 0 ? Double(latencies.count) / window : 0
+        print(String(format: "DELIVERIES %d of %d p50_ms %.2f p99_ms %.2f max_ms %.2f per_second %.0f",
+                     latencies.count, subscribers * events, percentile(0.5), percentile(0.99),
+                     Double(latencies.last ?? 0) / 1e6, rate))
+        for fd in fds { close(fd) }
+    }
+}
