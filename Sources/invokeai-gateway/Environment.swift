@@ -17,4 +17,10 @@ enum Environment {
     static func double(_ name: String, _ fallback: Double) -> Double {
         ProcessInfo.processInfo.environment[name].flatMap { Double($0) } ?? fallback
     }
+
+    /// A comma-separated list; empty when unset.
+    static func list(_ name: String) -> [String] {
+        (ProcessInfo.processInfo.environment[name] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
 }

@@ -54,13 +54,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most connections open at once. (env GATEWAY_MAX_CONNECTIONS)")
     var maxConnections: Int = Environment.int("GATEWAY_MAX_CONNECTIONS", 16_384)
 
+    @Option(name: .customLong("cors-origin"), help: "Browser origin allowed to read answers cross-origin; repeatable, \"*\" for any. Off by default. (env GATEWAY_CORS_ORIGINS, comma-separated)")
+    var corsOrigins: [String] = Environment.list("GATEWAY_CORS_ORIGINS")
+
+    @Option(help: "Most event-stream subscribers at once; beyond, 503. (env GATEWAY_MAX_SUBSCRIBERS)")
+    var maxSubscribers: Int = Environment.int("GATEWAY_MAX_SUBSCRIBERS", 20_000)
+
+    @Option(help: "Seconds between heartbeat comments on idle event streams. (env GATEWAY_HEARTBEAT)")
+    var heartbeat: Double = Environment.double("GATEWAY_HEARTBEAT", 15)
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         guard let url = URL(string: invokeAIURL), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw ValidationError("--invokeai must be an http(s) URL, got '\(invokeAIURL)'")
         }
-        guard maxBodyBytes > 0, headerTimeout > 0, idleTimeout > 0, shutdownGrace >= 0 else {
+        guard maxBodyBytes > 0, headerTimeout > 0, idleTimeout > 0, shutdownGrace >= 0, maxSubscribers > 0, heartbeat > 0 else {
             throw ValidationError("limits and timeouts must be positive")
         }
     }
@@ -83,13 +92,16 @@ struct ServeCommand: AsyncParsableCommand {
         server.idleTimeout = .milliseconds(Int(idleTimeout * 1000))
         server.shutdownGracePeriod = .milliseconds(Int(shutdownGrace * 1000))
         server.maxConnections = maxConnections
-        let configuration = GatewayConfiguration(
+        var configuration = GatewayConfiguration(
             server: server,
             invokeAIURL: URL(string: invokeAIURL)!,
             workflowsDirectory: workflows,
             publicDirectory: FileManager.default.fileExists(atPath: publicDirectory) ? publicDirectory : nil,
             openAPIFile: FileManager.default.fileExists(atPath: openapi) ? openapi : nil
         )
+        configuration.cors = CORSPolicy(allowedOrigins: Set(corsOrigins))
+        configuration.events.maxSubscribers = maxSubscribers
+        configuration.events.heartbeatInterval = heartbeat
         if configuration.publicDirectory == nil { logger.warning("no folder at --public \(publicDirectory): / will answer 404") }
         if configuration.openAPIFile == nil { logger.warning("no file at --openapi \(openapi): /openapi.json will answer 404") }
 
