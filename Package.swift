@@ -44,5 +44,6 @@ let package = Package(
         ),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer"]),
+        .testTarget(name: "InvokeAITests", dependencies: ["InvokeAI", "JSONValue"]),
     ]
 )
