@@ -30,7 +30,8 @@ extension InvokeAIEvent {
             return InvocationInfo(p).map { .invocationStarted($0) }
         case "invocation_progress":
             guard let info = InvocationInfo(p), let message = p["message"]?.stringValue else { return nil }
-            let image = p["image"].flatMap { $0.isNull ? nil : $0 }
+            // (JSONValue is nil-literal-expressible: spell out Optional.none, or nil becomes .null.)
+            let image: JSONValue? = p["image"].flatMap { $0.isNull ? Optional<JSONValue>.none : $0 }
             return .invocationProgress(info, InvocationProgress(message: message, percentage: p["percentage"]?.doubleValue, image: image))
         case "invocation_complete":
             guard let info = InvocationInfo(p), let result = p["result"] else { return nil }
