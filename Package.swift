@@ -42,6 +42,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(name: "invokeai-events-bench", dependencies: ["InvokeAI", "JSONValue"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer"]),
         .testTarget(name: "InvokeAITests", dependencies: ["InvokeAI", "JSONValue"]),
