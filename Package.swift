@@ -47,5 +47,6 @@ let package = Package(
                                                             .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer"]),
+        .testTarget(name: "InvokeAITests", dependencies: ["InvokeAI", "JSONValue"]),
     ]
 )

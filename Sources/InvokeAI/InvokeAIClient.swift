@@ -4,50 +4,198 @@ import FoundationNetworking
 #endif
 import JSONValue
 
-/// The gateway's REST client for InvokeAI. It grows with the features that need it.
+/// The gateway's REST client for InvokeAI: typed calls (see the `+Queue`, `+Images`,
+/// `+Boards`, `+Models`, `+Workflows` extensions), per-request timeouts, bounded retries of
+/// idempotent requests, and multi-user authentication with one renewal on 401.
 public final class InvokeAIClient: Sendable {
-    public let baseURL: URL
+    public let configuration: InvokeAIClientConfiguration
+    public var baseURL: URL { configuration.baseURL }
     private let session: URLSession
-    private let requestTimeout: TimeInterval
+    let downloadSession: URLSession
+    private let token: LockedValue<String?>
 
-    public init(baseURL: URL, requestTimeout: TimeInterval = 10) {
-        self.baseURL = baseURL
-        self.requestTimeout = requestTimeout
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = requestTimeout
-        configuration.timeoutIntervalForResource = requestTimeout * 3
-        session = URLSession(configuration: configuration)
+    public init(configuration: InvokeAIClientConfiguration) {
+        self.configuration = configuration
+        let settings = URLSessionConfiguration.ephemeral
+        settings.timeoutIntervalForRequest = configuration.requestTimeout
+        settings.timeoutIntervalForResource = configuration.requestTimeout
+        settings.httpShouldSetCookies = false
+        session = URLSession(configuration: settings)
+        let downloads = URLSessionConfiguration.ephemeral
+        downloads.timeoutIntervalForRequest = configuration.requestTimeout
+        downloads.timeoutIntervalForResource = configuration.downloadTimeout
+        downloads.httpShouldSetCookies = false
+        downloadSession = URLSession(configuration: downloads)
+        if case .token(let given) = configuration.auth {
+            token = LockedValue(given)
+        } else {
+            token = LockedValue(nil)
+        }
+    }
+
+    public convenience init(baseURL: URL, requestTimeout: TimeInterval = 10) {
+        self.init(configuration: InvokeAIClientConfiguration(baseURL: baseURL, requestTimeout: requestTimeout))
     }
 
     /// `GET /api/v1/app/version`: InvokeAI's version string.
-    public func appVersion() async throws -> String {
-        let body = try await getJSON("api/v1/app/version")
+    public func appVersion() async throws(InvokeAIError) -> String {
+        let body = try await json(.get("api/v1/app/version"))
         guard let version = body["version"]?.stringValue else {
             throw InvokeAIError.invalidResponse("no version in /api/v1/app/version")
         }
         return version
     }
 
-    /// GETs a path below the base URL and decodes the JSON answer.
-    func getJSON(_ path: String) async throws -> JSONValue {
-        let url = baseURL.appendingPathComponent(path)
-        let data: Data
-        let response: URLResponse
+    /// `GET /openapi.json`: every route and invocation schema, including custom nodes.
+    public func openAPI() async throws(InvokeAIError) -> JSONValue {
+        try await json(.get("openapi.json"))
+    }
+
+    // MARK: - authentication
+
+    /// The bearer token to send, logging in first when configured with credentials and no
+    /// token is held yet; nil for a single-user InvokeAI.
+    public func bearerToken() async throws(InvokeAIError) -> String? {
+        if let held = token.current { return held }
+        guard case .login = configuration.auth else { return nil }
+        return try await renewToken()
+    }
+
+    /// Logs in again (credentials only) and returns the new token. With a fixed token or no
+    /// auth there is nothing to renew: returns the fixed token or nil.
+    @discardableResult
+    public func renewToken() async throws(InvokeAIError) -> String? {
+        guard case .login(let email, let password) = configuration.auth else { return token.current }
+        let body: JSONValue = ["email": .string(email), "password": .string(password)]
+        let request = InvokeAIRequest(method: "POST", path: "api/v1/auth/login", body: Data(JSONText.data(body)),
+                                      contentType: "application/json", idempotent: true)
+        let answer: JSONValue
         do {
-            (data, response) = try await session.data(from: url)
-        } catch let error as URLError {
-            switch error.code {
-            case .timedOut: throw InvokeAIError.timedOut("GET \(url.path) after \(Int(requestTimeout)) s")
-            default: throw InvokeAIError.cannotConnect("\(url.host ?? "?"):\(url.port ?? 0): \(error.localizedDescription)")
+            let (data, _) = try await perform(request, authorize: false)
+            answer = try Self.decode(data, what: "login")
+        } catch {
+            if let code = error.statusCode, code == 401 || code == 403 || code == 422 {
+                throw .authenticationFailed(error.description)
+            }
+            throw error
+        }
+        guard let fresh = answer["token"]?.stringValue, !fresh.isEmpty else { throw .invalidResponse("login answer has no token") }
+        token.withLock { $0 = fresh }
+        return fresh
+    }
+
+    // MARK: - transport
+
+    /// Sends `request` and decodes the JSON answer.
+    func json(_ request: InvokeAIRequest) async throws(InvokeAIError) -> JSONValue {
+        let (data, _) = try await perform(request)
+        return try Self.decode(data, what: "\(request.method) /\(request.path)")
+    }
+
+    static func decode(_ data: Data, what: String) throws(InvokeAIError) -> JSONValue {
+        do { return try FastJSONParser.parse(data) } catch {
+            throw .invalidResponse("\(what) did not return JSON: \(error)")
+        }
+    }
+
+    func url(for request: InvokeAIRequest) throws(InvokeAIError) -> URL {
+        guard var components = URLComponents(url: baseURL.appendingPathComponent(request.path), resolvingAgainstBaseURL: false) else {
+            throw .invalidResponse("bad URL for \(request.path)")
+        }
+        if !request.query.isEmpty { components.queryItems = request.query }
+        // URLComponents leaves "+" alone in queries; servers read it as a space.
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        guard let url = components.url else { throw .invalidResponse("bad URL for \(request.path)") }
+        return url
+    }
+
+    /// Sends with retries (idempotent requests only) and one token renewal on 401.
+    /// Answers outside 2xx become `InvokeAIError.status`.
+    func perform(_ request: InvokeAIRequest, authorize: Bool = true) async throws(InvokeAIError) -> (Data, HTTPURLResponse) {
+        var attempt = 0
+        var renewed = false
+        while true {
+            attempt += 1
+            let outcome: Result<(Data, HTTPURLResponse), InvokeAIError>
+            do {
+                outcome = .success(try await attemptOnce(request, authorize: authorize))
+            } catch {
+                outcome = .failure(error)
+            }
+            switch outcome {
+            case .success(let (data, response)):
+                let status = response.statusCode
+                if (200..<300).contains(status) { return (data, response) }
+                let failure = Self.statusError(status, data: data)
+                if status == 401, authorize, !renewed, case .login = configuration.auth {
+                    renewed = true
+                    attempt -= 1  // a renewal is not a retry: the request was refused unread
+                    try await renewToken()
+                    continue
+                }
+                guard request.idempotent, RetryPolicy.isRetryable(status: status), attempt < configuration.retry.maxAttempts else {
+                    throw failure
+                }
+                var wait = configuration.retry.delay(beforeRetry: attempt)
+                if let after = response.value(forHTTPHeaderField: "Retry-After").flatMap(Double.init) {
+                    wait = min(max(wait, after), configuration.retry.maxDelay)
+                }
+                await Self.sleep(wait)
+            case .failure(let error):
+                guard request.idempotent, error.isTransport, attempt < configuration.retry.maxAttempts else { throw error }
+                await Self.sleep(configuration.retry.delay(beforeRetry: attempt))
             }
         }
-        guard let http = response as? HTTPURLResponse else { throw InvokeAIError.invalidResponse("not HTTP") }
-        let json = try? JSONDecoder().decode(JSONValue.self, from: data)
-        guard (200..<300).contains(http.statusCode) else {
-            let detail = json?["detail"].map { $0.stringValue ?? "\($0)" } ?? String(decoding: data.prefix(500), as: UTF8.self)
-            throw InvokeAIError.status(http.statusCode, detail: detail)
+    }
+
+    private func attemptOnce(_ request: InvokeAIRequest, authorize: Bool) async throws(InvokeAIError) -> (Data, HTTPURLResponse) {
+        let urlRequest = try await urlRequest(for: request, authorize: authorize)
+        let data: Data, response: URLResponse
+        do {
+            (data, response) = try await session.data(for: urlRequest)
+        } catch {
+            throw Self.transportError(error, request: request, timeout: configuration.requestTimeout)
         }
-        guard let json else { throw InvokeAIError.invalidResponse("GET \(url.path) did not return JSON") }
-        return json
+        guard let http = response as? HTTPURLResponse else { throw .invalidResponse("not HTTP") }
+        if data.count > configuration.maxResponseBytes {
+            throw .invalidResponse("\(request.method) /\(request.path): answer of \(data.count) bytes over the limit")
+        }
+        return (data, http)
+    }
+
+    func urlRequest(for request: InvokeAIRequest, authorize: Bool) async throws(InvokeAIError) -> URLRequest {
+        var urlRequest = URLRequest(url: try url(for: request))
+        urlRequest.httpMethod = request.method
+        urlRequest.httpBody = request.body
+        urlRequest.timeoutInterval = configuration.requestTimeout
+        if let contentType = request.contentType { urlRequest.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        urlRequest.setValue("application/json", forHTTPHeaderField: "Accept")
+        if authorize, let bearer = try await bearerToken() {
+            urlRequest.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization")
+        }
+        return urlRequest
+    }
+
+    static func transportError(_ error: any Error, request: InvokeAIRequest, timeout: Double) -> InvokeAIError {
+        let what = "\(request.method) /\(request.path)"
+        if let urlError = error as? URLError {
+            if urlError.code == .timedOut { return .timedOut("\(what) after \(timeout) s") }
+            return .cannotConnect("\(what): \(urlError.localizedDescription) (\(urlError.code.rawValue))")
+        }
+        return .cannotConnect("\(what): \(error)")
+    }
+
+    static func statusError(_ status: Int, data: Data) -> InvokeAIError {
+        let json = try? FastJSONParser.parse(data)
+        if let detail = json?["detail"] {
+            return .status(status, message: InvokeAIError.message(forDetail: detail), detail: detail)
+        }
+        let text = String(decoding: data.prefix(500), as: UTF8.self)
+        return .status(status, message: text.isEmpty ? HTTPURLResponse.localizedString(forStatusCode: status) : text, detail: json)
+    }
+
+    static func sleep(_ seconds: Double) async {
+        guard seconds > 0 else { return }
+        try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
     }
 }

@@ -40,11 +40,18 @@ class GatewayTestSlowInvocation(BaseInvocation):
     steps: int = InputField(default=5, ge=1, description="Number of steps")
     step_ms: int = InputField(default=100, ge=0, description="Duration of one step in milliseconds")
     label: str = InputField(default="", description="Free text, e.g. to tell runs apart")
+    report_clock: bool = InputField(
+        default=False,
+        description="Append ' t=<unix time in seconds>' (taken just before signalling) to each progress message",
+    )
 
     def invoke(self, context: InvocationContext) -> IntegerOutput:
         for step in range(1, self.steps + 1):
             self._sleep_unless_canceled(context, self.step_ms / 1000.0)
-            context.util.signal_progress(f"step {step}/{self.steps}", step / self.steps)
+            message = f"step {step}/{self.steps}"
+            if self.report_clock:
+                message += f" t={time.time():.6f}"
+            context.util.signal_progress(message, step / self.steps)
         return IntegerOutput(value=self.steps)
 
     @staticmethod

@@ -1,0 +1,102 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import JSONValue
+
+extension InvokeAIClient {
+    /// `POST /api/v1/images/upload?image_category=user&is_intermediate=false[&board_id=]`
+    /// (multipart, field `file`). Not retried: a second upload would make a second image.
+    public func uploadImage(_ data: Data, fileName: String, contentType: String = "image/png", boardId: String? = nil,
+                            isIntermediate: Bool = false) async throws(InvokeAIError) -> InvokeAIImage {
+        let boundary = "invokeai-gateway-\(UUID().uuidString)"
+        let safeName = fileName.replacingOccurrences(of: "\"", with: "_").replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "")
+        var body = Data()
+        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(safeName)\"\r\n".utf8))
+        body.append(Data("Content-Type: \(contentType)\r\n\r\n".utf8))
+        body.append(data)
+        body.append(Data("\r\n--\(boundary)--\r\n".utf8))
+        var query = [URLQueryItem(name: "image_category", value: "user"), URLQueryItem(name: "is_intermediate", value: isIntermediate ? "true" : "false")]
+        if let boardId { query.append(URLQueryItem(name: "board_id", value: boardId)) }
+        let request = InvokeAIRequest(method: "POST", path: "api/v1/images/upload", query: query, body: body,
+                                      contentType: "multipart/form-data; boundary=\(boundary)", idempotent: false)
+        let answer = try await json(request)
+        guard let image = InvokeAIImage(answer) else { throw .invalidResponse("upload answer has no image_name") }
+        return image
+    }
+
+    /// `GET /api/v1/images/i/{name}`: the image record.
+    public func image(_ name: String) async throws(InvokeAIError) -> InvokeAIImage {
+        let answer = try await json(.get("api/v1/images/i/\(Self.pathSegment(name))"))
+        guard let image = InvokeAIImage(answer) else { throw .invalidResponse("image record without image_name") }
+        return image
+    }
+
+    /// `GET /api/v1/images/i/{name}/metadata`: the generation metadata (null when none).
+    public func imageMetadata(_ name: String) async throws(InvokeAIError) -> JSONValue {
+        try await json(.get("api/v1/images/i/\(Self.pathSegment(name))/metadata"))
+    }
+
+    /// The image's bytes in memory (held once: what URLSession returns is handed over as is).
+    /// For large images prefer `downloadImage(_:size:)`, which streams to a file.
+    public func imageData(_ name: String, size: InvokeAIImageSize = .full) async throws(InvokeAIError) -> (data: Data, contentType: String?) {
+        let (data, response) = try await perform(.get("api/v1/images/i/\(Self.pathSegment(name))/\(size.rawValue)"))
+        return (data, response.value(forHTTPHeaderField: "Content-Type"))
+    }
+
+    /// Streams the image to a temporary file (URLSession writes it as it arrives; it is never
+    /// whole in memory). The caller owns the file and must remove it.
+    public func downloadImage(_ name: String, size: InvokeAIImageSize = .full) async throws(InvokeAIError) -> (file: URL, contentType: String?, length: Int64) {
+        let request = InvokeAIRequest.get("api/v1/images/i/\(Self.pathSegment(name))/\(size.rawValue)")
+        var renewed = false
+        var attempt = 0
+        while true {
+            attempt += 1
+            let urlRequest = try await urlRequest(for: request, authorize: true)
+            let file: URL, response: URLResponse
+            do {
+                (file, response) = try await downloadSession.download(for: urlRequest)
+            } catch {
+                let failure = Self.transportError(error, request: request, timeout: configuration.downloadTimeout)
+                if attempt < configuration.retry.maxAttempts {
+                    await Self.sleep(configuration.retry.delay(beforeRetry: attempt))
+                    continue
+                }
+                throw failure
+            }
+            guard let http = response as? HTTPURLResponse else { throw .invalidResponse("not HTTP") }
+            if (200..<300).contains(http.statusCode) {
+                // URLSession removes its file when this call returns on some platforms: move it.
+                let kept = FileManager.default.temporaryDirectory.appendingPathComponent("invokeai-\(UUID().uuidString)")
+                do { try FileManager.default.moveItem(at: file, to: kept) } catch { throw .invalidResponse("cannot keep download: \(error)") }
+                let length = (try? FileManager.default.attributesOfItem(atPath: kept.path)[.size] as? NSNumber)?.int64Value ?? -1
+                return (kept, http.value(forHTTPHeaderField: "Content-Type"), length)
+            }
+            let body = (try? Data(contentsOf: file, options: [])).map { $0.prefix(64 << 10) } ?? Data()
+            try? FileManager.default.removeItem(at: file)
+            if http.statusCode == 401, !renewed, case .login = configuration.auth {
+                renewed = true
+                attempt -= 1
+                try await renewToken()
+                continue
+            }
+            if RetryPolicy.isRetryable(status: http.statusCode), attempt < configuration.retry.maxAttempts {
+                await Self.sleep(configuration.retry.delay(beforeRetry: attempt))
+                continue
+            }
+            throw Self.statusError(http.statusCode, data: Data(body))
+        }
+    }
+
+    /// `DELETE /api/v1/images/i/{name}`. Deleting twice is harmless, so it is retried.
+    public func deleteImage(_ name: String) async throws(InvokeAIError) {
+        _ = try await perform(InvokeAIRequest(method: "DELETE", path: "api/v1/images/i/\(Self.pathSegment(name))", idempotent: true))
+    }
+
+    /// `GET /api/v1/images/names?board_id=`: image names on a board (`"none"`: uncategorized).
+    public func imageNames(boardId: String) async throws(InvokeAIError) -> [String] {
+        let answer = try await json(.get("api/v1/images/names", query: [URLQueryItem(name: "board_id", value: boardId)]))
+        guard let names = answer["image_names"]?.arrayValue ?? answer.arrayValue else { throw .invalidResponse("no image_names") }
+        return names.compactMap(\.stringValue)
+    }
+}

@@ -1,0 +1,5 @@
+/// Which rendition of an image to download.
+public enum InvokeAIImageSize: String, Sendable {
+    case full
+    case thumbnail
+}

@@ -1,0 +1,11 @@
+/// A queue item's status in InvokeAI 6.x.
+public enum QueueItemStatus: String, Sendable, Codable, CaseIterable {
+    case pending
+    case inProgress = "in_progress"
+    case completed
+    case failed
+    case canceled
+
+    /// Completed, failed and canceled never change again.
+    public var isTerminal: Bool { self == .completed || self == .failed || self == .canceled }
+}

@@ -1,0 +1,290 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A small RFC 6455 client on a blocking POSIX socket (plain `ws://` only).
+///
+/// One thread reads (`receive`), any thread may send (sends are serialized by a lock).
+/// `receive` answers pings itself, answers a close frame and reports it as
+/// `WebSocketError.closed`, and closes with the right code on a protocol violation.
+/// Reads wait with `poll`, so every wait is bounded; `shutdown()` from another thread
+/// wakes a blocked reader at once.
+public final class WebSocketClient: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var connectTimeout: Double = 5
+        public var handshakeTimeout: Double = 5
+        /// Largest single frame and largest reassembled message accepted.
+        public var maxMessageBytes: Int = 16 << 20
+        public var maxHandshakeBytes: Int = 16 << 10
+        /// A blocked send gives up after this long (the peer stopped reading).
+        public var sendTimeout: Double = 10
+        public init() {}
+    }
+
+    static let acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    private let fd: Int32
+    private var codec: WebSocketFrameCodec  // reader thread only
+    private var assembler: WebSocketMessageAssembler  // reader thread only
+    private let sendLock = NSLock()
+    private var closeSent = false  // under sendLock
+    private var isShutdown = false  // under sendLock
+    private var readBuffer = [UInt8](repeating: 0, count: 64 << 10)
+
+    /// Connects, upgrades `path` to a WebSocket and checks `Sec-WebSocket-Accept`.
+    /// `headers` are added to the upgrade request (e.g. `Authorization`).
+    public static func connect(host: String, port: Int, path: String, headers: [(String, String)] = [],
+                               options: Options = Options()) throws(WebSocketError) -> WebSocketClient {
+        let fd = try openSocket(host: host, port: port, timeout: options.connectTimeout)
+        let client = WebSocketClient(fd: fd, options: options)
+        do {
+            try client.handshake(host: host, port: port, path: path, headers: headers, options: options)
+        } catch {
+            client.shutdown()
+            throw error
+        }
+        return client
+    }
+
+    private init(fd: Int32, options: Options) {
+        self.fd = fd
+        codec = WebSocketFrameCodec(maxFramePayload: options.maxMessageBytes, expectMasked: false)
+        assembler = WebSocketMessageAssembler(maxMessageBytes: options.maxMessageBytes)
+        var timeout = timeval(tv_sec: Int(options.sendTimeout), tv_usec: Int((options.sendTimeout.truncatingRemainder(dividingBy: 1)) * 1_000_000))
+        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit {
+        Glibc.close(fd)
+    }
+
+    // MARK: - receiving
+
+    /// The next text or binary message. Waits at most `timeout` seconds (nil: no limit) for
+    /// *any* frame; pings are answered and pongs skipped, but both count as life.
+    public func receive(timeout: Double?) throws(WebSocketError) -> WebSocketMessage {
+        let deadline = timeout.map { Self.now() + $0 }
+        while true {
+            do {
+                while let frame = try codec.nextFrame() {
+                    guard let message = try assembler.push(frame) else { continue }
+                    switch message {
+                    case .text, .binary: return message
+                    case .ping(let payload): try? sendFrame(WebSocketFrame(opcode: .pong, payload: payload))
+                    case .pong: break
+                    case .close(let code, let reason):
+                        // Echo the close (§5.5.1), then the connection is done.
+                        try? sendFrame(code.map { WebSocketFrame.close(code: $0) } ?? WebSocketFrame(opcode: .close))
+                        shutdown()
+                        throw WebSocketError.closed(code: code, reason: reason)
+                    }
+                }
+            } catch let error as WebSocketError {
+                if case .protocolViolation(_, let code) = error {
+                    try? sendFrame(.close(code: code))
+                    shutdown()
+                }
+                throw error
+            } catch {
+                throw .io("\(error)")
+            }
+            try fill(deadline: deadline)
+        }
+    }
+
+    /// Reads what the socket has into the codec, waiting until `deadline`.
+    private func fill(deadline: Double?) throws(WebSocketError) {
+        let remaining = deadline.map { max(0, $0 - Self.now()) }
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let timeoutMs = remaining.map { Int32(min($0 * 1000, Double(Int32.max)).rounded(.up)) } ?? -1
+        let ready = poll(&pfd, 1, timeoutMs)
+        if ready < 0 {
+            if errno == EINTR { return }
+            throw .io("poll: \(String(cString: strerror(errno)))")
+        }
+        if ready == 0 { throw .timedOut("no frame within \(remaining.map { String(format: "%.1f", $0) } ?? "?") s") }
+        let count = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count < 0 {
+            if errno == EINTR || errno == EAGAIN { return }
+            throw .io("read: \(String(cString: strerror(errno)))")
+        }
+        if count == 0 { throw .io("connection closed without a close frame") }
+        readBuffer.withUnsafeBytes { codec.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+    }
+
+    // MARK: - sending
+
+    public func send(text: String) throws(WebSocketError) {
+        try sendFrame(WebSocketFrame(opcode: .text, payload: Array(text.utf8)))
+    }
+
+    /// Sends one frame, masked with a fresh key. Thread-safe.
+    public func sendFrame(_ frame: WebSocketFrame) throws(WebSocketError) {
+        let bytes = WebSocketFrameCodec.encode(frame, mask: WebSocketFrameCodec.randomMask())
+        sendLock.lock()
+        defer { sendLock.unlock() }
+        if isShutdown || closeSent { throw .io("connection already closed") }
+        if frame.opcode == .close { closeSent = true }
+        try writeAll(bytes)
+    }
+
+    private func writeAll(_ bytes: [UInt8]) throws(WebSocketError) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { throw .timedOut("send blocked (peer not reading)") }
+                throw .io("send: \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+    }
+
+    /// Sends a close frame (best effort) and shuts the socket down.
+    public func close(code: UInt16 = 1000, reason: String = "") {
+        try? sendFrame(.close(code: code, reason: reason))
+        shutdown()
+    }
+
+    /// Ends the connection without a close frame; wakes a reader blocked in `receive`.
+    public func shutdown() {
+        sendLock.lock()
+        defer { sendLock.unlock() }
+        guard !isShutdown else { return }
+        isShutdown = true
+        _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+    }
+
+    // MARK: - connecting
+
+    private func handshake(host: String, port: Int, path: String, headers: [(String, String)], options: Options) throws(WebSocketError) {
+        var keyBytes = [UInt8](repeating: 0, count: 16)
+        var generator = SystemRandomNumberGenerator()
+        for i in keyBytes.indices { keyBytes[i] = generator.next() }
+        let key = Data(keyBytes).base64EncodedString()
+        var request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        request += "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
+        for (name, value) in headers where !name.contains("\r") && !name.contains("\n") && !value.contains("\r") && !value.contains("\n") {
+            request += "\(name): \(value)\r\n"
+        }
+        request += "\r\n"
+        sendLock.lock()
+        do { try writeAll(Array(request.utf8)) } catch { sendLock.unlock(); throw error }
+        sendLock.unlock()
+
+        let deadline = Self.now() + options.handshakeTimeout
+        var head: [UInt8] = []
+        let terminator: [UInt8] = [13, 10, 13, 10]
+        while true {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let remaining = deadline - Self.now()
+            if remaining <= 0 { throw .timedOut("no handshake answer within \(options.handshakeTimeout) s") }
+            let ready = poll(&pfd, 1, Int32((remaining * 1000).rounded(.up)))
+            if ready < 0 { if errno == EINTR { continue }; throw .io("poll: \(String(cString: strerror(errno)))") }
+            if ready == 0 { continue }
+            let count = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, 4096)) }
+            if count < 0 { if errno == EINTR { continue }; throw .io("read: \(String(cString: strerror(errno)))") }
+            if count == 0 { throw .handshakeFailed("connection closed during the handshake") }
+            let searchFrom = max(0, head.count - 3)
+            head += readBuffer[0..<count]
+            if let end = Self.find(terminator, in: head, from: searchFrom) {
+                codec.append(head[(end + 4)...])
+                head.removeSubrange(end...)
+                break
+            }
+            if head.count > options.maxHandshakeBytes { throw .handshakeFailed("answer head over \(options.maxHandshakeBytes) bytes") }
+        }
+        let lines = String(decoding: head, as: UTF8.self).components(separatedBy: "\r\n")
+        let status = lines.first ?? ""
+        let parts = status.split(separator: " ", maxSplits: 2)
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1.") else { throw .handshakeFailed("not an HTTP answer: \(status.prefix(100))") }
+        guard parts[1] == "101" else { throw .handshakeFailed("server answered \(status.prefix(200))") }
+        var fields: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            fields[name] = fields[name].map { "\($0), \(value)" } ?? value
+        }
+        guard fields["upgrade"]?.lowercased() == "websocket" else { throw .handshakeFailed("Upgrade is \(fields["upgrade"] ?? "missing")") }
+        guard fields["connection"]?.lowercased().split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "upgrade" }) == true else {
+            throw .handshakeFailed("Connection is \(fields["connection"] ?? "missing")")
+        }
+        let expected = Self.acceptValue(forKey: key)
+        guard fields["sec-websocket-accept"] == expected else {
+            throw .handshakeFailed("Sec-WebSocket-Accept \(fields["sec-websocket-accept"] ?? "missing"), expected \(expected)")
+        }
+        if let ext = fields["sec-websocket-extensions"], !ext.isEmpty { throw .handshakeFailed("unrequested extensions \(ext)") }
+    }
+
+    /// base64(SHA-1(key + GUID)), RFC 6455 §4.2.2.
+    public static func acceptValue(forKey key: String) -> String {
+        Data(SHA1.digest(Array((key + acceptGUID).utf8))).base64EncodedString()
+    }
+
+    private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        var i = start
+        while i <= haystack.count - needle.count {
+            if haystack[i] == needle[0] && Array(haystack[i..<(i + needle.count)]) == needle { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    private static func openSocket(host: String, port: Int, timeout: Double) throws(WebSocketError) -> Int32 {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &list)
+        guard status == 0, let first = list else {
+            throw .io("cannot resolve \(host): \(String(cString: gai_strerror(status)))")
+        }
+        defer { freeaddrinfo(list) }
+        var lastError = "no address"
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let info = entry {
+            entry = info.pointee.ai_next
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+            if fd < 0 { lastError = String(cString: strerror(errno)); continue }
+            let flags = fcntl(fd, F_GETFL)
+            _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+            var result = Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen)
+            if result < 0 && errno == EINPROGRESS {
+                var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                let ready = poll(&pfd, 1, Int32((timeout * 1000).rounded(.up)))
+                if ready == 0 {
+                    Glibc.close(fd)
+                    throw .timedOut("connect to \(host):\(port) after \(timeout) s")
+                }
+                var socketError: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                _ = getsockopt(fd, SOL_SOCKET, SO_ERROR, &socketError, &length)
+                if ready < 0 { socketError = errno }
+                result = socketError == 0 ? 0 : -1
+                errno = socketError
+            }
+            if result < 0 {
+                lastError = String(cString: strerror(errno))
+                Glibc.close(fd)
+                continue
+            }
+            _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)
+            var one: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            return fd
+        }
+        throw .io("connect to \(host):\(port): \(lastError)")
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
