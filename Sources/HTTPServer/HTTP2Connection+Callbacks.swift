@@ -44,13 +44,16 @@ extension HTTP2Connection {
             return 0
         }
 
-        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { session, frame, userData in
-            guard let session, let hd = frame?.pointee.hd else { return 0 }
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { _, frame, userData in
+            guard let hd = frame?.pointee.hd else { return 0 }
             let isEnd = (hd.type == UInt8(NGHTTP2_DATA.rawValue) || hd.type == UInt8(NGHTTP2_HEADERS.rawValue))
                 && hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
-            // Answered before the client finished sending (413, 431, 408): stop its upload.
-            if isEnd, let stream = HTTP2Connection.from(userData).streams[hd.stream_id], !stream.requestComplete {
-                _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), hd.stream_id, UInt32(NGHTTP2_NO_ERROR.rawValue))
+            // Answered before the client finished sending: a refused upload may go on up to
+            // its discard limit (clients such as curl 7.88 read no answer that a reset
+            // follows while they send); anything else (408) is stopped now.
+            let connection = HTTP2Connection.from(userData)
+            if isEnd, let stream = connection.streams[hd.stream_id], !stream.requestComplete, stream.discarded >= stream.discardLimit {
+                connection.stopUpload(stream)
             }
             return 0
         }
@@ -105,11 +108,22 @@ extension HTTP2Connection {
     fileprivate func receivedData(_ streamID: Int32, _ data: UnsafePointer<UInt8>?, _ length: Int) {
         guard let session else { return }
         _ = nghttp2_session_consume_connection(session, length)
-        guard let stream = streams[streamID], stream.rejection == nil, !stream.responded else { return }
+        guard let stream = streams[streamID] else { return }
+        if stream.rejection != nil || stream.responded {
+            stream.discarded += length
+            if stream.discarded <= stream.discardLimit {
+                _ = nghttp2_session_consume_stream(session, streamID, length)
+            } else {
+                stopUpload(stream)
+            }
+            return
+        }
         let maxBody = context.configuration.limits.maxBodyBytes
         if stream.body.count + length > maxBody {
             stream.rejection = HTTPParseError(.contentTooLarge, "the request body exceeds \(maxBody) bytes")
             stream.body = []
+            stream.discarded = length
+            _ = nghttp2_session_consume_stream(session, streamID, length)
             return
         }
         stream.body.append(contentsOf: UnsafeBufferPointer(start: data, count: length))

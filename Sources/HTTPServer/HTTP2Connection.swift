@@ -35,11 +35,16 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     private var interest: UInt32 = 0
     /// A GOAWAY was submitted (shutdown or idleness): no new streams; close once the rest finish.
     private var goingAway = false
+    /// The upgraded request waits for the client's preface before it is answered: curl 7.88
+    /// fails when much more than the 101 arrives in the read that carries it.
+    private var upgradedRequest: (request: HTTPRequest, since: UInt64)?
 
     /// Output queued above this stops both reading and framing: a client that does not read
     /// cannot make the server buffer unboundedly.
     static let outputHighWater = 256 * 1024
     static let lingerTime: UInt64 = 2_000_000_000
+    /// Body bytes of a refused upload still read and thrown away, at least (see `HTTP2Stream.discardLimit`).
+    static let minimumDiscardLimit = 1 << 20
 
     /// `pendingOutput`: bytes the HTTP/1.1 connection had not sent yet when it switched.
     init(fd: Int32, peer: SocketAddress, context: HTTPServerLoop, pendingOutput: [UInt8]) {
@@ -83,7 +88,7 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             stream.headersComplete = true
             stream.requestComplete = true
             streams[1] = stream
-            run(upgrade.request, on: stream)
+            upgradedRequest = (upgrade.request, MonotonicClock.now())
         }
         if !input.isEmpty {
             let accepted = input.withUnsafeBytes { receive($0) }
@@ -178,6 +183,10 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             if !isClosed { beginLingering() }
             return false
         }
+        if let (request, _) = upgradedRequest, let stream = streams[1] {
+            upgradedRequest = nil
+            run(request, on: stream)
+        }
         return true
     }
 
@@ -187,19 +196,30 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     /// the connection if the session has nothing more to do.
     func pump() {
         guard let session, case .open = phase else { return }
-        while outputPending < Self.outputHighWater {
-            var data: UnsafePointer<UInt8>?
-            let n = nghttp2_session_mem_send(session, &data)
-            if n < 0 {
-                context.logger.debug("h2 \(peer): \(String(cString: nghttp2_strerror(Int32(n))))")
-                closeNow()
-                return
+        var rounds = 0
+        framing: while true {
+            while outputPending < Self.outputHighWater {
+                var data: UnsafePointer<UInt8>?
+                let n = nghttp2_session_mem_send(session, &data)
+                if n < 0 {
+                    context.logger.debug("h2 \(peer): \(String(cString: nghttp2_strerror(Int32(n))))")
+                    closeNow()
+                    return
+                }
+                guard n > 0, let data else { break }
+                output.append(contentsOf: UnsafeBufferPointer(start: data, count: n))
             }
-            guard n > 0, let data else { break }
-            output.append(contentsOf: UnsafeBufferPointer(start: data, count: n))
+            writeOutput()
+            guard case .open = phase else { return }
+            // The socket took everything but nghttp2 has more (a body larger than the buffer):
+            // frame on, a few rounds now, then after the other connections had their turn.
+            guard outputPending == 0, nghttp2_session_want_write(session) != 0 else { break framing }
+            rounds += 1
+            if rounds == 8 {
+                context.loop.execute { self.pump() }
+                break framing
+            }
         }
-        writeOutput()
-        guard case .open = phase else { return }
         if outputPending == 0, nghttp2_session_want_read(session) == 0, nghttp2_session_want_write(session) == 0 {
             // GOAWAY sent or received and no stream left (or a connection error was reported).
             beginLingering()
@@ -256,6 +276,7 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         guard !stream.responded else { return }
         if let rejection = stream.rejection {
             context.metrics.countParseError(rejection)
+            stream.discardLimit = max(context.configuration.limits.maxBodyBytes, Self.minimumDiscardLimit)
             respond(stream, HTTPError(rejection.status, rejection.message).response())
             return
         }
@@ -459,6 +480,13 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         pump()
     }
 
+    /// RST_STREAM(NO_ERROR): the answer is out, the rest of the request is not wanted (RFC 9113 §8.1).
+    func stopUpload(_ stream: HTTP2Stream) {
+        guard let session, !stream.resetSent else { return }
+        stream.resetSent = true
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, UInt32(NGHTTP2_NO_ERROR.rawValue))
+    }
+
     private func resume(_ stream: HTTP2Stream) {
         guard stream.deferred, let session else { return }
         stream.deferred = false
@@ -494,6 +522,12 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             closeNow()
             return
         }
+        if let (_, since) = upgradedRequest, now - since > MonotonicClock.nanoseconds(configuration.headerTimeout) {
+            // Upgraded, but the client never sent its preface.
+            context.metrics.requestTimeouts.add(1, ordering: .relaxed)
+            closeNow()
+            return
+        }
         if streams.isEmpty, !goingAway, now - lastActivity > MonotonicClock.nanoseconds(configuration.idleTimeout) {
             context.metrics.idleTimeouts.add(1, ordering: .relaxed)
             goAway()
@@ -511,6 +545,11 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
                 ? "no request body bytes received for \(configuration.bodyTimeout)"
                 : "the request header section was not received within \(configuration.headerTimeout)"
             respond(stream, HTTPError(.requestTimeout, detail).response())
+            answered = true
+        }
+        // Refused while the client was still sending and it went quiet: stop waiting for it.
+        for stream in streams.values where stream.responded && !stream.requestComplete && now - stream.lastProgress > bodyTimeout {
+            stopUpload(stream)
             answered = true
         }
         if answered { pump() }

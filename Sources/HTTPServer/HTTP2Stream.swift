@@ -21,6 +21,12 @@ final class HTTP2Stream {
     var requestComplete = false
     /// Why the request will be refused (431, 413, 408), decided while it arrives.
     var rejection: HTTPParseError?
+    /// After a refusal, request body bytes still taken (and thrown away) so that the client can
+    /// finish sending and read the answer; beyond this the stream is reset (as HTTP/1.1 lingers).
+    var discardLimit = 0
+    var discarded = 0
+    /// RST_STREAM(NO_ERROR) was submitted to stop an upload that is no longer wanted.
+    var resetSent = false
     /// When the stream began or last received a DATA frame (for the header and body timeouts).
     var lastProgress: UInt64
 
