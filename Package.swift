@@ -14,11 +14,14 @@ let package = Package(
     targets: [
         // epoll/eventfd live in Glibc headers that Swift's Glibc module does not export.
         .target(name: "CEpoll"),
+        // HTTP/2 framing, HPACK and flow control (h2c beside HTTP/1.1 on the same port).
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .target(name: "JSONValue"),
         .target(
             name: "HTTPServer",
             dependencies: [
                 "CEpoll",
+                "CNGHTTP2",
                 "JSONValue",
                 .product(name: "Logging", package: "swift-log"),
             ]

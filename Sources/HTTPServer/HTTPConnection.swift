@@ -7,7 +7,7 @@ import CEpoll
 /// time (pipelined requests wait their turn, so answers leave in order), writes responses.
 /// Lives on one event loop and is only touched there (`@unchecked Sendable` lets tasks hop
 /// back to it through `EventLoop.execute`).
-final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
+final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked Sendable {
     enum State {
         /// Keep-alive: no byte of the next request yet.
         case awaitingRequest(since: UInt64)
@@ -47,6 +47,9 @@ final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     private var handlerTask: Task<Void, Never>?
     private var interest: UInt32 = 0
     private var processingInput = false
+    /// Until the first bytes rule it out, the client may be sending the HTTP/2 preface.
+    private var sniffingPreface = true
+    private var firstBytes: [UInt8] = []
 
     /// Input read ahead while a response is pending, before reading pauses.
     private static let readAheadLimit = 64 * 1024
@@ -99,6 +102,7 @@ final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             switch result {
             case .bytes(let count):
                 decoder.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                if sniffingPreface, sniffPreface(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { return }
                 if case .readingBody = state { state = .readingBody(lastProgress: MonotonicClock.now()) }
                 let drained = count < buffer.count
                 let pausing = decoder.bufferedByteCount > Self.readAheadLimit && !isReadingRequest
@@ -139,6 +143,11 @@ final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
 
     private func processInput() {
         guard !processingInput else { return }
+        if sniffingPreface {
+            // Not decodable as HTTP/1.1 yet: "PRI * HTTP/2.0" would be refused with 505.
+            if case .awaitingRequest = state, decoder.bufferedByteCount > 0 { state = .readingHead(since: MonotonicClock.now()) }
+            return
+        }
         processingInput = true
         defer { processingInput = false }
         while isReadingRequest, !isClosed {
@@ -160,6 +169,10 @@ final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
                         state = .readingBody(lastProgress: MonotonicClock.now())
                     }
                 case .request(var request):
+                    if !context.isShuttingDown, let settings = HTTP2Upgrade.settingsPayload(of: request) {
+                        switchToHTTP2(input: decoder.takeBufferedBytes(), upgrade: (request, settings))
+                        return
+                    }
                     request.remoteAddress = peer.description
                     context.metrics.requests.add(1, ordering: .relaxed)
                     dispatch(request)
@@ -179,6 +192,35 @@ final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         keepAlive = false
         state = .responding
         send(HTTPError(status, detail).response())
+    }
+
+    // MARK: switching to HTTP/2
+
+    /// Watches the connection's first bytes for the HTTP/2 preface (h2c by prior knowledge);
+    /// true when the connection was handed to HTTP/2.
+    private func sniffPreface(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        firstBytes.append(contentsOf: bytes.prefix(HTTP2Preface.bytes.count - firstBytes.count))
+        switch HTTP2Preface.classify(firstBytes) {
+        case .http1:
+            sniffingPreface = false
+            firstBytes = []
+            return false
+        case .undecided:
+            return false
+        case .http2:
+            switchToHTTP2(input: decoder.takeBufferedBytes(), upgrade: nil)
+            return true
+        }
+    }
+
+    /// Gives the socket, the unread input and the unsent output to an `HTTP2Connection`;
+    /// this object then forgets the socket without closing it.
+    private func switchToHTTP2(input: [UInt8], upgrade: (request: HTTPRequest, settings: [UInt8])?) {
+        let pendingOutput = Array(output[outputOffset...])
+        state = .closed
+        handlerTask = nil
+        output = []
+        context.switchToHTTP2(fd: fd, peer: peer, input: input, pendingOutput: pendingOutput, upgrade: upgrade)
     }
 
     // MARK: responding

@@ -26,6 +26,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// Unsent bytes a streamed body may queue before `HTTPResponseWriter` pushes back.
     public var streamHighWaterMark: Int
     public var serverName: String
+    /// HTTP/2 (h2c) stream limit and flow-control windows.
+    public var http2 = HTTP2Configuration()
 
     public init(
         host: String = "127.0.0.1",

@@ -17,7 +17,7 @@ final class HTTPServerLoop: @unchecked Sendable {
     private(set) var date: String = HTTPDate.now()
     private(set) var isShuttingDown = false
     private var listeners: [HTTPListener] = []
-    private var connections: [Int32: HTTPConnection] = [:]
+    private var connections: [Int32: any HTTPServerConnection] = [:]
     private var onDrained: (() -> Void)?
 
     init(loop: EventLoop, configuration: HTTPServerConfiguration, responder: any HTTPResponder, metrics: HTTPServerMetrics, logger: Logger) {
@@ -61,10 +61,26 @@ final class HTTPServerLoop: @unchecked Sendable {
         }
     }
 
-    func connectionClosed(_ connection: HTTPConnection) {
-        guard connections.removeValue(forKey: connection.fd) != nil else { return }
+    func connectionClosed(_ connection: any HTTPServerConnection) {
+        guard connections[connection.fd] === connection else { return }
+        connections[connection.fd] = nil
         metrics.connectionsOpen.subtract(1, ordering: .relaxed)
         if isShuttingDown, connections.isEmpty { onDrained?(); onDrained = nil }
+    }
+
+    /// Hands an HTTP/1.1 connection's socket to an HTTP/2 session: prior knowledge (`input`
+    /// starts with the preface) or `Upgrade: h2c` (`upgrade` is answered on stream 1).
+    /// The HTTP/1.1 connection has already forgotten the socket without closing it.
+    func switchToHTTP2(fd: Int32, peer: SocketAddress, input: [UInt8], pendingOutput: [UInt8], upgrade: (request: HTTPRequest, settings: [UInt8])?) {
+        loop.deregister(fd: fd)
+        let connection = HTTP2Connection(fd: fd, peer: peer, context: self, pendingOutput: pendingOutput)
+        connections[fd] = connection
+        do {
+            try connection.start(input: input, upgrade: upgrade)
+        } catch {
+            logger.debug("h2c from \(peer) refused: \(error)")
+            connection.closeNow()
+        }
     }
 
     private func tick() {

@@ -1,0 +1,592 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CEpoll
+import CNGHTTP2
+
+/// One HTTP/2 cleartext connection (h2c by prior knowledge or after `Upgrade: h2c`).
+///
+/// nghttp2 does the framing, HPACK, stream states and flow control; this class feeds it the
+/// bytes read (`nghttp2_session_mem_recv`), writes what it produces (`nghttp2_session_mem_send`),
+/// turns finished streams into `HTTPRequest`s for the same responder HTTP/1.1 uses, and hands
+/// response bodies back to it a DATA frame at a time. Lives on one event loop and is only
+/// touched there; nghttp2 callbacks (see `HTTP2Connection+Callbacks.swift`) run inside
+/// `mem_recv`/`mem_send`, so they only record state and submit frames, and never close.
+final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked Sendable {
+    enum Phase {
+        case open
+        /// Output done and our side shut: draining the client until EOF or the deadline.
+        case lingering(until: UInt64)
+        case closed
+    }
+
+    let fd: Int32
+    let peer: SocketAddress
+    unowned let context: HTTPServerLoop
+    /// Created in `start`, deleted in `closeNow` (never from inside a callback).
+    private(set) var session: OpaquePointer?
+    var streams: [Int32: HTTP2Stream] = [:]
+    private var phase = Phase.open
+    private var output: [UInt8]
+    private var outputOffset = 0
+    private var lastWriteProgress: UInt64
+    /// Last byte received or stream closed: the idle timeout counts from here.
+    var lastActivity: UInt64
+    private var interest: UInt32 = 0
+    /// A GOAWAY was submitted (shutdown or idleness): no new streams; close once the rest finish.
+    private var goingAway = false
+    /// The upgraded request waits for the client's preface before it is answered: curl 7.88
+    /// fails when much more than the 101 arrives in the read that carries it.
+    private var upgradedRequest: (request: HTTPRequest, since: UInt64)?
+
+    /// Output queued above this stops both reading and framing: a client that does not read
+    /// cannot make the server buffer unboundedly.
+    static let outputHighWater = 256 * 1024
+    static let lingerTime: UInt64 = 2_000_000_000
+    /// Body bytes of a refused upload still read and thrown away, at least (see `HTTP2Stream.discardLimit`).
+    static let minimumDiscardLimit = 1 << 20
+
+    /// `pendingOutput`: bytes the HTTP/1.1 connection had not sent yet when it switched.
+    init(fd: Int32, peer: SocketAddress, context: HTTPServerLoop, pendingOutput: [UInt8]) {
+        self.fd = fd
+        self.peer = peer
+        self.context = context
+        output = pendingOutput
+        let now = MonotonicClock.now()
+        lastWriteProgress = now
+        lastActivity = now
+    }
+
+    deinit {
+        if let session { nghttp2_session_del(session) }
+    }
+
+    var isClosed: Bool { if case .closed = phase { true } else { false } }
+    private var outputPending: Int { output.count - outputOffset }
+
+    // MARK: start
+
+    /// Creates the session, queues the server preface, registers with the loop and processes
+    /// `input` (bytes already read: the client preface and maybe more). For an upgrade,
+    /// `upgrade` is the HTTP/1.1 request (answered on stream 1) and its decoded HTTP2-Settings.
+    func start(input: [UInt8], upgrade: (request: HTTPRequest, settings: [UInt8])?) throws {
+        try createSession()
+        guard let session else { return }
+        if let upgrade {
+            let rv = upgrade.settings.withUnsafeBufferPointer {
+                nghttp2_session_upgrade2(session, $0.baseAddress, $0.count, upgrade.request.method == .HEAD ? 1 : 0, nil)
+            }
+            guard rv == 0 else { throw HTTPError(.badRequest, "HTTP2-Settings rejected: \(String(cString: nghttp2_strerror(rv)))") }
+            output.append(contentsOf: HTTP2Upgrade.switchingProtocols)
+        }
+        submitSettings()
+        interest = CEPOLL_IN | CEPOLL_RDHUP
+        try context.loop.register(fd: fd, events: interest, handler: self)
+        if let upgrade {
+            let stream = HTTP2Stream(id: 1, now: MonotonicClock.now())
+            stream.method = upgrade.request.method.rawValue
+            stream.headersComplete = true
+            stream.requestComplete = true
+            streams[1] = stream
+            upgradedRequest = (upgrade.request, MonotonicClock.now())
+        }
+        if !input.isEmpty {
+            let accepted = input.withUnsafeBytes { receive($0) }
+            guard accepted else { return }
+        }
+        pump()
+    }
+
+    private func createSession() throws {
+        var callbacks: OpaquePointer?
+        guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else { throw HTTPError(.internalServerError, "nghttp2: out of memory") }
+        defer { nghttp2_session_callbacks_del(callbacks) }
+        Self.installCallbacks(callbacks)
+        var option: OpaquePointer?
+        guard nghttp2_option_new(&option) == 0, let option else { throw HTTPError(.internalServerError, "nghttp2: out of memory") }
+        defer { nghttp2_option_del(option) }
+        // Window updates only for body bytes the server has taken (see `receivedData`).
+        nghttp2_option_set_no_auto_window_update(option, 1)
+        var created: OpaquePointer?
+        let rv = nghttp2_session_server_new2(&created, callbacks, Unmanaged.passUnretained(self).toOpaque(), option)
+        guard rv == 0, let created else { throw HTTPError(.internalServerError, "nghttp2_session_server_new2: \(rv)") }
+        session = created
+    }
+
+    private func submitSettings() {
+        guard let session else { return }
+        let http2 = context.configuration.http2
+        var entries = [
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: UInt32(http2.maxConcurrentStreams)),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: UInt32(http2.initialStreamWindowSize)),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: UInt32(context.configuration.limits.maxHeaderBytes)),
+        ]
+        _ = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &entries, entries.count)
+        if http2.connectionWindowSize > 65_535 {
+            _ = nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(http2.connectionWindowSize))
+        }
+    }
+
+    // MARK: readiness
+
+    func handleEvents(_ events: UInt32) {
+        if events & CEPOLL_ERR != 0 {
+            closeNow()
+            return
+        }
+        if events & CEPOLL_OUT != 0 {
+            pump()
+        }
+        if events & (CEPOLL_IN | CEPOLL_RDHUP | CEPOLL_HUP) != 0, !isClosed {
+            readAvailable()
+        }
+    }
+
+    private func readAvailable() {
+        let buffer = context.readBuffer
+        // A bounded number of reads per wake-up keeps one busy client from starving the rest.
+        reading: for _ in 0..<16 {
+            if case .open = phase, outputPending >= Self.outputHighWater { break reading }
+            switch Socket.read(fd, into: buffer) {
+            case .bytes(let count):
+                if case .lingering = phase { continue reading }
+                lastActivity = MonotonicClock.now()
+                guard receive(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) else { return }
+                if count < buffer.count { break reading }
+            case .wouldBlock:
+                break reading
+            case .endOfFile, .failed:
+                // The client is gone; nothing more can be delivered.
+                closeNow()
+                return
+            }
+        }
+        pump()
+    }
+
+    /// Feeds bytes to nghttp2; false when the connection had to be closed.
+    private func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let session, case .open = phase else { return false }
+        let rv = nghttp2_session_mem_recv(session, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+        if rv < 0 {
+            // Fatal (a bad client preface after an Upgrade, out of memory): say so if the
+            // session still can, then go.
+            context.logger.debug("h2 \(peer): \(String(cString: nghttp2_strerror(Int32(rv))))")
+            _ = nghttp2_session_terminate_session(session, UInt32(NGHTTP2_PROTOCOL_ERROR.rawValue))
+            var data: UnsafePointer<UInt8>?
+            while true {
+                let n = nghttp2_session_mem_send(session, &data)
+                guard n > 0, let data else { break }
+                output.append(contentsOf: UnsafeBufferPointer(start: data, count: n))
+            }
+            writeOutput()
+            if !isClosed { beginLingering() }
+            return false
+        }
+        if let (request, _) = upgradedRequest, let stream = streams[1] {
+            upgradedRequest = nil
+            run(request, on: stream)
+        }
+        return true
+    }
+
+    // MARK: output
+
+    /// Moves frames from nghttp2 to the socket while the output buffer has room, then closes
+    /// the connection if the session has nothing more to do.
+    func pump() {
+        guard let session, case .open = phase else { return }
+        var rounds = 0
+        framing: while true {
+            while outputPending < Self.outputHighWater {
+                var data: UnsafePointer<UInt8>?
+                let n = nghttp2_session_mem_send(session, &data)
+                if n < 0 {
+                    context.logger.debug("h2 \(peer): \(String(cString: nghttp2_strerror(Int32(n))))")
+                    closeNow()
+                    return
+                }
+                guard n > 0, let data else { break }
+                output.append(contentsOf: UnsafeBufferPointer(start: data, count: n))
+            }
+            writeOutput()
+            guard case .open = phase else { return }
+            // The socket took everything but nghttp2 has more (a body larger than the buffer):
+            // frame on, a few rounds now, then after the other connections had their turn.
+            guard outputPending == 0, nghttp2_session_want_write(session) != 0 else { break framing }
+            rounds += 1
+            if rounds == 8 {
+                context.loop.execute { self.pump() }
+                break framing
+            }
+        }
+        if outputPending == 0, nghttp2_session_want_read(session) == 0, nghttp2_session_want_write(session) == 0 {
+            // GOAWAY sent or received and no stream left (or a connection error was reported).
+            beginLingering()
+            return
+        }
+        updateInterest()
+    }
+
+    private func writeOutput() {
+        while outputOffset < output.count {
+            let result = output.withUnsafeBytes { Socket.write(fd, UnsafeRawBufferPointer(rebasing: $0[outputOffset...])) }
+            switch result {
+            case .bytes(let count):
+                outputOffset += count
+                lastWriteProgress = MonotonicClock.now()
+            case .wouldBlock, .endOfFile:
+                return
+            case .failed:
+                closeNow()
+                return
+            }
+        }
+        if output.capacity > 1 << 20 { output = [] } else { output.removeAll(keepingCapacity: true) }
+        outputOffset = 0
+    }
+
+    private func updateInterest() {
+        guard !isClosed else { return }
+        var wanted = CEPOLL_RDHUP
+        switch phase {
+        case .open: if outputPending < Self.outputHighWater { wanted |= CEPOLL_IN }
+        case .lingering: wanted |= CEPOLL_IN
+        case .closed: return
+        }
+        if outputPending > 0 { wanted |= CEPOLL_OUT }
+        if wanted != interest {
+            interest = wanted
+            context.loop.modify(fd: fd, events: wanted)
+        }
+    }
+
+    private func beginLingering() {
+        for stream in streams.values { release(stream) }
+        streams.removeAll()
+        shutdown(fd, Int32(SHUT_WR))
+        phase = .lingering(until: MonotonicClock.now() + Self.lingerTime)
+        updateInterest()
+    }
+
+    // MARK: requests
+
+    /// Called as a stream's frames arrive: refuses it, or dispatches it once complete.
+    func advance(_ stream: HTTP2Stream) {
+        guard !stream.responded else { return }
+        if let rejection = stream.rejection {
+            context.metrics.countParseError(rejection)
+            stream.discardLimit = max(context.configuration.limits.maxBodyBytes, Self.minimumDiscardLimit)
+            respond(stream, HTTPError(rejection.status, rejection.message).response())
+            return
+        }
+        guard stream.requestComplete else { return }
+        guard let method = stream.method, let path = stream.path else {
+            // nghttp2 lets only CONNECT through without :path.
+            respond(stream, HTTPError(.notImplemented, "CONNECT is not supported").response())
+            return
+        }
+        var headers = stream.headers
+        if let authority = stream.authority, !headers.contains("Host") {
+            headers = HTTPHeaders([("host", authority)] + headers.map { ($0.name, $0.value) })
+        }
+        if !stream.cookies.isEmpty { headers.add("cookie", stream.cookies.joined(separator: "; ")) }
+        let head = HTTPRequestHead(method: HTTPMethod(method), target: path, version: .http2, headers: headers)
+        let request = HTTPRequest(head: head, body: stream.body, trailers: stream.trailers)
+        stream.body = []
+        run(request, on: stream)
+    }
+
+    private func run(_ request: HTTPRequest, on stream: HTTP2Stream) {
+        var request = request
+        request.remoteAddress = peer.description
+        context.metrics.requests.add(1, ordering: .relaxed)
+        switch context.responder.respond(to: request) {
+        case .now(let response):
+            respond(stream, response)
+        case .later(let work):
+            let loop = context.loop
+            let id = stream.id
+            stream.task = Task { [self] in
+                let response = await work()
+                loop.execute {
+                    guard let stream = self.streams[id] else { return }  // reset meanwhile
+                    self.respond(stream, response)
+                    self.pump()
+                }
+            }
+        }
+    }
+
+    // MARK: responses
+
+    /// Submits the response HEADERS and, for a body, a data provider reading `stream.pending`.
+    /// Does not write: the caller pumps (callbacks must not).
+    func respond(_ stream: HTTP2Stream, _ response: HTTPResponse) {
+        guard case .open = phase, streams[stream.id] === stream, !stream.responded else { return }
+        stream.responded = true
+        stream.task = nil
+        context.metrics.countResponse(response.status)
+        let bodyAllowed = response.status.allowsBody && !stream.isHeadRequest
+        // HEAD announces the length the full response would have had, as over HTTP/1.1.
+        let announcesLength = bodyAllowed || (stream.isHeadRequest && response.status.code != 204)
+        var fields = responseFields(response)
+        switch response.body {
+        case .bytes(let bytes):
+            if announcesLength { fields.append(("content-length", String(bytes.count))) }
+            guard bodyAllowed, !bytes.isEmpty else {
+                submit(stream, fields, withBody: false)
+                return
+            }
+            stream.pending = bytes
+            stream.ended = true
+            submit(stream, fields, withBody: true)
+        case .stream(let producer):
+            let declared = response.headers["Content-Length"].flatMap { Int($0) }
+            if announcesLength, let declared { fields.append(("content-length", String(declared))) }
+            guard bodyAllowed else {
+                submit(stream, fields, withBody: false)
+                return
+            }
+            stream.bytesRemaining = declared
+            let loop = context.loop
+            let id = stream.id
+            let writer = HTTPResponseWriter(
+                highWaterMark: context.configuration.streamHighWaterMark,
+                send: { bytes in loop.execute { self.streamWrite(id, bytes) } },
+                end: { loop.execute { self.streamEnd(id) } }
+            )
+            stream.writer = writer
+            context.metrics.streamsOpen.add(1, ordering: .relaxed)
+            guard submit(stream, fields, withBody: true) else { return }
+            stream.task = Task {
+                await producer(writer)
+                writer.finish()
+            }
+        }
+    }
+
+    private func responseFields(_ response: HTTPResponse) -> [(String, String)] {
+        var fields: [(String, String)] = [(":status", String(response.status.code)), ("date", context.date)]
+        if !response.headers.contains("Server") { fields.append(("server", context.configuration.serverName)) }
+        for (name, value) in response.headers {
+            let lower = name.lowercased()
+            switch lower {
+            // Connection-specific fields are forbidden in h2 (RFC 9113 §8.2.2); framing is ours.
+            case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length": continue
+            default: fields.append((lower, value))
+            }
+        }
+        return fields
+    }
+
+    @discardableResult
+    private func submit(_ stream: HTTP2Stream, _ fields: [(String, String)], withBody: Bool) -> Bool {
+        guard let session else { return false }
+        // nghttp2 copies the fields, so one scratch buffer for all names and values will do.
+        var storage: [UInt8] = []
+        var spans: [(name: Int, nameLength: Int, value: Int, valueLength: Int)] = []
+        spans.reserveCapacity(fields.count)
+        for (name, value) in fields {
+            let nameStart = storage.count
+            storage.append(contentsOf: name.utf8)
+            let valueStart = storage.count
+            storage.append(contentsOf: value.utf8)
+            spans.append((nameStart, valueStart - nameStart, valueStart, storage.count - valueStart))
+        }
+        let rv = storage.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            let base = buffer.baseAddress!
+            var nva = spans.map {
+                nghttp2_nv(name: base + $0.name, value: base + $0.value, namelen: $0.nameLength, valuelen: $0.valueLength,
+                           flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+            }
+            if withBody {
+                var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: Self.readBodyCallback)
+                return nghttp2_submit_response(session, stream.id, &nva, nva.count, &provider)
+            }
+            return nghttp2_submit_response(session, stream.id, &nva, nva.count, nil)
+        }
+        if rv != 0 {
+            context.logger.debug("h2 \(peer): submit_response on stream \(stream.id): \(String(cString: nghttp2_strerror(rv)))")
+            _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, UInt32(NGHTTP2_INTERNAL_ERROR.rawValue))
+            return false
+        }
+        return true
+    }
+
+    /// Copies up to `length` pending body bytes into a DATA frame (nghttp2 sizes it to the
+    /// flow-control windows); defers the stream when nothing is buffered yet.
+    func readBody(_ streamID: Int32, into buffer: UnsafeMutablePointer<UInt8>, length: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
+        guard let stream = streams[streamID] else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
+        let count = min(length, stream.pendingCount)
+        if count > 0 {
+            stream.pending.withUnsafeBufferPointer { source in
+                buffer.update(from: source.baseAddress! + stream.pendingOffset, count: count)
+            }
+            stream.pendingOffset += count
+            if stream.pendingOffset == stream.pending.count {
+                stream.pending.removeAll(keepingCapacity: stream.pending.capacity <= 64 * 1024)
+                stream.pendingOffset = 0
+            }
+            stream.writer?.flushed(count)
+        }
+        if stream.pendingCount == 0 {
+            if stream.ended {
+                flags.pointee |= UInt32(NGHTTP2_DATA_FLAG_EOF.rawValue)
+            } else if count == 0 {
+                // An open-ended stream (SSE) with nothing to say: resumed by `streamWrite`.
+                stream.deferred = true
+                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+            }
+        }
+        return count
+    }
+
+    private func streamWrite(_ id: Int32, _ bytes: [UInt8]) {
+        guard case .open = phase, let stream = streams[id], !stream.ended else { return }
+        var bytes = bytes
+        if let remaining = stream.bytesRemaining {
+            // Never send more than announced: the client would treat it as a malformed response.
+            let allowed = min(bytes.count, remaining)
+            if allowed < bytes.count {
+                stream.writer?.flushed(bytes.count - allowed)
+                bytes = Array(bytes.prefix(allowed))
+            }
+            stream.bytesRemaining = remaining - allowed
+        }
+        if stream.pendingCount == 0 {
+            stream.pending = bytes
+            stream.pendingOffset = 0
+        } else {
+            if stream.pendingOffset >= 64 * 1024, stream.pendingOffset * 2 >= stream.pending.count {
+                stream.pending.removeSubrange(0..<stream.pendingOffset)
+                stream.pendingOffset = 0
+            }
+            stream.pending.append(contentsOf: bytes)
+        }
+        resume(stream)
+        pump()
+    }
+
+    private func streamEnd(_ id: Int32) {
+        guard case .open = phase, let session, let stream = streams[id], !stream.ended else { return }
+        stream.ended = true
+        if let remaining = stream.bytesRemaining, remaining > 0 {
+            // Shorter than announced: a reset tells the client the body is incomplete.
+            _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, UInt32(NGHTTP2_INTERNAL_ERROR.rawValue))
+        } else {
+            resume(stream)
+        }
+        pump()
+    }
+
+    /// RST_STREAM(NO_ERROR): the answer is out, the rest of the request is not wanted (RFC 9113 §8.1).
+    func stopUpload(_ stream: HTTP2Stream) {
+        guard let session, !stream.resetSent else { return }
+        stream.resetSent = true
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, UInt32(NGHTTP2_NO_ERROR.rawValue))
+    }
+
+    private func resume(_ stream: HTTP2Stream) {
+        guard stream.deferred, let session else { return }
+        stream.deferred = false
+        _ = nghttp2_session_resume_data(session, stream.id)
+    }
+
+    /// The stream is closed (complete, reset by either side, or the connection is going).
+    func release(_ stream: HTTP2Stream) {
+        if let writer = stream.writer {
+            writer.markClosed()
+            context.metrics.streamsOpen.subtract(1, ordering: .relaxed)
+            stream.writer = nil
+        }
+        stream.task?.cancel()
+        stream.task = nil
+    }
+
+    // MARK: timeouts and shutdown (called by HTTPServerLoop)
+
+    func checkTimeouts(now: UInt64) {
+        let configuration = context.configuration
+        switch phase {
+        case .closed:
+            return
+        case .lingering(let until):
+            if now >= until { closeNow() }
+            return
+        case .open:
+            break
+        }
+        if outputPending > 0, now - lastWriteProgress > MonotonicClock.nanoseconds(configuration.writeTimeout) {
+            context.metrics.writeTimeouts.add(1, ordering: .relaxed)
+            closeNow()
+            return
+        }
+        if let (_, since) = upgradedRequest, now - since > MonotonicClock.nanoseconds(configuration.headerTimeout) {
+            // Upgraded, but the client never sent its preface.
+            context.metrics.requestTimeouts.add(1, ordering: .relaxed)
+            closeNow()
+            return
+        }
+        if streams.isEmpty, !goingAway, now - lastActivity > MonotonicClock.nanoseconds(configuration.idleTimeout) {
+            context.metrics.idleTimeouts.add(1, ordering: .relaxed)
+            goAway()
+            pump()
+            return
+        }
+        let headerTimeout = MonotonicClock.nanoseconds(configuration.headerTimeout)
+        let bodyTimeout = MonotonicClock.nanoseconds(configuration.bodyTimeout)
+        var answered = false
+        for stream in streams.values where !stream.requestComplete && !stream.responded && stream.rejection == nil {
+            let limit = stream.headersComplete ? bodyTimeout : headerTimeout
+            guard now - stream.lastProgress > limit else { continue }
+            context.metrics.requestTimeouts.add(1, ordering: .relaxed)
+            let detail = stream.headersComplete
+                ? "no request body bytes received for \(configuration.bodyTimeout)"
+                : "the request header section was not received within \(configuration.headerTimeout)"
+            respond(stream, HTTPError(.requestTimeout, detail).response())
+            answered = true
+        }
+        // Refused while the client was still sending and it went quiet: stop waiting for it.
+        for stream in streams.values where stream.responded && !stream.requestComplete && now - stream.lastProgress > bodyTimeout {
+            stopUpload(stream)
+            answered = true
+        }
+        if answered { pump() }
+    }
+
+    /// Graceful shutdown: GOAWAY (no new streams), event streams end cleanly, requests in
+    /// flight finish; the connection closes once no stream is left.
+    func beginShutdown() {
+        guard case .open = phase else { return }
+        goAway()
+        for stream in streams.values where stream.writer != nil {
+            stream.writer?.markClosed()
+            stream.task?.cancel()
+            stream.ended = true
+            resume(stream)
+        }
+        pump()
+    }
+
+    private func goAway() {
+        guard let session, !goingAway else { return }
+        goingAway = true
+        _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
+                                  UInt32(NGHTTP2_NO_ERROR.rawValue), nil, 0)
+    }
+
+    func closeNow() {
+        if case .closed = phase { return }
+        phase = .closed
+        for stream in streams.values { release(stream) }
+        streams.removeAll()
+        context.loop.deregister(fd: fd)
+        close(fd)
+        output = []
+        // The session goes after the loop forgot us: nothing can call back into it any more.
+        if let session { nghttp2_session_del(session) }
+        session = nil
+        context.connectionClosed(self)
+    }
+}
