@@ -18,6 +18,11 @@ public struct GatewayConfiguration: Sendable {
     public var events: EventHubConfiguration
     /// Browser origins allowed to read answers cross-origin (off when empty).
     public var cors: CORSPolicy
+    /// The `destination` tag on every batch this gateway enqueues: how it finds its own runs
+    /// (and leaves the GUI user's alone). Two gateways on one InvokeAI need different ones.
+    public var destination: String
+    /// Whether to follow InvokeAI's event stream (off in tests that have no InvokeAI).
+    public var followsUpstreamEvents: Bool
 
     public init(
         server: HTTPServerConfiguration = HTTPServerConfiguration(),
@@ -27,7 +32,9 @@ public struct GatewayConfiguration: Sendable {
         openAPIFile: String? = nil,
         upstreamTimeout: TimeInterval = 10,
         events: EventHubConfiguration = EventHubConfiguration(),
-        cors: CORSPolicy = CORSPolicy()
+        cors: CORSPolicy = CORSPolicy(),
+        destination: String = "invokeai-gateway",
+        followsUpstreamEvents: Bool = true
     ) {
         self.server = server
         self.invokeAIURL = invokeAIURL
@@ -37,5 +44,7 @@ public struct GatewayConfiguration: Sendable {
         self.upstreamTimeout = upstreamTimeout
         self.events = events
         self.cors = cors
+        self.destination = destination
+        self.followsUpstreamEvents = followsUpstreamEvents
     }
 }

@@ -10,15 +10,40 @@ public final class GatewayServer: Sendable {
     public let upstream: InvokeAIClient
     /// The event fan-out behind `/v1/events` and the per-run streams.
     public let events: EventHub
+    /// The gateway's runs, fed by InvokeAI's event stream.
+    public let runs: RunTracker
+    /// InvokeAI's Socket.IO event stream.
+    public let upstreamEvents: InvokeAIEventStream
+    private let logger: Logger
     private let heartbeatTask: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     public init(configuration: GatewayConfiguration, logger: Logger = Logger(label: "gateway")) throws {
         self.configuration = configuration
         upstream = InvokeAIClient(baseURL: configuration.invokeAIURL, requestTimeout: configuration.upstreamTimeout)
+        self.logger = logger
         events = EventHub(configuration: configuration.events)
+        let hub = events
+        let tracker = RunTracker(client: upstream, hub: hub, destination: configuration.destination,
+                                 mapOutputs: { _, items in QueueItemOutputs.map(items) })
+        runs = tracker
+        upstreamEvents = InvokeAIEventStream(
+            client: upstream,
+            onEvent: { tracker.handle($0) },
+            onStateChange: { state in
+                hub.publish(state.connected ? "upstream.connected" : "upstream.disconnected",
+                            data: ["connected": .bool(state.connected), "reconnects": .int(state.reconnectCount),
+                                   "error": state.lastError.map { .string($0) } ?? .null])
+            },
+            reconcile: { await tracker.reconcile() })
         var router = Router()
-        HealthRoutes.add(to: &router, upstream: upstream)
+        let stream = upstreamEvents
+        var streamState: (@Sendable () -> InvokeAIEventStreamState)?
+        if configuration.followsUpstreamEvents { streamState = { @Sendable in stream.state } }
+        HealthRoutes.add(to: &router, upstream: upstream, eventStream: streamState)
         EventRoutes.add(to: &router, hub: events, cors: configuration.cors)
+        RunRoutes.add(to: &router, tracker: tracker, hub: hub, cors: configuration.cors)
+        ImageRoutes.add(to: &router, client: upstream)
+        ReadThroughRoutes.add(to: &router, client: upstream, destination: configuration.destination)
         try OpenAPIRoutes.add(to: &router, documentPath: configuration.openAPIFile)
         if let publicDirectory = configuration.publicDirectory {
             router.fallback = try StaticFiles(root: publicDirectory).handler
@@ -32,6 +57,14 @@ public final class GatewayServer: Sendable {
 
     public func start() throws {
         try http.start()
+        if configuration.followsUpstreamEvents {
+            upstreamEvents.start()
+            // Runs enqueued before a restart are found again from InvokeAI's queue.
+            let tracker = runs, logger = logger
+            Task {
+                do { try await tracker.recover() } catch { logger.warning("could not recover runs from InvokeAI: \(error)") }
+            }
+        }
         let hub = events
         let interval = Duration.milliseconds(Int(configuration.events.heartbeatInterval * 1000))
         heartbeatTask.withLock { task in
@@ -49,6 +82,8 @@ public final class GatewayServer: Sendable {
         // Streams end cleanly (their last chunk is sent) before the server stops.
         events.closeAll()
         await http.shutdown()
+        let stream = upstreamEvents
+        await Task.detached { stream.stop() }.value
     }
     public var port: Int { http.port }
 }

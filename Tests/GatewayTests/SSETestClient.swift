@@ -47,7 +47,7 @@ final class SSETestClient: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 65536)
         let n = recv(fd, &buffer, buffer.count, 0)
         if n < 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        if n == 0 { return false }
+        if n == 0 { ended = true; return false }
         raw += buffer[0..<n]
         return true
     }
@@ -82,8 +82,9 @@ final class SSETestClient: @unchecked Sendable {
         }
     }
 
-    /// The next event; nil when the stream ended first.
-    func next() throws -> Event? {
+    /// The next event; nil when the stream ended first (or, with `stopAtComment`, when a
+    /// comment-only block arrived).
+    func next(stopAtComment: Bool = false) throws -> Event? {
         while true {
             dechunk()
             while let end = find([10, 10], in: body) {
@@ -106,10 +107,20 @@ final class SSETestClient: @unchecked Sendable {
                 }
                 event.data = dataLines.joined(separator: "\n")
                 if event.event != nil || !dataLines.isEmpty { return event }
+                if stopAtComment { return nil }
             }
             if ended { return nil }
             guard try fill() else { return nil }
         }
+    }
+
+    /// The next comment line (`: text`), skipping any events before it; nil when the stream ends.
+    func nextComment() throws -> String? {
+        let seen = comments.count
+        while comments.count == seen {
+            if try next(stopAtComment: true) == nil, comments.count == seen, ended { return nil }
+        }
+        return comments[seen]
     }
 
     /// Reads until the server closes or ends the body; true when it did.

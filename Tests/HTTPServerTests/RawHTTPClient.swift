@@ -23,7 +23,7 @@ final class RawHTTPClient: @unchecked Sendable {
     let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(host: String = "127.0.0.1", port: Int, timeoutSeconds: Int = 10) throws {
+    init(host: String = "127.0.0.1", port: Int, timeoutSeconds: Int = 30) throws {
         let isV6 = host.contains(":")
         fd = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure("socket failed") }

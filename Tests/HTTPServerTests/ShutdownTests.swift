@@ -6,11 +6,13 @@ import Testing
 
 @Suite("Graceful shutdown")
 struct ShutdownTests {
-    @Test func inFlightRequestsFinishIdleConnectionsClose() async throws {
+    /// The grace period is long (5 min) and the test's limit short: shutting down must end as
+    /// soon as the in-flight request is done, not when the grace runs out.
+    @Test(.timeLimit(.minutes(1))) func inFlightRequestsFinishIdleConnectionsClose() async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .error
         let server = try HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 2, shutdownGracePeriod: .seconds(5)),
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 2, shutdownGracePeriod: .seconds(300)),
             responder: TestServer.router, logger: logger)
         try server.start()
         let port = server.port
@@ -23,7 +25,6 @@ struct ShutdownTests {
             return (idle, busy)
         }
         try await Task.sleep(for: .milliseconds(100))
-        let started = ContinuousClock.now
         async let stopping: Void = server.shutdown()
         let response = try await blocking { try busy.readResponse() }
         #expect(response.status == 200)
@@ -31,7 +32,6 @@ struct ShutdownTests {
         #expect(response.header("Connection") == "close")
         #expect(try await blocking { idle.isClosedByServer() })
         await stopping
-        #expect(ContinuousClock.now - started < .seconds(4))
         // No longer listening.
         #expect(throws: (any Error).self) { _ = try RawHTTPClient(port: port) }
     }

@@ -1,0 +1,97 @@
+import Foundation
+import HTTPServer
+import InvokeAI
+import JSONValue
+
+/// `/v1/images`: upload to InvokeAI, download through the gateway, delete.
+enum ImageRoutes {
+    static let acceptedTypes: Set<String> = ["image/png", "image/jpeg", "image/webp"]
+
+    static func add(to router: inout Router, client: InvokeAIClient) {
+        router.add(.POST, "/v1/images", .async { request in
+            let (bytes, contentType, fileName) = try imagePart(of: request)
+            do {
+                let image = try await client.uploadImage(Data(bytes), fileName: fileName, contentType: contentType,
+                                                         boardId: request.query("board"))
+                return .json(json(image), status: .created)
+            } catch { throw UpstreamProblem.from(error) }
+        })
+        for (suffix, size) in [("", InvokeAIImageSize.full), ("/thumbnail", .thumbnail)] {
+            router.add(.GET, "/v1/images/{name}\(suffix)", .async { request in
+                let name = request.pathParameters["name"] ?? ""
+                // An image never changes once made (it can only be deleted): its name is its ETag.
+                let etag = "\"\(name)\(suffix.isEmpty ? "" : "-thumb")\""
+                if let match = request.headers["If-None-Match"], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) {
+                    return HTTPResponse(status: .notModified, headers: ["ETag": etag])
+                }
+                let download: (file: URL, contentType: String?, length: Int64)
+                do {
+                    download = try await client.downloadImage(name, size: size)
+                } catch let error as InvokeAIError where error.statusCode == 404 {
+                    throw HTTPError(.notFound, "no image \(name) in InvokeAI")
+                } catch { throw UpstreamProblem.from(error) }
+                let headers: HTTPHeaders = [
+                    "Content-Type": download.contentType ?? "application/octet-stream",
+                    "Content-Length": String(download.length),
+                    "ETag": etag,
+                    "Cache-Control": "private, max-age=31536000, immutable",
+                ]
+                return fileResponse(download.file, headers: headers)
+            })
+        }
+        router.add(.DELETE, "/v1/images/{name}", .async { request in
+            let name = request.pathParameters["name"] ?? ""
+            do {
+                try await client.deleteImage(name)
+            } catch let error as InvokeAIError where error.statusCode == 404 {
+                throw HTTPError(.notFound, "no image \(name) in InvokeAI")
+            } catch { throw UpstreamProblem.from(error) }
+            return HTTPResponse(status: .noContent)
+        })
+    }
+
+    /// The image of an upload: a raw body with an image Content-Type, or the first file part
+    /// (or the part named `file`) of a multipart/form-data body.
+    static func imagePart(of request: HTTPRequest) throws -> (bytes: [UInt8], contentType: String, fileName: String) {
+        let contentType = ParameterizedValue(parsing: request.headers["Content-Type"] ?? "").value
+        if contentType == "multipart/form-data" {
+            let form = try MultipartFormData(contentType: request.headers["Content-Type"] ?? "", body: request.body)
+            guard let part = form.part("file") ?? form.parts.first(where: { $0.filename != nil }) else {
+                throw HTTPError(.badRequest, "multipart upload without a file part (name it \"file\")")
+            }
+            let partType = ParameterizedValue(parsing: part.contentType).value
+            guard acceptedTypes.contains(partType) else {
+                throw HTTPError(.unsupportedMediaType, "the file part is \(partType); accepted: \(acceptedTypes.sorted().joined(separator: ", "))")
+            }
+            return (part.body, partType, part.filename ?? "upload")
+        }
+        guard acceptedTypes.contains(contentType) else {
+            throw HTTPError(.unsupportedMediaType, "send an image (\(acceptedTypes.sorted().joined(separator: ", "))) or multipart/form-data, not '\(contentType)'")
+        }
+        guard !request.body.isEmpty else { throw HTTPError(.badRequest, "empty image body") }
+        return (request.body, contentType, "upload")
+    }
+
+    static func json(_ image: InvokeAIImage) -> JSONValue {
+        [
+            "name": .string(image.name),
+            "width": image.width.map { .int($0) } ?? .null,
+            "height": image.height.map { .int($0) } ?? .null,
+            "board_id": image.boardId.map { .string($0) } ?? .null,
+            "url": .string("/v1/images/\(image.name)"),
+            "thumbnail_url": .string("/v1/images/\(image.name)/thumbnail"),
+        ]
+    }
+
+    /// Streams a downloaded file to the client in 64 KiB pieces, then removes it.
+    static func fileResponse(_ file: URL, headers: HTTPHeaders) -> HTTPResponse {
+        .stream(headers: headers) { writer in
+            defer { try? FileManager.default.removeItem(at: file) }
+            guard let handle = try? FileHandle(forReadingFrom: file) else { return }
+            defer { try? handle.close() }
+            while let chunk = try? handle.read(upToCount: 64 * 1024), !chunk.isEmpty {
+                guard await writer.write(Array(chunk)) else { return }
+            }
+        }
+    }
+}

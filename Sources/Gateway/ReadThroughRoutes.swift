@@ -1,0 +1,27 @@
+import HTTPServer
+import InvokeAI
+import JSONValue
+
+/// `/v1/boards`, `/v1/models`, `/v1/queue`: InvokeAI's own views, passed through.
+enum ReadThroughRoutes {
+    static func add(to router: inout Router, client: InvokeAIClient, destination: String) {
+        router.add(.GET, "/v1/boards", .async { _ in
+            do {
+                return .json(["boards": .array(try await client.boards())] as JSONValue)
+            } catch { throw UpstreamProblem.from(error) }
+        })
+        router.add(.GET, "/v1/models", .async { request in
+            do {
+                let models = try await client.models(base: request.query("base"), type: request.query("type"))
+                return .json(["models": .array(models)] as JSONValue)
+            } catch { throw UpstreamProblem.from(error) }
+        })
+        router.add(.GET, "/v1/queue", .async { _ in
+            do {
+                async let status = client.queueStatus()
+                async let ours = client.queueCounts(destination: destination)
+                return .json(["queue": try await status, "gateway": try await ours, "destination": .string(destination)] as JSONValue)
+            } catch { throw UpstreamProblem.from(error) }
+        })
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import InvokeAI
+import JSONValue
+
+/// One submission through the gateway: one InvokeAI batch (its id is the run's id), tagged with
+/// the gateway's destination and an origin naming the workflow.
+public struct Run: Sendable {
+    public let id: String
+    public let workflow: String
+    public var itemIDs: [Int]
+    public var itemStatuses: [Int: QueueItemStatus] = [:]
+    public var status: RunStatus = .queued
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var completedAt: Date?
+    /// The node running now and what it last said.
+    public var progress: JSONValue?
+    /// Type, message and failing node, once a node failed.
+    public var error: JSONValue?
+    /// Images per output node, once the run completed.
+    public var outputs: JSONValue = .array([])
+    /// Images the gateway uploaded for this run's inputs (deleted when it ends).
+    public var uploadedImages: [String] = []
+    /// `"outputs"`: delete the outputs once fetched.
+    public var cleanup: String?
+
+    public init(id: String, workflow: String, itemIDs: [Int], createdAt: Date = Date()) {
+        self.id = id
+        self.workflow = workflow
+        self.itemIDs = itemIDs
+        self.createdAt = createdAt
+    }
+
+    public var json: JSONValue {
+        var fields: [String: JSONValue] = [
+            "id": .string(id),
+            "workflow": .string(workflow),
+            "status": .string(status.rawValue),
+            "created_at": .string(Self.format(createdAt)),
+            "started_at": startedAt.map { .string(Self.format($0)) } ?? .null,
+            "completed_at": completedAt.map { .string(Self.format($0)) } ?? .null,
+            "item_ids": .array(itemIDs.map { .int($0) }),
+            "progress": progress ?? .null,
+            "error": error ?? .null,
+            "outputs": outputs,
+            "links": ["self": .string("/v1/runs/\(id)"), "events": .string("/v1/runs/\(id)/events")],
+        ]
+        if let startedAt, let end = completedAt ?? (status.isTerminal ? nil : Date()) {
+            fields["duration_seconds"] = .double((end.timeIntervalSince(startedAt) * 1000).rounded() / 1000)
+        }
+        return .object(fields)
+    }
+
+    /// Short facts that go into every `run.*` event.
+    var eventData: [String: JSONValue] {
+        ["run": .string(id), "workflow": .string(workflow), "status": .string(status.rawValue)]
+    }
+
+    static func format(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import HTTPServer
+import JSONValue
+
+/// `/v1/runs`: list, read, cancel, and follow runs.
+enum RunRoutes {
+    static func add(to router: inout Router, tracker: RunTracker, hub: EventHub, cors: CORSPolicy) {
+        router.add(.GET, "/v1/runs", .sync { request in
+            let status = try request.query("status").map { text -> RunStatus in
+                guard let status = RunStatus(rawValue: text) else {
+                    throw HTTPError(.badRequest, "status must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return status
+            }
+            let limit = try boundedInt(request.query("limit"), name: "limit", default: 50, range: 1...500)
+            let offset = try boundedInt(request.query("offset"), name: "offset", default: 0, range: 0...Int.max)
+            let all = tracker.runs(workflow: request.query("workflow"), status: status)
+            let page = all.dropFirst(offset).prefix(limit)
+            return .json([
+                "runs": .array(page.map(\.json)),
+                "total": .int(all.count), "limit": .int(limit), "offset": .int(offset),
+            ] as JSONValue)
+        })
+        router.add(.GET, "/v1/runs/{id}", .sync { request in
+            .json(try run(request, tracker).json)
+        })
+        router.add(.DELETE, "/v1/runs/{id}", .async { request in
+            let run = try run(request, tracker)
+            guard !run.status.isTerminal else {
+                throw HTTPError(.conflict, "run \(run.id) has already ended (\(run.status.rawValue))")
+            }
+            do {
+                try await tracker.cancel(run.id)
+            } catch {
+                throw UpstreamProblem.from(error)
+            }
+            return .json(tracker.run(run.id)?.json ?? run.json, status: .accepted)
+        })
+        router.add(.GET, "/v1/runs/{id}/events", .sync { request in
+            let run = try run(request, tracker)
+            var filter = EventRoutes.filter(from: request)
+            filter.runs = [run.id]
+            let after = try EventRoutes.lastEventID(of: request)
+            if run.status.isTerminal {
+                return EventStreamResponse.replay(hub: hub, filter: filter, after: after, extraHeaders: cors.headers(for: request))
+            }
+            return try EventStreamResponse.make(hub: hub, filter: filter, after: after, endAfter: run.id,
+                                                extraHeaders: cors.headers(for: request))
+        })
+    }
+
+    private static func run(_ request: HTTPRequest, _ tracker: RunTracker) throws -> Run {
+        let id = request.pathParameters["id"] ?? ""
+        guard let run = tracker.run(id) else { throw HTTPError(.notFound, "no run \(id) made by this gateway") }
+        return run
+    }
+
+    static func boundedInt(_ text: String?, name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw HTTPError(.badRequest, "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound == Int.max ? "" : String(range.upperBound))")
+        }
+        return value
+    }
+}

@@ -1,0 +1,24 @@
+import HTTPServer
+import InvokeAI
+import JSONValue
+
+/// InvokeAI's failures as the gateway's answers: cannot connect → 503, timed out → 504,
+/// InvokeAI answered an error → 502 with its status and detail.
+enum UpstreamProblem {
+    static func from(_ error: any Error) -> HTTPError {
+        guard let error = error as? InvokeAIError else {
+            return HTTPError(.badGateway, "InvokeAI call failed: \(error)", title: "Upstream error")
+        }
+        switch error {
+        case .cannotConnect:
+            return HTTPError(.serviceUnavailable, "\(error)", title: "Upstream unavailable", headers: ["Retry-After": "5"])
+        case .timedOut:
+            return HTTPError(.gatewayTimeout, "\(error)", title: "Upstream timed out")
+        case .status(let code, _, let detail):
+            return HTTPError(.badGateway, "\(error)", title: "Upstream error",
+                             extensions: ["upstream_status": .int(code), "upstream_detail": detail ?? .null])
+        default:
+            return HTTPError(.badGateway, "\(error)", title: "Upstream error")
+        }
+    }
+}
