@@ -79,9 +79,10 @@ public struct FastJSONParser {
         if depth > Self.maxDepth { throw fail("nesting deeper than \(Self.maxDepth)") }
         defer { depth -= 1 }
         index += 1
-        var object: [String: JSONValue] = [:]
+        // Pairs first, one dictionary at the end: no rehashing while it grows.
+        var pairs: [(String, JSONValue)] = []
         skipWhitespace()
-        if index < bytes.count && bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+        if index < bytes.count && bytes[index] == UInt8(ascii: "}") { index += 1; return .object([:]) }
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a key") }
@@ -90,11 +91,14 @@ public struct FastJSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
-            object[key] = try parseValue()
+            pairs.append((key, try parseValue()))
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+            if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(Dictionary(pairs, uniquingKeysWith: { _, last in last }))  // last duplicate wins
+            }
             throw fail("expected ',' or '}'")
         }
     }
@@ -127,8 +131,7 @@ public struct FastJSONParser {
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                guard let text = String(validating: slice, as: UTF8.self) else { throw fail("string is not UTF-8") }
-                return text
+                return try Self.string(slice, at: start)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw fail("control character in string") }
@@ -139,8 +142,7 @@ public struct FastJSONParser {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
-                guard let text = String(validating: scratch, as: UTF8.self) else { throw fail("string is not UTF-8") }
-                return text
+                return try scratch.withUnsafeBufferPointer { buffer throws(Error) in try Self.string(buffer, at: start) }
             }
             if byte < 0x20 { throw fail("control character in string") }
             if byte != UInt8(ascii: "\\") { scratch.append(byte); index += 1; continue }
@@ -176,6 +178,15 @@ public struct FastJSONParser {
             }
         }
         throw fail("unterminated string")
+    }
+
+    /// Strict UTF-8 to String; ASCII (nearly every key and value here) skips the generic validator.
+    private static func string(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int) throws(Error) -> String {
+        var ascii = true
+        for byte in bytes where byte >= 0x80 { ascii = false; break }
+        if ascii { return String(decoding: bytes, as: UTF8.self) }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw Error(message: "string is not UTF-8", offset: offset) }
+        return text
     }
 
     private mutating func parseHex4() throws(Error) -> UInt32 {
