@@ -48,6 +48,8 @@ let package = Package(
         // bench/sse's load generator and in-process publisher (not part of the product).
         .executableTarget(name: "sse-bench", dependencies: ["CEpoll", "Gateway", "HTTPServer", "JSONValue",
                                                             .product(name: "Logging", package: "swift-log")]),
+        // bench/events' decoder and latency probe (not part of the product).
+        .executableTarget(name: "invokeai-events-bench", dependencies: ["InvokeAI", "JSONValue"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer"]),
         .testTarget(name: "InvokeAITests", dependencies: ["InvokeAI", "JSONValue"]),
