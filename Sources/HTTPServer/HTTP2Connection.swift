@@ -39,7 +39,12 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     /// fails when much more than the 101 arrives in the read that carries it.
     private var upgradedRequest: (request: HTTPRequest, since: UInt64)?
     /// Response body bytes held for all streams, not yet framed.
-    private var bufferedResponseBytes = 0
+    private var bufferedResponseBytes = 0 {
+        didSet { if oldValue == 0, bufferedResponseBytes > 0 { lastFramingProgress = MonotonicClock.now() } }
+    }
+    /// Last time nghttp2 took body bytes into a DATA frame: a client that keeps its flow-control
+    /// windows shut while bodies wait is a client that stopped reading (write timeout).
+    private var lastFramingProgress: UInt64 = 0
     /// Complete requests waiting for `bufferedResponseBytes` to drop below the budget.
     private var waitingRequests: [Int32] = []
 
@@ -458,6 +463,7 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             }
             stream.pendingOffset += count
             bufferedResponseBytes -= count
+            lastFramingProgress = MonotonicClock.now()
             if stream.pendingOffset == stream.pending.count {
                 stream.pending.removeAll(keepingCapacity: stream.pending.capacity <= 64 * 1024)
                 stream.pendingOffset = 0
@@ -555,7 +561,8 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         case .open:
             break
         }
-        if outputPending > 0, now - lastWriteProgress > MonotonicClock.nanoseconds(configuration.writeTimeout) {
+        let writeTimeout = MonotonicClock.nanoseconds(configuration.writeTimeout)
+        if (outputPending > 0 && now - lastWriteProgress > writeTimeout) || (bufferedResponseBytes > 0 && now - lastFramingProgress > writeTimeout) {
             context.metrics.writeTimeouts.add(1, ordering: .relaxed)
             closeNow()
             return

@@ -233,6 +233,24 @@ struct HTTP2ProtocolTests {
         }
     }
 
+    @Test func clientThatKeepsItsWindowShutIsDropped() async throws {
+        var router = TestServer.router
+        router.add(.GET, "/mebibyte", .sync { _ in HTTPResponse(status: .ok, bytes: [UInt8](repeating: 0x6D, count: 1 << 20)) })
+        try await TestServer.with(router, configure: { $0.writeTimeout = .milliseconds(500) }) { server in
+            let port = server.port
+            let frames = try await blocking { () throws -> [Raw.Frame] in
+                let client = try Raw(port: port)
+                try client.handshake()
+                try client.sendHeaders(stream: 1, Raw.request("GET", "/mebibyte"), endStream: true)
+                // Reads what the 64 KiB window lets through, never grants more: the server gives up.
+                return try client.readToEnd()
+            }
+            let received = frames.filter { $0.type == Raw.FrameType.data }.reduce(0) { $0 + $1.payload.count }
+            #expect(received == 65_535)
+            #expect(server.metrics.writeTimeouts.load(ordering: .relaxed) == 1)
+        }
+    }
+
     @Test func clientResetEndsTheProducer() async throws {
         let closed = HTTP2ClientTests.Gate()
         var router = TestServer.router
