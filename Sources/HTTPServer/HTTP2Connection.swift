@@ -583,13 +583,20 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         let bodyTimeout = MonotonicClock.nanoseconds(configuration.bodyTimeout)
         var answered = false
         for stream in streams.values where !stream.requestComplete && !stream.responded && stream.rejection == nil {
-            let limit = stream.headersComplete ? bodyTimeout : headerTimeout
-            guard now - stream.lastProgress > limit else { continue }
+            if !stream.headersComplete {
+                guard now - stream.lastProgress > headerTimeout, let session else { continue }
+                // A header block left open (no CONTINUATION) blocks every stream of the
+                // connection, and nothing can be answered on it: end the connection.
+                context.metrics.requestTimeouts.add(1, ordering: .relaxed)
+                _ = nghttp2_session_terminate_session(session, UInt32(NGHTTP2_NO_ERROR.rawValue))
+                pump()
+                return
+            }
+            guard now - stream.lastProgress > bodyTimeout else { continue }
             context.metrics.requestTimeouts.add(1, ordering: .relaxed)
-            let detail = stream.headersComplete
-                ? "no request body bytes received for \(configuration.bodyTimeout)"
-                : "the request header section was not received within \(configuration.headerTimeout)"
-            respond(stream, HTTPError(.requestTimeout, detail).response())
+            respond(stream, HTTPError(.requestTimeout, "no request body bytes received for \(configuration.bodyTimeout)").response())
+            // The answer goes first; the upload is reset once it is out (see on_frame_send).
+            stream.lastProgress = now
             answered = true
         }
         // Refused while the client was still sending and it went quiet: stop waiting for it.

@@ -251,6 +251,43 @@ struct HTTP2ProtocolTests {
         }
     }
 
+    @Test func stalledBodyGets408AndTheConnectionGoesOn() async throws {
+        try await TestServer.with(TestServer.router, configure: { $0.bodyTimeout = .milliseconds(300) }) { server in
+            let port = server.port
+            let (status, next) = try await blocking { () throws -> (String?, String?) in
+                let client = try Raw(port: port)
+                try client.handshake()
+                try client.sendHeaders(stream: 1, Raw.request("POST", "/echo"), endStream: false)
+                try client.sendFrame(Raw.FrameType.data, stream: 1, Array("part of it".utf8))
+                let answer = try client.readUntil { $0.stream == 1 && ($0.isEndStream || $0.type == Raw.FrameType.rstStream) }
+                try client.sendHeaders(stream: 3, Raw.request("GET", "/hello"), endStream: true)
+                let after = try client.readUntil { $0.stream == 3 && $0.isEndStream }
+                return (answer.first { $0.stream == 1 && $0.type == Raw.FrameType.headers }?.field(":status"),
+                        after.first { $0.stream == 3 && $0.type == Raw.FrameType.headers }?.field(":status"))
+            }
+            #expect(status == "408")
+            #expect(next == "200")
+            #expect(server.metrics.requestTimeouts.load(ordering: .relaxed) == 1)
+        }
+    }
+
+    @Test func headerBlockLeftOpenEndsTheConnection() async throws {
+        try await TestServer.with(TestServer.router, configure: { $0.headerTimeout = .milliseconds(300) }) { server in
+            let port = server.port
+            let frames = try await blocking { () throws -> [Raw.Frame] in
+                let client = try Raw(port: port)
+                try client.handshake()
+                // HEADERS without END_HEADERS: nothing else may be sent on the connection until
+                // the CONTINUATION that never comes.
+                try client.sendFrame(Raw.FrameType.headers, flags: Raw.Flag.endStream, stream: 1, Raw.headerBlock(Raw.request("GET", "/hello")))
+                return try client.readToEnd()
+            }
+            #expect(frames.contains { $0.type == Raw.FrameType.goAway })
+            #expect(server.metrics.requestTimeouts.load(ordering: .relaxed) == 1)
+            #expect(try await blocking { try Self.stillServes(port) })
+        }
+    }
+
     @Test func clientResetEndsTheProducer() async throws {
         let closed = HTTP2ClientTests.Gate()
         var router = TestServer.router
