@@ -38,6 +38,15 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     /// The upgraded request waits for the client's preface before it is answered: curl 7.88
     /// fails when much more than the 101 arrives in the read that carries it.
     private var upgradedRequest: (request: HTTPRequest, since: UInt64)?
+    /// Response body bytes held for all streams, not yet framed.
+    private var bufferedResponseBytes = 0 {
+        didSet { if oldValue == 0, bufferedResponseBytes > 0 { lastFramingProgress = MonotonicClock.now() } }
+    }
+    /// Last time nghttp2 took body bytes into a DATA frame: a client that keeps its flow-control
+    /// windows shut while bodies wait is a client that stopped reading (write timeout).
+    private var lastFramingProgress: UInt64 = 0
+    /// Complete requests waiting for `bufferedResponseBytes` to drop below the budget.
+    private var waitingRequests: [Int32] = []
 
     /// Output queued above this stops both reading and framing: a client that does not read
     /// cannot make the server buffer unboundedly.
@@ -45,6 +54,10 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     static let lingerTime: UInt64 = 2_000_000_000
     /// Body bytes of a refused upload still read and thrown away, at least (see `HTTP2Stream.discardLimit`).
     static let minimumDiscardLimit = 1 << 20
+    /// Above this many buffered response bytes, complete requests wait before they are handed to
+    /// the responder: a client that asks for 500 large files at once and reads slowly must not
+    /// make the server hold all of them (HTTP/1.1 has one response per connection at a time).
+    static let responseBufferBudget = 4 << 20
 
     /// `pendingOutput`: bytes the HTTP/1.1 connection had not sent yet when it switched.
     init(fd: Int32, peer: SocketAddress, context: HTTPServerLoop, pendingOutput: [UInt8]) {
@@ -196,6 +209,7 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     /// the connection if the session has nothing more to do.
     func pump() {
         guard let session, case .open = phase else { return }
+        dispatchWaitingRequests()
         var rounds = 0
         framing: while true {
             while outputPending < Self.outputHighWater {
@@ -219,6 +233,10 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
                 context.loop.execute { self.pump() }
                 break framing
             }
+        }
+        if !waitingRequests.isEmpty, bufferedResponseBytes < Self.responseBufferBudget {
+            // Framing freed budget for requests that wait: their turn comes on the next pass.
+            context.loop.execute { self.pump() }
         }
         if outputPending == 0, nghttp2_session_want_read(session) == 0, nghttp2_session_want_write(session) == 0 {
             // GOAWAY sent or received and no stream left (or a connection error was reported).
@@ -281,6 +299,25 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             return
         }
         guard stream.requestComplete else { return }
+        guard waitingRequests.isEmpty, bufferedResponseBytes < Self.responseBufferBudget else {
+            waitingRequests.append(stream.id)
+            return
+        }
+        dispatch(stream)
+    }
+
+    /// Hands waiting requests to the responder while the buffered responses are under budget.
+    /// Called from `pump`, outside nghttp2's callbacks.
+    private func dispatchWaitingRequests() {
+        var index = 0
+        while index < waitingRequests.count, bufferedResponseBytes < Self.responseBufferBudget {
+            if let stream = streams[waitingRequests[index]], !stream.responded { dispatch(stream) }
+            index += 1
+        }
+        if index > 0 { waitingRequests.removeFirst(index) }
+    }
+
+    private func dispatch(_ stream: HTTP2Stream) {
         guard let method = stream.method, let path = stream.path else {
             // nghttp2 lets only CONNECT through without :path.
             respond(stream, HTTPError(.notImplemented, "CONNECT is not supported").response())
@@ -339,6 +376,7 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
                 return
             }
             stream.pending = bytes
+            bufferedResponseBytes += bytes.count
             stream.ended = true
             submit(stream, fields, withBody: true)
         case .stream(let producer):
@@ -424,6 +462,8 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
                 buffer.update(from: source.baseAddress! + stream.pendingOffset, count: count)
             }
             stream.pendingOffset += count
+            bufferedResponseBytes -= count
+            lastFramingProgress = MonotonicClock.now()
             if stream.pendingOffset == stream.pending.count {
                 stream.pending.removeAll(keepingCapacity: stream.pending.capacity <= 64 * 1024)
                 stream.pendingOffset = 0
@@ -454,6 +494,7 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             }
             stream.bytesRemaining = remaining - allowed
         }
+        bufferedResponseBytes += bytes.count
         if stream.pendingCount == 0 {
             stream.pending = bytes
             stream.pendingOffset = 0
@@ -495,6 +536,9 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
 
     /// The stream is closed (complete, reset by either side, or the connection is going).
     func release(_ stream: HTTP2Stream) {
+        bufferedResponseBytes -= stream.pendingCount
+        stream.pending = []
+        stream.pendingOffset = 0
         if let writer = stream.writer {
             writer.markClosed()
             context.metrics.streamsOpen.subtract(1, ordering: .relaxed)
@@ -517,7 +561,8 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         case .open:
             break
         }
-        if outputPending > 0, now - lastWriteProgress > MonotonicClock.nanoseconds(configuration.writeTimeout) {
+        let writeTimeout = MonotonicClock.nanoseconds(configuration.writeTimeout)
+        if (outputPending > 0 && now - lastWriteProgress > writeTimeout) || (bufferedResponseBytes > 0 && now - lastFramingProgress > writeTimeout) {
             context.metrics.writeTimeouts.add(1, ordering: .relaxed)
             closeNow()
             return
@@ -538,13 +583,20 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         let bodyTimeout = MonotonicClock.nanoseconds(configuration.bodyTimeout)
         var answered = false
         for stream in streams.values where !stream.requestComplete && !stream.responded && stream.rejection == nil {
-            let limit = stream.headersComplete ? bodyTimeout : headerTimeout
-            guard now - stream.lastProgress > limit else { continue }
+            if !stream.headersComplete {
+                guard now - stream.lastProgress > headerTimeout, let session else { continue }
+                // A header block left open (no CONTINUATION) blocks every stream of the
+                // connection, and nothing can be answered on it: end the connection.
+                context.metrics.requestTimeouts.add(1, ordering: .relaxed)
+                _ = nghttp2_session_terminate_session(session, UInt32(NGHTTP2_NO_ERROR.rawValue))
+                pump()
+                return
+            }
+            guard now - stream.lastProgress > bodyTimeout else { continue }
             context.metrics.requestTimeouts.add(1, ordering: .relaxed)
-            let detail = stream.headersComplete
-                ? "no request body bytes received for \(configuration.bodyTimeout)"
-                : "the request header section was not received within \(configuration.headerTimeout)"
-            respond(stream, HTTPError(.requestTimeout, detail).response())
+            respond(stream, HTTPError(.requestTimeout, "no request body bytes received for \(configuration.bodyTimeout)").response())
+            // The answer goes first; the upload is reset once it is out (see on_frame_send).
+            stream.lastProgress = now
             answered = true
         }
         // Refused while the client was still sending and it went quiet: stop waiting for it.

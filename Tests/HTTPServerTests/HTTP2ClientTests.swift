@@ -26,12 +26,12 @@ struct HTTP2ClientTests {
         })
         router.add(.GET, "/gated-events", .sync { _ in
             .stream(headers: ["Content-Type": "text/event-stream"]) { writer in
-                await writer.write("data: first\n\n")
+                _ = await writer.write("data: first\n\n")
                 // Only another request on the same connection can let this stream go on.
                 for _ in 0..<1500 where !gate.isOpen.withLock({ $0 }) {
                     try? await Task.sleep(for: .milliseconds(10))
                 }
-                await writer.write(gate.isOpen.withLock { $0 } ? "data: second\n\n" : "data: gate never opened\n\n")
+                _ = await writer.write(gate.isOpen.withLock { $0 } ? "data: second\n\n" : "data: gate never opened\n\n")
             }
         })
         return router

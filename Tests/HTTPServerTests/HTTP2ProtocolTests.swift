@@ -183,6 +183,111 @@ struct HTTP2ProtocolTests {
         }
     }
 
+    final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    @Test func slowReaderDoesNotMakeTheServerBufferEveryResponse() async throws {
+        let dispatched = Counter()
+        var router = TestServer.router
+        router.add(.GET, "/mebibyte", .sync { _ in
+            dispatched.value.add(1, ordering: .relaxed)
+            return HTTPResponse(status: .ok, bytes: [UInt8](repeating: 0x6D, count: 1 << 20))
+        })
+        router.add(.GET, "/dispatched", .sync { _ in .text(String(dispatched.value.load(ordering: .relaxed))) })
+        // One loop: the second connection is served after the first one's requests were read.
+        try await TestServer.with(router, configure: { $0.eventLoopCount = 1 }) { server in
+            let port = server.port
+            let (seenEarly, bodies) = try await blocking { () throws -> (String?, [Int]) in
+                let client = try Raw(port: port)
+                try client.handshake()
+                // 20 requests in one write; the client's windows (64 KiB) stay closed for now.
+                var burst: [UInt8] = []
+                for i in 0..<20 {
+                    burst += Raw.frame(Raw.FrameType.headers, flags: Raw.Flag.endHeaders | Raw.Flag.endStream,
+                                       stream: UInt32(1 + 2 * i), Raw.headerBlock(Raw.request("GET", "/mebibyte")))
+                }
+                try client.send(burst)
+                _ = try client.readUntil { $0.stream == 1 && $0.type == Raw.FrameType.headers }
+                let probe = try Raw(port: port)
+                try probe.handshake()
+                try probe.sendHeaders(stream: 1, Raw.request("GET", "/dispatched"), endStream: true)
+                let answer = try probe.readUntil { $0.stream == 1 && $0.isEndStream }
+                let seen = String(decoding: answer.filter { $0.type == Raw.FrameType.data }.flatMap(\.payload), as: UTF8.self)
+                // Now open the windows: every response must still arrive whole.
+                try client.sendFrame(Raw.FrameType.settings, stream: 0, [0x00, 0x04] + Raw.be32(0x7FFF_FFFF))
+                try client.sendFrame(Raw.FrameType.windowUpdate, stream: 0, Raw.be32(0x7FFF_0000))
+                var sizes: [UInt32: Int] = [:]
+                var ended = Set<UInt32>()
+                while ended.count < 20 {
+                    guard let frame = try client.readFrame() else { break }
+                    if frame.type == Raw.FrameType.data { sizes[frame.stream, default: 0] += frame.payload.count }
+                    if frame.isEndStream { ended.insert(frame.stream) }
+                }
+                return (seen, ended.sorted().map { sizes[$0] ?? 0 })
+            }
+            let early = Int(seenEarly ?? "") ?? -1
+            #expect(early >= 1 && early < 20, "requests handed to the responder while the client read nothing: \(early)")
+            #expect(bodies == [Int](repeating: 1 << 20, count: 20))
+            #expect(dispatched.value.load(ordering: .relaxed) == 20)
+        }
+    }
+
+    @Test func clientThatKeepsItsWindowShutIsDropped() async throws {
+        var router = TestServer.router
+        router.add(.GET, "/mebibyte", .sync { _ in HTTPResponse(status: .ok, bytes: [UInt8](repeating: 0x6D, count: 1 << 20)) })
+        try await TestServer.with(router, configure: { $0.writeTimeout = .milliseconds(500) }) { server in
+            let port = server.port
+            let frames = try await blocking { () throws -> [Raw.Frame] in
+                let client = try Raw(port: port)
+                try client.handshake()
+                try client.sendHeaders(stream: 1, Raw.request("GET", "/mebibyte"), endStream: true)
+                // Reads what the 64 KiB window lets through, never grants more: the server gives up.
+                return try client.readToEnd()
+            }
+            let received = frames.filter { $0.type == Raw.FrameType.data }.reduce(0) { $0 + $1.payload.count }
+            #expect(received == 65_535)
+            #expect(server.metrics.writeTimeouts.load(ordering: .relaxed) == 1)
+        }
+    }
+
+    @Test func stalledBodyGets408AndTheConnectionGoesOn() async throws {
+        try await TestServer.with(TestServer.router, configure: { $0.bodyTimeout = .milliseconds(300) }) { server in
+            let port = server.port
+            let (status, next) = try await blocking { () throws -> (String?, String?) in
+                let client = try Raw(port: port)
+                try client.handshake()
+                try client.sendHeaders(stream: 1, Raw.request("POST", "/echo"), endStream: false)
+                try client.sendFrame(Raw.FrameType.data, stream: 1, Array("part of it".utf8))
+                let answer = try client.readUntil { $0.stream == 1 && ($0.isEndStream || $0.type == Raw.FrameType.rstStream) }
+                try client.sendHeaders(stream: 3, Raw.request("GET", "/hello"), endStream: true)
+                let after = try client.readUntil { $0.stream == 3 && $0.isEndStream }
+                return (answer.first { $0.stream == 1 && $0.type == Raw.FrameType.headers }?.field(":status"),
+                        after.first { $0.stream == 3 && $0.type == Raw.FrameType.headers }?.field(":status"))
+            }
+            #expect(status == "408")
+            #expect(next == "200")
+            #expect(server.metrics.requestTimeouts.load(ordering: .relaxed) == 1)
+        }
+    }
+
+    @Test func headerBlockLeftOpenEndsTheConnection() async throws {
+        try await TestServer.with(TestServer.router, configure: { $0.headerTimeout = .milliseconds(300) }) { server in
+            let port = server.port
+            let frames = try await blocking { () throws -> [Raw.Frame] in
+                let client = try Raw(port: port)
+                try client.handshake()
+                // HEADERS without END_HEADERS: nothing else may be sent on the connection until
+                // the CONTINUATION that never comes.
+                try client.sendFrame(Raw.FrameType.headers, flags: Raw.Flag.endStream, stream: 1, Raw.headerBlock(Raw.request("GET", "/hello")))
+                return try client.readToEnd()
+            }
+            #expect(frames.contains { $0.type == Raw.FrameType.goAway })
+            #expect(server.metrics.requestTimeouts.load(ordering: .relaxed) == 1)
+            #expect(try await blocking { try Self.stillServes(port) })
+        }
+    }
+
     @Test func clientResetEndsTheProducer() async throws {
         let closed = HTTP2ClientTests.Gate()
         var router = TestServer.router

@@ -17,7 +17,7 @@ enum HTTP2Tool {
             process.arguments = [String(seconds)] + arguments
             // stderr goes to a file so that neither pipe can fill up and stall the child.
             let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("h2-err-\(UUID().uuidString)")
-            FileManager.default.createFile(atPath: errURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
             defer { try? FileManager.default.removeItem(at: errURL) }
             let errHandle = try FileHandle(forWritingTo: errURL)
             let out = Pipe()
