@@ -63,6 +63,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between heartbeat comments on idle event streams. (env GATEWAY_HEARTBEAT)")
     var heartbeat: Double = Environment.double("GATEWAY_HEARTBEAT", 15)
 
+    @Option(help: "The destination tag on this gateway's batches; two gateways on one InvokeAI need different ones. (env GATEWAY_DESTINATION)")
+    var destination: String = Environment.string("GATEWAY_DESTINATION", "invokeai-gateway")
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
@@ -100,6 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
             openAPIFile: FileManager.default.fileExists(atPath: openapi) ? openapi : nil
         )
         configuration.cors = CORSPolicy(allowedOrigins: Set(corsOrigins))
+        configuration.destination = destination
         configuration.events.maxSubscribers = maxSubscribers
         configuration.events.heartbeatInterval = heartbeat
         if configuration.publicDirectory == nil { logger.warning("no folder at --public \(publicDirectory): / will answer 404") }
