@@ -43,7 +43,12 @@ final class SSETestClient: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// When the current `next()` gives up, heartbeats or not: a test must fail, not hang.
+    private var deadline = Date.distantFuture
+    static let patience: TimeInterval = 60
+
     private func fill() throws -> Bool {
+        if Date() > deadline { throw POSIXError(.ETIMEDOUT) }
         var buffer = [UInt8](repeating: 0, count: 65536)
         let n = recv(fd, &buffer, buffer.count, 0)
         if n < 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
@@ -85,6 +90,7 @@ final class SSETestClient: @unchecked Sendable {
     /// The next event; nil when the stream ended first (or, with `stopAtComment`, when a
     /// comment-only block arrived).
     func next(stopAtComment: Bool = false) throws -> Event? {
+        deadline = Date().addingTimeInterval(Self.patience)
         while true {
             dechunk()
             while let end = find([10, 10], in: body) {
