@@ -26,6 +26,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Pure: workflow parsing, inputs, validation, graph building, outputs. No I/O.
+        .target(name: "Workflows", dependencies: ["JSONValue"]),
         .target(name: "InvokeAI", dependencies: ["JSONValue"]),
         .target(
             name: "Gateway",
@@ -33,6 +35,7 @@ let package = Package(
                 "HTTPServer",
                 "InvokeAI",
                 "JSONValue",
+                "Workflows",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -53,5 +56,6 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer"]),
         .testTarget(name: "InvokeAITests", dependencies: ["InvokeAI", "JSONValue"]),
+        .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "JSONValue"]),
     ]
 )

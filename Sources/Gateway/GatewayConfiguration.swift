@@ -23,6 +23,10 @@ public struct GatewayConfiguration: Sendable {
     public var destination: String
     /// Whether to follow InvokeAI's event stream (off in tests that have no InvokeAI).
     public var followsUpstreamEvents: Bool
+    /// Where the gateway keeps what must survive a restart (idempotency keys); nil: memory only.
+    public var stateDirectory: String?
+    /// Longest `wait` a run submission may ask for, in seconds.
+    public var maxWait: Double
 
     public init(
         server: HTTPServerConfiguration = HTTPServerConfiguration(),
@@ -34,7 +38,9 @@ public struct GatewayConfiguration: Sendable {
         events: EventHubConfiguration = EventHubConfiguration(),
         cors: CORSPolicy = CORSPolicy(),
         destination: String = "invokeai-gateway",
-        followsUpstreamEvents: Bool = true
+        followsUpstreamEvents: Bool = true,
+        stateDirectory: String? = nil,
+        maxWait: Double = 300
     ) {
         self.server = server
         self.invokeAIURL = invokeAIURL
@@ -46,5 +52,7 @@ public struct GatewayConfiguration: Sendable {
         self.cors = cors
         self.destination = destination
         self.followsUpstreamEvents = followsUpstreamEvents
+        self.stateDirectory = stateDirectory
+        self.maxWait = maxWait
     }
 }

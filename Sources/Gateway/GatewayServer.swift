@@ -1,3 +1,4 @@
+import Foundation
 import HTTPServer
 import InvokeAI
 import Logging
@@ -14,6 +15,8 @@ public final class GatewayServer: Sendable {
     public let runs: RunTracker
     /// InvokeAI's Socket.IO event stream.
     public let upstreamEvents: InvokeAIEventStream
+    /// The named workflows.
+    public let catalog: WorkflowCatalog
     private let logger: Logger
     private let heartbeatTask: Mutex<Task<Void, Never>?> = Mutex(nil)
 
@@ -23,8 +26,14 @@ public final class GatewayServer: Sendable {
         self.logger = logger
         events = EventHub(configuration: configuration.events)
         let hub = events
-        let tracker = RunTracker(client: upstream, hub: hub, destination: configuration.destination,
-                                 mapOutputs: { _, items in QueueItemOutputs.map(items) })
+        let catalog = WorkflowCatalog(directory: configuration.workflowsDirectory, client: upstream, logger: logger)
+        self.catalog = catalog
+        // Outputs through the workflow when it is known (output nodes, board inputs); otherwise
+        // every image of the run.
+        let tracker = RunTracker(client: upstream, hub: hub, destination: configuration.destination, mapOutputs: { name, items in
+            guard let entry = catalog.cached(name) else { return QueueItemOutputs.map(items) }
+            return WorkflowOutputs.map(entry.workflow, items: items)
+        })
         runs = tracker
         upstreamEvents = InvokeAIEventStream(
             client: upstream,
@@ -43,6 +52,9 @@ public final class GatewayServer: Sendable {
         EventRoutes.add(to: &router, hub: events, cors: configuration.cors)
         RunRoutes.add(to: &router, tracker: tracker, hub: hub, cors: configuration.cors)
         ImageRoutes.add(to: &router, client: upstream)
+        WorkflowRoutes.add(to: &router, catalog: catalog)
+        let keys = IdempotencyStore(file: configuration.stateDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("idempotency-keys.json") })
+        RunSubmission(catalog: catalog, tracker: tracker, client: upstream, idempotency: keys, maxWait: configuration.maxWait).add(to: &router)
         ReadThroughRoutes.add(to: &router, client: upstream, destination: configuration.destination)
         try OpenAPIRoutes.add(to: &router, documentPath: configuration.openAPIFile)
         if let publicDirectory = configuration.publicDirectory {
@@ -83,7 +95,7 @@ public final class GatewayServer: Sendable {
         events.closeAll()
         await http.shutdown()
         let stream = upstreamEvents
-        await Task.detached { stream.stop() }.value
+        _ = await Task.detached { stream.stop() }.value
     }
     public var port: Int { http.port }
 }

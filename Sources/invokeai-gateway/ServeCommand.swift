@@ -24,8 +24,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("invokeai"), help: "Base URL of InvokeAI. (env INVOKEAI_URL)")
     var invokeAIURL: String = Environment.string("INVOKEAI_URL", "http://127.0.0.1:9090")
 
-    @Option(help: "Folder of workflow JSON files. (env GATEWAY_WORKFLOWS)")
-    var workflows: String? = Environment.optionalString("GATEWAY_WORKFLOWS")
+    @Option(help: "Folder of workflow JSON files; uploads are stored there too. (env GATEWAY_WORKFLOWS)")
+    var workflows: String = Environment.string("GATEWAY_WORKFLOWS", "workflows")
+
+    @Option(help: "Folder for what must survive a restart (idempotency keys). (env GATEWAY_STATE_DIR)")
+    var stateDir: String = Environment.string("GATEWAY_STATE_DIR", ".gateway-state")
+
+    @Option(help: "Longest wait (seconds) a run submission may ask for with ?wait= or Prefer: wait=. (env GATEWAY_MAX_WAIT)")
+    var maxWait: Double = Environment.double("GATEWAY_MAX_WAIT", 300)
 
     @Option(name: .customLong("public"), help: "Folder served at / (the status page). (env GATEWAY_PUBLIC)")
     var publicDirectory: String = Environment.string("GATEWAY_PUBLIC", "Public")
@@ -104,6 +110,8 @@ struct ServeCommand: AsyncParsableCommand {
         )
         configuration.cors = CORSPolicy(allowedOrigins: Set(corsOrigins))
         configuration.destination = destination
+        configuration.stateDirectory = stateDir
+        configuration.maxWait = maxWait
         configuration.events.maxSubscribers = maxSubscribers
         configuration.events.heartbeatInterval = heartbeat
         if configuration.publicDirectory == nil { logger.warning("no folder at --public \(publicDirectory): / will answer 404") }

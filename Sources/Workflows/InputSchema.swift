@@ -1,0 +1,60 @@
+import JSONValue
+
+/// The JSON Schema of one input, as a caller may send it.
+enum InputSchema {
+    static func make(_ field: FieldTemplate, label: String, value: JSONValue?) -> JSONValue {
+        var schema = shape(field.kind, field)
+        schema["title"] = .string(label)
+        if !field.description.isEmpty { schema["description"] = .string(field.description) }
+        if let current = value ?? field.defaultValue { schema["default"] = current }
+        return .object(schema)
+    }
+
+    static func shape(_ kind: FieldKind, _ field: FieldTemplate?) -> [String: JSONValue] {
+        var schema: [String: JSONValue]
+        switch kind {
+        case .integer, .float:
+            schema = ["type": .string(kind == .integer ? "integer" : "number")]
+            if let v = field?.minimum { schema["minimum"] = number(v, kind) }
+            if let v = field?.maximum { schema["maximum"] = number(v, kind) }
+            if let v = field?.exclusiveMinimum { schema["exclusiveMinimum"] = number(v, kind) }
+            if let v = field?.exclusiveMaximum { schema["exclusiveMaximum"] = number(v, kind) }
+            if let v = field?.multipleOf { schema["multipleOf"] = number(v, kind) }
+        case .string:
+            schema = ["type": "string"]
+            if let v = field?.minLength { schema["minLength"] = .int(v) }
+            if let v = field?.maxLength { schema["maxLength"] = .int(v) }
+        case .boolean:
+            schema = ["type": "boolean"]
+        case .enumeration(let values):
+            schema = ["type": "string", "enum": .array(values.map { .string($0) })]
+        case .image:
+            schema = ["description": "an InvokeAI image name, {\"image_name\": ...}, a data: URL or base64 image bytes (uploaded by the gateway)",
+                      "oneOf": [["type": "string"], ["type": "object", "required": ["image_name"], "properties": ["image_name": ["type": "string"]]]]]
+        case .board:
+            schema = ["description": "\"none\", \"auto\" (no board), a board id, or {\"board_id\": ...}",
+                      "oneOf": [["type": "string"], ["type": "object", "required": ["board_id"], "properties": ["board_id": ["type": "string"]]]]]
+        case .model:
+            schema = ["description": "an installed model's name or key, or {\"key\", \"hash\", \"name\", \"base\", \"type\"}",
+                      "oneOf": [["type": "string"], ["type": "object", "required": ["key"], "properties": [
+                          "key": ["type": "string"], "hash": ["type": "string"], "name": ["type": "string"], "base": ["type": "string"], "type": ["type": "string"]]]]]
+            if let bases = field?.modelBases, !bases.isEmpty { schema["x-model-base"] = .array(bases.map { .string($0) }) }
+            if let types = field?.modelTypes, !types.isEmpty { schema["x-model-type"] = .array(types.map { .string($0) }) }
+        case .color:
+            let channel: JSONValue = ["type": "integer", "minimum": 0, "maximum": 255]
+            schema = ["oneOf": [["type": "string", "pattern": "^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$"],
+                                ["type": "object", "required": ["r", "g", "b"], "properties": ["r": channel, "g": channel, "b": channel, "a": channel]]]]
+        case .collection(let element):
+            schema = ["type": "array", "items": .object(shape(element, nil))]
+            if let v = field?.minItems { schema["minItems"] = .int(v) }
+            if let v = field?.maxItems { schema["maxItems"] = .int(v) }
+        case .other(let name):
+            schema = ["description": .string("a value of InvokeAI type \(name), passed through as given")]
+        }
+        return schema
+    }
+
+    private static func number(_ value: Double, _ kind: FieldKind) -> JSONValue {
+        kind == .integer && value == value.rounded() && abs(value) < 9e15 ? .int(Int(value)) : .double(value)
+    }
+}

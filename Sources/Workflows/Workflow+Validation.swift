@@ -1,0 +1,37 @@
+import JSONValue
+
+extension Workflow {
+    /// Checks and converts a run request's inputs, collecting every error at once.
+    public func validate(_ values: [String: JSONValue], models: [InstalledModel]) -> Result<ResolvedInputs, InputErrors> {
+        var errors: [InputError] = []
+        var resolved = ResolvedInputs()
+        var givenBy: [String: String] = [:]
+        for key in values.keys.sorted() {
+            let value = values[key]!
+            let input: WorkflowInput
+            do {
+                input = try self.input(key)
+            } catch {
+                errors.append(InputError(key: key, index: nil, systemName: nil, message: error.message))
+                continue
+            }
+            if let other = givenBy[input.systemName] {
+                errors.append(InputError(key: key, index: input.index, systemName: input.systemName,
+                                         message: "input \(input.index) is given twice (as '\(other)' and '\(key)')"))
+                continue
+            }
+            givenBy[input.systemName] = key
+            guard let field = input.template else { continue }
+            switch InputCoercion.coerce(value, field.kind, field, models: models) {
+            case .value(let converted): resolved.values[input.systemName] = converted
+            case .inlineImage(let image): resolved.inlineImages[input.systemName] = image
+            case .invalid(let message): errors.append(InputError(key: key, index: input.index, systemName: input.systemName, message: message))
+            }
+        }
+        for input in inputs where input.required && givenBy[input.systemName] == nil {
+            errors.append(InputError(key: String(input.index), index: input.index, systemName: input.systemName,
+                                     message: "required: '\(input.label)' has no value in the workflow"))
+        }
+        return errors.isEmpty ? .success(resolved) : .failure(InputErrors(errors.sorted { ($0.index ?? Int.max, $0.key) < ($1.index ?? Int.max, $1.key) }))
+    }
+}

@@ -1,0 +1,28 @@
+import JSONValue
+
+/// One field placed in a workflow's form: addressable by index, system name or unique label.
+public struct WorkflowInput: Sendable {
+    public let index: Int
+    /// `<nodeId>.<fieldName>`, always unique.
+    public let systemName: String
+    public let label: String
+    public let fieldName: String
+    public let nodeID: String
+    public let nodeType: String
+    public let nodeLabel: String
+    public let type: String
+    public let schema: JSONValue
+    public let required: Bool
+    /// The value stored in the workflow, if any.
+    public let value: JSONValue?
+    /// The field's template, when InvokeAI knows the node.
+    public let template: FieldTemplate?
+
+    public var json: JSONValue {
+        [
+            "index": .int(index), "system_name": .string(systemName), "label": .string(label),
+            "field": .string(fieldName), "node": ["id": .string(nodeID), "type": .string(nodeType), "label": .string(nodeLabel)],
+            "type": .string(type), "schema": schema, "required": .bool(required), "value": value ?? .null,
+        ]
+    }
+}

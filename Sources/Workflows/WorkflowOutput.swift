@@ -1,0 +1,15 @@
+import JSONValue
+
+/// A node whose images are the workflow's outputs (not intermediate, makes images).
+public struct WorkflowOutput: Sendable, Equatable {
+    public let nodeID: String
+    public let nodeType: String
+    public let label: String
+    /// The input index of the node's board field, when the form has it.
+    public let boardInputIndex: Int?
+
+    public var json: JSONValue {
+        ["node": .string(nodeID), "node_type": .string(nodeType), "label": .string(label),
+         "board_input": boardInputIndex.map { .int($0) } ?? .null]
+    }
+}
