@@ -1,0 +1,95 @@
+import JSONValue
+import Testing
+@testable import Workflows
+
+@Suite("Graph building and outputs")
+struct GraphBuildingTests {
+    private func build(_ json: JSONValue, _ values: [String: JSONValue] = [:]) throws -> JSONValue {
+        let workflow = try Workflow.parse(json, schemas: Fixtures.schemas)
+        guard case .success(let resolved) = workflow.validate(values, models: Fixtures.models) else {
+            Issue.record("inputs refused")
+            return .null
+        }
+        return workflow.buildBatch(resolved, origin: "invokeai-gateway:test", destination: "dest", prepend: true)
+    }
+
+    @Test func valuesAreSubstitutedIntoACopyAsTheGUIWouldSendThem() throws {
+        let definition = Fixtures.blankBlurSave
+        let body = try build(definition, ["0": 32, "Colour": "#010203", "4": "board-9"])
+        let batch = try #require(body["batch"])
+        #expect(body["prepend"] == true)
+        #expect(batch["origin"] == "invokeai-gateway:test")
+        #expect(batch["destination"] == "dest")
+        #expect(batch["runs"] == 1)
+        let nodes = try #require(batch["graph"]?["nodes"])
+        #expect(nodes["b"] == ["id": "b", "type": "blank_image", "width": 32, "height": 48, "color": ["r": 1, "g": 2, "b": 3, "a": 255],
+                               "use_cache": true, "is_intermediate": true])
+        // Edge-fed `image` is omitted; the saved board id becomes a BoardField.
+        #expect(nodes["s"] == ["id": "s", "type": "save_image", "board": ["board_id": "board-9"], "use_cache": true, "is_intermediate": false])
+        #expect(batch["graph"]?["edges"]?.arrayValue?.count == 2)
+        // The workflow is embedded without its id, and the definition itself is untouched.
+        #expect(batch["workflow"]?["id"] == nil)
+        #expect(batch["workflow"]?["name"] == "Test flow")
+        #expect(definition["id"] == "wf-1")
+        #expect(batch["data"] == nil)
+    }
+
+    @Test func autoAndNoneBoardsAreLeftOutAndCollapsedOrDuplicateEdgesDropped() throws {
+        let json = Fixtures.workflow(
+            nodes: [Fixtures.node("b", "blank_image", ["board": "none"]), Fixtures.node("s", "save_image", ["board": "auto", "image": ["image_name": "stale.png"]], intermediate: false),
+                    Fixtures.node("n", "", kind: "notes")],
+            edges: [Fixtures.edge("b", "image", "s", "image"), Fixtures.edge("b", "image", "s", "image"),
+                    Fixtures.edge("b", "image", "s", "image", type: "collapsed"), Fixtures.edge("n", "x", "s", "image")])
+        let graph = try #require(try build(json)["batch"]?["graph"])
+        #expect(graph["nodes"]?.objectValue?.keys.sorted() == ["b", "s"])
+        #expect(graph["nodes"]?["b"]?["board"] == nil)
+        #expect(graph["nodes"]?["s"]?["board"] == nil)
+        #expect(graph["nodes"]?["s"]?["image"] == nil)  // the edge's value wins
+        #expect(graph["edges"] == [["source": ["node_id": "b", "field": "image"], "destination": ["node_id": "s", "field": "image"]]])
+    }
+
+    @Test func batchNodesBecomeBatchDataZippedByGroupAndMultipliedOtherwise() throws {
+        let json = Fixtures.workflow(
+            nodes: [Fixtures.node("ib", "image_batch", ["images": [["image_name": "a.png"], ["image_name": "b.png"]], "batch_group_id": "Group 1"]),
+                    Fixtures.node("sb", "string_batch", ["strings": ["x", "y"], "batch_group_id": "Group 1"]),
+                    Fixtures.node("solo", "string_batch", ["strings": ["p", "q", "r"]]),
+                    Fixtures.node("r", "img_blur"), Fixtures.node("t", "string"), Fixtures.node("u", "string")],
+            edges: [Fixtures.edge("ib", "image", "r", "image"), Fixtures.edge("sb", "value", "t", "value"), Fixtures.edge("solo", "value", "u", "value")])
+        let batch = try #require(try build(json)["batch"])
+        #expect(batch["graph"]?["nodes"]?.objectValue?.keys.sorted() == ["r", "t", "u"])
+        #expect(batch["graph"]?["edges"] == [])
+        let data = try #require(batch["data"]?.arrayValue)
+        #expect(data.count == 2)
+        #expect(data.contains([["node_path": "u", "field_name": "value", "items": ["p", "q", "r"]]]))
+        #expect(data.contains([["node_path": "r", "field_name": "image", "items": [["image_name": "a.png"], ["image_name": "b.png"]]],
+                               ["node_path": "t", "field_name": "value", "items": ["x", "y"]]]))
+    }
+
+    @Test func outputsAreMappedThroughThePreparedIdsIncludingIterations() throws {
+        let workflow = try Workflow.parse(Fixtures.blankBlurSave, schemas: Fixtures.schemas)
+        let item: JSONValue = ["session": [
+            "source_prepared_mapping": ["s": ["p1", "p2"], "r": ["p3"], "b": ["p4"]],
+            "results": [
+                "p1": ["type": "image_output", "image": ["image_name": "one.png"], "width": 64, "height": 48],
+                "p2": ["type": "image_output", "image": ["image_name": "two.png"], "width": 64, "height": 48],
+                "p3": ["type": "image_output", "image": ["image_name": "blurred.png"], "width": 64, "height": 48],
+                "p4": ["type": "image_output", "image": ["image_name": "blank.png"], "width": 64, "height": 48],
+            ],
+        ]]
+        let outputs = workflow.mapOutputs(queueItem: item)
+        let save = try #require(outputs.first { $0.nodeID == "s" })
+        #expect(save.isOutput)
+        #expect(save.boardInputIndex == 4)
+        #expect(save.images == [OutputImage(name: "one.png", width: 64, height: 48), OutputImage(name: "two.png", width: 64, height: 48)])
+        // Intermediate nodes' images are reported but are not outputs.
+        #expect(outputs.first { $0.nodeID == "r" }?.isOutput == false)
+        #expect(workflow.mapOutputs(queueItem: ["session": [:]]).isEmpty)
+    }
+
+    @Test func theRunRequestSchemaNamesEveryWayToAddressAnInput() throws {
+        let workflow = try Workflow.parse(Fixtures.blankBlurSave, schemas: Fixtures.schemas)
+        let properties = try #require(workflow.runRequestSchema["properties"]?["inputs"]?["properties"]?.objectValue)
+        for key in ["0", "b.width", "Width", "4", "s.board", "Output board"] { #expect(properties[key] != nil, "\(key) missing") }
+        #expect(workflow.runRequestSchema["properties"]?["inputs"]?["additionalProperties"] == false)
+    }
+}
