@@ -131,11 +131,9 @@ public struct Workflow: Sendable {
         }
     }
 
+    /// No value at all. An empty string is a value (InvokeAI takes "" for a text field).
     static func isEmpty(_ value: JSONValue?) -> Bool {
-        guard let value else { return true }
-        if value.isNull { return true }
-        if case .string(let text) = value { return text.isEmpty }
-        return false
+        value?.isNull ?? true
     }
 
     /// Two 64-bit FNV-1a hashes, hex: stable across processes and platforms.

@@ -1,0 +1,121 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import JSONValue
+import Testing
+@testable import Workflows
+
+/// InvokeAI's own default workflows (read from the harness's InvokeAI library, never copied into
+/// the repository), against the engine: every one parses, its inputs match the GUI's form, and
+/// the graph the engine builds is accepted by `enqueue_batch` wherever the engine sees no problem.
+@Suite("Live: InvokeAI's default workflows", .enabled(if: ProcessInfo.processInfo.environment["GATEWAY_SKIP_LIVE"] != "1",
+                                                      "GATEWAY_SKIP_LIVE=1: live InvokeAI tests skipped on request"))
+struct LiveDefaultWorkflowsTests {
+    struct MissingInvokeAI: Error, CustomStringConvertible {
+        var description: String { "INVOKEAI_URL is not set: run the tests with scripts/test, or set GATEWAY_SKIP_LIVE=1 to skip them explicitly" }
+    }
+
+    static func base() throws -> URL {
+        guard let text = ProcessInfo.processInfo.environment["INVOKEAI_URL"], let url = URL(string: text) else { throw MissingInvokeAI() }
+        return url
+    }
+
+    static func get(_ path: String) async throws -> JSONValue {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: path, relativeTo: try base())!)
+        return try JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
+    static func post(_ path: String, _ body: JSONValue) async throws -> (Int, JSONValue) {
+        var request = URLRequest(url: URL(string: path, relativeTo: try base())!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONEncoder().encode(body)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null)
+    }
+
+    /// The GUI's count of inputs, computed here on its own: node-fields reachable from the form's
+    /// root, or the exposed fields whose node and field exist.
+    static func expectedInputCount(_ json: JSONValue, schemas: InvocationSchemaTable) -> Int {
+        if let form = json["form"], let root = form["rootElementId"]?.stringValue, let elements = form["elements"]?.objectValue, elements[root] != nil {
+            var count = 0
+            var stack = [root]
+            while let id = stack.popLast() {
+                guard let element = elements[id] else { continue }
+                if element["type"] == "node-field" { count += 1 }
+                stack += (element["data"]?["children"]?.arrayValue ?? []).compactMap(\.stringValue)
+            }
+            if count > 0 { return count }
+        }
+        let nodes = Dictionary((json["nodes"]?.arrayValue ?? []).compactMap { node in node["id"]?.stringValue.map { ($0, node) } }, uniquingKeysWith: { a, _ in a })
+        return Set((json["exposedFields"]?.arrayValue ?? []).compactMap { field -> String? in
+            guard let nodeID = field["nodeId"]?.stringValue, let name = field["fieldName"]?.stringValue,
+                  let type = nodes[nodeID]?["data"]?["type"]?.stringValue, schemas[type]?.inputs[name] != nil else { return nil }
+            return "\(nodeID).\(name)"
+        }).count
+    }
+
+    @Test func everyDefaultWorkflowParsesMatchesTheFormAndEnqueuesWhenTheEngineSeesNoProblem() async throws {
+        let schemas = InvocationSchemaTable(openAPI: try await Self.get("/openapi.json"))
+        #expect(schemas["gateway_test_slow"] != nil, "the test node pack is not among the schemas")
+        let listing = try await Self.get("/api/v1/workflows/?categories=default&per_page=100")
+        let ids = (listing["items"]?.arrayValue ?? []).compactMap { $0["workflow_id"]?.stringValue }
+        #expect(ids.count == 26)
+        let destination = "gateway-test-defaults-\(UUID().uuidString.prefix(8))"
+        var accepted = 0, refusedAsForeseen = 0, refusedAtAnInput = 0
+        for id in ids {
+            let definition = try #require(try await Self.get("/api/v1/workflows/i/\(id)")["workflow"])
+            let name = definition["name"]?.stringValue ?? id
+            let workflow = try Workflow.parse(definition, schemas: schemas)
+            #expect(workflow.inputs.count == Self.expectedInputCount(definition, schemas: schemas), "\(name): input count")
+            // Well-formed identifiers for model inputs (of the base and type each field takes).
+            var values: [String: JSONValue] = [:]
+            for input in workflow.inputs where input.type == "model" {
+                let base = input.template?.modelBases.first ?? "sd-1", type = input.template?.modelTypes.first ?? "main"
+                values[input.systemName] = ["key": .string("test-\(base)-\(type)"), "hash": "blake3:0", "name": .string("test \(base)"),
+                                            "base": .string(base), "type": .string(type)]
+            }
+            // Required inputs with no value get a well-formed one of their kind.
+            for input in workflow.inputs where input.required && values[input.systemName] == nil {
+                switch input.template?.kind {
+                case .image?: values[input.systemName] = "not-uploaded.png"
+                case .string?: values[input.systemName] = "a test prompt"
+                case .other(let type)? where type.hasPrefix("Video"): values[input.systemName] = ["video_name": "not-uploaded.mp4"]
+                default: break
+                }
+            }
+            let resolved: ResolvedInputs
+            switch workflow.validate(values, models: []) {
+            case .success(let values): resolved = values
+            case .failure(let failure):
+                Issue.record("\(name): the engine refused well-formed inputs: \(failure.errors.map { "\($0.systemName ?? $0.key): \($0.message)" })")
+                continue
+            }
+            let body = workflow.buildBatch(resolved, origin: "invokeai-gateway:test", destination: destination)
+            let (status, answer) = try await Self.post("/api/v1/queue/default/enqueue_batch", body)
+            let foreseen = workflow.warnings.filter { $0.message.contains("is required and has no value") || $0.message.contains("is not known") }
+            if status == 200 {
+                accepted += 1
+            } else if !foreseen.isEmpty {
+                refusedAsForeseen += 1
+            } else {
+                // Refused for a reason only the server can see (a file that does not exist there):
+                // each error must point at one of the workflow's inputs, so the gateway can say which.
+                let locations = (answer["detail"]?.arrayValue ?? []).map { ($0["loc"]?.arrayValue ?? []).compactMap(\.stringValue) }
+                let pointAtInputs = !locations.isEmpty && locations.allSatisfy { loc in
+                    loc.indices.dropLast().contains { workflow.inputs.map(\.systemName).contains("\(loc[$0]).\(loc[$0 + 1])") }
+                        || loc.indices.dropLast(2).contains { workflow.inputs.map(\.systemName).contains("\(loc[$0]).\(loc[$0 + 2])") }
+                }
+                #expect(pointAtInputs, "\(name): InvokeAI refused a graph the engine found fine: \(answer.compactJSON.prefix(400))")
+                if pointAtInputs { refusedAtAnInput += 1 }
+            }
+        }
+        // Nothing of this test runs: cancel everything it enqueued.
+        var cancel = URLRequest(url: URL(string: "/api/v1/queue/default/cancel_by_destination?destination=\(destination)", relativeTo: try Self.base())!)
+        cancel.httpMethod = "PUT"
+        _ = try await URLSession.shared.data(for: cancel)
+        #expect(accepted + refusedAsForeseen + refusedAtAnInput == ids.count)
+        print("default workflows: \(accepted) enqueued, \(refusedAsForeseen) refused as the engine foresaw, \(refusedAtAnInput) refused by InvokeAI at an input")
+    }
+}
