@@ -1,0 +1,156 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import JSONValue
+import Testing
+@testable import Gateway
+
+/// The example workflows end to end over HTTP against the harness's InvokeAI: submit, wait,
+/// outputs, download; and every way a submission can be refused.
+@Suite("Live: workflow runs over HTTP", .enabled(if: !LiveEnvironment.skipRequested, LiveEnvironment.skipReason))
+struct LiveWorkflowRunTests {
+    private func gateway<T: Sendable>(_ body: (URL, GatewayServer) async throws -> T) async throws -> T {
+        let upstream = try LiveEnvironment.invokeAIURL()
+        return try await GatewayHTTP.withGateway(invokeAI: upstream, configure: {
+            $0.followsUpstreamEvents = true
+            $0.destination = "gateway-live-runs-\(UUID().uuidString.prefix(6))"
+            $0.workflowsDirectory = GatewayHTTP.repositoryRoot.appendingPathComponent("workflows").path
+        }) { base, server in
+            let stream = server.upstreamEvents
+            let connected = try await onThread { stream.waitUntilConnected(timeout: 30) }
+            try #require(connected, "the gateway's event stream did not connect to InvokeAI")
+            return try await body(base, server)
+        }
+    }
+
+    private func send(_ method: String, _ url: URL, json: JSONValue? = nil, headers: [String: String] = [:]) async throws -> (Int, [String: String], Data) {
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        if let json { request.httpBody = try JSONEncoder().encode(json); request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields { fields[String(describing: name).lowercased()] = String(describing: value) }
+        return (http.statusCode, fields, data)
+    }
+
+    private func json(_ data: Data) throws -> JSONValue { try JSONDecoder().decode(JSONValue.self, from: data) }
+
+    /// Width and height from a PNG's IHDR.
+    private func pngSize(_ data: Data) -> (Int, Int)? {
+        let b = [UInt8](data)
+        guard b.count > 24, b.starts(with: [0x89, 0x50, 0x4E, 0x47]) else { return nil }
+        return (Int(b[16]) << 24 | Int(b[17]) << 16 | Int(b[18]) << 8 | Int(b[19]), Int(b[20]) << 24 | Int(b[21]) << 16 | Int(b[22]) << 8 | Int(b[23]))
+    }
+
+    @Test func blankBlurRunsWaitsAndItsImageDownloads() async throws {
+        try await gateway { base, _ in
+            let (listStatus, _, list) = try await send("GET", base.appendingPathComponent("v1/workflows"))
+            #expect(listStatus == 200)
+            let names = try json(list)["workflows"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+            #expect(names.contains("blank-blur") && names.contains("resize-image") && names.contains("slow-steps"))
+            #expect(names.contains("text-to-image-sd1-5"))  // from InvokeAI's library
+
+            let (status, headers, body) = try await send("POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
+                                                         json: ["inputs": ["0": 40, "Height": "24", "2": "#336699", "Blur radius": 1]])
+            #expect(status == 200)
+            let run = try json(body)
+            #expect(run["status"] == "completed")
+            #expect(headers["location"] == "/v1/runs/\(run["id"]?.stringValue ?? "")")
+            let image = try #require(run["outputs"]?[0]?["images"]?[0])
+            #expect(run["outputs"]?[0]?["board_input"] == 4)
+            let (imageStatus, imageHeaders, png) = try await send("GET", URL(string: "\(base)\(image["url"]?.stringValue ?? "")")!)
+            #expect(imageStatus == 200)
+            #expect(imageHeaders["content-type"] == "image/png")
+            #expect(pngSize(png).map { [$0.0, $0.1] } == [40, 24])
+            // The same, answered as the image itself.
+            let (imageAnswer, answerHeaders, direct) = try await send("POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
+                                                                      json: ["inputs": ["0": 16, "1": 8]], headers: ["Accept": "image/png"])
+            #expect(imageAnswer == 200)
+            #expect(answerHeaders["content-type"] == "image/png")
+            #expect(pngSize(direct).map { [$0.0, $0.1] } == [16, 8])
+        }
+    }
+
+    @Test func anInlineImageIsUploadedUsedAndDeletedWhenTheRunEnds() async throws {
+        try await gateway { base, server in
+            // A real PNG, made by InvokeAI.
+            let (_, _, made) = try await send("POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!, json: ["inputs": ["0": 20, "1": 20]], headers: ["Accept": "image/png"])
+            let dataURL = "data:image/png;base64,\(made.base64EncodedString())"
+            let (status, _, body) = try await send("POST", URL(string: "\(base)/v1/workflows/resize-image/runs?wait=60")!,
+                                                   json: ["inputs": ["Image": .string(dataURL), "Width": 12, "Height": 10]])
+            #expect(status == 200)
+            let run = try json(body)
+            #expect(run["status"] == "completed")
+            #expect(run["outputs"]?[0]?["images"]?[0]?["width"] == 12)
+            let id = try #require(run["id"]?.stringValue)
+            let uploaded = try #require(server.runs.run(id)?.uploadedImages.first)
+            // Deleted upstream once the run ended (cleanup runs right after the end is reported).
+            var gone = false
+            for _ in 0..<100 where !gone {
+                gone = (try? await server.upstream.image(uploaded)) == nil
+                if !gone { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(gone, "the uploaded input \(uploaded) is still in InvokeAI")
+        }
+    }
+
+    @Test func slowStepsRunsAsynchronouslyAndItsEventsEndWithTheRun() async throws {
+        try await gateway { base, _ in
+            let (status, headers, body) = try await send("POST", base.appendingPathComponent("v1/workflows/slow-steps/runs"),
+                                                         json: ["inputs": ["Steps": 4, "1": 100]])
+            #expect(status == 202)
+            let location = try #require(headers["location"])
+            let id = try #require(try json(body)["id"]?.stringValue)
+            let port = base.port!
+            let events = try await onThread { try SSETestClient(port: port, target: "/v1/runs/\(id)/events?last_event_id=\(0)-0") }
+            let types = try await onThread { () -> [String] in
+                var types: [String] = []
+                while let event = try events.next() { types.append(event.event ?? "") }
+                return types
+            }
+            #expect(types.last == "run.completed")
+            #expect(types.filter { $0 == "node.progress" }.count == 4)
+            let (_, _, final) = try await send("GET", URL(string: "\(base)\(location)")!)
+            #expect(try json(final)["status"] == "completed")
+        }
+    }
+
+    @Test func refusalsAreClearAndNothingIsEnqueued() async throws {
+        try await gateway { base, server in
+            let runs = URL(string: "\(base)/v1/workflows/blank-blur/runs")!
+            #expect(try await send("POST", URL(string: "\(base)/v1/workflows/no-such-flow/runs")!, json: ["inputs": [:]]).0 == 404)
+            let (invalid, invalidHeaders, problem) = try await send("POST", runs, json: ["inputs": ["0": 1.5, "1": "tall", "Colour": "red", "nope": 1]])
+            #expect(invalid == 422)
+            #expect(invalidHeaders["content-type"] == "application/problem+json")
+            let errors = try json(problem)["errors"]?.arrayValue ?? []
+            #expect(errors.compactMap { $0["index"]?.intValue } == [0, 1, 2])
+            #expect(errors.count == 4)
+            #expect(try await send("POST", runs, json: ["inputs": [:]], headers: ["If-Match": "\"0000\""]).0 == 412)
+            #expect(try await send("POST", runs, json: ["inputs": "nope"]).0 == 422)
+            #expect(server.runs.runs().isEmpty)
+
+            // Idempotency: the same key and body give the same run; another body is refused.
+            let key = ["Idempotency-Key": "live-\(UUID().uuidString)"]
+            let first = try json(try await send("POST", runs, json: ["inputs": ["0": 8]], headers: key).2)["id"]
+            let again = try json(try await send("POST", runs, json: ["inputs": ["0": 8]], headers: key).2)["id"]
+            #expect(first != nil && first == again)
+            #expect(try await send("POST", runs, json: ["inputs": ["0": 16]], headers: key).0 == 422)
+            #expect(server.runs.runs().count == 1)
+        }
+    }
+
+    @Test func cancellingARunningWorkflowRun() async throws {
+        try await gateway { base, server in
+            let (_, _, body) = try await send("POST", base.appendingPathComponent("v1/workflows/slow-steps/runs"), json: ["inputs": ["0": 300, "1": 100]])
+            let id = try #require(try json(body)["id"]?.stringValue)
+            for _ in 0..<200 where server.runs.run(id)?.status != .running { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(try await send("DELETE", base.appendingPathComponent("v1/runs/\(id)")).0 == 202)
+            let run = await server.runs.wait(id, timeout: 60)
+            #expect(run?.status == .canceled)
+            #expect(try await send("DELETE", base.appendingPathComponent("v1/runs/\(id)")).0 == 409)
+        }
+    }
+}
