@@ -51,7 +51,7 @@ public final class GatewayServer: Sendable {
         HealthRoutes.add(to: &router, upstream: upstream, eventStream: streamState)
         EventRoutes.add(to: &router, hub: events, cors: configuration.cors)
         RunRoutes.add(to: &router, tracker: tracker, hub: hub, cors: configuration.cors)
-        ImageRoutes.add(to: &router, client: upstream)
+        ImageRoutes.add(to: &router, client: upstream, tracker: tracker)
         WorkflowRoutes.add(to: &router, catalog: catalog)
         let keys = IdempotencyStore(file: configuration.stateDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("idempotency-keys.json") })
         RunSubmission(catalog: catalog, tracker: tracker, client: upstream, idempotency: keys, maxWait: configuration.maxWait).add(to: &router)

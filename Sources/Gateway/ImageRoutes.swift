@@ -7,7 +7,7 @@ import JSONValue
 enum ImageRoutes {
     static let acceptedTypes: Set<String> = ["image/png", "image/jpeg", "image/webp"]
 
-    static func add(to router: inout Router, client: InvokeAIClient) {
+    static func add(to router: inout Router, client: InvokeAIClient, tracker: RunTracker) {
         router.add(.POST, "/v1/images", .async { request in
             let (bytes, contentType, fileName) = try imagePart(of: request)
             do {
@@ -36,7 +36,11 @@ enum ImageRoutes {
                     "ETag": etag,
                     "Cache-Control": "private, max-age=31536000, immutable",
                 ]
-                return fileResponse(download.file, headers: headers)
+                // Outputs of a run that asked for `"cleanup": "outputs"` go once fetched in full.
+                let cleanup = size == .full && tracker.takeOutputForCleanup(name)
+                return fileResponse(download.file, headers: headers) {
+                    if cleanup { try? await client.deleteImage(name) }
+                }
             })
         }
         router.add(.DELETE, "/v1/images/{name}", .async { request in
@@ -83,8 +87,9 @@ enum ImageRoutes {
         ]
     }
 
-    /// Streams a downloaded file to the client in 64 KiB pieces, then removes it.
-    static func fileResponse(_ file: URL, headers: HTTPHeaders) -> HTTPResponse {
+    /// Streams a downloaded file to the client in 64 KiB pieces, then removes it; `sent` runs
+    /// once the whole file went out.
+    static func fileResponse(_ file: URL, headers: HTTPHeaders, sent: @escaping @Sendable () async -> Void = {}) -> HTTPResponse {
         .stream(headers: headers) { writer in
             defer { try? FileManager.default.removeItem(at: file) }
             guard let handle = try? FileHandle(forReadingFrom: file) else { return }
@@ -92,6 +97,7 @@ enum ImageRoutes {
             while let chunk = try? handle.read(upToCount: 64 * 1024), !chunk.isEmpty {
                 guard await writer.write(Array(chunk)) else { return }
             }
+            await sent()
         }
     }
 }

@@ -23,6 +23,8 @@ public struct Run: Sendable {
     public var uploadedImages: [String] = []
     /// `"outputs"`: delete the outputs once fetched.
     public var cleanup: String?
+    /// Outputs already deleted after being fetched.
+    public var cleanedOutputs: Set<String> = []
 
     public init(id: String, workflow: String, itemIDs: [Int], createdAt: Date = Date()) {
         self.id = id

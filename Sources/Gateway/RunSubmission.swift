@@ -108,6 +108,7 @@ struct RunSubmission: Sendable {
             if images.count == 1, let name = images[0]["name"]?.stringValue {
                 do {
                     let (data, type) = try await client.imageData(name)
+                    if tracker.takeOutputForCleanup(name) { try? await client.deleteImage(name) }
                     return HTTPResponse(status: .ok, headers: ["Content-Type": type ?? "image/png", "Location": location,
                                                                "Content-Location": "/v1/images/\(name)"], bytes: Array(data))
                 } catch { throw UpstreamProblem.from(error) }

@@ -221,6 +221,20 @@ public final class RunTracker: Sendable {
         for image in finished.uploadedImages { try? await client.deleteImage(image) }
     }
 
+    /// Whether an output image, just fetched, should now be deleted: its run asked for
+    /// `"cleanup": "outputs"`. Each image is answered `true` once.
+    public func takeOutputForCleanup(_ imageName: String) -> Bool {
+        state.withLock { s in
+            for (id, run) in s.runs where run.cleanup == "outputs" && run.status.isTerminal {
+                let names = (run.outputs.arrayValue ?? []).flatMap { $0["images"]?.arrayValue ?? [] }.compactMap { $0["name"]?.stringValue }
+                guard names.contains(imageName), !run.cleanedOutputs.contains(imageName) else { continue }
+                s.runs[id]?.cleanedOutputs.insert(imageName)
+                return true
+            }
+            return false
+        }
+    }
+
     // MARK: waiting and cancelling
 
     /// Waits until the run is terminal or `timeout` seconds pass; returns the run as it is then.

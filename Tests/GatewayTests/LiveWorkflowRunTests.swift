@@ -74,6 +74,22 @@ struct LiveWorkflowRunTests {
         }
     }
 
+    @Test func outputsAskedToBeCleanedGoOnceFetched() async throws {
+        try await gateway { base, server in
+            let (_, _, body) = try await send("POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
+                                              json: ["inputs": ["0": 8, "1": 8], "cleanup": "outputs"])
+            let url = try #require(try json(body)["outputs"]?[0]?["images"]?[0]?["url"]?.stringValue)
+            let name = String(url.split(separator: "/").last!)
+            #expect(try await send("GET", URL(string: "\(base)\(url)")!).0 == 200)
+            var gone = false
+            for _ in 0..<100 where !gone {
+                gone = (try? await server.upstream.image(name)) == nil
+                if !gone { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(gone, "the fetched output \(name) is still in InvokeAI")
+        }
+    }
+
     @Test func anInlineImageIsUploadedUsedAndDeletedWhenTheRunEnds() async throws {
         try await gateway { base, server in
             // A real PNG, made by InvokeAI.
