@@ -21,14 +21,14 @@ struct ShutdownTests {
             try idle.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
             _ = try idle.readResponse()
             let busy = try RawHTTPClient(port: port)
-            try busy.send("GET /slow?ms=700 HTTP/1.1\r\nHost: x\r\n\r\n")
+            try busy.send("GET /slow?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n")
             return (idle, busy)
         }
         try await Task.sleep(for: .milliseconds(100))
         async let stopping: Void = server.shutdown()
         let response = try await blocking { try busy.readResponse() }
         #expect(response.status == 200)
-        #expect(response.text == "slept 700")
+        #expect(response.text == "slept 3000")
         #expect(response.header("Connection") == "close")
         #expect(try await blocking { idle.isClosedByServer() })
         await stopping
@@ -36,7 +36,7 @@ struct ShutdownTests {
         #expect(throws: (any Error).self) { _ = try RawHTTPClient(port: port) }
     }
 
-    @Test func graceOverClosesStragglers() async throws {
+    @Test(.timeLimit(.minutes(1))) func graceOverClosesStragglers() async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let server = try HTTPServer(
@@ -46,13 +46,13 @@ struct ShutdownTests {
         let port = server.port
         let client = try await blocking {
             let client = try RawHTTPClient(port: port)
-            try client.send("GET /slow?ms=5000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            try client.send("GET /slow?ms=600000 HTTP/1.1\r\nHost: x\r\n\r\n")
             return client
         }
         try await Task.sleep(for: .milliseconds(100))
-        let started = ContinuousClock.now
+        // The straggler would take 10 minutes: shutdown returning at all (within the test's time
+        // limit) shows the 300 ms grace cut it off.
         await server.shutdown()
-        #expect(ContinuousClock.now - started < .seconds(2))
         #expect(try await blocking { client.isClosedByServer() })
     }
 
