@@ -51,10 +51,14 @@ let package = Package(
         // bench/sse's load generator and in-process publisher (not part of the product).
         .executableTarget(name: "sse-bench", dependencies: ["CEpoll", "Gateway", "HTTPServer", "JSONValue",
                                                             .product(name: "Logging", package: "swift-log")]),
+        // bench/workflows' engine loop (not part of the product).
+        .executableTarget(name: "workflows-bench", dependencies: ["Workflows", "JSONValue"]),
         // bench/events' decoder and latency probe (not part of the product).
         .executableTarget(name: "invokeai-events-bench", dependencies: ["InvokeAI", "JSONValue"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer"]),
+        // Helpers shared by the test targets (waiting for asynchronous facts, blocking I/O).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer", "TestSupport"]),
         .testTarget(name: "InvokeAITests", dependencies: ["InvokeAI", "JSONValue"]),
         .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "JSONValue"]),
     ]

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import TestSupport
 @testable import Gateway
 
 @Suite("Health, readiness and the contract, without InvokeAI")
@@ -49,7 +50,7 @@ struct HealthRoutesTests {
                 if ok?["text/event-stream"] != nil {
                     // An open-ended stream: read its head only.
                     let port = base.port!
-                    code = try await onThread { try SSETestClient(port: port, target: path).status }
+                    code = try await blocking { try SSETestClient(port: port, target: path).status }
                 } else {
                     let (_, response) = try await URLSession.shared.data(from: base.appendingPathComponent(path))
                     code = (response as? HTTPURLResponse)?.statusCode ?? 0

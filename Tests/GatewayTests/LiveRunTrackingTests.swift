@@ -5,6 +5,7 @@ import FoundationNetworking
 import InvokeAI
 import JSONValue
 import Testing
+import TestSupport
 @testable import Gateway
 
 /// The run tracker and the event fan-out against the harness's InvokeAI: batches tagged with the
@@ -22,7 +23,7 @@ struct LiveRunTrackingTests {
             $0.destination = Self.destination
         }) { base, server in
             let stream = server.upstreamEvents
-            let connected = try await onThread { stream.waitUntilConnected(timeout: 30) }
+            let connected = try await blocking { stream.waitUntilConnected(timeout: 30) }
             try #require(connected, "the gateway's event stream did not connect to InvokeAI")
             return try await body(base, server)
         }
@@ -46,8 +47,8 @@ struct LiveRunTrackingTests {
     @Test func twoSubscribersFollowASlowRunInOrderAndTheRunIsListed() async throws {
         try await gateway { base, server in
             let port = base.port!
-            let a = try await onThread { try SSETestClient(port: port, target: "/v1/events?workflow=slow-steps") }
-            let b = try await onThread { try SSETestClient(port: port, target: "/v1/events?workflow=slow-steps") }
+            let a = try await blocking { try SSETestClient(port: port, target: "/v1/events?workflow=slow-steps") }
+            let b = try await blocking { try SSETestClient(port: port, target: "/v1/events?workflow=slow-steps") }
             let result = try await enqueue(["slow": slowNode("slow", steps: 5, stepMs: 100)], workflow: "slow-steps", server: server)
             @Sendable func readRun(_ client: SSETestClient) throws -> [SSETestClient.Event] {
                 var events: [SSETestClient.Event] = []
@@ -57,7 +58,7 @@ struct LiveRunTrackingTests {
                 }
                 return events
             }
-            let (seenA, seenB) = try await onThread { (try readRun(a), try readRun(b)) }
+            let (seenA, seenB) = try await blocking { (try readRun(a), try readRun(b)) }
             #expect(seenA == seenB)
             let types = seenA.compactMap(\.event)
             #expect(types.first == "run.started")
@@ -126,9 +127,9 @@ struct LiveRunTrackingTests {
             let result = try await enqueue(["slow": slowNode("slow", steps: 300, stepMs: 100)], workflow: "long", server: server)
             // Enqueued behind the gateway's back: the run exists once InvokeAI's first event about it arrived.
             try await eventuallyKnown(server, result.batchId)
-            let events = try await onThread { try SSETestClient(port: port, target: "/v1/runs/\(result.batchId)/events") }
+            let events = try await blocking { try SSETestClient(port: port, target: "/v1/runs/\(result.batchId)/events") }
             // Cancel once it is really running.
-            _ = try await onThread { () -> SSETestClient.Event? in
+            _ = try await blocking { () -> SSETestClient.Event? in
                 while let event = try events.next() { if event.event == "node.progress" { return event } }
                 return nil
             }
@@ -136,7 +137,7 @@ struct LiveRunTrackingTests {
             cancel.httpMethod = "DELETE"
             let (_, response) = try await URLSession.shared.data(for: cancel)
             #expect((response as? HTTPURLResponse)?.statusCode == 202)
-            let rest = try await onThread { () -> [String] in
+            let rest = try await blocking { () -> [String] in
                 var types: [String] = []
                 while let event = try events.next() { types.append(event.event ?? "") }
                 return types

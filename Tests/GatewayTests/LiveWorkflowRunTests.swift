@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import JSONValue
 import Testing
+import TestSupport
 @testable import Gateway
 
 /// The example workflows end to end over HTTP against the harness's InvokeAI: submit, wait,
@@ -18,7 +19,7 @@ struct LiveWorkflowRunTests {
             $0.workflowsDirectory = GatewayHTTP.repositoryRoot.appendingPathComponent("workflows").path
         }) { base, server in
             let stream = server.upstreamEvents
-            let connected = try await onThread { stream.waitUntilConnected(timeout: 30) }
+            let connected = try await blocking { stream.waitUntilConnected(timeout: 30) }
             try #require(connected, "the gateway's event stream did not connect to InvokeAI")
             return try await body(base, server)
         }
@@ -121,8 +122,8 @@ struct LiveWorkflowRunTests {
             let location = try #require(headers["location"])
             let id = try #require(try json(body)["id"]?.stringValue)
             let port = base.port!
-            let events = try await onThread { try SSETestClient(port: port, target: "/v1/runs/\(id)/events?last_event_id=\(0)-0") }
-            let types = try await onThread { () -> [String] in
+            let events = try await blocking { try SSETestClient(port: port, target: "/v1/runs/\(id)/events?last_event_id=\(0)-0") }
+            let types = try await blocking { () -> [String] in
                 var types: [String] = []
                 while let event = try events.next() { types.append(event.event ?? "") }
                 return types

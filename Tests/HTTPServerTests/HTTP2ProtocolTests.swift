@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import TestSupport
 @testable import HTTPServer
 
 /// h2c with exact frames: settings, HEAD, limits, resets, malformed input and shutdown. After
@@ -340,14 +341,14 @@ struct HTTP2ProtocolTests {
             }
         })
         let server = try HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1, shutdownGracePeriod: .seconds(5)),
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1, shutdownGracePeriod: .seconds(30)),
             responder: router, logger: logger)
         try server.start()
         let port = server.port
         let client = try await blocking {
             let client = try Raw(port: port)
             try client.handshake()
-            try client.sendHeaders(stream: 1, Raw.request("GET", "/slow?ms=500"), endStream: true)
+            try client.sendHeaders(stream: 1, Raw.request("GET", "/slow?ms=3000"), endStream: true)
             try client.sendHeaders(stream: 3, Raw.request("GET", "/forever"), endStream: true)
             _ = try client.readUntil { $0.stream == 3 && $0.type == Raw.FrameType.data }
             return client
@@ -360,7 +361,7 @@ struct HTTP2ProtocolTests {
         #expect(goAway.map { Raw.uint32($0.payload, at: 0) } == 3)  // last stream processed
         // The request in flight is answered in full; the event stream ends cleanly.
         let slowBody = frames.filter { $0.stream == 1 && $0.type == Raw.FrameType.data }.flatMap(\.payload)
-        #expect(String(decoding: slowBody, as: UTF8.self) == "slept 500")
+        #expect(String(decoding: slowBody, as: UTF8.self) == "slept 3000")
         #expect(frames.contains { $0.stream == 1 && $0.isEndStream })
         #expect(frames.contains { $0.stream == 3 && $0.isEndStream })
         #expect(!frames.contains { $0.type == Raw.FrameType.rstStream })

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 
 /// Runs Debian's HTTP/2 clients (`curl`, `nghttp`) as subprocesses for the h2 loopback tests.

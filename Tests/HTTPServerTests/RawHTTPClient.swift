@@ -1,3 +1,4 @@
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -164,14 +165,4 @@ final class RawHTTPClient: @unchecked Sendable {
     }
 
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
-}
-
-/// Runs blocking client I/O off Swift's cooperative pool, so the server's async handlers
-/// always have threads to run on while a test waits for them.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread {
-            continuation.resume(with: Result { try body() })
-        }
-    }
 }

@@ -1,0 +1,43 @@
+import Foundation
+import JSONValue
+import Workflows
+
+/// bench/workflows' Swift half: `workflows-bench OPENAPI.json WORKFLOW.json ITERATIONS` reads the
+/// workflow ITERATIONS times the way the gateway does for a run (decode the JSON, parse the
+/// workflow and list its inputs, validate, build the enqueue body) and prints the mean time per
+/// round in microseconds, and per step.
+@main
+enum WorkflowsBench {
+    static func main() throws {
+        let args = CommandLine.arguments
+        guard args.count == 4, let iterations = Int(args[3]), iterations > 0 else {
+            FileHandle.standardError.write(Data("usage: workflows-bench OPENAPI.json WORKFLOW.json ITERATIONS\n".utf8))
+            exit(2)
+        }
+        let schemas = InvocationSchemaTable(openAPI: try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: args[1]))))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: args[2]))
+        var decode = 0.0, parse = 0.0, validate = 0.0, build = 0.0
+        var inputs = 0
+        var nodes = 0
+        let clock = ContinuousClock()
+        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+        for _ in 0..<iterations {
+            var json: JSONValue = .null
+            decode += seconds(clock.measure { json = try! JSONDecoder().decode(JSONValue.self, from: bytes) })
+            var workflow: Workflow!
+            parse += seconds(clock.measure { workflow = try! Workflow.parse(json, schemas: schemas) })
+            var resolved = ResolvedInputs()
+            validate += seconds(clock.measure {
+                if case .success(let values) = workflow.validate([:], models: []) { resolved = values }
+            })
+            var body: JSONValue = .null
+            build += seconds(clock.measure { body = workflow.buildBatch(resolved, origin: "bench", destination: "bench") })
+            inputs = workflow.inputs.count
+            nodes = body["batch"]?["graph"]?["nodes"]?.objectValue?.count ?? 0
+        }
+        let n = Double(iterations)
+        let total = (decode + parse + validate + build) / n * 1e6
+        print(String(format: "SWIFT %.1f us/round (decode %.1f, parse+inputs %.1f, validate %.1f, build %.1f) inputs %d graph_nodes %d",
+                     total, decode / n * 1e6, parse / n * 1e6, validate / n * 1e6, build / n * 1e6, inputs, nodes))
+    }
+}
