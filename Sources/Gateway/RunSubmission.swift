@@ -136,7 +136,7 @@ struct RunSubmission: Sendable {
 
     private func parseBody(_ request: HTTPRequest) throws -> JSONValue {
         if request.body.isEmpty { return ["inputs": [:]] }
-        guard let body = try? JSONDecoder().decode(JSONValue.self, from: Data(request.body)), body.objectValue != nil else {
+        guard let body = try? FastJSONParser.parse(request.body), body.objectValue != nil else {
             throw HTTPError(.badRequest, "the body must be a JSON object: {\"inputs\": {...}}")
         }
         if let inputs = body["inputs"], inputs.objectValue == nil {

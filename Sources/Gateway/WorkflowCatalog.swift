@@ -131,7 +131,7 @@ public final class WorkflowCatalog: Sendable {
             if let known = state.withLock({ $0.files[path] }), known.modified == modified, known.size == size { continue }
             do {
                 let data = try Data(contentsOf: URL(fileURLWithPath: path))
-                let json = try JSONDecoder().decode(JSONValue.self, from: data)
+                let json = try FastJSONParser.parse(data)
                 let workflow = try Workflow.parse(json, schemas: schemas)
                 state.withLock { $0.files[path] = FileEntry(modified: modified, size: size, workflow: workflow) }
             } catch {

@@ -29,7 +29,7 @@ enum WorkflowRoutes {
             let name = request.pathParameters["name"] ?? ""
             let definition: JSONValue
             do {
-                definition = try JSONDecoder().decode(JSONValue.self, from: Data(request.body))
+                definition = try FastJSONParser.parse(request.body)
             } catch {
                 throw HTTPError(.badRequest, "the body is not JSON: \(error)")
             }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import JSONValue
+
 
 /// A strict RFC 8259 parser from UTF-8 bytes straight to `JSONValue`, several times faster
 /// than going through `JSONDecoder` (the event stream decodes every message with it).
