@@ -27,6 +27,8 @@ struct LiveWorkflowRunTests {
 
     private func send(_ method: String, _ url: URL, json: JSONValue? = nil, headers: [String: String] = [:]) async throws -> (Int, [String: String], Data) {
         var request = URLRequest(url: url)
+        // Runs that wait may take minutes on a loaded CPU; the test states what must happen, not how fast.
+        request.timeoutInterval = 300
         request.httpMethod = method
         if let json { request.httpBody = try JSONEncoder().encode(json); request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
@@ -132,6 +134,63 @@ struct LiveWorkflowRunTests {
             #expect(types.filter { $0 == "node.progress" }.count == 4)
             let (_, _, final) = try await send("GET", URL(string: "\(base)\(location)")!)
             #expect(try json(final)["status"] == "completed")
+        }
+    }
+
+    @Test func aSubscriberThatDropsAndResumesWithLastEventIDMissesNothing() async throws {
+        try await gateway { base, _ in
+            let port = base.port!
+            let whole = try await blocking { try SSETestClient(port: port, target: "/v1/events?workflow=slow-steps") }
+            let first = try await blocking { try SSETestClient(port: port, target: "/v1/events?workflow=slow-steps") }
+            let (status, _, body) = try await send("POST", base.appendingPathComponent("v1/workflows/slow-steps/runs"),
+                                                   json: ["inputs": ["0": 8, "1": 150]])
+            #expect(status == 202)
+            let id = try #require(try json(body)["id"]?.stringValue)
+            @Sendable func untilEnd(_ client: SSETestClient, limit: Int = 1000) throws -> [SSETestClient.Event] {
+                var events: [SSETestClient.Event] = []
+                while events.count < limit, let event = try client.next() {
+                    events.append(event)
+                    if event.event == "run.completed" || event.event == "run.failed" { break }
+                }
+                return events
+            }
+            // One subscriber reads three events and drops; it comes back with the last id it saw.
+            let before = try await blocking { try untilEnd(first, limit: 3) }
+            let lastID = try #require(before.last?.id)
+            first.close()
+            let resumed = try await blocking { try SSETestClient(port: port, target: "/v1/events?workflow=slow-steps", headers: ["Last-Event-ID": lastID]) }
+            let after = try await blocking { try untilEnd(resumed) }
+            let all = try await blocking { try untilEnd(whole) }
+            #expect(all.last?.event == "run.completed")
+            #expect((before + after).map(\.id) == all.map(\.id))
+            #expect(all.filter { $0.event == "node.progress" }.count == 8)
+            #expect(all.allSatisfy { $0.data.contains(id) })
+        }
+    }
+
+    @Test func denoisingProgressCarriesPreviewsOnlyWhereAsked() async throws {
+        try await gateway { base, _ in
+            let port = base.port!
+            let plain = try await blocking { try SSETestClient(port: port, target: "/v1/events?workflow=text-to-image-sd1-5&type=node.progress,run.completed") }
+            let withPreviews = try await blocking { try SSETestClient(port: port, target: "/v1/events?workflow=text-to-image-sd1-5&type=node.progress,run.completed&previews=1") }
+            let (status, _, body) = try await send("POST", URL(string: "\(base)/v1/workflows/text-to-image-sd1-5/runs?wait=280")!,
+                                                   json: ["inputs": ["model": "tiny-sd15-v1", "Positive Prompt": "a red cube", "Width": 64, "Height": 64]])
+            #expect(status == 200)
+            let run = try json(body)
+            #expect(run["status"] == "completed")
+            // The output image is mapped to the workflow's save (decode) node.
+            let output = try #require(run["outputs"]?[0])
+            #expect(output["images"]?[0]?["width"] == 64)
+            #expect(output["node_type"]?.stringValue?.hasSuffix("l2i") == true)
+            @Sendable func progress(_ client: SSETestClient) throws -> [SSETestClient.Event] {
+                var events: [SSETestClient.Event] = []
+                while let event = try client.next(), event.event != "run.completed" { events.append(event) }
+                return events
+            }
+            let (a, b) = try await blocking { (try progress(plain), try progress(withPreviews)) }
+            #expect(!a.isEmpty && a.count == b.count)
+            #expect(!a.contains { $0.data.contains("\"preview\"") })
+            #expect(b.contains { $0.data.contains("\"preview\"") && $0.data.contains("data:image") })
         }
     }
 

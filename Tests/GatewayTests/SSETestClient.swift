@@ -34,7 +34,7 @@ final class SSETestClient: @unchecked Sendable {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
+        guard connected == 0 else { Glibc.close(fd); throw POSIXError(.ECONNREFUSED) }
         var request = "GET \(target) HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n"
         for (name, value) in extra { request += "\(name): \(value)\r\n" }
         request += "\r\n"
@@ -42,7 +42,16 @@ final class SSETestClient: @unchecked Sendable {
         try readHead()
     }
 
-    deinit { close(fd) }
+    deinit { if !closed { Glibc.close(fd) } }
+
+    private var closed = false
+
+    /// Drops the connection (a client that goes away mid-stream).
+    func close() {
+        guard !closed else { return }
+        closed = true
+        Glibc.close(fd)
+    }
 
     /// When the current `next()` gives up, heartbeats or not: a test must fail, not hang.
     private var deadline = Date.distantFuture
