@@ -8,13 +8,23 @@ import TestSupport
 @Suite("Graceful shutdown")
 struct ShutdownTests {
     /// The grace period is long (5 min) and the test's limit short: shutting down must end as
-    /// soon as the in-flight request is done, not when the grace runs out.
+    /// soon as the in-flight request is done, not when the grace runs out. The in-flight request
+    /// is held by a gate the test opens only once shutdown has visibly begun (the idle connection
+    /// closed on the single loop), so the order does not depend on how the machine schedules.
     @Test(.timeLimit(.minutes(1))) func inFlightRequestsFinishIdleConnectionsClose() async throws {
+        let entered = Mutex(false)
+        let opened = Mutex(false)
+        var router = TestServer.router
+        router.add(.GET, "/gated", .async { _ in
+            entered.withLock { $0 = true }
+            while !opened.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+            return .text("gate opened")
+        })
         var logger = Logger(label: "test")
         logger.logLevel = .error
         let server = try HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 2, shutdownGracePeriod: .seconds(300)),
-            responder: TestServer.router, logger: logger)
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1, shutdownGracePeriod: .seconds(300)),
+            responder: router, logger: logger)
         try server.start()
         let port = server.port
         let (idle, busy) = try await blocking {
@@ -22,16 +32,17 @@ struct ShutdownTests {
             try idle.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
             _ = try idle.readResponse()
             let busy = try RawHTTPClient(port: port)
-            try busy.send("GET /slow?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            try busy.send("GET /gated HTTP/1.1\r\nHost: x\r\n\r\n")
             return (idle, busy)
         }
-        try await Task.sleep(for: .milliseconds(100))
+        try await eventually { entered.withLock { $0 } }
         async let stopping: Void = server.shutdown()
+        #expect(try await blocking { idle.isClosedByServer() })
+        opened.withLock { $0 = true }
         let response = try await blocking { try busy.readResponse() }
         #expect(response.status == 200)
-        #expect(response.text == "slept 3000")
+        #expect(response.text == "gate opened")
         #expect(response.header("Connection") == "close")
-        #expect(try await blocking { idle.isClosedByServer() })
         await stopping
         // No longer listening.
         #expect(throws: (any Error).self) { _ = try RawHTTPClient(port: port) }
