@@ -25,6 +25,9 @@ public struct Run: Sendable {
     public var cleanup: String?
     /// Outputs already deleted after being fetched.
     public var cleanedOutputs: Set<String> = []
+    /// The `steps` of each node that has them in the graph sent, so `node.progress` can say
+    /// step and total (InvokeAI reports only a fraction).
+    public var nodeSteps: [String: Int] = [:]
 
     public init(id: String, workflow: String, itemIDs: [Int], createdAt: Date = Date()) {
         self.id = id

@@ -86,6 +86,7 @@ struct RunSubmission: Sendable {
         var run = Run(id: result.batchId, workflow: entry.name, itemIDs: result.itemIds)
         run.uploadedImages = uploaded
         run.cleanup = body["cleanup"]?.stringValue
+        run.nodeSteps = Self.steps(in: batch["batch"]?["graph"] ?? batch["graph"])
         tracker.register(run)
         if let key { try? idempotency.record(key: key, requestDigest: digest, runID: run.id) }
         return try await answer(tracker.run(run.id) ?? run, request, created: true)
@@ -146,6 +147,15 @@ struct RunSubmission: Sendable {
             throw HTTPError(.unprocessableContent, "\"cleanup\" must be \"outputs\" or \"none\"")
         }
         return body
+    }
+
+    /// Node id -> its `steps` value, for the nodes of `graph` that have an integer one.
+    static func steps(in graph: JSONValue?) -> [String: Int] {
+        var steps: [String: Int] = [:]
+        for (id, node) in graph?["nodes"]?.objectValue ?? [:] {
+            if let value = node["steps"]?.intValue, value > 0 { steps[id] = value }
+        }
+        return steps
     }
 
     static func invalidInputs(_ errors: [InputError], workflow: String) -> HTTPError {

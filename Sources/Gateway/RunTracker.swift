@@ -118,11 +118,15 @@ public final class RunTracker: Sendable {
             publishNode("node.started", run: run, info: info, extra: [:])
         case .invocationProgress(let info, let progress):
             guard let run = runID(of: info) else { return }
-            let percentage: JSONValue = progress.percentage.map { .double($0) } ?? .null
-            update(run) { $0.progress = ["node": .string(info.sourceNodeId), "node_type": Self.string(info.invocationType),
-                                         "message": .string(progress.message), "percentage": percentage] }
-            publishNode("node.progress", run: run, info: info,
-                        extra: ["message": .string(progress.message), "percentage": percentage], preview: progress.image)
+            var fields: [String: JSONValue] = ["message": .string(progress.message), "percentage": progress.percentage.map { .double($0) } ?? .null]
+            if let fraction = progress.percentage, let total = self.run(run)?.nodeSteps[info.sourceNodeId] {
+                fields["step"] = .int(min(total, max(0, Int((fraction * Double(total)).rounded()))))
+                fields["total"] = .int(total)
+            }
+            update(run) { [fields] in
+                $0.progress = .object(fields.merging(["node": .string(info.sourceNodeId), "node_type": Self.string(info.invocationType)]) { a, _ in a })
+            }
+            publishNode("node.progress", run: run, info: info, extra: fields, preview: progress.image)
         case .invocationComplete(let info, _):
             guard let run = runID(of: info) else { return }
             publishNode("node.completed", run: run, info: info, extra: [:])

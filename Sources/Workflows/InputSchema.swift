@@ -2,8 +2,11 @@ import JSONValue
 
 /// The JSON Schema of one input, as a caller may send it.
 enum InputSchema {
-    static func make(_ field: FieldTemplate, label: String, value: JSONValue?) -> JSONValue {
+    /// `component` is how the GUI shows the field (`textarea` for long text); it travels as
+    /// `x-ui-component` so a generated form can do the same.
+    static func make(_ field: FieldTemplate, label: String, value: JSONValue?, component: String? = nil) -> JSONValue {
         var schema = shape(field.kind, field)
+        if field.kind == .string, let component, component != "input" { schema["x-ui-component"] = .string(component) }
         schema["title"] = .string(label)
         if !field.description.isEmpty { schema["description"] = .string(field.description) }
         if let current = value ?? field.defaultValue { schema["default"] = current }

@@ -52,7 +52,7 @@ public struct Workflow: Sendable {
         let byID = Dictionary(nodes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var inputs: [WorkflowInput] = []
         var seen = Set<String>()
-        for (nodeID, fieldName) in Self.fieldReferences(json) {
+        for (nodeID, fieldName, formComponent) in Self.fieldReferences(json) {
             let systemName = "\(nodeID).\(fieldName)"
             guard !seen.contains(systemName) else { continue }
             guard let node = byID[nodeID], node.isInvocation else {
@@ -74,7 +74,8 @@ public struct Workflow: Sendable {
             inputs.append(WorkflowInput(
                 index: inputs.count, systemName: systemName, label: label, fieldName: fieldName, nodeID: nodeID,
                 nodeType: node.type, nodeLabel: node.label.isEmpty ? template.title : node.label,
-                type: field.kind.description, schema: InputSchema.make(field, label: label, value: value),
+                type: field.kind.description,
+                schema: InputSchema.make(field, label: label, value: value, component: formComponent ?? field.jsonSchema["ui_component"]?.stringValue),
                 required: field.required && Self.isEmpty(value) && !edgeFed.contains(systemName),
                 value: value, template: field))
         }
@@ -100,12 +101,13 @@ public struct Workflow: Sendable {
         fingerprint = Self.hash(inputs.map { "\($0.systemName):\($0.type)" }.joined(separator: "\n"))
     }
 
-    /// The `(nodeId, fieldName)` of every form field, depth-first pre-order from the form's root;
-    /// without a usable form, the legacy `exposedFields` in their order.
-    static func fieldReferences(_ json: JSONValue) -> [(String, String)] {
+    /// The `(nodeId, fieldName)` of every form field, depth-first pre-order from the form's root,
+    /// with the component the form chose for it (`textarea` for a string); without a usable form,
+    /// the legacy `exposedFields` in their order.
+    static func fieldReferences(_ json: JSONValue) -> [(String, String, String?)] {
         if let form = json["form"], let root = form["rootElementId"]?.stringValue,
            let elements = form["elements"]?.objectValue, elements[root] != nil {
-            var references: [(String, String)] = []
+            var references: [(String, String, String?)] = []
             var visited = Set<String>()
             func walk(_ id: String) {
                 guard !visited.contains(id), let element = elements[id] else { return }
@@ -116,7 +118,7 @@ public struct Workflow: Sendable {
                 case "node-field":
                     if let identifier = element["data"]?["fieldIdentifier"], let node = identifier["nodeId"]?.stringValue,
                        let field = identifier["fieldName"]?.stringValue {
-                        references.append((node, field))
+                        references.append((node, field, element["data"]?["settings"]?["component"]?.stringValue))
                     }
                 default:
                     break  // heading, text, divider: not inputs
@@ -125,9 +127,9 @@ public struct Workflow: Sendable {
             walk(root)
             if !references.isEmpty || (json["exposedFields"]?.arrayValue ?? []).isEmpty { return references }
         }
-        return (json["exposedFields"]?.arrayValue ?? []).compactMap { field in
+        return (json["exposedFields"]?.arrayValue ?? []).compactMap { field -> (String, String, String?)? in
             guard let node = field["nodeId"]?.stringValue, let name = field["fieldName"]?.stringValue else { return nil }
-            return (node, name)
+            return (node, name, nil)
         }
     }
 

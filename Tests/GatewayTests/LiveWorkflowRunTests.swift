@@ -165,6 +165,10 @@ struct LiveWorkflowRunTests {
             #expect((before + after).map(\.id) == all.map(\.id))
             #expect(all.filter { $0.event == "node.progress" }.count == 8)
             #expect(all.allSatisfy { $0.data.contains(id) })
+            // The node's steps are in the graph sent, so progress says step and total.
+            let progress = try all.filter { $0.event == "node.progress" }.map { try json(Data($0.data.utf8)) }
+            #expect(progress.map { $0["step"]?.intValue } == (1...8).map { $0 })
+            #expect(progress.allSatisfy { $0["total"]?.intValue == 8 })
         }
     }
 

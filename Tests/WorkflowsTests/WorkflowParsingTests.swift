@@ -18,6 +18,30 @@ struct WorkflowParsingTests {
         #expect(workflow.outputs.first?.boardInputIndex == 4)
     }
 
+    @Test func aStringShownAsATextareaSaysSoInItsSchema() throws {
+        let schemas = InvocationSchemaTable(templates: ["prompt": InvocationTemplate(type: "prompt", title: "Prompt", inputs: [
+            FieldTemplate(name: "text", title: "Text", kind: .string, jsonSchema: ["type": "string", "ui_component": "textarea"]),
+            FieldTemplate(name: "style", title: "Style", kind: .string),
+            FieldTemplate(name: "note", title: "Note", kind: .string),
+        ])])
+        func field(_ id: String, _ name: String, component: String) -> (String, JSONValue) {
+            (id, ["id": .string(id), "type": "node-field",
+                  "data": ["fieldIdentifier": ["nodeId": "p", "fieldName": .string(name)],
+                           "settings": ["type": "string-field-config", "component": .string(component)]]])
+        }
+        let inputField = field("f-text", "text", component: "input")
+        let areaField = field("f-style", "style", component: "textarea")
+        let json = Fixtures.workflow(
+            nodes: [Fixtures.node("p", "prompt")],
+            form: [Fixtures.container("root", ["f-text", "f-style", "f-note"]), inputField, areaField, Fixtures.field("f-note", "p", "note")],
+            root: "root")
+        let workflow = try Workflow.parse(json, schemas: schemas)
+        // The form's own setting wins; without one, the invocation schema's ui_component.
+        #expect(workflow.inputs.map { $0.schema["x-ui-component"]?.stringValue } == [nil, "textarea", nil])
+        let legacy = try Workflow.parse(Fixtures.workflow(nodes: [Fixtures.node("p", "prompt")], exposed: [("p", "text")]), schemas: schemas)
+        #expect(legacy.inputs.first?.schema["x-ui-component"] == "textarea")
+    }
+
     @Test func withoutAFormTheExposedFieldsGiveTheOrderAndStaleOnesBecomeWarnings() throws {
         let json = Fixtures.workflow(
             nodes: [Fixtures.node("b", "blank_image", ["width": 8]), Fixtures.node("x", "no_such_node")],
