@@ -74,7 +74,9 @@ public final class EventHub: Sendable {
 
     /// Registers a subscriber. With `after`, the events held after that id are queued first
     /// (no loss, no duplicate: replay and registration happen under one lock).
-    public func subscribe(_ filter: EventFilter, after: EventID? = nil) throws(SubscribeError) -> (EventSubscription, Resume) {
+    /// `replayHeld`: with no `after`, start with every held event that matches (a per-run stream
+    /// opened just after its submission must not miss the run's first events).
+    public func subscribe(_ filter: EventFilter, after: EventID? = nil, replayHeld: Bool = false) throws(SubscribeError) -> (EventSubscription, Resume) {
         let cutoff = now().addingTimeInterval(-configuration.replayMaxAge)
         let result: Result<(EventSubscription, Resume), SubscribeError> = state.withLock { s in
             guard s.subscribers.count < configuration.maxSubscribers else {
@@ -93,6 +95,8 @@ public final class EventHub: Sendable {
                 if !continuous { resume = .gap(requested: after, firstHeld: firstHeld) }
                 replay = held.filter { $0.id > after && filter.matches($0) }
                 if after.epoch != epoch { replay = held.filter { filter.matches($0) } }
+            } else if replayHeld {
+                replay = Self.held(s, since: cutoff).filter { filter.matches($0) }
             }
             let subscription = EventSubscription(filter: filter, limit: configuration.subscriberQueueLimit, replay: replay)
             s.subscribers[ObjectIdentifier(subscription)] = subscription

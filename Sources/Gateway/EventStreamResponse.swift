@@ -5,13 +5,14 @@ import JSONValue
 /// an `event: gap` when the asked-for id is no longer held, then the events; comments as
 /// heartbeats; a final `event: overflow` for a subscriber that fell too far behind.
 enum EventStreamResponse {
-    /// `endAfter`: a run id whose terminal event ends the stream (per-run streams).
+    /// `endAfter`: a run id whose terminal event ends the stream (per-run streams), which also
+    /// start with what is held of that run when no id is given.
     static func make(hub: EventHub, filter: EventFilter, after: EventID?, endAfter run: String? = nil,
                      extraHeaders: HTTPHeaders = HTTPHeaders()) throws -> HTTPResponse {
         let subscription: EventSubscription
         let resume: EventHub.Resume
         do {
-            (subscription, resume) = try hub.subscribe(filter, after: after)
+            (subscription, resume) = try hub.subscribe(filter, after: after, replayHeld: run != nil)
         } catch {
             throw HTTPError(.serviceUnavailable, "too many event subscribers (limit \(hub.configuration.maxSubscribers)); retry later",
                             headers: ["Retry-After": "5"])

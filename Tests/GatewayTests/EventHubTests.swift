@@ -51,6 +51,19 @@ struct EventHubTests {
         #expect(current.queuedCount == 0)
     }
 
+    @Test func aRunStreamOpenedLateStartsWithWhatIsHeldOfThatRun() async throws {
+        let hub = EventHub(epoch: 3)
+        hub.publish("run.queued", run: "r", data: [:])
+        hub.publish("run.queued", run: "other", data: [:])
+        hub.publish("run.started", run: "r", data: [:])
+        let (late, resume) = try hub.subscribe(EventFilter(runs: ["r"]), after: nil, replayHeld: true)
+        #expect(resume == .complete)
+        #expect(ids(await late.next()) == [1, 3])
+        // Without replayHeld a fresh subscription sees only what comes next.
+        let (fresh, _) = try hub.subscribe(EventFilter(runs: ["r"]))
+        #expect(fresh.queuedCount == 0)
+    }
+
     @Test func oldEventsAgeOut() throws {
         let clock = Mutex(Date(timeIntervalSince1970: 1000))
         let hub = EventHub(configuration: EventHubConfiguration(replayMaxAge: 60), epoch: 1, now: { clock.withLock { $0 } })
