@@ -1,0 +1,274 @@
+"""The status page in a real headless Chromium, against a live gateway and InvokeAI.
+
+Run by scripts/browser-test (under scripts/invokeai-harness, which sets INVOKEAI_URL). Starts the
+gateway binary given in GATEWAY_BINARY on a free port, drives the page with Selenium, and writes
+screenshots to test-artifacts/browser/.
+"""
+
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+import zlib
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ARTIFACTS = os.path.join(ROOT, "test-artifacts", "browser")
+# Generous: InvokeAI on a shared 2-core machine; these bound waits, they do not measure.
+WAIT = 120
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def png(width, height, rgb):
+    """A solid-colour RGB PNG, written by hand so the test needs no imaging library."""
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b"")
+
+
+def http(method, url, body=None):
+    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+class StatusPageTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        invokeai = os.environ.get("INVOKEAI_URL")
+        binary = os.environ.get("GATEWAY_BINARY", os.path.join(ROOT, ".build", "debug", "invokeai-gateway"))
+        if not invokeai:
+            raise RuntimeError("INVOKEAI_URL is not set: run this under scripts/invokeai-harness (scripts/browser-test does)")
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        cls.state = tempfile.mkdtemp(prefix="gateway-browser-")
+        cls.port = free_port()
+        cls.base = f"http://127.0.0.1:{cls.port}"
+        cls.log = open(os.path.join(ARTIFACTS, "gateway.log"), "w")
+        cls.gateway = subprocess.Popen(
+            [binary, "serve", "--port", str(cls.port), "--invokeai", invokeai, "--state-dir", cls.state,
+             "--workflows", os.path.join(ROOT, "workflows"), "--public", os.path.join(ROOT, "Public"),
+             "--openapi", os.path.join(ROOT, "openapi", "openapi.json"), "--destination", "gateway-browser-test"],
+            stdout=cls.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while True:
+            try:
+                status, body = http("GET", f"{cls.base}/readyz")
+                if status == 200 and body.get("events", {}).get("connected"):
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline or cls.gateway.poll() is not None:
+                raise RuntimeError(f"the gateway did not become ready; see {cls.log.name}")
+            time.sleep(0.2)
+
+        options = Options()
+        for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1000"):
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        cls.driver = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")), options=options)
+        cls.driver.set_window_size(1280, 1000)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.driver.quit()
+        cls.gateway.send_signal(signal.SIGTERM)
+        try:
+            cls.gateway.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            cls.gateway.kill()
+        cls.log.close()
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def open_page(self, path="/"):
+        self.driver.get_log("browser")  # each test sees only its own console entries
+        self.driver.get(self.base + path)
+        self.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "#workflow-list button"), "the workflows to be listed")
+
+    def wait_for(self, condition, what, timeout=WAIT):
+        try:
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(condition)
+        except TimeoutException:
+            self.screenshot(f"timeout-{what.replace(' ', '-')[:40]}")
+            raise AssertionError(f"timed out waiting for {what}")
+
+    def screenshot(self, name):
+        path = os.path.join(ARTIFACTS, f"{name}.png")
+        self.driver.save_screenshot(path)
+        return path
+
+    def console_errors(self):
+        return [entry for entry in self.driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+    def choose(self, workflow):
+        self.driver.find_element(By.CSS_SELECTOR, f'#workflow-list button[data-workflow="{workflow}"]').click()
+        self.wait_for(lambda d: d.find_element(By.ID, "workflow-title").text and d.find_elements(By.CSS_SELECTOR, "#fields .field"),
+                      f"the form of {workflow}")
+
+    def field(self, label):
+        """The control of the form field whose visible label is `label` (found through <label for>)."""
+        for element in self.driver.find_elements(By.CSS_SELECTOR, "#fields .field > label"):
+            if element.text.rstrip(" *") == label:
+                return self.driver.find_element(By.ID, element.get_attribute("for"))
+        raise AssertionError(f"no field labelled {label!r}")
+
+    def set_value(self, control, value):
+        control.send_keys(Keys.CONTROL, "a")
+        control.send_keys(Keys.DELETE)
+        control.send_keys(str(value))
+
+    def run_status(self):
+        return self.driver.find_element(By.ID, "run-status").text
+
+    def wait_for_end(self):
+        self.wait_for(lambda d: self.run_status() in ("completed", "failed", "canceled"), "the run to end")
+        return self.run_status()
+
+    # -- tests -----------------------------------------------------------------------------------
+
+    def test_page_loads_without_console_errors_and_shows_the_upstream(self):
+        self.open_page()
+        self.wait_for(lambda d: "ready" in d.find_element(By.ID, "upstream").text, "InvokeAI's state")
+        self.assertIn("6.14.2", self.driver.find_element(By.ID, "upstream").text)
+        self.wait_for(lambda d: d.find_element(By.ID, "events-state").text.startswith("connected"), "the event stream state")
+        pending = self.driver.find_element(By.CSS_SELECTOR, '#queue-counts [data-count="pending"]')
+        self.wait_for(lambda d: pending.text.isdigit(), "the queue counts")
+        names = [b.get_attribute("data-workflow") for b in self.driver.find_elements(By.CSS_SELECTOR, "#workflow-list button")]
+        for example in ("blank-blur", "resize-image", "slow-steps"):
+            self.assertIn(example, names)
+        self.assertEqual(self.console_errors(), [])
+
+    def test_image_example_runs_from_the_form_and_shows_its_output(self):
+        self.open_page()
+        self.choose("resize-image")
+        with tempfile.NamedTemporaryFile(suffix=".png", delete=False) as f:
+            f.write(png(40, 30, (200, 40, 40)))
+        self.field("Image").send_keys(f.name)
+        self.set_value(self.field("Width"), 24)
+        self.set_value(self.field("Height"), 16)
+        Select(self.field("Resample mode")).select_by_visible_text("nearest")
+        self.driver.find_element(By.ID, "submit").click()
+        self.wait_for(lambda d: not d.find_element(By.ID, "run").get_attribute("hidden"), "the run panel")
+        self.assertEqual(self.wait_for_end(), "completed")
+        # Progress: the node that ran has a bar, full.
+        bars = self.driver.find_elements(By.CSS_SELECTOR, "#node-progress progress")
+        self.assertTrue(bars, "no node progress was shown")
+        self.assertEqual([b.get_attribute("value") for b in bars][-1], "1")
+        image = self.wait_for(lambda d: d.find_element(By.CSS_SELECTOR, "#outputs img"), "the output image")
+        self.wait_for(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 0,
+                      "the output image to load")
+        self.assertIn("24×16", image.get_attribute("alt"))
+        link = self.driver.find_element(By.CSS_SELECTOR, "#outputs a").get_attribute("href")
+        with urllib.request.urlopen(link, timeout=30) as response:
+            self.assertEqual(response.headers["Content-Type"], "image/png")
+        self.screenshot("finished-run-desktop")
+        self.assertEqual(self.console_errors(), [])
+
+    def test_progress_is_shown_while_a_slow_run_goes(self):
+        self.open_page()
+        self.choose("slow-steps")
+        self.set_value(self.field("Steps"), 6)
+        self.set_value(self.field("Step duration (ms)"), 400)
+        self.driver.find_element(By.ID, "submit").click()
+        bar = self.wait_for(lambda d: d.find_element(By.CSS_SELECTOR, "#node-progress progress"), "a progress bar")
+        # A value strictly between 0 and 1 is a run caught mid-way, with its step message.
+        self.wait_for(lambda d: 0 < float(bar.get_attribute("value")) < 1, "progress part-way")
+        self.assertRegex(self.driver.find_element(By.ID, "run-message").text, r"step \d/6")
+        self.screenshot("run-in-progress")
+        self.assertEqual(self.wait_for_end(), "completed")
+
+    def test_a_bad_value_shows_the_gateways_message_at_its_field(self):
+        self.open_page()
+        self.choose("blank-blur")
+        runs_before = http("GET", f"{self.base}/v1/runs")[1]["total"]
+        width = self.field("Width")
+        self.set_value(width, 1.5)
+        self.set_value(self.field("Blur radius"), -3)
+        self.driver.find_element(By.ID, "submit").click()
+        error = self.driver.find_element(By.ID, f"{width.get_attribute('id')}-error")
+        self.wait_for(lambda d: error.text, "the message at the width field")
+        # The gateway's own words, for each bad field, and nothing sent.
+        status, problem = http("POST", f"{self.base}/v1/workflows/blank-blur/runs", {"inputs": {"0": 1.5, "3": -3}})
+        self.assertEqual(status, 422)
+        by_index = {e["index"]: e["message"] for e in problem["errors"]}
+        self.assertEqual(error.text, by_index[0])
+        radius_error = self.driver.find_element(By.ID, f"{self.field('Blur radius').get_attribute('id')}-error")
+        self.assertEqual(radius_error.text, by_index[3])
+        self.assertEqual(width.get_attribute("aria-invalid"), "true")
+        self.assertEqual(http("GET", f"{self.base}/v1/runs")[1]["total"], runs_before)
+        self.screenshot("bad-value")
+
+    def test_cancel_button_cancels_the_run(self):
+        self.open_page()
+        self.choose("slow-steps")
+        self.set_value(self.field("Steps"), 200)
+        self.set_value(self.field("Step duration (ms)"), 200)
+        self.driver.find_element(By.ID, "submit").click()
+        self.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "#node-progress progress"), "the run to start")
+        self.driver.find_element(By.ID, "cancel").click()
+        self.assertEqual(self.wait_for_end(), "canceled")
+
+    def test_recent_runs_update_live_including_runs_started_elsewhere(self):
+        self.open_page()
+        status, run = http("POST", f"{self.base}/v1/workflows/blank-blur/runs", {"inputs": {"0": 16, "1": 16}})
+        self.assertEqual(status, 202)
+        row = f'#recent-runs tr[data-run="{run["id"]}"]'
+        self.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, row), "the curl run in the recent table")
+        self.wait_for(lambda d: d.find_element(By.CSS_SELECTOR, row).get_attribute("data-status") == "completed",
+                      "the curl run to show completed")
+        cells = [c.text for c in self.driver.find_elements(By.CSS_SELECTOR, f"{row} td")]
+        self.assertEqual(cells[1], "blank-blur")
+        self.assertRegex(cells[3], r"\d")
+
+    def test_keyboard_and_phone_width(self):
+        self.open_page()
+        # Tab from the page start: the skip link first, then the workflow buttons are reachable.
+        body = self.driver.find_element(By.TAG_NAME, "body")
+        body.send_keys(Keys.TAB)
+        self.assertEqual(self.driver.switch_to.active_element.get_attribute("class"), "skip")
+        button = self.driver.find_element(By.CSS_SELECTOR, '#workflow-list button[data-workflow="blank-blur"]')
+        button.send_keys(Keys.ENTER)
+        self.wait_for(lambda d: d.find_element(By.ID, "workflow-title").text == "Blank, blur and save", "the form by keyboard")
+        # Every form control has a label.
+        for control in self.driver.find_elements(By.CSS_SELECTOR, "#fields input, #fields select, #fields textarea"):
+            labels = self.driver.execute_script("return arguments[0].labels.length", control)
+            self.assertGreater(labels, 0, f"{control.get_attribute('id')} has no label")
+        try:
+            self.driver.set_window_size(390, 844)
+            self.wait_for(lambda d: d.execute_script("return window.innerWidth") <= 400, "the phone width")
+            overflow = self.driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+            self.assertLessEqual(overflow, 0, "the page scrolls sideways at phone width")
+            self.screenshot("phone-width")
+        finally:
+            self.driver.set_window_size(1280, 1000)
+
+
+if __name__ == "__main__":
+    result = unittest.main(argv=[sys.argv[0], "-v"], exit=False).result
+    sys.exit(0 if result.wasSuccessful() else 1)
