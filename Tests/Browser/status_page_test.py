@@ -200,8 +200,16 @@ class StatusPageTest(unittest.TestCase):
         # A value strictly between 0 and 1 is a run caught mid-way, with its step message.
         self.wait_for(lambda d: 0 < float(bar.get_attribute("value")) < 1, "progress part-way")
         self.assertRegex(self.driver.find_element(By.ID, "run-message").text, r"step \d/6")
+        page_run = self.driver.find_element(By.ID, "run-link").get_attribute("href").rsplit("/", 1)[-1]
+        # Meanwhile another client starts a run with curl: it shows in the recent runs, and the
+        # run panel stays on the page's own run.
+        status, other = http("POST", f"{self.base}/v1/workflows/blank-blur/runs", {"inputs": {"0": 8, "1": 8}})
+        self.assertEqual(status, 202)
+        self.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, f'#recent-runs tr[data-run="{other["id"]}"]'), "the curl run in the table")
         self.screenshot("run-in-progress")
         self.assertEqual(self.wait_for_end(), "completed")
+        self.assertTrue(self.driver.find_element(By.ID, "run-link").get_attribute("href").endswith(page_run))
+        self.assertEqual(len(self.driver.find_elements(By.CSS_SELECTOR, "#node-progress progress")), 1)
 
     def test_a_bad_value_shows_the_gateways_message_at_its_field(self):
         self.open_page()
@@ -245,6 +253,21 @@ class StatusPageTest(unittest.TestCase):
         cells = [c.text for c in self.driver.find_elements(By.CSS_SELECTOR, f"{row} td")]
         self.assertEqual(cells[1], "blank-blur")
         self.assertRegex(cells[3], r"\d")
+
+    def test_models_and_boards_are_selects_filled_from_invokeai(self):
+        invokeai = os.environ["INVOKEAI_URL"]
+        status, board_dto = http("POST", f"{invokeai}/api/v1/boards/?board_name=browser-test-board")
+        self.assertEqual(status, 201)
+        self.addCleanup(http, "DELETE", f"{invokeai}/api/v1/boards/{board_dto['board_id']}")
+        self.open_page()
+        self.choose("text-to-image-sd1-5")
+        model = Select(self.driver.find_element(By.CSS_SELECTOR, '#fields .field[data-index="0"] select'))
+        self.assertIn("tiny-sd15-v1 (sd-1)", [o.text for o in model.options])
+        board = Select(self.field("board"))
+        self.assertEqual([o.get_attribute("value") for o in board.options][:2], ["auto", "none"])
+        self.assertIn(board_dto["board_id"], [o.get_attribute("value") for o in board.options])
+        prompt = self.field("Positive Prompt")
+        self.assertEqual(prompt.tag_name, "textarea")
 
     def test_keyboard_and_phone_width(self):
         self.open_page()
