@@ -27,6 +27,8 @@ public struct GatewayConfiguration: Sendable {
     public var stateDirectory: String?
     /// Longest `wait` a run submission may ask for, in seconds.
     public var maxWait: Double
+    /// Output images of an ended run are deleted this many seconds after it ended; nil keeps them.
+    public var outputTTL: TimeInterval?
 
     public init(
         server: HTTPServerConfiguration = HTTPServerConfiguration(),
@@ -40,7 +42,8 @@ public struct GatewayConfiguration: Sendable {
         destination: String = "invokeai-gateway",
         followsUpstreamEvents: Bool = true,
         stateDirectory: String? = nil,
-        maxWait: Double = 300
+        maxWait: Double = 300,
+        outputTTL: TimeInterval? = nil
     ) {
         self.server = server
         self.invokeAIURL = invokeAIURL
@@ -54,5 +57,6 @@ public struct GatewayConfiguration: Sendable {
         self.followsUpstreamEvents = followsUpstreamEvents
         self.stateDirectory = stateDirectory
         self.maxWait = maxWait
+        self.outputTTL = outputTTL
     }
 }

@@ -17,6 +17,8 @@ public final class GatewayServer: Sendable {
     public let upstreamEvents: InvokeAIEventStream
     /// The named workflows.
     public let catalog: WorkflowCatalog
+    /// Every route served, as `METHOD /path/{parameter}` (static files aside).
+    public let routeList: [String]
     private let logger: Logger
     private let heartbeatTask: Mutex<Task<Void, Never>?> = Mutex(nil)
 
@@ -30,7 +32,8 @@ public final class GatewayServer: Sendable {
         self.catalog = catalog
         // Outputs through the workflow when it is known (output nodes, board inputs); otherwise
         // every image of the run.
-        let tracker = RunTracker(client: upstream, hub: hub, destination: configuration.destination, mapOutputs: { name, items in
+        let tracker = RunTracker(client: upstream, hub: hub, destination: configuration.destination,
+                                 outputTTL: configuration.outputTTL, mapOutputs: { name, items in
             guard let entry = catalog.cached(name) else { return QueueItemOutputs.map(items) }
             return WorkflowOutputs.map(entry.workflow, items: items)
         })
@@ -61,8 +64,9 @@ public final class GatewayServer: Sendable {
             router.fallback = try StaticFiles(root: publicDirectory).handler
         }
         // The server is created after the router is complete; /metrics reads it lazily.
-        let metricsSource = MetricsSource()
+        let metricsSource = MetricsSource(cleaner: tracker.cleaner)
         MetricsRoutes.add(to: &router, metrics: { metricsSource.render() })
+        routeList = router.routeList
         http = try HTTPServer(configuration: configuration.server, responder: router, logger: logger)
         metricsSource.attach(http.metrics)
     }
@@ -77,13 +81,16 @@ public final class GatewayServer: Sendable {
                 do { try await tracker.recover() } catch { logger.warning("could not recover runs from InvokeAI: \(error)") }
             }
         }
-        let hub = events
+        // Upkeep on the heartbeat's beat: idle event streams get their comment, outputs past
+        // their time-to-live are deleted.
+        let hub = events, tracker = runs
         let interval = Duration.milliseconds(Int(configuration.events.heartbeatInterval * 1000))
         heartbeatTask.withLock { task in
             task = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
                     hub.heartbeat()
+                    tracker.expireOutputs()
                 }
             }
         }

@@ -37,9 +37,8 @@ enum ImageRoutes {
                     "Cache-Control": "private, max-age=31536000, immutable",
                 ]
                 // Outputs of a run that asked for `"cleanup": "outputs"` go once fetched in full.
-                let cleanup = size == .full && tracker.takeOutputForCleanup(name)
                 return fileResponse(download.file, headers: headers) {
-                    if cleanup { try? await client.deleteImage(name) }
+                    if size == .full { tracker.outputFetched(name) }
                 }
             })
         }

@@ -23,8 +23,8 @@ public struct Run: Sendable {
     public var uploadedImages: [String] = []
     /// `"outputs"`: delete the outputs once fetched.
     public var cleanup: String?
-    /// Outputs already deleted after being fetched.
-    public var cleanedOutputs: Set<String> = []
+    /// What the cleaner did with the run's images (deleted, pending, failed), when it had any.
+    public var cleanupState: JSONValue?
     /// The `steps` of each node that has them in the graph sent, so `node.progress` can say
     /// step and total (InvokeAI reports only a fraction).
     public var nodeSteps: [String: Int] = [:]
@@ -48,6 +48,7 @@ public struct Run: Sendable {
             "progress": progress ?? .null,
             "error": error ?? .null,
             "outputs": outputs,
+            "cleanup": cleanupJSON,
             "links": ["self": .string("/v1/runs/\(id)"), "events": .string("/v1/runs/\(id)/events")],
         ]
         if let startedAt, let end = completedAt ?? (status.isTerminal ? nil : Date()) {
@@ -57,6 +58,19 @@ public struct Run: Sendable {
     }
 
     /// Short facts that go into every `run.*` event.
+    /// `{mode, deleted, pending, failed}`: `mode` is what the run asked for (`inputs`: only the
+    /// images the gateway uploaded for it; `outputs`: those and each output once fetched).
+    var cleanupJSON: JSONValue {
+        var fields = cleanupState?.objectValue ?? ["deleted": [], "pending": [], "failed": []]
+        fields["mode"] = .string(cleanup ?? "inputs")
+        return .object(fields)
+    }
+
+    /// The names of the run's output images.
+    public var outputImageNames: [String] {
+        (outputs.arrayValue ?? []).flatMap { $0["images"]?.arrayValue ?? [] }.compactMap { $0["name"]?.stringValue }
+    }
+
     var eventData: [String: JSONValue] {
         ["run": .string(id), "workflow": .string(workflow), "status": .string(status.rawValue)]
     }

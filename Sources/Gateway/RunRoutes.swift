@@ -36,6 +36,13 @@ enum RunRoutes {
             }
             return .json(tracker.run(run.id)?.json ?? run.json, status: .accepted)
         })
+        router.add(.DELETE, "/v1/runs/{id}/outputs", .async { request in
+            let run = try run(request, tracker)
+            guard run.status.isTerminal else {
+                throw HTTPError(.conflict, "run \(run.id) has not ended (\(run.status.rawValue)); cancel it first")
+            }
+            return .json((await tracker.deleteOutputs(of: run.id) ?? run).json)
+        })
         router.add(.GET, "/v1/runs/{id}/events", .sync { request in
             let run = try run(request, tracker)
             var filter = EventRoutes.filter(from: request)

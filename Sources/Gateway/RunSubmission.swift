@@ -51,7 +51,7 @@ struct RunSubmission: Sendable {
             do { models = try await client.models().map(InstalledModel.init(json:)) } catch { throw UpstreamProblem.from(error) }
         }
         var resolved: ResolvedInputs
-        switch workflow.validate(inputs, models: models) {
+        switch workflow.validate(inputs, models: models, board: body["board"]) {
         case .success(let values): resolved = values
         case .failure(let failure): throw Self.invalidInputs(failure.errors, workflow: entry.name)
         }
@@ -65,7 +65,7 @@ struct RunSubmission: Sendable {
                 resolved.setImage(stored.name, for: systemName)
                 uploaded.append(stored.name)
             } catch {
-                for name in uploaded { try? await client.deleteImage(name) }
+                await tracker.cleaner.removeNow(uploaded, run: "", reason: "input of a refused submission")
                 throw UpstreamProblem.from(error)
             }
         }
@@ -77,7 +77,7 @@ struct RunSubmission: Sendable {
             result = try await client.enqueueBatch(batch["batch"] ?? batch, prepend: body["priority"]?.boolValue ?? false)
         } catch {
             // `enqueueBatch` throws InvokeAIError only (typed throws).
-            for name in uploaded { try? await client.deleteImage(name) }
+            await tracker.cleaner.removeNow(uploaded, run: "", reason: "input of a refused submission")
             if error.statusCode == 422, let list = error.validationErrors {
                 throw Self.upstreamInvalid(list, workflow: workflow, name: entry.name)
             }
@@ -109,7 +109,7 @@ struct RunSubmission: Sendable {
             if images.count == 1, let name = images[0]["name"]?.stringValue {
                 do {
                     let (data, type) = try await client.imageData(name)
-                    if tracker.takeOutputForCleanup(name) { try? await client.deleteImage(name) }
+                    tracker.outputFetched(name)
                     return HTTPResponse(status: .ok, headers: ["Content-Type": type ?? "image/png", "Location": location,
                                                                "Content-Location": "/v1/images/\(name)"], bytes: Array(data))
                 } catch { throw UpstreamProblem.from(error) }

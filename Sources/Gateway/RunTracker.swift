@@ -12,6 +12,10 @@ public final class RunTracker: Sendable {
     public typealias OutputMapper = @Sendable (_ workflow: String, _ items: [InvokeAIQueueItem]) -> JSONValue
 
     public let destination: String
+    /// Deletes the images runs leave behind (inputs the gateway uploaded, outputs on request).
+    public let cleaner: ImageCleaner
+    /// Outputs of an ended run are deleted this long after it ended; nil keeps them.
+    public let outputTTL: TimeInterval?
     private let client: InvokeAIClient
     private let hub: EventHub
     private let mapOutputs: OutputMapper
@@ -26,8 +30,11 @@ public final class RunTracker: Sendable {
 
     private let state = Mutex(State())
 
-    public init(client: InvokeAIClient, hub: EventHub, destination: String, mapOutputs: @escaping OutputMapper) {
+    public init(client: InvokeAIClient, hub: EventHub, destination: String, cleaner: ImageCleaner? = nil,
+                outputTTL: TimeInterval? = nil, mapOutputs: @escaping OutputMapper) {
         self.client = client
+        self.cleaner = cleaner ?? ImageCleaner(client: client)
+        self.outputTTL = outputTTL
         self.hub = hub
         self.destination = destination
         self.mapOutputs = mapOutputs
@@ -43,7 +50,7 @@ public final class RunTracker: Sendable {
 
     // MARK: reading
 
-    public func run(_ id: String) -> Run? { state.withLock { $0.runs[id] } }
+    public func run(_ id: String) -> Run? { state.withLock { $0.runs[id] }.map(withCleanup) }
 
     /// Newest first, optionally filtered.
     public func runs(workflow: String? = nil, status: RunStatus? = nil) -> [Run] {
@@ -51,7 +58,14 @@ public final class RunTracker: Sendable {
             s.runs.values.filter { run in
                 (workflow == nil || run.workflow == workflow) && (status == nil || run.status == status)
             }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
-        }
+        }.map(withCleanup)
+    }
+
+    /// The run with what the cleaner did for it.
+    private func withCleanup(_ run: Run) -> Run {
+        var run = run
+        run.cleanupState = cleaner.status(of: run.id)
+        return run
     }
 
     // MARK: registering
@@ -222,20 +236,38 @@ public final class RunTracker: Sendable {
             hub.publish("run.\(finished.status.rawValue)", run: finished.id, workflow: finished.workflow, data: .object(data))
         }
         // Inputs the gateway uploaded for this run are not needed any more.
-        for image in finished.uploadedImages { try? await client.deleteImage(image) }
+        cleaner.remove(finished.uploadedImages, run: finished.id, reason: "input uploaded for the run")
     }
 
-    /// Whether an output image, just fetched, should now be deleted: its run asked for
-    /// `"cleanup": "outputs"`. Each image is answered `true` once.
-    public func takeOutputForCleanup(_ imageName: String) -> Bool {
-        state.withLock { s in
-            for (id, run) in s.runs where run.cleanup == "outputs" && run.status.isTerminal {
-                let names = (run.outputs.arrayValue ?? []).flatMap { $0["images"]?.arrayValue ?? [] }.compactMap { $0["name"]?.stringValue }
-                guard names.contains(imageName), !run.cleanedOutputs.contains(imageName) else { continue }
-                s.runs[id]?.cleanedOutputs.insert(imageName)
-                return true
-            }
-            return false
+    /// An output image was just fetched in full: when its run asked for `"cleanup": "outputs"`,
+    /// it is deleted now.
+    public func outputFetched(_ imageName: String) {
+        let owner = state.withLock { s in
+            s.runs.values.first { run in
+                run.cleanup == "outputs" && run.status.isTerminal && run.outputImageNames.contains(imageName)
+            }?.id
+        }
+        if let owner { cleaner.remove([imageName], run: owner, reason: "output fetched (cleanup: outputs)") }
+    }
+
+    /// Deletes every output image of an ended run now (`DELETE /v1/runs/{id}/outputs`).
+    public func deleteOutputs(of id: String) async -> Run? {
+        guard let run = run(id), run.status.isTerminal else { return run(id) }
+        await cleaner.removeNow(run.outputImageNames, run: id, reason: "outputs deleted on request")
+        return self.run(id)
+    }
+
+    /// Deletes the outputs of runs that ended more than `outputTTL` ago.
+    public func expireOutputs(now: Date = Date()) {
+        guard let ttl = outputTTL else { return }
+        let expired = state.withLock { s in
+            s.runs.values.filter { run in
+                run.status.isTerminal && (run.completedAt.map { now.timeIntervalSince($0) >= ttl } ?? false)
+            }.map { ($0.id, $0.outputImageNames) }
+        }
+        for (id, names) in expired {
+            let left = names.filter { !cleaner.isHandled($0, run: id) }
+            if !left.isEmpty { cleaner.remove(left, run: id, reason: "output past its time-to-live") }
         }
     }
 

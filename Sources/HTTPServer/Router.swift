@@ -18,6 +18,9 @@ public struct Router: HTTPResponder {
         routes.append(Route(method: method, pattern: RoutePattern(pattern), handler: handler))
     }
 
+    /// Every route as `METHOD /path/{parameter}`, in the order added (to check a contract).
+    public var routeList: [String] { routes.map { "\($0.method) \($0.pattern.text)" } }
+
     public func respond(to request: HTTPRequest) -> HTTPResponderResult {
         let path = request.path
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()

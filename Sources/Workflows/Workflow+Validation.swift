@@ -1,8 +1,9 @@
 import JSONValue
 
 extension Workflow {
-    /// Checks and converts a run request's inputs, collecting every error at once.
-    public func validate(_ values: [String: JSONValue], models: [InstalledModel]) -> Result<ResolvedInputs, InputErrors> {
+    /// Checks and converts a run request's inputs, collecting every error at once. `board`, when
+    /// given, is where every output node saves its images, unless an input sets that node's board.
+    public func validate(_ values: [String: JSONValue], models: [InstalledModel], board: JSONValue? = nil) -> Result<ResolvedInputs, InputErrors> {
         var errors: [InputError] = []
         var resolved = ResolvedInputs()
         var givenBy: [String: String] = [:]
@@ -26,6 +27,18 @@ extension Workflow {
             case .value(let converted): resolved.values[input.systemName] = converted
             case .inlineImage(let image): resolved.inlineImages[input.systemName] = image
             case .invalid(let message): errors.append(InputError(key: key, index: input.index, systemName: input.systemName, message: message))
+            }
+        }
+        if let board {
+            switch InputCoercion.coerce(board, .board, nil, models: []) {
+            case .value(let converted):
+                for output in outputs where nodes.first(where: { $0.id == output.nodeID })?.template?.inputs["board"] != nil {
+                    let systemName = "\(output.nodeID).board"
+                    if givenBy[systemName] == nil { resolved.values[systemName] = converted }
+                }
+            case .inlineImage, .invalid:
+                errors.append(InputError(key: "board", index: nil, systemName: nil,
+                                         message: "the run's board must be \"none\", \"auto\", a board id or {\"board_id\": ...}, got \(board.compactJSON)"))
             }
         }
         for input in inputs where input.required && givenBy[input.systemName] == nil {

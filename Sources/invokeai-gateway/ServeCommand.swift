@@ -33,6 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Longest wait (seconds) a run submission may ask for with ?wait= or Prefer: wait=. (env GATEWAY_MAX_WAIT)")
     var maxWait: Double = Environment.double("GATEWAY_MAX_WAIT", 300)
 
+    @Option(help: "Delete a run's output images this many seconds after it ended; 0 keeps them. (env GATEWAY_OUTPUT_TTL)")
+    var outputTTL: Double = Environment.double("GATEWAY_OUTPUT_TTL", 0)
+
     @Option(name: .customLong("public"), help: "Folder served at / (the status page). (env GATEWAY_PUBLIC)")
     var publicDirectory: String = Environment.string("GATEWAY_PUBLIC", "Public")
 
@@ -112,6 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.destination = destination
         configuration.stateDirectory = stateDir
         configuration.maxWait = maxWait
+        configuration.outputTTL = outputTTL > 0 ? outputTTL : nil
         configuration.events.maxSubscribers = maxSubscribers
         configuration.events.heartbeatInterval = heartbeat
         if configuration.publicDirectory == nil { logger.warning("no folder at --public \(publicDirectory): / will answer 404") }

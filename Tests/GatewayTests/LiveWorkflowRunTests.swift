@@ -11,12 +11,14 @@ import TestSupport
 /// outputs, download; and every way a submission can be refused.
 @Suite("Live: workflow runs over HTTP", .enabled(if: !LiveEnvironment.skipRequested, LiveEnvironment.skipReason))
 struct LiveWorkflowRunTests {
-    private func gateway<T: Sendable>(_ body: (URL, GatewayServer) async throws -> T) async throws -> T {
+    private func gateway<T: Sendable>(configure: @escaping (inout GatewayConfiguration) -> Void = { _ in },
+                                      _ body: (URL, GatewayServer) async throws -> T) async throws -> T {
         let upstream = try LiveEnvironment.invokeAIURL()
         return try await GatewayHTTP.withGateway(invokeAI: upstream, configure: {
             $0.followsUpstreamEvents = true
             $0.destination = "gateway-live-runs-\(UUID().uuidString.prefix(6))"
             $0.workflowsDirectory = GatewayHTTP.repositoryRoot.appendingPathComponent("workflows").path
+            configure(&$0)
         }) { base, server in
             let stream = server.upstreamEvents
             let connected = try await blocking { stream.waitUntilConnected(timeout: 30) }
@@ -90,6 +92,58 @@ struct LiveWorkflowRunTests {
                 if !gone { try await Task.sleep(for: .milliseconds(50)) }
             }
             #expect(gone, "the fetched output \(name) is still in InvokeAI")
+            // And the run says so.
+            let id = try #require(try json(body)["id"]?.stringValue)
+            let (_, _, after) = try await send("GET", base.appendingPathComponent("v1/runs/\(id)"))
+            let cleanup = try json(after)["cleanup"]
+            #expect(cleanup?["mode"] == "outputs")
+            #expect(cleanup?["deleted"] == [.string(name)])
+            #expect(cleanup?["failed"] == [])
+        }
+    }
+
+    /// Polls until InvokeAI no longer has `name`.
+    private func goneUpstream(_ name: String, _ server: GatewayServer) async throws -> Bool {
+        for _ in 0..<200 {
+            if (try? await server.upstream.image(name)) == nil { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    @Test func aRunsBoardHoldsItsOutputsWhichAreDeletedOnRequest() async throws {
+        try await gateway { base, server in
+            let board = try #require(try await server.upstream.createBoard(name: "gateway-live-\(UUID().uuidString.prefix(6))")["board_id"]?.stringValue)
+            defer { Task { _ = try? await server.upstream.deleteBoard(board, includeImages: true) } }
+            let (status, _, body) = try await send("POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
+                                                   json: ["inputs": ["0": 8, "1": 8], "board": .string(board)])
+            #expect(status == 200)
+            let run = try json(body)
+            let id = try #require(run["id"]?.stringValue)
+            let name = try #require(run["outputs"]?[0]?["images"]?[0]?["name"]?.stringValue)
+            #expect(try await server.upstream.boardImageNames(board).contains(name))
+            #expect(run["cleanup"]?["mode"] == "inputs")
+
+            let (deleted, _, answer) = try await send("DELETE", base.appendingPathComponent("v1/runs/\(id)/outputs"))
+            #expect(deleted == 200)
+            #expect(try json(answer)["cleanup"]?["deleted"] == [.string(name)])
+            #expect(try await goneUpstream(name, server))
+            #expect(try await send("DELETE", base.appendingPathComponent("v1/runs/no-such-run/outputs")).0 == 404)
+        }
+    }
+
+    @Test func outputsPastTheirTimeToLiveAreDeleted() async throws {
+        try await gateway(configure: { $0.outputTTL = 1; $0.events.heartbeatInterval = 0.25 }) { base, server in
+            let (status, _, body) = try await send("POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
+                                                   json: ["inputs": ["0": 8, "1": 8]])
+            #expect(status == 200)
+            let run = try json(body)
+            let id = try #require(run["id"]?.stringValue)
+            let name = try #require(run["outputs"]?[0]?["images"]?[0]?["name"]?.stringValue)
+            #expect(try await goneUpstream(name, server))
+            try await eventually { server.runs.run(id)?.cleanupState?["deleted"] == [.string(name)] }
+            let (_, _, metrics) = try await send("GET", base.appendingPathComponent("metrics"))
+            #expect(String(decoding: metrics, as: UTF8.self).contains("gateway_image_cleanup_total{outcome=\"deleted\"} 1"))
         }
     }
 
@@ -113,6 +167,7 @@ struct LiveWorkflowRunTests {
                 if !gone { try await Task.sleep(for: .milliseconds(50)) }
             }
             #expect(gone, "the uploaded input \(uploaded) is still in InvokeAI")
+            try await eventually { server.runs.run(id)?.cleanupState?["deleted"] == [.string(uploaded)] }
         }
     }
 

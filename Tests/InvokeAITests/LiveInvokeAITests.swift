@@ -105,12 +105,16 @@ struct LiveInvokeAITests {
                                 "runs": 1, "origin": "invokeai-tests", "destination": .string(LiveInvokeAI.unique("fail"))]
         let item = try #require(try await client.enqueueBatch(batch).itemIds.first)
         recorder.track([item])
-        let ended = await recorder.wait(timeout: 60) { recorder.terminalStatus(of: item) != nil }
+        @Sendable func errors() -> [(InvocationInfo, InvocationFailure)] {
+            recorder.events(for: item).compactMap { event -> (InvocationInfo, InvocationFailure)? in
+                if case .invocationError(let info, let failure) = event { return (info, failure) } else { return nil }
+            }
+        }
+        // InvokeAI may report the failed status before the invocation_error event: wait for both.
+        let ended = await recorder.wait(timeout: 60) { recorder.terminalStatus(of: item) != nil && !errors().isEmpty }
         #expect(ended)
         #expect(recorder.terminalStatus(of: item) == .failed)
-        let errors = recorder.events(for: item).compactMap { event -> (InvocationInfo, InvocationFailure)? in
-            if case .invocationError(let info, let failure) = event { return (info, failure) } else { return nil }
-        }
+        let errors = errors()
         #expect(errors.count == 1)
         #expect(errors.first?.0.sourceNodeId == "boom")
         #expect(errors.first?.1.errorType == "GatewayTestError" && errors.first?.1.errorMessage == message)

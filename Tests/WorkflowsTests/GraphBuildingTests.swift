@@ -48,6 +48,25 @@ struct GraphBuildingTests {
         #expect(graph["edges"] == [["source": ["node_id": "b", "field": "image"], "destination": ["node_id": "s", "field": "image"]]])
     }
 
+    @Test func aRunsBoardGoesToEveryOutputNodeUnlessAnInputSetsIt() throws {
+        let workflow = try Workflow.parse(Fixtures.blankBlurSave, schemas: Fixtures.schemas)
+        func saveNode(_ values: [String: JSONValue], board: JSONValue) throws -> JSONValue? {
+            guard case .success(let resolved) = workflow.validate(values, models: [], board: board) else { return nil }
+            return workflow.buildBatch(resolved, origin: "o", destination: "d")["batch"]?["graph"]?["nodes"]?["s"]
+        }
+        #expect(try saveNode([:], board: "board-7")?["board"] == ["board_id": "board-7"])
+        #expect(try saveNode([:], board: ["board_id": "board-8"])?["board"] == ["board_id": "board-8"])
+        // "none" drops the workflow's own board; an explicit board input wins over the run's.
+        #expect(try saveNode([:], board: "none")?["board"] == nil)
+        #expect(try saveNode(["Output board": "board-1"], board: "board-7")?["board"] == ["board_id": "board-1"])
+        // Intermediate image nodes are not outputs: their board is not touched.
+        guard case .success(let resolved) = workflow.validate([:], models: [], board: "board-7") else { Issue.record("refused"); return }
+        #expect(resolved.values.keys.sorted() == ["s.board"])
+        // A bad board is listed with the other errors.
+        guard case .failure(let failure) = workflow.validate(["0": "wide"], models: [], board: 42) else { Issue.record("accepted"); return }
+        #expect(failure.errors.map(\.key) == ["0", "board"])
+    }
+
     @Test func batchNodesBecomeBatchDataZippedByGroupAndMultipliedOtherwise() throws {
         let json = Fixtures.workflow(
             nodes: [Fixtures.node("ib", "image_batch", ["images": [["image_name": "a.png"], ["image_name": "b.png"]], "batch_group_id": "Group 1"]),

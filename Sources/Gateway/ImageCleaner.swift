@@ -1,0 +1,164 @@
+import Foundation
+import InvokeAI
+import JSONValue
+import Synchronization
+
+/// Deletes images upstream for the gateway: inputs it uploaded for a run, outputs a run asked to
+/// drop, outputs past their time-to-live. A deletion that fails for a reason that may pass
+/// (InvokeAI unreachable, timed out, 5xx, 429) is tried again after each of `retryDelays`; one
+/// that still fails, or fails for good, stays listed with its error. Never silent: each image's
+/// state is visible on its run (`cleanup`) and counted in `/metrics`.
+public final class ImageCleaner: Sendable {
+    public typealias Delete = @Sendable (String) async throws(InvokeAIError) -> Void
+
+    /// One image that could not be deleted.
+    public struct Failure: Sendable {
+        public let image: String
+        public let reason: String
+        public let attempts: Int
+        public let error: String
+
+        var json: JSONValue {
+            ["image": .string(image), "reason": .string(reason), "attempts": .int(attempts), "error": .string(error)]
+        }
+    }
+
+    /// Totals since start, for `/metrics`.
+    public struct Counts: Sendable {
+        public var deleted = 0
+        public var retried = 0
+        public var failed = 0
+    }
+
+    private struct State {
+        /// Run id -> images still being deleted (first attempt or waiting for a retry).
+        var pending: [String: Set<String>] = [:]
+        /// Run id -> images given up on.
+        var failures: [String: [Failure]] = [:]
+        /// Run id -> images deleted.
+        var deleted: [String: Set<String>] = [:]
+        var counts = Counts()
+    }
+
+    private let delete: Delete
+    private let retryDelays: [Duration]
+    private let state = Mutex(State())
+
+    public init(retryDelays: [Duration] = [.seconds(2), .seconds(10), .seconds(60)], delete: @escaping Delete) {
+        self.retryDelays = retryDelays
+        self.delete = delete
+    }
+
+    public convenience init(client: InvokeAIClient) {
+        self.init { name throws(InvokeAIError) in try await client.deleteImage(name) }
+    }
+
+    /// Starts deleting `images` for `run` in the background; returns at once.
+    public func remove(_ images: [String], run: String, reason: String) {
+        let fresh = claim(images, run: run)
+        guard !fresh.isEmpty else { return }
+        Task { await self.work(fresh, run: run, reason: reason) }
+    }
+
+    /// Deletes `images` for `run` and returns once each has been tried once (later retries
+    /// continue in the background); `status(of:)` then tells what happened.
+    public func removeNow(_ images: [String], run: String, reason: String) async {
+        let fresh = claim(images, run: run)
+        await withTaskGroup(of: Void.self) { group in
+            for image in fresh {
+                group.addTask { await self.attempt(image, run: run, reason: reason, detachRetries: true) }
+            }
+        }
+    }
+
+    /// What happened to the images of `run`: `nil` when it never had any.
+    public func status(of run: String) -> JSONValue? {
+        state.withLock { s in
+            let pending = s.pending[run] ?? [], failures = s.failures[run] ?? [], deleted = s.deleted[run] ?? []
+            guard !pending.isEmpty || !failures.isEmpty || !deleted.isEmpty else { return nil }
+            return ["deleted": .array(deleted.sorted().map { .string($0) }),
+                    "pending": .array(pending.sorted().map { .string($0) }),
+                    "failed": .array(failures.map(\.json))]
+        }
+    }
+
+    public var counts: Counts { state.withLock { $0.counts } }
+
+    /// Whether `image` of `run` is already deleted, pending or given up on.
+    public func isHandled(_ image: String, run: String) -> Bool {
+        state.withLock { s in
+            (s.pending[run]?.contains(image) ?? false) || (s.deleted[run]?.contains(image) ?? false)
+                || (s.failures[run]?.contains { $0.image == image } ?? false)
+        }
+    }
+
+    // MARK: work
+
+    /// The images not already handled, now marked pending.
+    private func claim(_ images: [String], run: String) -> [String] {
+        state.withLock { s in
+            var fresh: [String] = []
+            for image in images where !(s.pending[run]?.contains(image) ?? false) && !(s.deleted[run]?.contains(image) ?? false) {
+                s.failures[run]?.removeAll { $0.image == image }  // asked again: try again
+                s.pending[run, default: []].insert(image)
+                fresh.append(image)
+            }
+            return fresh
+        }
+    }
+
+    private func work(_ images: [String], run: String, reason: String) async {
+        for image in images { await attempt(image, run: run, reason: reason, detachRetries: false) }
+    }
+
+    /// Tries to delete `image`; after a failure that may pass, waits and tries again, once per
+    /// entry of `retryDelays`. `detachRetries`: return after a first failed attempt and go on
+    /// retrying in the background.
+    private func attempt(_ image: String, run: String, reason: String, from first: Int = 1, detachRetries: Bool) async {
+        var attempt = first
+        while true {
+            do {
+                try await delete(image)
+                finish(image, run: run, failure: nil)
+                return
+            } catch {
+                guard Self.isRetryable(error), attempt <= retryDelays.count else {
+                    finish(image, run: run, failure: Failure(image: image, reason: reason, attempts: attempt, error: error.description))
+                    return
+                }
+                state.withLock { $0.counts.retried += 1 }
+                let delay = retryDelays[attempt - 1]
+                attempt += 1
+                if detachRetries {
+                    let next = attempt
+                    Task {
+                        try? await Task.sleep(for: delay)
+                        await self.attempt(image, run: run, reason: reason, from: next, detachRetries: false)
+                    }
+                    return
+                }
+                try? await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    private func finish(_ image: String, run: String, failure: Failure?) {
+        state.withLock { s in
+            s.pending[run]?.remove(image)
+            if let failure {
+                s.failures[run, default: []].append(failure)
+                s.counts.failed += 1
+            } else {
+                s.deleted[run, default: []].insert(image)
+                s.counts.deleted += 1
+            }
+        }
+    }
+
+    /// Trouble that may pass: no connection, no answer, InvokeAI overloaded or failing.
+    static func isRetryable(_ error: InvokeAIError) -> Bool {
+        if error.isTransport { return true }
+        if let code = error.statusCode { return code == 429 || code >= 500 }
+        return false
+    }
+}
