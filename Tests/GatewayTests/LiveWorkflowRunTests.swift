@@ -253,6 +253,38 @@ struct LiveWorkflowRunTests {
         }
     }
 
+    @Test func aRunSurvivesAGatewayRestartMidRun() async throws {
+        let destination = "gateway-live-restart-\(UUID().uuidString.prefix(6))"
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-restart-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let configure: (inout GatewayConfiguration) -> Void = { $0.destination = destination; $0.stateDirectory = state }
+        let request: JSONValue = ["inputs": ["0": 12, "1": 250]]
+        let headers = ["Idempotency-Key": "restart-\(destination)"]
+        // The first gateway submits, sees the run going, and stops.
+        let id = try await gateway(configure: configure) { base, server in
+            let (status, _, body) = try await send("POST", base.appendingPathComponent("v1/workflows/slow-steps/runs"), json: request, headers: headers)
+            #expect(status == 202)
+            let id = try #require(try json(body)["id"]?.stringValue)
+            try await eventually(within: .seconds(120)) { server.runs.run(id)?.status == .running }
+            return id
+        }
+        // A new gateway on the same destination finds it again in InvokeAI's queue and follows it to the end.
+        try await gateway(configure: configure) { base, server in
+            try await eventually(within: .seconds(60)) { server.runs.run(id) != nil }
+            let (status, _, body) = try await send("GET", base.appendingPathComponent("v1/runs/\(id)"))
+            #expect(status == 200)
+            #expect(try json(body)["workflow"] == "slow-steps")
+            let (_, _, list) = try await send("GET", URL(string: "\(base)/v1/runs?workflow=slow-steps")!)
+            #expect(try json(list)["runs"]?.arrayValue?.contains { $0["id"]?.stringValue == id } == true)
+            let final = await server.runs.wait(id, timeout: 180)
+            #expect(final?.status == .completed)
+            // The idempotency key survived too: the same request is the same run, not a new one.
+            let (again, _, replay) = try await send("POST", base.appendingPathComponent("v1/workflows/slow-steps/runs"), json: request, headers: headers)
+            #expect(again == 200 || again == 202)
+            #expect(try json(replay)["id"]?.stringValue == id)
+        }
+    }
+
     @Test func refusalsAreClearAndNothingIsEnqueued() async throws {
         try await gateway { base, server in
             let runs = URL(string: "\(base)/v1/workflows/blank-blur/runs")!
