@@ -32,7 +32,9 @@ struct RunSubmission: Sendable {
         }
 
         let key = request.headers["Idempotency-Key"]
-        let digest = RequestDigest.of(Array(entry.name.utf8), request.body)
+        // The parsed body in canonical form (sorted keys, no whitespace): a client that re-encodes the
+        // same request, with its keys in another order, is still the same request.
+        let digest = RequestDigest.of(Array(entry.name.utf8), Array(body.compactJSON.utf8))
         if let key {
             switch idempotency.check(key: key, requestDigest: digest) {
             case .new: break

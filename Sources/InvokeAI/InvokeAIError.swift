@@ -20,6 +20,11 @@ public enum InvokeAIError: Error, Sendable, CustomStringConvertible {
         if case .status(let code, _, _) = self { code } else { nil }
     }
 
+    /// InvokeAI's `detail` as sent, when it answered with an error status.
+    public var detail: JSONValue? {
+        if case .status(_, _, let detail) = self { detail } else { nil }
+    }
+
     /// pydantic's validation errors (422), whole, when InvokeAI sent a list.
     public var validationErrors: [JSONValue]? {
         if case .status(_, _, let detail?) = self { detail.arrayValue } else { nil }

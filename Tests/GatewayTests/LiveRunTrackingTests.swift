@@ -100,6 +100,22 @@ struct LiveRunTrackingTests {
             // IHDR: width and height, big-endian, at bytes 16...23.
             let bytes = Array(data)
             #expect(bytes.count > 24 && Int(bytes[16]) << 24 | Int(bytes[17]) << 16 | Int(bytes[18]) << 8 | Int(bytes[19]) == 40)
+            // Uploading it back: an empty board means uncategorized; a board InvokeAI lacks is the client's error.
+            func upload(board: String) async throws -> (Int, JSONValue) {
+                var post = URLRequest(url: URL(string: "\(base)/v1/images?board=\(board)")!)
+                post.httpMethod = "POST"
+                post.setValue("image/png", forHTTPHeaderField: "Content-Type")
+                let (body, answer) = try await URLSession.shared.upload(for: post, from: data)
+                return ((answer as? HTTPURLResponse)?.statusCode ?? 0, try JSONDecoder().decode(JSONValue.self, from: body))
+            }
+            let (uncategorized, copy) = try await upload(board: "")
+            #expect(uncategorized == 201)
+            #expect(copy["board_id"] == .null)
+            let (unknownBoard, problem) = try await upload(board: "no-such-board")
+            #expect(unknownBoard == 422)
+            #expect(problem["detail"]?.stringValue?.contains("no-such-board") == true)
+            let copyName = try #require(copy["name"]?.stringValue)
+            try await server.upstream.deleteImage(copyName)
             var delete = URLRequest(url: base.appendingPathComponent("v1/images/\(name)"))
             delete.httpMethod = "DELETE"
             let (_, deleted) = try await URLSession.shared.data(for: delete)

@@ -27,12 +27,13 @@ struct LiveWorkflowRunTests {
         }
     }
 
-    private func send(_ method: String, _ url: URL, json: JSONValue? = nil, headers: [String: String] = [:]) async throws -> (Int, [String: String], Data) {
+    private func send(_ method: String, _ url: URL, json: JSONValue? = nil, raw: String? = nil, headers: [String: String] = [:]) async throws -> (Int, [String: String], Data) {
         var request = URLRequest(url: url)
         // Runs that wait may take minutes on a loaded CPU; the test states what must happen, not how fast.
         request.timeoutInterval = 300
         request.httpMethod = method
         if let json { request.httpBody = try JSONEncoder().encode(json); request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        if let raw { request.httpBody = Data(raw.utf8); request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse
@@ -301,8 +302,9 @@ struct LiveWorkflowRunTests {
 
             // Idempotency: the same key and body give the same run; another body is refused.
             let key = ["Idempotency-Key": "live-\(UUID().uuidString)"]
-            let first = try json(try await send("POST", runs, json: ["inputs": ["0": 8]], headers: key).2)["id"]
-            let again = try json(try await send("POST", runs, json: ["inputs": ["0": 8]], headers: key).2)["id"]
+            let first = try json(try await send("POST", runs, raw: #"{"inputs": {"0": 8, "1": 8}, "cleanup": "none"}"#, headers: key).2)["id"]
+            // The same request written with its keys in another order and other spacing is the same request.
+            let again = try json(try await send("POST", runs, raw: #"{"cleanup":"none","inputs":{"1":8,"0":8}}"#, headers: key).2)["id"]
             #expect(first != nil && first == again)
             #expect(try await send("POST", runs, json: ["inputs": ["0": 16]], headers: key).0 == 422)
             #expect(server.runs.runs().count == 1)
