@@ -164,6 +164,45 @@ struct LiveRunTrackingTests {
         }
     }
 
+    @Test func boardsModelsAndQueueReadThroughFromInvokeAI() async throws {
+        try await gateway { base, server in
+            // Models: the harness installs the tiny SD1.5 model; filters pass through, an empty one is none,
+            // one InvokeAI does not know is the client's error with InvokeAI's list of values.
+            let (status, all) = try await json(base.appendingPathComponent("v1/models"))
+            #expect(status == 200)
+            let tiny = all["models"]?.arrayValue?.first { $0["name"]?.stringValue == "tiny-sd15-v1" }
+            #expect(tiny?["base"] == "sd-1" && tiny?["type"] == "main")
+            let (_, mains) = try await json(URL(string: "\(base)/v1/models?type=main&base=sd-1")!)
+            #expect(mains["models"]?.arrayValue?.contains { $0["name"]?.stringValue == "tiny-sd15-v1" } == true)
+            let (_, vaes) = try await json(URL(string: "\(base)/v1/models?type=vae")!)
+            #expect(vaes["models"]?.arrayValue?.allSatisfy { $0["type"] == "vae" } == true)
+            let (_, unfiltered) = try await json(URL(string: "\(base)/v1/models?type=")!)
+            #expect(unfiltered["models"]?.arrayValue?.count == all["models"]?.arrayValue?.count)
+            let (bogus, problem) = try await json(URL(string: "\(base)/v1/models?type=bogus")!)
+            #expect(bogus == 422)
+            #expect(problem["upstream_detail"]?.arrayValue?.isEmpty == false)
+
+            // Boards: one made in InvokeAI is listed by the gateway at once.
+            let name = "live-read-through-\(UUID().uuidString.prefix(6))"
+            let board = try await server.upstream.createBoard(name: name)
+            let boardID = try #require(board["board_id"]?.stringValue)
+            let (_, boards) = try await json(base.appendingPathComponent("v1/boards"))
+            #expect(boards["boards"]?.arrayValue?.contains { $0["board_id"]?.stringValue == boardID && $0["board_name"]?.stringValue == name } == true)
+            _ = try await server.upstream.deleteBoard(boardID)
+
+            // Queue: InvokeAI's counts, and this gateway's own by its destination, which grow with a batch of ours.
+            let result = try await enqueue(["slow": slowNode("slow", steps: 40, stepMs: 50)], workflow: "slow-steps", server: server)
+            let (queueStatus, queue) = try await json(base.appendingPathComponent("v1/queue"))
+            #expect(queueStatus == 200)
+            #expect(queue["destination"]?.stringValue == Self.destination)
+            let ours = (queue["gateway"]?["pending"]?.intValue ?? 0) + (queue["gateway"]?["in_progress"]?.intValue ?? 0)
+            #expect(ours >= 1)
+            #expect(queue["queue"]?["queue"]?["queue_id"] == "default")
+            _ = try await server.upstream.cancelBatches([result.batchId])
+            #expect(await waitForEnd(server, result.batchId)?.status == .canceled)
+        }
+    }
+
     private func eventuallyKnown(_ server: GatewayServer, _ id: String) async throws {
         for _ in 0..<600 where server.runs.run(id) == nil { try await Task.sleep(for: .milliseconds(50)) }
         try #require(server.runs.run(id) != nil, "run \(id) never showed up in the tracker")
