@@ -5,6 +5,7 @@ import FoundationNetworking
 @testable import Gateway
 import HTTPServer
 import Logging
+import TestSupport
 
 /// Starts a GatewayServer on a free loopback port for one test and always stops it.
 enum GatewayHTTP {
@@ -46,9 +47,9 @@ enum GatewayHTTP {
 
     /// GET and decode JSON: status and object.
     static func getJSON(_ url: URL) async throws -> (Int, [String: Any]) {
-        let (data, response) = try await URLSession.shared.data(from: url)
+        let (data, response) = try await TestHTTP.data(from: url)
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, object)
+        return (response.statusCode ?? 0, object)
     }
 
     /// The repository's top folder (for openapi/ and Public/).

@@ -19,8 +19,8 @@ struct HealthRoutesTests {
     @Test func readyzIs503WithTheUpstreamErrorWhenInvokeAIIsDown() async throws {
         let dead = try GatewayHTTP.deadUpstream()
         try await GatewayHTTP.with(invokeAI: dead) { base in
-            let (data, response) = try await URLSession.shared.data(from: base.appendingPathComponent("readyz"))
-            let http = try #require(response as? HTTPURLResponse)
+            let (data, response) = try await TestHTTP.data(from: base.appendingPathComponent("readyz"))
+            let http = response
             #expect(http.statusCode == 503)
             #expect(http.value(forHTTPHeaderField: "Content-Type") == "application/problem+json")
             #expect(http.value(forHTTPHeaderField: "Retry-After") == "5")
@@ -59,8 +59,8 @@ struct HealthRoutesTests {
                     let port = base.port!
                     code = try await blocking { try SSETestClient(port: port, target: path).status }
                 } else {
-                    let (_, response) = try await URLSession.shared.data(from: base.appendingPathComponent(path))
-                    code = (response as? HTTPURLResponse)?.statusCode ?? 0
+                    let (_, response) = try await TestHTTP.data(from: base.appendingPathComponent(path))
+                    code = response.statusCode ?? 0
                 }
                 #expect(code != 404 && code != 405, "\(path) is in the contract but not served (\(code))")
             }
@@ -69,8 +69,8 @@ struct HealthRoutesTests {
 
     @Test func metricsCountRequests() async throws {
         try await GatewayHTTP.with(invokeAI: try GatewayHTTP.deadUpstream()) { base in
-            _ = try await URLSession.shared.data(from: base.appendingPathComponent("healthz"))
-            let (data, _) = try await URLSession.shared.data(from: base.appendingPathComponent("metrics"))
+            _ = try await TestHTTP.data(from: base.appendingPathComponent("healthz"))
+            let (data, _) = try await TestHTTP.data(from: base.appendingPathComponent("metrics"))
             let text = String(decoding: data, as: UTF8.self)
             #expect(text.contains("# TYPE gateway_http_requests_total counter"))
             let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("gateway_http_requests_total ") })
@@ -81,8 +81,8 @@ struct HealthRoutesTests {
     @Test func statusPageIsServed() async throws {
         let publicDirectory = GatewayHTTP.repositoryRoot.appendingPathComponent("Public").path
         try await GatewayHTTP.with(invokeAI: try GatewayHTTP.deadUpstream(), publicDirectory: publicDirectory) { base in
-            let (data, response) = try await URLSession.shared.data(from: base)
-            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            let (data, response) = try await TestHTTP.data(from: base)
+            #expect(response.statusCode == 200)
             #expect(String(decoding: data, as: UTF8.self).contains("<title>invokeai-gateway</title>"))
         }
     }

@@ -40,8 +40,8 @@ struct LiveRunTrackingTests {
     }
 
     private func json(_ url: URL) async throws -> (Int, JSONValue) {
-        let (data, response) = try await URLSession.shared.data(from: url)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, try JSONDecoder().decode(JSONValue.self, from: data))
+        let (data, response) = try await TestHTTP.data(from: url)
+        return (response.statusCode ?? 0, try JSONDecoder().decode(JSONValue.self, from: data))
     }
 
     @Test func twoSubscribersFollowASlowRunInOrderAndTheRunIsListed() async throws {
@@ -92,8 +92,8 @@ struct LiveRunTrackingTests {
             #expect(image["width"]?.intValue == 40)
             #expect(image["height"]?.intValue == 24)
             let name = try #require(image["name"]?.stringValue)
-            let (data, response) = try await URLSession.shared.data(from: base.appendingPathComponent("v1/images/\(name)"))
-            let http = try #require(response as? HTTPURLResponse)
+            let (data, response) = try await TestHTTP.data(from: base.appendingPathComponent("v1/images/\(name)"))
+            let http = response
             #expect(http.statusCode == 200)
             #expect(http.value(forHTTPHeaderField: "Content-Type") == "image/png")
             #expect(Array(data.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
@@ -105,8 +105,8 @@ struct LiveRunTrackingTests {
                 var post = URLRequest(url: URL(string: "\(base)/v1/images?board=\(board)")!)
                 post.httpMethod = "POST"
                 post.setValue("image/png", forHTTPHeaderField: "Content-Type")
-                let (body, answer) = try await URLSession.shared.upload(for: post, from: data)
-                return ((answer as? HTTPURLResponse)?.statusCode ?? 0, try JSONDecoder().decode(JSONValue.self, from: body))
+                let (body, answer) = try await TestHTTP.upload(for: post, from: data)
+                return (answer.statusCode ?? 0, try JSONDecoder().decode(JSONValue.self, from: body))
             }
             let (uncategorized, copy) = try await upload(board: "")
             #expect(uncategorized == 201)
@@ -118,10 +118,10 @@ struct LiveRunTrackingTests {
             try await server.upstream.deleteImage(copyName)
             var delete = URLRequest(url: base.appendingPathComponent("v1/images/\(name)"))
             delete.httpMethod = "DELETE"
-            let (_, deleted) = try await URLSession.shared.data(for: delete)
-            #expect((deleted as? HTTPURLResponse)?.statusCode == 204)
-            let (_, gone) = try await URLSession.shared.data(from: base.appendingPathComponent("v1/images/\(name)"))
-            #expect((gone as? HTTPURLResponse)?.statusCode == 404)
+            let (_, deleted) = try await TestHTTP.data(for: delete)
+            #expect(deleted.statusCode == 204)
+            let (_, gone) = try await TestHTTP.data(from: base.appendingPathComponent("v1/images/\(name)"))
+            #expect(gone.statusCode == 404)
         }
     }
 
@@ -151,8 +151,8 @@ struct LiveRunTrackingTests {
             }
             var cancel = URLRequest(url: base.appendingPathComponent("v1/runs/\(result.batchId)"))
             cancel.httpMethod = "DELETE"
-            let (_, response) = try await URLSession.shared.data(for: cancel)
-            #expect((response as? HTTPURLResponse)?.statusCode == 202)
+            let (_, response) = try await TestHTTP.data(for: cancel)
+            #expect(response.statusCode == 202)
             let rest = try await blocking { () -> [String] in
                 var types: [String] = []
                 while let event = try events.next() { types.append(event.event ?? "") }

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import TestSupport
 @testable import Gateway
 
 @Suite("Live: the harness's InvokeAI", .enabled(if: !LiveEnvironment.skipRequested, LiveEnvironment.skipReason))
@@ -20,7 +21,7 @@ struct LiveSmokeTests {
 
     @Test func tinyModelIsListedAsSD1Main() async throws {
         let upstream = try LiveEnvironment.invokeAIURL()
-        let (data, _) = try await URLSession.shared.data(from: upstream.appendingPathComponent("api/v2/models/"))
+        let (data, _) = try await TestHTTP.data(from: upstream.appendingPathComponent("api/v2/models/"))
         let body = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let models = try #require(body["models"] as? [[String: Any]])
         let tiny = models.filter { ($0["base"] as? String) == "sd-1" && ($0["type"] as? String) == "main" }

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import TestSupport
 @testable import Gateway
 
 /// With InvokeAI down, every route that needs it answers 503 with the cause, and nothing is half-made.
@@ -18,8 +19,8 @@ struct UpstreamDownTests {
                 var request = URLRequest(url: base.appendingPathComponent(path))
                 request.httpMethod = method
                 if method == "POST" { request.httpBody = Data(#"{"inputs": {"0": 8}}"#.utf8) }
-                let (data, response) = try await URLSession.shared.data(for: request)
-                let http = try #require(response as? HTTPURLResponse)
+                let (data, response) = try await TestHTTP.data(for: request)
+                let http = response
                 #expect(http.statusCode == 503, "\(method) \(path)")
                 #expect(http.value(forHTTPHeaderField: "Retry-After") == "5")
                 let detail = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["detail"] as? String ?? ""

@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import JSONValue
 import Testing
+import TestSupport
 @testable import Workflows
 
 /// InvokeAI's own default workflows (read from the harness's InvokeAI library, never copied into
@@ -22,7 +23,7 @@ struct LiveDefaultWorkflowsTests {
     }
 
     static func get(_ path: String) async throws -> JSONValue {
-        let (data, _) = try await URLSession.shared.data(from: URL(string: path, relativeTo: try base())!)
+        let (data, _) = try await TestHTTP.data(from: URL(string: path, relativeTo: try base())!)
         return try JSONDecoder().decode(JSONValue.self, from: data)
     }
 
@@ -31,14 +32,14 @@ struct LiveDefaultWorkflowsTests {
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.httpBody = try JSONEncoder().encode(body)
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null)
+        let (data, response) = try await TestHTTP.data(for: request)
+        return (response.statusCode ?? 0, (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null)
     }
 
     static func cancel(_ destination: String) async throws {
         var cancel = URLRequest(url: URL(string: "/api/v1/queue/default/cancel_by_destination?destination=\(destination)", relativeTo: try base())!)
         cancel.httpMethod = "PUT"
-        _ = try await URLSession.shared.data(for: cancel)
+        _ = try await TestHTTP.data(for: cancel)
     }
 
     /// The GUI's count of inputs, computed here on its own: node-fields reachable from the form's
