@@ -11,14 +11,13 @@ enum ImageRoutes {
         router.add(.POST, "/v1/images", .async { request in
             let (bytes, contentType, fileName) = try imagePart(of: request)
             // No board, an empty one or `none`: the image goes to InvokeAI's uncategorized images.
-            let board = request.query("board").flatMap { $0.isEmpty || $0 == "none" ? nil : $0 }
+            let board = request.filledQuery("board").flatMap { $0 == "none" ? nil : $0 }
             do {
                 let image = try await client.uploadImage(Data(bytes), fileName: fileName, contentType: contentType, boardId: board)
                 return .json(json(image), status: .created)
             } catch let error as InvokeAIError where error.statusCode == 404 && board != nil {
                 // InvokeAI answers 404 for a board it does not have: the client named it, so it is the client's to fix.
-                throw HTTPError(.unprocessableContent, "no board \(board!) in InvokeAI (GET /v1/boards lists them)",
-                                extensions: ["upstream_detail": error.detail ?? .null])
+                throw UpstreamProblem.refused("no board \(board!) in InvokeAI (GET /v1/boards lists them)", error)
             } catch { throw UpstreamProblem.from(error) }
         })
         for (suffix, size) in [("", InvokeAIImageSize.full), ("/thumbnail", .thumbnail)] {

@@ -11,16 +11,12 @@ enum ReadThroughRoutes {
             } catch { throw UpstreamProblem.from(error) }
         })
         router.add(.GET, "/v1/models", .async { request in
-            // An empty filter is no filter.
-            let base = request.query("base").flatMap { $0.isEmpty ? nil : $0 }
-            let type = request.query("type").flatMap { $0.isEmpty ? nil : $0 }
             do {
-                let models = try await client.models(base: base, type: type)
+                let models = try await client.models(base: request.filledQuery("base"), type: request.filledQuery("type"))
                 return .json(["models": .array(models)] as JSONValue)
             } catch let error as InvokeAIError where error.statusCode == 422 {
                 // InvokeAI's 422 lists the base and type values it knows: the client's filter is wrong.
-                throw HTTPError(.unprocessableContent, "InvokeAI refused the filter: \(error)",
-                                extensions: ["upstream_detail": error.detail ?? .null])
+                throw UpstreamProblem.refused("InvokeAI refused the filter: \(error)", error)
             } catch { throw UpstreamProblem.from(error) }
         })
         router.add(.GET, "/v1/queue", .async { _ in

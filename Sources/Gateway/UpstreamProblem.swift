@@ -21,4 +21,10 @@ enum UpstreamProblem {
             return HTTPError(.badGateway, "\(error)", title: "Upstream error")
         }
     }
+
+    /// InvokeAI refused something the client named (a board, a filter value): 422, with
+    /// InvokeAI's own detail kept for the client.
+    static func refused(_ message: String, _ error: InvokeAIError) -> HTTPError {
+        HTTPError(.unprocessableContent, message, extensions: ["upstream_detail": error.detail ?? .null])
+    }
 }

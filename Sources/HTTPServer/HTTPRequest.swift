@@ -36,4 +36,9 @@ public struct HTTPRequest: Sendable {
     public func query(_ name: String) -> String? {
         queryItems.first { $0.name == name }?.value
     }
+
+    /// A query parameter used as a filter or choice: absent and empty (`?type=`) are the same.
+    public func filledQuery(_ name: String) -> String? {
+        query(name).flatMap { $0.isEmpty ? nil : $0 }
+    }
 }

@@ -17,7 +17,6 @@ public enum TestHTTP {
         public let headers: [String: String]
         public let body: Data
 
-        public func header(_ name: String) -> String? { headers[name.lowercased()] }
         public var statusCode: Int { status }
         public var allHeaderFields: [String: String] { headers }
         public func value(forHTTPHeaderField name: String) -> String? { headers[name.lowercased()] }
@@ -36,7 +35,7 @@ public enum TestHTTP {
             var url = url
             for _ in 0..<5 {
                 let response = try exchange(method, url, headers: headers, body: body, timeout: timeout)
-                guard [301, 302, 307, 308].contains(response.status), let location = response.header("Location"),
+                guard [301, 302, 307, 308].contains(response.status), let location = response.value(forHTTPHeaderField: "Location"),
                       let next = URL(string: location, relativeTo: url)?.absoluteURL else { return response }
                 url = next
             }
