@@ -36,59 +36,95 @@ public final class WorkflowCatalog: Sendable {
     }
 
     public let directory: String?
-    private let client: InvokeAIClient
+    private let upstream: WorkflowCatalogUpstream
     private let logger: Logger
-    /// How long a read of the library is trusted before it is read again.
-    private let libraryTTL: TimeInterval
+    /// How long a read of the library is served before a background read replaces it.
+    private let libraryTTL: Double
+    /// How often, at most, the folder is listed and its files' stamps compared.
+    private let fileCheckInterval: Double
 
-    private struct FileEntry { var modified: Date; var size: Int; var workflow: Workflow }
+    private struct FileEntry { var stamp: FileStamp; var workflow: Workflow }
     private struct LibraryEntry { var updatedAt: String; var createdAt: String; var title: String; var workflow: Workflow }
     private struct State {
-        /// The entries as last listed, for synchronous lookups (output mapping).
-        var listed: [String: Entry] = [:]
+        var schemas: InvocationSchemaTable?
+        /// The one schema read in flight: every caller waits for the same answer.
+        var schemaLoad: Task<Result<InvocationSchemaTable, InvokeAIError>, Never>?
+        var files: [String: FileEntry] = [:]
+        /// Monotonic seconds of the last folder check; nil before the first.
+        var filesCheckedAt: Double?
+        var library: [String: LibraryEntry] = [:]
+        var libraryReadAt: Double?
+        /// Library reads are numbered and run one at a time; `libraryReadsDone` is the number of
+        /// the last one finished, so a caller can wait for a read that started after it asked.
+        var libraryReadsStarted = 0
+        var libraryReadsDone = 0
+        var libraryRead: Task<Void, Never>?
+        /// Bumped whenever files or library change; the named entries are rebuilt once per change.
+        var generation = 0
+        var namedGeneration = -1
+        var named: [Entry] = []
+        var byName: [String: Entry] = [:]
         /// Every version of every workflow seen, by fingerprint: what `If-Match` drift reports compare with.
         var versions: [String: Workflow] = [:]
-        var schemas: InvocationSchemaTable?
-        var files: [String: FileEntry] = [:]
-        var library: [String: LibraryEntry] = [:]
-        var libraryReadAt: Date?
     }
 
     private let state = Mutex(State())
+    /// Held while the folder is scanned, so one caller scans and the others use what is known.
+    private let scanning = Mutex(())
 
-    public init(directory: String?, client: InvokeAIClient, logger: Logger, libraryTTL: TimeInterval = 5) {
+    public init(directory: String?, upstream: WorkflowCatalogUpstream, logger: Logger,
+                libraryTTL: Double = 5, fileCheckInterval: Double = 1) {
         self.directory = directory
-        self.client = client
+        self.upstream = upstream
         self.logger = logger
         self.libraryTTL = libraryTTL
+        self.fileCheckInterval = fileCheckInterval
+    }
+
+    public convenience init(directory: String?, client: InvokeAIClient, logger: Logger) {
+        self.init(directory: directory, upstream: WorkflowCatalogUpstream(client: client), logger: logger)
     }
 
     // MARK: reading
 
-    /// Every named workflow, files first, sorted by name.
+    /// Every named workflow, sorted by name. Cheap on the request path: the folder is checked at
+    /// most once per `fileCheckInterval`; the library is read on first use, then served while a
+    /// background read refreshes it every `libraryTTL`.
     public func entries() async throws(InvokeAIError) -> [Entry] {
         let schemas = try await schemas()
-        refreshFiles(schemas)
-        await refreshLibrary(schemas)
-        return state.withLock { s in
-            let entries = Self.named(s)
-            s.listed = Dictionary(entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-            for entry in entries where s.versions.count < 1000 { s.versions[entry.workflow.fingerprint] = entry.workflow }
-            return entries
+        checkFiles(schemas, force: false)
+        let (firstRead, stale) = state.withLock { s in
+            (s.libraryReadAt == nil, s.libraryReadAt.map { Self.now() - $0 >= libraryTTL } ?? false)
         }
+        if firstRead {
+            await readLibrary(startedAfter: 0, schemas)  // any read will do, the first one in flight too
+        } else if stale {
+            startLibraryReadIfIdle(schemas)
+        }
+        return state.withLock { s in Self.rebuildNamed(&s); return s.named }
+    }
+
+    /// The workflow named `name`. A name not known yet makes the catalog look again at once (a
+    /// file just written, a workflow just saved in the GUI): the folder, and a library read that
+    /// starts after this call (reads are shared by everyone waiting, one at a time).
+    public func entry(_ name: String) async throws(InvokeAIError) -> Entry? {
+        let schemas = try await schemas()
+        let ticket = state.withLock { $0.libraryReadsStarted }
+        _ = try await entries()
+        if let known = cached(name) { return known }
+        checkFiles(schemas, force: true)
+        await readLibrary(startedAfter: ticket, schemas)
+        return state.withLock { s in Self.rebuildNamed(&s); return s.byName[name] }
     }
 
     /// The entry as last listed (no refresh, no I/O).
-    public func cached(_ name: String) -> Entry? { state.withLock { $0.listed[name] } }
+    public func cached(_ name: String) -> Entry? { state.withLock { s in Self.rebuildNamed(&s); return s.byName[name] } }
 
     /// A version of a workflow seen earlier, by its fingerprint.
     public func version(_ fingerprint: String) -> Workflow? { state.withLock { $0.versions[fingerprint] } }
 
-    public func entry(_ name: String) async throws(InvokeAIError) -> Entry? {
-        try await entries().first { $0.name == name }
-    }
-
-    private static func named(_ s: State) -> [Entry] {
+    private static func rebuildNamed(_ s: inout State) {
+        guard s.namedGeneration != s.generation else { return }
         var entries: [Entry] = []
         var taken = Set<String>()
         for (path, file) in s.files.sorted(by: { $0.key < $1.key }) {
@@ -101,54 +137,150 @@ public final class WorkflowCatalog: Sendable {
         for (name, pair) in WorkflowSlug.assign(library, title: { $0.value.title }, taken: taken) {
             entries.append(Entry(name: name, source: .library, workflow: pair.value.workflow, location: pair.key))
         }
-        return entries.sorted { $0.name < $1.name }
+        s.named = entries.sorted { $0.name < $1.name }
+        s.byName = Dictionary(s.named.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for entry in s.named where s.versions.count < 1000 { s.versions[entry.workflow.fingerprint] = entry.workflow }
+        s.namedGeneration = s.generation
     }
 
-    /// InvokeAI's invocation schemas, read once (again after a failure).
+    /// InvokeAI's invocation schemas, read once (again after a failure); concurrent first
+    /// callers share one read.
     public func schemas() async throws(InvokeAIError) -> InvocationSchemaTable {
-        if let schemas = state.withLock({ $0.schemas }) { return schemas }
-        let table = InvocationSchemaTable(openAPI: try await client.openAPI())
-        state.withLock { $0.schemas = table }
-        return table
+        let (known, load) = state.withLock { s -> (InvocationSchemaTable?, Task<Result<InvocationSchemaTable, InvokeAIError>, Never>?) in
+            if let schemas = s.schemas { return (schemas, nil) }
+            if let running = s.schemaLoad { return (nil, running) }
+            let upstream = self.upstream
+            let task = Task { () -> Result<InvocationSchemaTable, InvokeAIError> in
+                do throws(InvokeAIError) {
+                    return .success(InvocationSchemaTable(openAPI: try await upstream.openAPI()))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            s.schemaLoad = task
+            return (nil, task)
+        }
+        if let known { return known }
+        let result = await load!.value
+        state.withLock { s in
+            if case .success(let table) = result, s.schemas == nil { s.schemas = table }
+            s.schemaLoad = nil
+        }
+        return try result.get()
     }
 
-    /// Forgets the schemas (InvokeAI restarted, maybe with other nodes): the next read fetches them.
+    /// Forgets everything read from InvokeAI (it restarted, maybe with other nodes): the next
+    /// read fetches schemas and library again and re-parses the files.
     public func invalidateSchemas() {
-        state.withLock { $0.schemas = nil; $0.files = [:]; $0.library = [:]; $0.libraryReadAt = nil }
+        state.withLock { s in
+            s.schemas = nil; s.files = [:]; s.filesCheckedAt = nil; s.library = [:]; s.libraryReadAt = nil
+            s.generation += 1
+        }
     }
 
-    private func refreshFiles(_ schemas: InvocationSchemaTable) {
+    // MARK: files
+
+    /// Lists the folder and re-reads files whose stamp changed (or is too recent to trust). At
+    /// most once per `fileCheckInterval` unless forced; the first check is waited for by
+    /// everyone, later ones are skipped by callers that find another caller scanning.
+    private func checkFiles(_ schemas: InvocationSchemaTable, force: Bool) {
         guard let directory else { return }
-        let manager = FileManager.default
-        let names = ((try? manager.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }
-        var seen = Set<String>()
+        let checkedAt = state.withLock { $0.filesCheckedAt }
+        let due = force || checkedAt.map { Self.now() - $0 >= fileCheckInterval } ?? true
+        guard due else { return }
+        let scan = {
+            let recheck = self.state.withLock { $0.filesCheckedAt }
+            guard force || recheck == checkedAt else { return }  // someone scanned meanwhile
+            self.scanFiles(directory, schemas)
+        }
+        if checkedAt == nil || force {
+            scanning.withLock { _ in scan() }
+        } else {
+            _ = scanning.withLockIfAvailable { _ in scan() }
+        }
+    }
+
+    private func scanFiles(_ directory: String, _ schemas: InvocationSchemaTable) {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }
+        let known = state.withLock { $0.files }
+        let wallNow = FileStamp.wallClockNanoseconds()
+        var files: [String: FileEntry] = [:]
+        var changed = false
         for name in names {
             let path = (directory as NSString).appendingPathComponent(name)
-            seen.insert(path)
-            guard let attributes = try? manager.attributesOfItem(atPath: path),
-                  let modified = attributes[.modificationDate] as? Date else { continue }
-            let size = (attributes[.size] as? Int) ?? 0
-            if let known = state.withLock({ $0.files[path] }), known.modified == modified, known.size == size { continue }
+            guard let stamp = FileStamp(path: path) else { continue }
+            if let entry = known[path], entry.stamp == stamp, !stamp.isRecent(nowWallNanoseconds: wallNow) {
+                files[path] = entry
+                continue
+            }
             do {
                 let data = try Data(contentsOf: URL(fileURLWithPath: path))
-                let json = try FastJSONParser.parse(data)
-                let workflow = try Workflow.parse(json, schemas: schemas)
-                state.withLock { $0.files[path] = FileEntry(modified: modified, size: size, workflow: workflow) }
+                let workflow = try Workflow.parse(try FastJSONParser.parse(data), schemas: schemas)
+                changed = true
+                files[path] = FileEntry(stamp: stamp, workflow: workflow)
             } catch {
-                logger.warning("workflow file \(path) skipped: \(error)")
-                state.withLock { _ = $0.files.removeValue(forKey: path) }
+                if known[path] != nil { changed = true }
+                if known[path]?.stamp != stamp { logger.warning("workflow file \(path) skipped: \(error)") }
             }
         }
-        state.withLock { s in for path in s.files.keys where !seen.contains(path) { s.files[path] = nil } }
+        if Set(files.keys) != Set(known.keys) { changed = true }
+        state.withLock { s in
+            s.files = files
+            s.filesCheckedAt = Self.now()
+            if changed { s.generation += 1 }
+        }
     }
 
-    private func refreshLibrary(_ schemas: InvocationSchemaTable) async {
-        if let readAt = state.withLock({ $0.libraryReadAt }), Date().timeIntervalSince(readAt) < libraryTTL { return }
+    // MARK: library
+
+    /// Waits for a library read that started after read number `ticket`, starting one if none is
+    /// running.
+    private func readLibrary(startedAfter ticket: Int, _ schemas: InvocationSchemaTable) async {
+        while true {
+            let waitFor: Task<Void, Never>? = state.withLock { s in
+                if s.libraryReadsDone > ticket { return nil }
+                return s.libraryRead ?? startLibraryRead(&s, schemas)
+            }
+            guard let waitFor else { return }
+            await waitFor.value
+        }
+    }
+
+    private func startLibraryReadIfIdle(_ schemas: InvocationSchemaTable) {
+        state.withLock { s in
+            if s.libraryRead == nil { _ = startLibraryRead(&s, schemas) }
+        }
+    }
+
+    private func startLibraryRead(_ s: inout State, _ schemas: InvocationSchemaTable) -> Task<Void, Never> {
+        s.libraryReadsStarted += 1
+        let number = s.libraryReadsStarted
+        let known = s.library
+        let task = Task {
+            let fresh = await self.fetchLibrary(known: known, schemas)
+            self.state.withLock { s in
+                if let fresh {
+                    if fresh.mapValues(\.updatedAt) != s.library.mapValues(\.updatedAt) { s.generation += 1 }
+                    s.library = fresh
+                }
+                // Also after a failure: the next attempt waits its turn like any refresh.
+                s.libraryReadAt = Self.now()
+                s.libraryReadsDone = number
+                s.libraryRead = nil
+            }
+        }
+        s.libraryRead = task
+        return task
+    }
+
+    /// The library as InvokeAI lists it now, re-reading only workflows whose `updated_at` moved;
+    /// nil when it cannot be read (the files still answer).
+    private func fetchLibrary(known: [String: LibraryEntry], _ schemas: InvocationSchemaTable) async -> [String: LibraryEntry]? {
         var listed: [(id: String, updated: String, created: String, title: String)] = []
-        var page = 0
         do {
+            var page = 0
             while page < 50 {
-                let answer = try await client.workflows(categories: ["user", "default"], page: page, perPage: 100)
+                let answer = try await upstream.libraryPage(page)
                 for item in answer["items"]?.arrayValue ?? [] {
                     guard let id = item["workflow_id"]?.stringValue else { continue }
                     listed.append((id, item["updated_at"]?.stringValue ?? "", item["created_at"]?.stringValue ?? "", item["name"]?.stringValue ?? id))
@@ -157,21 +289,26 @@ public final class WorkflowCatalog: Sendable {
                 if page >= (answer["pages"]?.intValue ?? 1) { break }
             }
         } catch {
-            // The library is a convenience: without it, the files still answer.
             logger.warning("InvokeAI's workflow library could not be read: \(error)")
-            return
+            return nil
         }
         var fresh: [String: LibraryEntry] = [:]
         for item in listed {
-            if let known = state.withLock({ $0.library[item.id] }), known.updatedAt == item.updated {
-                fresh[item.id] = known
+            if let entry = known[item.id], entry.updatedAt == item.updated {
+                fresh[item.id] = entry
                 continue
             }
-            guard let record = try? await client.workflow(item.id), let json = record["workflow"],
+            guard let record = try? await upstream.libraryWorkflow(item.id), let json = record["workflow"],
                   let workflow = try? Workflow.parse(json, schemas: schemas) else { continue }
             fresh[item.id] = LibraryEntry(updatedAt: item.updated, createdAt: item.created, title: item.title, workflow: workflow)
         }
-        state.withLock { $0.library = fresh; $0.libraryReadAt = Date() }
+        return fresh
+    }
+
+    private static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     // MARK: uploads
@@ -187,7 +324,10 @@ public final class WorkflowCatalog: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(definition).write(to: URL(fileURLWithPath: path), options: .atomic)
-        state.withLock { _ = $0.files.removeValue(forKey: path) }
+        // Known at once, without waiting for the next folder check.
+        if let stamp = FileStamp(path: path) {
+            state.withLock { s in s.files[path] = FileEntry(stamp: stamp, workflow: workflow); s.generation += 1 }
+        }
         return Entry(name: name, source: .file, workflow: workflow, location: path)
     }
 
@@ -195,7 +335,7 @@ public final class WorkflowCatalog: Sendable {
     public func remove(_ entry: Entry) throws {
         guard entry.source == .file else { throw CatalogError.notAFile(entry.name) }
         try FileManager.default.removeItem(atPath: entry.location)
-        state.withLock { _ = $0.files.removeValue(forKey: entry.location) }
+        state.withLock { s in s.files[entry.location] = nil; s.generation += 1 }
     }
 
     public enum CatalogError: Error, CustomStringConvertible {

@@ -64,7 +64,9 @@ enum WorkflowRoutes {
 
     static func named(_ request: HTTPRequest, _ catalog: WorkflowCatalog) async throws -> WorkflowCatalog.Entry {
         let name = request.pathParameters["name"] ?? ""
-        guard let entry = try await listed(catalog).first(where: { $0.name == name }) else {
+        let found: WorkflowCatalog.Entry?
+        do { found = try await catalog.entry(name) } catch { throw UpstreamProblem.from(error) }
+        guard let entry = found else {
             throw HTTPError(.notFound, "no workflow named '\(name)'; GET /v1/workflows lists them")
         }
         return entry

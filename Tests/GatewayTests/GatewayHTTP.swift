@@ -49,7 +49,7 @@ enum GatewayHTTP {
     static func getJSON(_ url: URL) async throws -> (Int, [String: Any]) {
         let (data, response) = try await TestHTTP.data(from: url)
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-        return (response.statusCode ?? 0, object)
+        return (response.statusCode, object)
     }
 
     /// The repository's top folder (for openapi/ and Public/).

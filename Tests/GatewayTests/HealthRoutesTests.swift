@@ -60,7 +60,7 @@ struct HealthRoutesTests {
                     code = try await blocking { try SSETestClient(port: port, target: path).status }
                 } else {
                     let (_, response) = try await TestHTTP.data(from: base.appendingPathComponent(path))
-                    code = response.statusCode ?? 0
+                    code = response.statusCode
                 }
                 #expect(code != 404 && code != 405, "\(path) is in the contract but not served (\(code))")
             }

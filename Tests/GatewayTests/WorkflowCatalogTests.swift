@@ -1,0 +1,152 @@
+import Foundation
+@testable import Gateway
+import JSONValue
+import Logging
+import Testing
+import TestSupport
+
+/// The catalog on the request path: how often it reads InvokeAI and the folder, and that what
+/// changed is seen. Against a counting in-memory upstream.
+@Suite struct WorkflowCatalogTests {
+    let fake = FakeCatalogUpstream()
+    let logger = Logger(label: "catalog-test")
+
+    func folder(_ files: [String: JSONValue] = [:]) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        for (name, json) in files { try write(json, to: "\(path)/\(name).json") }
+        return path
+    }
+
+    func write(_ json: JSONValue, to path: String) throws {
+        try Data(json.compactJSON.utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    @Test func concurrentFirstCallersShareOneSchemaReadAndOneLibraryRead() async throws {
+        fake.library.withLock { $0["w1"] = ("From GUI", "t1") }
+        fake.openAPIGate.close()
+        let catalog = WorkflowCatalog(directory: try folder(["local": FakeCatalogUpstream.workflow(name: "local")]),
+                                      upstream: fake.upstream, logger: logger)
+        let names = try await withThrowingTaskGroup(of: [String].self) { group in
+            for _ in 0..<20 { group.addTask { try await catalog.entries().map(\.name) } }
+            try await eventually { fake.openAPIGate.waiting == 1 }
+            fake.openAPIGate.open()
+            return try await group.reduce(into: [[String]]()) { $0.append($1) }
+        }
+        #expect(names.count == 20)
+        #expect(names.allSatisfy { $0 == ["from-gui", "local"] })
+        #expect(fake.count(fake.openAPICalls) == 1)
+        #expect(fake.count(fake.pageCalls) == 1)
+        #expect(fake.count(fake.recordCalls) == 1)
+    }
+
+    @Test func aFailedSchemaReadIsTriedAgainByTheNextCaller() async throws {
+        fake.failOpenAPI.withLock { $0 = true }
+        let catalog = WorkflowCatalog(directory: nil, upstream: fake.upstream, logger: logger)
+        await #expect(throws: (any Error).self) { try await catalog.entries() }
+        fake.failOpenAPI.withLock { $0 = false }
+        _ = try await catalog.entries()
+        _ = try await catalog.entries()
+        #expect(fake.count(fake.openAPICalls) == 2)
+    }
+
+    @Test func aStaleLibraryIsServedWhileOneBackgroundReadRefreshesIt() async throws {
+        fake.library.withLock { $0["w1"] = ("First", "t1") }
+        let catalog = WorkflowCatalog(directory: nil, upstream: fake.upstream, logger: logger, libraryTTL: 0)
+        #expect(try await catalog.entries().map(\.name) == ["first"])
+        fake.pageGate.close()
+        fake.library.withLock { $0["w2"] = ("Second", "t1") }
+        // Every call finds the library stale; none waits for the read, and only one is started.
+        for _ in 0..<50 { #expect(try await catalog.entries().map(\.name) == ["first"]) }
+        try await eventually { fake.count(fake.pageCalls) == 2 }
+        for _ in 0..<50 { #expect(try await catalog.entries().map(\.name) == ["first"]) }
+        #expect(fake.count(fake.pageCalls) == 2)
+        fake.pageGate.open()
+        try await eventually { catalog.cached("second") != nil }
+    }
+
+    @Test func aFreshLibraryIsNotReadAgain() async throws {
+        let catalog = WorkflowCatalog(directory: nil, upstream: fake.upstream, logger: logger, libraryTTL: 3600)
+        for _ in 0..<100 { _ = try await catalog.entries() }
+        #expect(fake.count(fake.pageCalls) == 1)
+    }
+
+    @Test func anUnknownNameIsLookedUpInALibraryReadStartedAfterTheCall() async throws {
+        let catalog = WorkflowCatalog(directory: nil, upstream: fake.upstream, logger: logger, libraryTTL: 3600)
+        #expect(try await catalog.entries().isEmpty)
+        fake.library.withLock { $0["w9"] = ("Just Saved", "t1") }
+        let found = try await catalog.entry("just-saved")
+        #expect(found?.source == .library)
+        #expect(found?.location == "w9")
+        #expect(try await catalog.entry("never-there") == nil)
+        #expect(fake.count(fake.pageCalls) == 3)
+    }
+
+    @Test func concurrentUnknownNamesShareLibraryReads() async throws {
+        let catalog = WorkflowCatalog(directory: nil, upstream: fake.upstream, logger: logger, libraryTTL: 3600)
+        _ = try await catalog.entries()
+        fake.pageGate.close()
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<30 { group.addTask { try await catalog.entry("missing") == nil } }
+            try await eventually { fake.pageGate.waiting == 1 }
+            fake.pageGate.open()
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == Array(repeating: true, count: 30))
+        // The first read, then the one all 30 waited for, and at most one more for callers that
+        // arrived after it had started.
+        #expect(fake.count(fake.pageCalls) <= 3)
+    }
+
+    @Test func anUnreadableLibraryLeavesTheFilesAndIsNotRetriedOnEveryCall() async throws {
+        fake.failPages.withLock { $0 = true }
+        let catalog = WorkflowCatalog(directory: try folder(["local": FakeCatalogUpstream.workflow(name: "local")]),
+                                      upstream: fake.upstream, logger: logger, libraryTTL: 3600)
+        for _ in 0..<10 { #expect(try await catalog.entries().map(\.name) == ["local"]) }
+        #expect(fake.count(fake.pageCalls) == 1)
+    }
+
+    @Test func theFolderIsCheckedAtMostOncePerIntervalButANewNameLooksAtOnce() async throws {
+        let directory = try folder(["a": FakeCatalogUpstream.workflow(name: "a")])
+        let catalog = WorkflowCatalog(directory: directory, upstream: fake.upstream, logger: logger,
+                                      libraryTTL: 3600, fileCheckInterval: 3600)
+        #expect(try await catalog.entries().map(\.name) == ["a"])
+        try write(FakeCatalogUpstream.workflow(name: "b"), to: "\(directory)/b.json")
+        #expect(try await catalog.entries().map(\.name) == ["a"])  // not looked at within the interval
+        #expect(try await catalog.entry("b")?.source == .file)      // but asked for by name: looked at
+        #expect(try await catalog.entries().map(\.name) == ["a", "b"])
+    }
+
+    @Test func aChangedFileIsReadAgainAndARemovedOneIsGone() async throws {
+        let directory = try folder(["a": FakeCatalogUpstream.workflow(name: "a", label: "First")])
+        let catalog = WorkflowCatalog(directory: directory, upstream: fake.upstream, logger: logger,
+                                      libraryTTL: 3600, fileCheckInterval: 0)
+        let before = try #require(try await catalog.entry("a"))
+        try write(FakeCatalogUpstream.workflow(name: "a", label: "Second"), to: "\(directory)/a.json")
+        let after = try #require(try await catalog.entry("a"))
+        #expect(before.workflow.inputs.first?.label == "First")
+        #expect(after.workflow.inputs.first?.label == "Second")
+        try FileManager.default.removeItem(atPath: "\(directory)/a.json")
+        #expect(try await catalog.entries().isEmpty)
+    }
+
+    @Test func storedAndRemovedDefinitionsAreSeenAtOnce() async throws {
+        let directory = try folder()
+        let catalog = WorkflowCatalog(directory: directory, upstream: fake.upstream, logger: logger,
+                                      libraryTTL: 3600, fileCheckInterval: 3600)
+        #expect(try await catalog.entries().isEmpty)
+        let stored = try await catalog.store(name: "uploaded", definition: FakeCatalogUpstream.workflow(name: "uploaded"))
+        #expect(try await catalog.entries().map(\.name) == ["uploaded"])
+        try catalog.remove(stored)
+        #expect(try await catalog.entries().isEmpty)
+    }
+
+    @Test func aFileWinsItsNameOverTheLibrary() async throws {
+        fake.library.withLock { $0["w1"] = ("Local", "t1") }
+        let catalog = WorkflowCatalog(directory: try folder(["local": FakeCatalogUpstream.workflow(name: "local")]),
+                                      upstream: fake.upstream, logger: logger)
+        let entries = try await catalog.entries()
+        #expect(entries.map(\.name) == ["local", "local-2"])
+        #expect(entries.map(\.source) == [.file, .library])
+    }
+}
