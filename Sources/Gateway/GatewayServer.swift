@@ -42,6 +42,7 @@ public final class GatewayServer: Sendable {
             client: upstream,
             onEvent: { tracker.handle($0) },
             onStateChange: { state in
+                tracker.eventStreamChanged()
                 hub.publish(state.connected ? "upstream.connected" : "upstream.disconnected",
                             data: ["connected": .bool(state.connected), "reconnects": .int(state.reconnectCount),
                                    "error": state.lastError.map { .string($0) } ?? .null])

@@ -4,8 +4,8 @@ import JSONValue
 import Synchronization
 
 /// Follows the gateway's runs: InvokeAI's events (only those of the gateway's destination) update
-/// them and become the gateway's own events on the hub; terminal states are read back over REST
-/// to map outputs; after an upstream reconnect or a gateway restart, runs are re-read so no end
+/// them and become the gateway's own events on the hub; outputs are mapped from the sessions the
+/// events described (read back over REST when events may have been missed); after an upstream reconnect or a gateway restart, runs are re-read so no end
 /// is missed or reported twice.
 public final class RunTracker: Sendable {
     /// Maps a finished run's queue items to its outputs (the workflow engine's job).
@@ -26,6 +26,10 @@ public final class RunTracker: Sendable {
         /// Runs whose end is being read back (so it is reported once).
         var finishing: Set<String> = []
         var waiters: [String: [UUID: CheckedContinuation<Void, Never>]] = [:]
+        /// Sessions of this gateway's items watched through their events, by item id.
+        var sessions: [Int: ObservedSession] = [:]
+        /// Bumped on every connect and disconnect of InvokeAI's event stream.
+        var streamEpoch = 0
     }
 
     private let state = Mutex(State())
@@ -124,6 +128,7 @@ public final class RunTracker: Sendable {
         switch event {
         case .queueItemStatusChanged(let change):
             guard change.item.destination == destination else { return }
+            observe(change)
             adoptIfUnknown(change.item)
             apply(status: change.status, item: change.item.itemId, failure: change.failure)
         case .invocationStarted(let info):
@@ -141,7 +146,12 @@ public final class RunTracker: Sendable {
                 $0.progress = .object(fields.merging(["node": .string(info.sourceNodeId), "node_type": Self.string(info.invocationType)]) { a, _ in a })
             }
             publishNode("node.progress", run: run, info: info, extra: fields, preview: progress.image)
-        case .invocationComplete(let info, _):
+        case .invocationComplete(let info, let result):
+            guard info.item.destination == destination else { return }
+            state.withLock { s in
+                guard s.sessions[info.item.itemId]?.streamEpoch == s.streamEpoch else { return }
+                s.sessions[info.item.itemId]?.record(info, result: result)
+            }
             guard let run = runID(of: info) else { return }
             publishNode("node.completed", run: run, info: info, extra: [:])
         case .invocationError(let info, let failure):
@@ -150,6 +160,35 @@ public final class RunTracker: Sendable {
         case .queueItemsCanceled, .queueCleared, .batchEnqueued, .unknown:
             // Status changes follow for each affected item; nothing to do here.
             break
+        }
+    }
+
+    /// InvokeAI's event stream connected or lost its connection: sessions watched before may
+    /// have missed events, so their runs' outputs are read back instead.
+    public func eventStreamChanged() {
+        state.withLock { $0.streamEpoch += 1 }
+    }
+
+    /// Starts watching an item's session when it starts (redacted events carry no results).
+    private func observe(_ change: QueueItemStatusChange) {
+        state.withLock { s in
+            if change.status == .inProgress, !change.item.isRedacted {
+                s.sessions[change.item.itemId] = ObservedSession(streamEpoch: s.streamEpoch)
+            } else if change.status.isTerminal {
+                s.sessions[change.item.itemId]?.ended(change)
+            }
+        }
+    }
+
+    /// The run's items as watched, when every one completed on the current connection; nil
+    /// when they must be read back. Forgets the watched sessions either way.
+    private func observedItems(of run: Run) -> [InvokeAIQueueItem]? {
+        state.withLock { s in
+            let watched = run.itemIDs.map { s.sessions.removeValue(forKey: $0) }
+            let items = watched.compactMap { session in
+                session.flatMap { $0.streamEpoch == s.streamEpoch ? $0.completedItem : nil }
+            }
+            return items.count == run.itemIDs.count && !items.isEmpty ? items : nil
         }
     }
 
@@ -206,7 +245,12 @@ public final class RunTracker: Sendable {
     /// Reads the ended run's items back, maps its outputs, marks it terminal, tells everyone.
     private func finish(_ id: String, announce: Bool) async {
         guard let run = self.run(id) else { return }
-        let items = (try? await client.queueItems(ids: run.itemIDs)) ?? []
+        let items: [InvokeAIQueueItem]
+        if let observed = observedItems(of: run) {
+            items = observed
+        } else {
+            items = (try? await client.queueItems(ids: run.itemIDs)) ?? []
+        }
         let outputs = items.isEmpty ? JSONValue.array([]) : mapOutputs(run.workflow, items)
         let (finished, waiters) = state.withLock { s -> (Run?, [CheckedContinuation<Void, Never>]) in
             guard var run = s.runs[id], !run.status.isTerminal else { return (nil, []) }
