@@ -4,6 +4,7 @@ subscriber, then publishes EVENTS events at RATE per second, each with its publi
 
 import asyncio
 import json
+import resource
 import socket
 import sys
 import time
@@ -21,6 +22,11 @@ def resident_bytes() -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def events(request):
@@ -44,6 +50,7 @@ async def publisher(count: int, total: int, rate: float, server: uvicorn.Server)
         await asyncio.sleep(0.02)
     await asyncio.sleep(1)
     print(f"IDLE_BYTES_PER_SUBSCRIBER {(resident_bytes() - before) // count}", flush=True)
+    cpu_before = cpu_seconds()
     start = time.monotonic()
     for n in range(total):
         delay = start + n / rate - time.monotonic()
@@ -54,6 +61,7 @@ async def publisher(count: int, total: int, rate: float, server: uvicorn.Server)
             if not queue.full():
                 queue.put_nowait(message)
     await asyncio.sleep(3)
+    print(f"CPU_US_PER_DELIVERY {(cpu_seconds() - cpu_before) * 1e6 / (count * total):.2f}", flush=True)
     server.should_exit = True
 
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import JSONValue
 import Synchronization
 
@@ -54,9 +55,18 @@ public final class EventHub: Sendable {
             s.nextSequence += 1
             s.published += 1
             Self.append(event, to: &s, capacity: configuration.replayCapacity)
+            var direct: [HTTPResponseWriter] = [], directWithPreview: [HTTPResponseWriter] = []
             for subscriber in s.subscribers.values where subscriber.filter.matches(event) {
-                if !subscriber.enqueue(event) { s.overflows += 1 }
+                switch subscriber.enqueue(event) {
+                case .direct(let writer, let previews):
+                    if previews { directWithPreview.append(writer) } else { direct.append(writer) }
+                case .overflowed: s.overflows += 1
+                case .queued, .ignored: break
+                }
             }
+            // Still under the lock: the next event's bytes cannot overtake these.
+            HTTPResponseWriter.send(event.encoded, to: direct)
+            HTTPResponseWriter.send(event.encodedWithPreview ?? event.encoded, to: directWithPreview)
             return event
         }
     }

@@ -6,9 +6,10 @@ import Synchronization
 /// is marked overflowed: it gets a last `overflow` message and is disconnected, and nobody else
 /// waits for it.
 ///
-/// Fast path: once the stream is attached and nothing is queued or being written, an event is
-/// offered straight to the connection's writer by the publisher, with no task wake-up; only when
-/// the client lags (the writer is full) do events queue here for the stream's task to drain.
+/// Fast path: once the stream is attached and nothing is queued or being written, room for an
+/// event is reserved on the connection's writer and the hub sends it there, with no task
+/// wake-up; only when the client lags (the writer is full) do events queue here for the
+/// stream's task to drain.
 public final class EventSubscription: Sendable {
     /// What the writer gets from `next()`.
     public enum Delivery: Sendable {
@@ -91,16 +92,27 @@ public final class EventSubscription: Sendable {
 
     // MARK: called by the hub
 
-    /// Queues an event; false when this very event made the subscriber overflow (counted once).
-    @discardableResult
-    func enqueue(_ event: GatewayEvent) -> Bool {
-        let (waiter, delivery, overflowedNow) = state.withLock { s -> (CheckedContinuation<Delivery, Never>?, Delivery?, Bool) in
-            guard !s.closed else { return (nil, nil, false) }
+    /// What `enqueue` did with an event.
+    enum Enqueued {
+        /// Room was reserved on the stream's writer: the hub sends the event's bytes to it (with
+        /// those of every other direct subscriber, one hand-off per event loop).
+        case direct(HTTPResponseWriter, previews: Bool)
+        case queued
+        /// This very event made the subscriber overflow (counted once).
+        case overflowed
+        case ignored
+    }
+
+    /// Queues an event, or reserves room for it on the writer while the subscriber keeps up.
+    func enqueue(_ event: GatewayEvent) -> Enqueued {
+        let (waiter, delivery, result) = state.withLock { s -> (CheckedContinuation<Delivery, Never>?, Delivery?, Enqueued) in
+            guard !s.closed else { return (nil, nil, .ignored) }
             // Terminal events take the task's path: a run's own stream ends after them.
             if let writer = s.direct, s.queue.isEmpty, !s.writing, s.overflowedBy == 0, !event.isTerminal {
-                let bytes = s.previews ? (event.encodedWithPreview ?? event.encoded) : event.encoded
-                switch writer.offer(bytes) {
-                case .queued, .closed: return (nil, nil, false)
+                let size = s.previews ? (event.encodedWithPreview ?? event.encoded).count : event.encoded.count
+                switch writer.reserve(size) {
+                case .queued: return (nil, nil, .direct(writer, previews: s.previews))
+                case .closed: return (nil, nil, .ignored)
                 case .full: break  // the client lags: queue it, the stream's task waits for room
                 }
             }
@@ -110,10 +122,10 @@ public final class EventSubscription: Sendable {
                 s.queue.append(event)
             }
             let (waiter, delivery) = s.wake()
-            return (waiter, delivery, s.overflowedBy == 1)
+            return (waiter, delivery, s.overflowedBy == 1 ? .overflowed : .queued)
         }
         if let waiter, let delivery { waiter.resume(returning: delivery) }
-        return !overflowedNow
+        return result
     }
 
     func heartbeat() {

@@ -391,7 +391,8 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             let id = stream.id
             let writer = HTTPResponseWriter(
                 highWaterMark: context.configuration.streamHighWaterMark,
-                send: { bytes in loop.execute { self.streamWrite(id, bytes) } },
+                loop: loop,
+                writeOnLoop: { bytes in self.streamWrite(id, bytes) },
                 end: { loop.execute { self.streamEnd(id) } }
             )
             stream.writer = writer

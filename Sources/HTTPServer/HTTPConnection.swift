@@ -274,7 +274,8 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
             let loop = context.loop
             let writer = HTTPResponseWriter(
                 highWaterMark: context.configuration.streamHighWaterMark,
-                send: { bytes in loop.execute { self.streamWrite(bytes) } },
+                loop: loop,
+                writeOnLoop: { bytes in self.streamWrite(bytes) },
                 end: { loop.execute { self.streamEnd() } }
             )
             state = .streaming(writer, framing)

@@ -53,10 +53,22 @@ enum HTTPResponseEncoder {
     /// One chunk of a chunked body (empty input writes nothing: a zero chunk would end the body).
     static func appendChunk(to out: inout [UInt8], _ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
-        append(&out, String(bytes.count, radix: 16))
+        appendHex(&out, bytes.count)
         appendLine(&out)
         out.append(contentsOf: bytes)
         appendLine(&out)
+    }
+
+    /// The chunk size in lowercase hex, without building a String (once per streamed write).
+    private static func appendHex(_ out: inout [UInt8], _ value: Int) {
+        let digits: StaticString = "0123456789abcdef"
+        var shift = (Int.bitWidth - value.leadingZeroBitCount + 3) / 4 * 4 - 4
+        digits.withUTF8Buffer { hex in
+            while shift >= 0 {
+                out.append(hex[(value >> shift) & 0xf])
+                shift -= 4
+            }
+        }
     }
 
     static func appendLastChunk(to out: inout [UInt8]) {

@@ -23,15 +23,23 @@ public final class HTTPResponseWriter: Sendable {
     }
 
     private let state = Mutex(State())
-    private let send: @Sendable ([UInt8]) -> Void
+    /// The connection's event loop, and what writes bytes on it (called on that loop only).
+    private let loop: EventLoop
+    private let writeOnLoop: @Sendable ([UInt8]) -> Void
     private let end: @Sendable () -> Void
     /// Above this many unflushed bytes `write` waits and `offer` refuses.
     public let highWaterMark: Int
 
-    init(highWaterMark: Int, send: @escaping @Sendable ([UInt8]) -> Void, end: @escaping @Sendable () -> Void) {
+    init(highWaterMark: Int, loop: EventLoop, writeOnLoop: @escaping @Sendable ([UInt8]) -> Void, end: @escaping @Sendable () -> Void) {
         self.highWaterMark = highWaterMark
-        self.send = send
+        self.loop = loop
+        self.writeOnLoop = writeOnLoop
         self.end = end
+    }
+
+    private func send(_ bytes: [UInt8]) {
+        let writeOnLoop = self.writeOnLoop
+        loop.execute { writeOnLoop(bytes) }
     }
 
     /// True once the client went away or the server is closing the connection.
@@ -41,14 +49,34 @@ public final class HTTPResponseWriter: Sendable {
     /// `pastTheMark` queues anyway: for a small last message (an overflow notice) before `finish`.
     @discardableResult
     public func offer(_ bytes: [UInt8], pastTheMark: Bool = false) -> OfferResult {
-        let verdict: OfferResult = state.withLock { s in
-            if s.closed || s.finished { return .closed }
-            if !pastTheMark, s.unflushed > 0 && s.unflushed + bytes.count > highWaterMark { return .full }
-            s.unflushed += bytes.count
-            return .queued
-        }
+        let verdict = reserve(bytes.count, pastTheMark: pastTheMark)
         if verdict == .queued, !bytes.isEmpty { send(bytes) }
         return verdict
+    }
+
+    /// The accounting half of `offer`: counts `count` bytes as queued, or refuses. What was
+    /// reserved must then be sent with `send(_:to:)`, before anything else is written to this writer.
+    public func reserve(_ count: Int, pastTheMark: Bool = false) -> OfferResult {
+        state.withLock { s in
+            if s.closed || s.finished { return .closed }
+            if !pastTheMark, s.unflushed > 0 && s.unflushed + count > highWaterMark { return .full }
+            s.unflushed += count
+            return .queued
+        }
+    }
+
+    /// Sends the same bytes to many writers that reserved room for them: one hand-off per event
+    /// loop rather than one per writer (fan-out of one event to thousands of streams).
+    public static func send(_ bytes: [UInt8], to writers: [HTTPResponseWriter]) {
+        guard !bytes.isEmpty, !writers.isEmpty else { return }
+        var byLoop: [ObjectIdentifier: (loop: EventLoop, writes: [@Sendable ([UInt8]) -> Void])] = [:]
+        for writer in writers {
+            byLoop[ObjectIdentifier(writer.loop), default: (writer.loop, [])].writes.append(writer.writeOnLoop)
+        }
+        for (_, group) in byLoop {
+            let writes = group.writes
+            group.loop.execute { for write in writes { write(bytes) } }
+        }
     }
 
     /// Queues bytes, first waiting while the client lags by more than the high-water mark.

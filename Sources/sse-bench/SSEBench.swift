@@ -11,6 +11,8 @@ import Logging
 ///                                   publishes EVENTS events at RATE per second.
 ///   sse-bench load PORT N EVENTS    N subscribers on one epoll thread; prints the delay from
 ///                                   publish (the event's `t`, wall-clock ns) to receipt.
+/// Both print their CPU time (user + system) per delivery: on a machine where server and load
+/// generator share the cores, that is what bounds deliveries per second.
 @main
 enum SSEBench {
     static func main() async throws {
@@ -43,6 +45,7 @@ enum SSEBench {
         let perSubscriber = (residentBytes() - before) / subscribers
         say("IDLE_BYTES_PER_SUBSCRIBER \(perSubscriber)")
         let interval = 1.0 / rate
+        let cpuBefore = cpuSeconds()
         let start = Date()
         for n in 0..<events {
             let due = start.addingTimeInterval(Double(n) * interval)
@@ -51,7 +54,16 @@ enum SSEBench {
             gateway.events.publish("node.progress", run: "bench", data: ["t": .int(wallNanoseconds()), "n": .int(n)])
         }
         try await Task.sleep(for: .seconds(3))
+        say(String(format: "CPU_US_PER_DELIVERY %.2f", (cpuSeconds() - cpuBefore) * 1e6 / Double(subscribers * events)))
         await gateway.shutdown()
+    }
+
+    /// User + system CPU time of this process so far.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// One line to the driving script, unbuffered (it reads while this process runs on).
@@ -74,8 +86,12 @@ enum SSEBench {
     static func load(port: Int, subscribers: Int, events: Int) throws {
         let epoll = cepoll_create()
         var fds: [Int32] = []
-        var pending: [Int32: [UInt8]] = [:]
-        var received: [Int32: Int] = [:]
+        // Per-descriptor state in flat arrays (no dictionary, no allocation per read): the
+        // generator must cost as little as possible, it shares the machine with the server.
+        let tailCapacity = 32
+        var tails = [UInt8](repeating: 0, count: 0)
+        var tailLengths: [Int] = []
+        var received: [Int] = []
         let request = Array("GET /v1/events HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n".utf8)
         for _ in 0..<subscribers {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -91,48 +107,59 @@ enum SSEBench {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             _ = cepoll_ctl(epoll, CEPOLL_CTL_ADD, fd, CEPOLL_IN, UInt64(fd))
             fds.append(fd)
-            received[fd] = 0
+            if Int(fd) >= received.count {
+                received += [Int](repeating: 0, count: Int(fd) + 1 - received.count)
+                tailLengths += [Int](repeating: 0, count: Int(fd) + 1 - tailLengths.count)
+                tails += [UInt8](repeating: 0, count: (Int(fd) + 1) * tailCapacity - tails.count)
+            }
         }
         var latencies: [Int] = []
         latencies.reserveCapacity(subscribers * events)
         var firstReceipt = 0, lastReceipt = 0
         var done = 0
-        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        let readSize = 256 * 1024
+        var buffer = [UInt8](repeating: 0, count: tailCapacity + readSize)
         var eventsBuffer = [cepoll_event](repeating: cepoll_event(), count: 1024)
         let deadline = Date().addingTimeInterval(Double(events) + 120)
         while done < subscribers, Date() < deadline {
             let count = eventsBuffer.withUnsafeMutableBufferPointer { cepoll_wait(epoll, $0.baseAddress, Int32($0.count), 1000) }
             guard count > 0 else { continue }
             for i in 0..<Int(count) {
-                let fd = Int32(truncatingIfNeeded: eventsBuffer[i].token)
+                let fd = Int(eventsBuffer[i].token)
                 while true {
-                    let n = recv(fd, &buffer, buffer.count, 0)
+                    // The few bytes kept from the previous read go first: a `"t":` marker or its
+                    // number may have been cut by the read boundary.
+                    let tailLength = tailLengths[fd]
+                    for k in 0..<tailLength { buffer[k] = tails[fd * tailCapacity + k] }
+                    let n = buffer.withUnsafeMutableBytes { recv(Int32(fd), $0.baseAddress! + tailLength, readSize, 0) }
                     if n <= 0 { break }
                     let now = wallNanoseconds()
-                    // Every `"t":<digits>` is one event's publish time. A marker cut by the read
-                    // boundary is completed from the few bytes kept from the previous read.
-                    var bytes = pending[fd] ?? []
-                    bytes.append(contentsOf: buffer[0..<n])
-                    var keepFrom = max(0, bytes.count - 24)
-                    bytes.withUnsafeBufferPointer { b in
+                    let total = tailLength + n
+                    var keepFrom = max(0, total - 24)
+                    buffer.withUnsafeBufferPointer { b in
                         var index = 0
-                        while index + 4 < b.count {
+                        while index + 4 < total {
                             guard b[index] == 34, b[index + 1] == 116, b[index + 2] == 34, b[index + 3] == 58 else { index += 1; continue }
                             var j = index + 4
-                            while j < b.count, b[j] == 32 { j += 1 }
+                            while j < total, b[j] == 32 { j += 1 }
                             var value = 0
-                            while j < b.count, b[j] >= 48, b[j] <= 57 { value = value * 10 + Int(b[j] - 48); j += 1 }
-                            if j == b.count { keepFrom = index; break }  // the number may go on in the next read
+                            while j < total, b[j] >= 48, b[j] <= 57 { value = value * 10 + Int(b[j] - 48); j += 1 }
+                            if j == total { keepFrom = index; break }  // the number may go on in the next read
                             latencies.append(now - value)
                             if firstReceipt == 0 { firstReceipt = now }
                             lastReceipt = now
-                            received[fd]! += 1
+                            received[fd] += 1
                             if received[fd] == events { done += 1 }
                             index = j
                             keepFrom = max(keepFrom, j)
                         }
                     }
-                    pending[fd] = Array(bytes[keepFrom...])
+                    let kept = min(total - keepFrom, tailCapacity)
+                    for k in 0..<kept { tails[fd * tailCapacity + k] = buffer[total - kept + k] }
+                    tailLengths[fd] = kept
+                    // A short read took everything: epoll (level-triggered) reports the socket
+                    // again when more arrives, so no second recv just to hear EAGAIN.
+                    if n < readSize { break }
                 }
             }
         }
@@ -143,9 +170,9 @@ enum SSEBench {
         }
         let window = Double(lastReceipt - firstReceipt) / 1e9
         let rate = window > 0 ? Double(latencies.count) / window : 0
-        print(String(format: "DELIVERIES %d of %d p50_ms %.2f p99_ms %.2f max_ms %.2f per_second %.0f",
+        print(String(format: "DELIVERIES %d of %d p50_ms %.2f p99_ms %.2f max_ms %.2f per_second %.0f load_cpu_us_per_delivery %.2f",
                      latencies.count, subscribers * events, percentile(0.5), percentile(0.99),
-                     Double(latencies.last ?? 0) / 1e6, rate))
+                     Double(latencies.last ?? 0) / 1e6, rate, cpuSeconds() * 1e6 / Double(max(1, latencies.count))))
         for fd in fds { close(fd) }
     }
 }
