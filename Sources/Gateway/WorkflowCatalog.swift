@@ -169,15 +169,6 @@ public final class WorkflowCatalog: Sendable {
         return try result.get()
     }
 
-    /// Forgets everything read from InvokeAI (it restarted, maybe with other nodes): the next
-    /// read fetches schemas and library again and re-parses the files.
-    public func invalidateSchemas() {
-        state.withLock { s in
-            s.schemas = nil; s.files = [:]; s.filesCheckedAt = nil; s.library = [:]; s.libraryReadAt = nil
-            s.generation += 1
-        }
-    }
-
     // MARK: files
 
     /// Lists the folder and re-reads files whose stamp changed (or is too recent to trust). At
