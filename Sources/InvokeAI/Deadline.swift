@@ -9,6 +9,8 @@ import Darwin
 struct Deadline: Sendable, Comparable {
     /// Seconds on `CLOCK_MONOTONIC`.
     let instant: Double
+    /// The time it was set for, to name in a timeout's message.
+    let seconds: Double
 
     static func now() -> Double {
         var ts = timespec()
@@ -17,7 +19,7 @@ struct Deadline: Sendable, Comparable {
     }
 
     static func after(_ seconds: Double) -> Deadline {
-        Deadline(instant: now() + max(0, seconds))
+        Deadline(instant: now() + max(0, seconds), seconds: seconds)
     }
 
     /// Seconds left, never negative.

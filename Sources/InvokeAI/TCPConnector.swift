@@ -12,11 +12,11 @@ struct TCPConnector: Sendable {
     /// A connected, blocking socket; the caller owns it and must close it. `timeout` bounds
     /// the connects to all addresses together (name resolution is not bounded by it).
     func connect(timeout: Double) throws(TCPConnectError) -> Int32 {
-        try connect(by: .after(timeout), timeout: timeout)
+        try connect(by: .after(timeout))
     }
 
-    /// As `connect(timeout:)`, ending by `deadline`; `timeout` only names the limit in the error.
-    func connect(by deadline: Deadline, timeout: Double) throws(TCPConnectError) -> Int32 {
+    /// As `connect(timeout:)`, ending by `deadline`.
+    func connect(by deadline: Deadline) throws(TCPConnectError) -> Int32 {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -43,7 +43,7 @@ struct TCPConnector: Sendable {
                 Glibc.close(fd)
             case .timedOut:
                 Glibc.close(fd)
-                throw .timedOut("connect to \(host):\(port) after \(timeout) s")
+                throw .timedOut("connect to \(host):\(port) after \(deadline.seconds) s")
             }
         }
         throw .unreachable("connect to \(host):\(port): \(lastError)")
