@@ -26,17 +26,20 @@ import Testing
         #expect(head.contains("\r\nAccept: application/json"))
     }
 
-    @Test func transientStatusIsRetriedOnTheSameConnection() async throws {
+    @Test func transientStatusIsRetried() async throws {
+        // The retry may come on the same connection or, if it aged out meanwhile, on another.
+        let version = Self.json("200 OK", #"{"version":"6.14.2"}"#)
         let server = try ScriptedHTTPServer(scripts: [[
             .answer(Self.json("503 Service Unavailable", #"{"detail":"busy"}"#, extra: "Retry-After: 0\r\n")),
-            .answer(Self.json("200 OK", #"{"version":"6.14.2"}"#)),
-        ]])
+            .answer(version),
+        ]], otherwise: [.answer(version)])
         defer { server.stop() }
         #expect(try await client(server).appVersion() == "6.14.2")
-        #expect(server.requests.count == 2 && server.acceptedConnections == 1)
+        #expect(server.requests.count == 2)
     }
 
     @Test func errorStatusKeepsInvokeAIsDetail() async throws {
+        // Each answer closes its connection (the scripts end), so each request has its own.
         let server = try ScriptedHTTPServer(scripts: [[.answer(Self.json("404 Not Found", #"{"detail":"Image not found"}"#))],
                                                       [.answer("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")]])
         defer { server.stop() }
@@ -75,10 +78,11 @@ import Testing
 
     @Test func imageDownloadsToAFileAndErrorsAreStatuses() async throws {
         let png = "\u{89}PNG-not-really"
+        let missing = Self.json("404 Not Found", #"{"detail":"Image not found"}"#)
         let server = try ScriptedHTTPServer(scripts: [[
             .answer("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: \(png.utf8.count)\r\n\r\n\(png)"),
-            .answer(Self.json("404 Not Found", #"{"detail":"Image not found"}"#)),
-        ]])
+            .answer(missing),
+        ]], otherwise: [.answer(missing)])
         defer { server.stop() }
         let client = try client(server)
         let download = try await client.downloadImage("a.png")
