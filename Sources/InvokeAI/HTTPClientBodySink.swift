@@ -28,9 +28,10 @@ final class HTTPClientBodySink {
         if fd >= 0 { Glibc.close(fd) }
     }
 
-    /// Refuses at once a body announced larger than the limit.
+    /// Refuses at once a body announced larger than the limit; in memory, makes room for it.
     func expect(_ length: Int) throws(HTTPClientError) {
         if length > limit { throw .tooLarge(limit: limit) }
+        if fd < 0 { data.reserveCapacity(length) }
     }
 
     func append(_ bytes: ArraySlice<UInt8>) throws(HTTPClientError) {

@@ -63,7 +63,8 @@ final class HTTPConnectionPool: Sendable {
         let id = state.withLock { s in s.lastWaiterID += 1; return s.lastWaiterID }
         let timer = Task { [weak self] in
             while !deadline.hasPassed {
-                do { try await Task.sleep(nanoseconds: UInt64(deadline.remaining * 1e9) + 1_000_000) } catch { return }
+                let seconds = min(deadline.remaining, 3600)  // an endless timeout must not overflow the sleep
+                do { try await Task.sleep(nanoseconds: UInt64(seconds * 1e9) + 1_000_000) } catch { return }
             }
             self?.expireWaiter(id, deadline: deadline)
         }
@@ -85,34 +86,37 @@ final class HTTPConnectionPool: Sendable {
     }
 
     /// Gives back what `acquire` handed out: the connection used (nil if none could be opened).
-    /// A reusable one goes to a waiter for the same endpoint or is kept idle; any other is closed.
+    /// A reusable one goes to the first waiter if it wants the same endpoint, else is kept idle
+    /// when nobody waits; any other is closed and its slot goes to the next waiter.
     func release(_ connection: HTTPClientConnection?, endpoint: String) {
         var closing: [HTTPClientConnection] = []
-        let handOff: (Waiter, HTTPClientConnection?)? = state.withLock { s in
+        let handOffs: [(Waiter, HTTPClientConnection?)] = state.withLock { s in
+            var handOffs: [(Waiter, HTTPClientConnection?)] = []
             pruneIdle(endpoint, in: &s, closing: &closing)
-            if !s.waiters.isEmpty {
-                // The slot passes to the first waiter: with this connection if it can use it.
-                let waiter = s.waiters.removeFirst()
-                if let connection, connection.isReusable, waiter.endpoint == endpoint { return (waiter, connection) }
-                if let connection { closing.append(connection) }
-                return (waiter, nil)
-            }
-            guard let connection, connection.isReusable, maxIdlePerEndpoint > 0 else {
+            if let connection, connection.isReusable, let first = s.waiters.first, first.endpoint == endpoint {
+                // Straight to the first waiter, which wants this very endpoint.
+                handOffs.append((s.waiters.removeFirst(), connection))
+            } else if let connection, connection.isReusable, s.waiters.isEmpty, maxIdlePerEndpoint > 0 {
+                connection.idleSince = Deadline.now()
+                s.idle[endpoint, default: []].append(connection)
+                if let list = s.idle[endpoint], list.count > maxIdlePerEndpoint {
+                    closing.append(list[0])
+                    s.idle[endpoint]?.removeFirst()
+                    s.openCount -= 1
+                }
+            } else {
                 if let connection { closing.append(connection) }
                 s.openCount -= 1
-                return nil
             }
-            connection.idleSince = Deadline.now()
-            s.idle[endpoint, default: []].append(connection)
-            if let list = s.idle[endpoint], list.count > maxIdlePerEndpoint {
-                closing.append(list[0])
-                s.idle[endpoint]?.removeFirst()
-                s.openCount -= 1
+            // Every free slot goes to a waiter, which opens a connection of its own in it.
+            while s.openCount < maxConnections, !s.waiters.isEmpty {
+                s.openCount += 1
+                handOffs.append((s.waiters.removeFirst(), nil))
             }
-            return nil
+            return handOffs
         }
         closing.forEach { $0.close() }
-        if let (waiter, connection) = handOff { waiter.continuation.resume(returning: .success(connection)) }
+        for (waiter, connection) in handOffs { waiter.continuation.resume(returning: .success(connection)) }
     }
 
     // MARK: - under the lock

@@ -267,6 +267,18 @@ import Testing
         #expect(client.pool.openCount <= 8)
     }
 
+    @Test func idleConnectionToAnotherServerGivesWayAtTheLimit() async throws {
+        let first = try ScriptedHTTPServer(otherwise: [.answerEvery(Self.ok)])
+        let second = try ScriptedHTTPServer(otherwise: [.answerEvery(Self.ok)])
+        defer { first.stop(); second.stop() }
+        let client = PooledHTTPClient(pool: HTTPConnectionPool(maxConnections: 1, maxIdleAge: 600))
+        _ = try await send(client, request(first))
+        _ = try await send(client, request(second))
+        _ = try await send(client, request(first))
+        #expect(first.acceptedConnections == 2 && second.acceptedConnections == 1)
+        #expect(client.pool.openCount == 1 && client.pool.idleCount == 1)
+    }
+
     @Test func waitingForAFreeConnectionEndsAtTheDeadline() async throws {
         let server = try ScriptedHTTPServer(otherwise: [.readAndHold])
         defer { server.stop() }
