@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import JSONValue
 
 extension InvokeAIClient {
@@ -37,54 +34,57 @@ extension InvokeAIClient {
         try await json(.get("api/v1/images/i/\(Self.pathSegment(name))/metadata"))
     }
 
-    /// The image's bytes in memory (held once: what URLSession returns is handed over as is).
-    /// For large images prefer `downloadImage(_:size:)`, which streams to a file.
+    /// The image's bytes in memory (bounded by `maxResponseBytes`). For large images prefer
+    /// `downloadImage(_:size:)`, which streams to a file.
     public func imageData(_ name: String, size: InvokeAIImageSize = .full) async throws(InvokeAIError) -> (data: Data, contentType: String?) {
         let (data, response) = try await perform(.get("api/v1/images/i/\(Self.pathSegment(name))/\(size.rawValue)"))
-        return (data, response.value(forHTTPHeaderField: "Content-Type"))
+        return (data, response.value(forHeader: "Content-Type"))
     }
 
-    /// Streams the image to a temporary file (URLSession writes it as it arrives; it is never
-    /// whole in memory). The caller owns the file and must remove it.
+    /// Streams the image to a temporary file as it arrives (it is never whole in memory),
+    /// bounded by `downloadTimeout` and `maxDownloadBytes`. The caller owns the file and must
+    /// remove it.
     public func downloadImage(_ name: String, size: InvokeAIImageSize = .full) async throws(InvokeAIError) -> (file: URL, contentType: String?, length: Int64) {
         let request = InvokeAIRequest.get("api/v1/images/i/\(Self.pathSegment(name))/\(size.rawValue)")
         var renewed = false
         var attempt = 0
         while true {
             attempt += 1
-            let urlRequest = try await urlRequest(for: request, authorize: true)
-            let file: URL, response: URLResponse
+            let outgoing = try await httpRequest(for: request, authorize: true)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("invokeai-\(UUID().uuidString)")
+            let response: HTTPClientResponse
             do {
-                (file, response) = try await downloadSession.download(for: urlRequest)
+                response = try await http.download(outgoing, to: file.path, connectTimeout: configuration.connectTimeout,
+                                                   timeout: configuration.downloadTimeout, maxBytes: configuration.maxDownloadBytes)
             } catch {
-                let failure = Self.transportError(error, request: request, timeout: configuration.downloadTimeout)
-                if attempt < configuration.retry.maxAttempts {
+                let failure = Self.transportError(error, request: request)
+                if failure.isTransport, attempt < configuration.retry.maxAttempts {
                     await Self.sleep(configuration.retry.delay(beforeRetry: attempt))
                     continue
                 }
                 throw failure
             }
-            guard let http = response as? HTTPURLResponse else { throw .invalidResponse("not HTTP") }
-            if (200..<300).contains(http.statusCode) {
-                // URLSession removes its file when this call returns on some platforms: move it.
-                let kept = FileManager.default.temporaryDirectory.appendingPathComponent("invokeai-\(UUID().uuidString)")
-                do { try FileManager.default.moveItem(at: file, to: kept) } catch { throw .invalidResponse("cannot keep download: \(error)") }
-                let length = (try? FileManager.default.attributesOfItem(atPath: kept.path)[.size] as? NSNumber)?.int64Value ?? -1
-                return (kept, http.value(forHTTPHeaderField: "Content-Type"), length)
+            if (200..<300).contains(response.status) {
+                let length = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? NSNumber)?.int64Value ?? -1
+                return (file, response.value(forHeader: "Content-Type"), length)
             }
-            let body = (try? Data(contentsOf: file, options: [])).map { $0.prefix(64 << 10) } ?? Data()
+            // An error answer: its start says why (InvokeAI's `detail`); the file is not kept.
+            let body = (try? FileHandle(forReadingFrom: file)).flatMap { handle in
+                defer { try? handle.close() }
+                return try? handle.read(upToCount: 64 << 10)
+            } ?? Data()
             try? FileManager.default.removeItem(at: file)
-            if http.statusCode == 401, !renewed, case .login = configuration.auth {
+            if response.status == 401, !renewed, case .login = configuration.auth {
                 renewed = true
                 attempt -= 1
                 try await renewToken()
                 continue
             }
-            if RetryPolicy.isRetryable(status: http.statusCode), attempt < configuration.retry.maxAttempts {
+            if RetryPolicy.isRetryable(status: response.status), attempt < configuration.retry.maxAttempts {
                 await Self.sleep(configuration.retry.delay(beforeRetry: attempt))
                 continue
             }
-            throw Self.statusError(http.statusCode, data: Data(body))
+            throw Self.statusError(response.status, data: body)
         }
     }
 

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import JSONValue
 
 /// The gateway's REST client for InvokeAI: typed calls (see the `+Queue`, `+Images`,
@@ -10,22 +7,12 @@ import JSONValue
 public final class InvokeAIClient: Sendable {
     public let configuration: InvokeAIClientConfiguration
     public var baseURL: URL { configuration.baseURL }
-    private let session: URLSession
-    let downloadSession: URLSession
+    /// Its own pool of kept-alive connections to InvokeAI.
+    let http = PooledHTTPClient()
     private let token: LockedValue<String?>
 
     public init(configuration: InvokeAIClientConfiguration) {
         self.configuration = configuration
-        let settings = URLSessionConfiguration.ephemeral
-        settings.timeoutIntervalForRequest = configuration.requestTimeout
-        settings.timeoutIntervalForResource = configuration.requestTimeout
-        settings.httpShouldSetCookies = false
-        session = URLSession(configuration: settings)
-        let downloads = URLSessionConfiguration.ephemeral
-        downloads.timeoutIntervalForRequest = configuration.requestTimeout
-        downloads.timeoutIntervalForResource = configuration.downloadTimeout
-        downloads.httpShouldSetCookies = false
-        downloadSession = URLSession(configuration: downloads)
         if case .token(let given) = configuration.auth {
             token = LockedValue(given)
         } else {
@@ -111,22 +98,22 @@ public final class InvokeAIClient: Sendable {
 
     /// Sends with retries (idempotent requests only) and one token renewal on 401.
     /// Answers outside 2xx become `InvokeAIError.status`.
-    func perform(_ request: InvokeAIRequest, authorize: Bool = true) async throws(InvokeAIError) -> (Data, HTTPURLResponse) {
+    func perform(_ request: InvokeAIRequest, authorize: Bool = true) async throws(InvokeAIError) -> (Data, HTTPClientResponse) {
         var attempt = 0
         var renewed = false
         while true {
             attempt += 1
-            let outcome: Result<(Data, HTTPURLResponse), InvokeAIError>
+            let outcome: Result<HTTPClientResponse, InvokeAIError>
             do {
                 outcome = .success(try await attemptOnce(request, authorize: authorize))
             } catch {
                 outcome = .failure(error)
             }
             switch outcome {
-            case .success(let (data, response)):
-                let status = response.statusCode
-                if (200..<300).contains(status) { return (data, response) }
-                let failure = Self.statusError(status, data: data)
+            case .success(let response):
+                let status = response.status
+                if (200..<300).contains(status) { return (response.body, response) }
+                let failure = Self.statusError(status, data: response.body)
                 if status == 401, authorize, !renewed, case .login = configuration.auth {
                     renewed = true
                     attempt -= 1  // a renewal is not a retry: the request was refused unread
@@ -137,7 +124,7 @@ public final class InvokeAIClient: Sendable {
                     throw failure
                 }
                 var wait = configuration.retry.delay(beforeRetry: attempt)
-                if let after = response.value(forHTTPHeaderField: "Retry-After").flatMap(Double.init) {
+                if let after = response.value(forHeader: "Retry-After").flatMap(Double.init) {
                     wait = min(max(wait, after), configuration.retry.maxDelay)
                 }
                 await Self.sleep(wait)
@@ -148,41 +135,51 @@ public final class InvokeAIClient: Sendable {
         }
     }
 
-    private func attemptOnce(_ request: InvokeAIRequest, authorize: Bool) async throws(InvokeAIError) -> (Data, HTTPURLResponse) {
-        let urlRequest = try await urlRequest(for: request, authorize: authorize)
-        let data: Data, response: URLResponse
+    private func attemptOnce(_ request: InvokeAIRequest, authorize: Bool) async throws(InvokeAIError) -> HTTPClientResponse {
+        let outgoing = try await httpRequest(for: request, authorize: authorize)
         do {
-            (data, response) = try await session.data(for: urlRequest)
+            return try await http.send(outgoing, connectTimeout: configuration.connectTimeout,
+                                       timeout: configuration.requestTimeout, maxBytes: configuration.maxResponseBytes)
         } catch {
-            throw Self.transportError(error, request: request, timeout: configuration.requestTimeout)
+            throw Self.transportError(error, request: request)
         }
-        guard let http = response as? HTTPURLResponse else { throw .invalidResponse("not HTTP") }
-        if data.count > configuration.maxResponseBytes {
-            throw .invalidResponse("\(request.method) /\(request.path): answer of \(data.count) bytes over the limit")
-        }
-        return (data, http)
     }
 
-    func urlRequest(for request: InvokeAIRequest, authorize: Bool) async throws(InvokeAIError) -> URLRequest {
-        var urlRequest = URLRequest(url: try url(for: request))
-        urlRequest.httpMethod = request.method
-        urlRequest.httpBody = request.body
-        urlRequest.timeoutInterval = configuration.requestTimeout
-        if let contentType = request.contentType { urlRequest.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        urlRequest.setValue("application/json", forHTTPHeaderField: "Accept")
-        if authorize, let bearer = try await bearerToken() {
-            urlRequest.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization")
-        }
-        return urlRequest
-    }
-
-    static func transportError(_ error: any Error, request: InvokeAIRequest, timeout: Double) -> InvokeAIError {
+    /// The request as sent: InvokeAI's host and port, the path and query exactly as `url(for:)`
+    /// encodes them, JSON accepted, the bearer token when there is one.
+    func httpRequest(for request: InvokeAIRequest, authorize: Bool) async throws(InvokeAIError) -> HTTPClientRequest {
+        let url = try url(for: request)
         let what = "\(request.method) /\(request.path)"
-        if let urlError = error as? URLError {
-            if urlError.code == .timedOut { return .timedOut("\(what) after \(timeout) s") }
-            return .cannotConnect("\(what): \(urlError.localizedDescription) (\(urlError.code.rawValue))")
+        guard url.scheme?.lowercased() == "http" else {
+            throw .cannotConnect("\(what): only plain http:// is supported, not \(url.scheme ?? "no scheme")")
         }
-        return .cannotConnect("\(what): \(error)")
+        // IPv6 literals: the socket wants the address without URL brackets.
+        guard let host = url.host?.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), !host.isEmpty,
+              let components = URLComponents(url: url, resolvingAgainstBaseURL: false) else {
+            throw .invalidResponse("bad URL for \(request.path)")
+        }
+        var target = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
+        if let query = components.percentEncodedQuery { target += "?" + query }
+        var headers: [(name: String, value: String)] = [("Accept", "application/json"), ("User-Agent", "invokeai-gateway")]
+        if let contentType = request.contentType { headers.append(("Content-Type", contentType)) }
+        if authorize, let bearer = try await bearerToken() {
+            headers.append(("Authorization", "Bearer \(bearer)"))
+        }
+        return HTTPClientRequest(method: request.method, host: host, port: url.port ?? 80, target: target,
+                                 headers: headers, body: request.body)
+    }
+
+    /// A transport failure in InvokeAI's terms, named by its request: `METHOD /path: why`.
+    static func transportError(_ error: HTTPClientError, request: InvokeAIRequest) -> InvokeAIError {
+        let what = "\(request.method) /\(request.path)"
+        switch error {
+        case .cannotConnect(let why): return .cannotConnect("\(what): \(why)")
+        case .timedOut(let why): return .timedOut("\(what): \(why)")
+        case .connectionClosed: return .cannotConnect("\(what): \(error.description)")
+        case .invalidResponse(let why): return .invalidResponse("\(what): \(why)")
+        case .tooLarge(let limit): return .invalidResponse("\(what): answer over the limit of \(limit) bytes")
+        case .cannotWriteFile(let why): return .invalidResponse("\(what): cannot keep download: \(why)")
+        }
     }
 
     static func statusError(_ status: Int, data: Data) -> InvokeAIError {
@@ -191,7 +188,7 @@ public final class InvokeAIClient: Sendable {
             return .status(status, message: InvokeAIError.message(forDetail: detail), detail: detail)
         }
         let text = String(decoding: data.prefix(500), as: UTF8.self)
-        return .status(status, message: text.isEmpty ? HTTPURLResponse.localizedString(forStatusCode: status) : text, detail: json)
+        return .status(status, message: text.isEmpty ? HTTPStatusPhrase.text(for: status) : text, detail: json)
     }
 
     static func sleep(_ seconds: Double) async {

@@ -2,23 +2,27 @@ import Foundation
 
 /// Where InvokeAI is and how patient, persistent and authenticated the client is.
 public struct InvokeAIClientConfiguration: Sendable {
-    /// InvokeAI's base URL (`http://host:port`; its REST API is below `/api`).
+    /// InvokeAI's base URL (plain `http://host:port`; its REST API is below `/api`).
     public var baseURL: URL
-    /// Bounds establishing a connection: the event stream's socket connect and WebSocket
-    /// handshake. REST requests go through URLSession, which on Linux has no separate connect
-    /// timeout: there the connect is bounded by `requestTimeout`.
+    /// Bounds opening a connection: a REST connection (within `requestTimeout` or
+    /// `downloadTimeout`) and the event stream's socket connect (its WebSocket handshake has
+    /// its own timeout).
     public var connectTimeout: Double
-    /// Bounds one REST attempt from start to last byte (URLSession's resource timeout).
+    /// Bounds one REST attempt from start to last byte: waiting for a free pooled connection,
+    /// connecting, sending, and reading the whole answer.
     public var requestTimeout: Double
-    /// Bounds an image download to a file.
+    /// Bounds an image download to a file, the same way.
     public var downloadTimeout: Double
     public var retry: RetryPolicy
     public var auth: InvokeAIAuth
     /// Answers larger than this are refused (images are downloaded to files instead).
     public var maxResponseBytes: Int
+    /// Image downloads larger than this are refused (and their file removed).
+    public var maxDownloadBytes: Int
 
     public init(baseURL: URL, connectTimeout: Double = 5, requestTimeout: Double = 30, downloadTimeout: Double = 120,
-                retry: RetryPolicy = RetryPolicy(), auth: InvokeAIAuth = .none, maxResponseBytes: Int = 64 << 20) {
+                retry: RetryPolicy = RetryPolicy(), auth: InvokeAIAuth = .none, maxResponseBytes: Int = 64 << 20,
+                maxDownloadBytes: Int = 1 << 30) {
         self.baseURL = baseURL
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
@@ -26,5 +30,6 @@ public struct InvokeAIClientConfiguration: Sendable {
         self.retry = retry
         self.auth = auth
         self.maxResponseBytes = maxResponseBytes
+        self.maxDownloadBytes = maxDownloadBytes
     }
 }

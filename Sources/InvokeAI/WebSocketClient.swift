@@ -236,50 +236,16 @@ public final class WebSocketClient: @unchecked Sendable {
         return nil
     }
 
+    /// The socket, with connect failures told as this client's errors (as before the connector was shared).
     private static func openSocket(host: String, port: Int, timeout: Double) throws(WebSocketError) -> Int32 {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &list)
-        guard status == 0, let first = list else {
-            throw .io("cannot resolve \(host): \(String(cString: gai_strerror(status)))")
-        }
-        defer { freeaddrinfo(list) }
-        var lastError = "no address"
-        var entry: UnsafeMutablePointer<addrinfo>? = first
-        while let info = entry {
-            entry = info.pointee.ai_next
-            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
-            if fd < 0 { lastError = String(cString: strerror(errno)); continue }
-            let flags = fcntl(fd, F_GETFL)
-            _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
-            var result = Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen)
-            if result < 0 && errno == EINPROGRESS {
-                var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                let ready = poll(&pfd, 1, Int32((timeout * 1000).rounded(.up)))
-                if ready == 0 {
-                    Glibc.close(fd)
-                    throw .timedOut("connect to \(host):\(port) after \(timeout) s")
-                }
-                var socketError: Int32 = 0
-                var length = socklen_t(MemoryLayout<Int32>.size)
-                _ = getsockopt(fd, SOL_SOCKET, SO_ERROR, &socketError, &length)
-                if ready < 0 { socketError = errno }
-                result = socketError == 0 ? 0 : -1
-                errno = socketError
+        do {
+            return try TCPConnector(host: host, port: port).connect(timeout: timeout)
+        } catch {
+            switch error {
+            case .unreachable(let why): throw .io(why)
+            case .timedOut(let what): throw .timedOut(what)
             }
-            if result < 0 {
-                lastError = String(cString: strerror(errno))
-                Glibc.close(fd)
-                continue
-            }
-            _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)
-            var one: Int32 = 1
-            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            return fd
         }
-        throw .io("connect to \(host):\(port): \(lastError)")
     }
 
     static func now() -> Double {

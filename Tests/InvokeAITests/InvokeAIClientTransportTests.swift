@@ -1,0 +1,98 @@
+import Foundation
+import InvokeAI
+import Testing
+
+/// `InvokeAIClient` over its own HTTP client, against `ScriptedHTTPServer`: what goes on the
+/// wire, and how answers and failures come back as `InvokeAIError`.
+@Suite struct InvokeAIClientTransportTests {
+    private func client(_ server: ScriptedHTTPServer, requestTimeout: Double = 10,
+                        retry: RetryPolicy = RetryPolicy(maxAttempts: 3, initialDelay: 0.01)) throws -> InvokeAIClient {
+        let url = try #require(URL(string: "http://127.0.0.1:\(server.port)"))
+        return InvokeAIClient(configuration: InvokeAIClientConfiguration(baseURL: url, requestTimeout: requestTimeout, retry: retry))
+    }
+
+    private static func json(_ status: String, _ body: String, extra: String = "") -> String {
+        "HTTP/1.1 \(status)\r\nContent-Type: application/json\r\n\(extra)Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+    }
+
+    @Test func bodilessPostWithQueryIsFramedAndEncoded() async throws {
+        let server = try ScriptedHTTPServer(scripts: [[.answer(Self.json("200 OK", #"{"board_id":"b1"}"#))]])
+        defer { server.stop() }
+        let board = try await client(server).createBoard(name: "a+b c")
+        #expect(board["board_id"]?.stringValue == "b1")
+        let head = try #require(server.requests.first?.head)
+        #expect(head.hasPrefix("POST /api/v1/boards/?board_name=a%2Bb%20c HTTP/1.1\r\n"))
+        #expect(head.lowercased().contains("\r\ncontent-length: 0"))
+        #expect(head.contains("\r\nAccept: application/json"))
+    }
+
+    @Test func transientStatusIsRetried() async throws {
+        // The retry may come on the same connection or, if it aged out meanwhile, on another.
+        let version = Self.json("200 OK", #"{"version":"6.14.2"}"#)
+        let server = try ScriptedHTTPServer(scripts: [[
+            .answer(Self.json("503 Service Unavailable", #"{"detail":"busy"}"#, extra: "Retry-After: 0\r\n")),
+            .answer(version),
+        ]], otherwise: [.answer(version)])
+        defer { server.stop() }
+        #expect(try await client(server).appVersion() == "6.14.2")
+        #expect(server.requests.count == 2)
+    }
+
+    @Test func errorStatusKeepsInvokeAIsDetail() async throws {
+        // Each answer closes its connection (the scripts end), so each request has its own.
+        let server = try ScriptedHTTPServer(scripts: [[.answer(Self.json("404 Not Found", #"{"detail":"Image not found"}"#))],
+                                                      [.answer("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")]])
+        defer { server.stop() }
+        let client = try client(server, retry: .none)
+        await #expect { try await client.image("missing.png") } throws: { error in
+            guard let error = error as? InvokeAIError else { return false }
+            return error.statusCode == 404 && error.description == "InvokeAI answered 404: Image not found"
+        }
+        await #expect { try await client.queueStatus() } throws: { error in
+            guard let error = error as? InvokeAIError else { return false }
+            return error.description == "InvokeAI answered 500: internal server error"
+        }
+    }
+
+    @Test func silenceIsTimedOutNamingTheRequest() async throws {
+        let server = try ScriptedHTTPServer(otherwise: [.readAndHold])
+        defer { server.stop() }
+        let client = try client(server, requestTimeout: 0.3, retry: .none)
+        await #expect { try await client.appVersion() } throws: { error in
+            guard let error = error as? InvokeAIError, case .timedOut(let what) = error else { return false }
+            return what.hasPrefix("GET /api/v1/app/version: ")
+        }
+    }
+
+    @Test func resetBeforeAnswerIsCannotConnectAndRetriedWhenIdempotent() async throws {
+        let server = try ScriptedHTTPServer(scripts: [[.readAndClose], [.answer(Self.json("200 OK", #"{"version":"x"}"#))]])
+        defer { server.stop() }
+        #expect(try await client(server).appVersion() == "x")
+        let refusing = try ScriptedHTTPServer(otherwise: [.readAndClose])
+        defer { refusing.stop() }
+        await #expect { try await client(refusing, retry: .none).appVersion() } throws: { error in
+            guard let error = error as? InvokeAIError, case .cannotConnect(let why) = error else { return false }
+            return why.hasPrefix("GET /api/v1/app/version: ")
+        }
+    }
+
+    @Test func imageDownloadsToAFileAndErrorsAreStatuses() async throws {
+        let png = "\u{89}PNG-not-really"
+        let missing = Self.json("404 Not Found", #"{"detail":"Image not found"}"#)
+        let server = try ScriptedHTTPServer(scripts: [[
+            .answer("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: \(png.utf8.count)\r\n\r\n\(png)"),
+            .answer(missing),
+        ]], otherwise: [.answer(missing)])
+        defer { server.stop() }
+        let client = try client(server)
+        let download = try await client.downloadImage("a.png")
+        defer { try? FileManager.default.removeItem(at: download.file) }
+        #expect(download.contentType == "image/png")
+        #expect(download.length == Int64(png.utf8.count))
+        #expect(try Data(contentsOf: download.file) == Data(png.utf8))
+        await #expect { try await client.downloadImage("gone.png", size: .thumbnail) } throws: { error in
+            (error as? InvokeAIError)?.statusCode == 404
+        }
+        #expect(server.requests.map { $0.head.split(separator: " ")[1] } == ["/api/v1/images/i/a.png/full", "/api/v1/images/i/gone.png/thumbnail"])
+    }
+}
