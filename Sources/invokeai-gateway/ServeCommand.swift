@@ -78,8 +78,8 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
-        guard let url = URL(string: invokeAIURL), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-            throw ValidationError("--invokeai must be an http(s) URL, got '\(invokeAIURL)'")
+        guard let url = URL(string: invokeAIURL), url.scheme == "http", url.host != nil else {
+            throw ValidationError("--invokeai must be a plain http:// URL (InvokeAI on this machine or a trusted network; no TLS), got '\(invokeAIURL)'")
         }
         guard maxBodyBytes > 0, headerTimeout > 0, idleTimeout > 0, shutdownGrace >= 0, maxSubscribers > 0, heartbeat > 0 else {
             throw ValidationError("limits and timeouts must be positive")
