@@ -32,6 +32,8 @@ public final class EventHub: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Writers per hand-off to the event loops while fanning out one event.
+    static let handOffBatch = 64
     private let now: @Sendable () -> Date
 
     public init(configuration: EventHubConfiguration = EventHubConfiguration(),
@@ -55,16 +57,23 @@ public final class EventHub: Sendable {
             s.nextSequence += 1
             s.published += 1
             Self.append(event, to: &s, capacity: configuration.replayCapacity)
+            // Writers are handed to their event loops in small batches: fewer hand-offs than one
+            // per subscriber, while the loops already write the first batches as the rest are
+            // prepared. Still under the lock: the next event's bytes cannot overtake these.
             var direct: [HTTPResponseWriter] = [], directWithPreview: [HTTPResponseWriter] = []
+            direct.reserveCapacity(Self.handOffBatch)
             for subscriber in s.subscribers.values where subscriber.filter.matches(event) {
                 switch subscriber.enqueue(event) {
                 case .direct(let writer, let previews):
                     if previews { directWithPreview.append(writer) } else { direct.append(writer) }
+                    if direct.count == Self.handOffBatch {
+                        HTTPResponseWriter.send(event.encoded, to: direct)
+                        direct.removeAll(keepingCapacity: true)
+                    }
                 case .overflowed: s.overflows += 1
                 case .queued, .ignored: break
                 }
             }
-            // Still under the lock: the next event's bytes cannot overtake these.
             HTTPResponseWriter.send(event.encoded, to: direct)
             HTTPResponseWriter.send(event.encodedWithPreview ?? event.encoded, to: directWithPreview)
             return event
