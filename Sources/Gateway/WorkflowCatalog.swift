@@ -44,6 +44,7 @@ public final class WorkflowCatalog: Sendable {
     private let fileCheckInterval: Double
 
     private struct FileEntry { var stamp: FileStamp; var workflow: Workflow }
+    private struct LibraryProbe: Equatable { var total: Int; var newestID: String; var newestUpdatedAt: String }
     private struct LibraryEntry { var updatedAt: String; var createdAt: String; var title: String; var workflow: Workflow }
     private struct State {
         var schemas: InvocationSchemaTable?
@@ -59,6 +60,8 @@ public final class WorkflowCatalog: Sendable {
         var libraryReadsStarted = 0
         var libraryReadsDone = 0
         var libraryRead: Task<Void, Never>?
+        /// What the cheap probe said at the last full read: unchanged means nothing to re-list.
+        var libraryProbe: LibraryProbe?
         /// Bumped whenever files or library change; the named entries are rebuilt once per change.
         var generation = 0
         var namedGeneration = -1
@@ -247,12 +250,15 @@ public final class WorkflowCatalog: Sendable {
         s.libraryReadsStarted += 1
         let number = s.libraryReadsStarted
         let known = s.library
+        let knownProbe = s.libraryReadAt == nil ? nil : s.libraryProbe
         let task = Task {
-            let fresh = await self.fetchLibrary(known: known, schemas)
+            let probe = await self.probeLibrary()
+            let fresh = probe != nil && probe == knownProbe ? known : await self.fetchLibrary(known: known, schemas)
             self.state.withLock { s in
                 if let fresh {
                     if fresh.mapValues(\.updatedAt) != s.library.mapValues(\.updatedAt) { s.generation += 1 }
                     s.library = fresh
+                    s.libraryProbe = probe
                 }
                 // Also after a failure: the next attempt waits its turn like any refresh.
                 s.libraryReadAt = Self.now()
@@ -262,6 +268,15 @@ public final class WorkflowCatalog: Sendable {
         }
         s.libraryRead = task
         return task
+    }
+
+    /// The library's total and most recently updated workflow, nil when unreadable (then the
+    /// full listing decides).
+    private func probeLibrary() async -> LibraryProbe? {
+        guard let answer = try? await upstream.libraryNewest(), let total = answer["total"]?.intValue else { return nil }
+        let newest = answer["items"]?[0]
+        return LibraryProbe(total: total, newestID: newest?["workflow_id"]?.stringValue ?? "",
+                            newestUpdatedAt: newest?["updated_at"]?.stringValue ?? "")
     }
 
     /// The library as InvokeAI lists it now, re-reading only workflows whose `updated_at` moved;

@@ -11,6 +11,7 @@ final class FakeCatalogUpstream: Sendable {
     let openAPICalls = Mutex(0)
     let pageCalls = Mutex(0)
     let recordCalls = Mutex(0)
+    let probeCalls = Mutex(0)
     let openAPIGate = Gate(open: true)
     let pageGate = Gate(open: true)
     let failOpenAPI = Mutex(false)
@@ -62,6 +63,15 @@ final class FakeCatalogUpstream: Sendable {
                 self.recordCalls.withLock { $0 += 1 }
                 guard let item = self.library.withLock({ $0[id] }) else { throw InvokeAIError.status(404, message: "no such workflow", detail: nil) }
                 return ["workflow_id": .string(id), "workflow": Self.workflow(name: item.title)]
+            },
+            libraryNewest: { () async throws(InvokeAIError) in
+                self.probeCalls.withLock { $0 += 1 }
+                if self.failPages.withLock({ $0 }) { throw InvokeAIError.cannotConnect("GET /api/v1/workflows/: refused") }
+                return self.library.withLock { library in
+                    let newest = library.max { ($0.value.updated, $0.key) < ($1.value.updated, $1.key) }
+                    let items: [JSONValue] = newest.map { [["workflow_id": .string($0.key), "updated_at": .string($0.value.updated)]] } ?? []
+                    return ["total": .int(library.count), "items": .array(items)]
+                }
             })
     }
 

@@ -322,4 +322,54 @@ struct LiveWorkflowRunTests {
             #expect(try await send("DELETE", base.appendingPathComponent("v1/runs/\(id)")).0 == 409)
         }
     }
+
+    @Test func aWorkflowSavedInInvokeAIsLibraryIsCallableAtOnceAndItsChangesAreSeen() async throws {
+        let invokeAI = try LiveEnvironment.invokeAIURL()
+        let file = GatewayHTTP.repositoryRoot.appendingPathComponent("workflows/blank-blur.json")
+        var definition = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: file)).objectValue ?? [:]
+        let title = "Gateway library test \(UUID().uuidString.prefix(6))"
+        definition["name"] = .string(title)
+        definition["id"] = nil
+        definition["meta"] = ["version": "3.0.0", "category": "user"]
+        let (created, _, record) = try await send("POST", invokeAI.appendingPathComponent("api/v1/workflows/"),
+                                                  json: ["workflow": .object(definition)])
+        try #require(created == 200, "InvokeAI refused the workflow: \(String(decoding: record, as: UTF8.self))")
+        let id = try #require(try json(record)["workflow_id"]?.stringValue)
+        defer { Task { _ = try? await send("DELETE", invokeAI.appendingPathComponent("api/v1/workflows/i/\(id)")) } }
+        let name = WorkflowSlug.make(from: title)
+
+        try await gateway { base, _ in
+            // Saved just now: callable at once (an unknown name makes the gateway look again).
+            #expect(try await send("GET", base.appendingPathComponent("v1/workflows/\(name)")).0 == 200)
+            let (ran, _, runBody) = try await send("POST", URL(string: "\(base)/v1/workflows/\(name)/runs?wait=60")!,
+                                                   json: ["inputs": ["0": 16, "1": 16]])
+            #expect(ran == 200)
+            #expect(try json(runBody)["status"] == "completed")
+
+            // Renamed in the GUI: the new name answers at once, the old one goes away with the
+            // next background read of the library (every 5 s while requests come).
+            var renamed = definition
+            renamed["name"] = .string(title + " renamed")
+            renamed["id"] = .string(id)
+            let (updated, _, _) = try await send("PATCH", invokeAI.appendingPathComponent("api/v1/workflows/i/\(id)"),
+                                                 json: ["workflow": .object(renamed)])
+            try #require(updated == 200)
+            let newName = WorkflowSlug.make(from: title + " renamed")
+            #expect(try await send("GET", base.appendingPathComponent("v1/workflows/\(newName)")).0 == 200)
+            #expect(try await statusBecomes(404, base.appendingPathComponent("v1/workflows/\(name)")))
+
+            // Deleted in the GUI: gone from the gateway too.
+            #expect(try await send("DELETE", invokeAI.appendingPathComponent("api/v1/workflows/i/\(id)")).0 == 200)
+            #expect(try await statusBecomes(404, base.appendingPathComponent("v1/workflows/\(newName)")))
+        }
+    }
+
+    /// Asks again every 200 ms, for up to 60 s, until `url` answers `status`.
+    private func statusBecomes(_ status: Int, _ url: URL) async throws -> Bool {
+        for _ in 0..<300 {
+            if try await send("GET", url).0 == status { return true }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return false
+    }
 }

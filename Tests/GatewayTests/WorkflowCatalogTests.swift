@@ -71,6 +71,31 @@ import TestSupport
         #expect(fake.count(fake.pageCalls) == 1)
     }
 
+    @Test func anUnchangedLibraryIsProbedNotListedAgain() async throws {
+        fake.library.withLock { $0["w1"] = ("First", "t1") }
+        let catalog = WorkflowCatalog(directory: nil, upstream: fake.upstream, logger: logger, libraryTTL: 0)
+        _ = try await catalog.entries()
+        // Every call finds the library stale; whenever no read is running, one starts.
+        for _ in 0..<5 {
+            let probes = fake.count(fake.probeCalls)
+            for _ in 0..<2000 where fake.count(fake.probeCalls) == probes {
+                _ = try await catalog.entries()
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(fake.count(fake.probeCalls) > probes)
+        }
+        #expect(fake.count(fake.pageCalls) == 1)
+        #expect(fake.count(fake.recordCalls) == 1)
+        fake.library.withLock { $0["w1"] = ("Renamed", "t2") }
+        for _ in 0..<2000 where catalog.cached("renamed") == nil {
+            _ = try await catalog.entries()
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(catalog.cached("renamed") != nil)
+        #expect(fake.count(fake.pageCalls) == 2)
+        #expect(catalog.cached("first") == nil)
+    }
+
     @Test func anUnknownNameIsLookedUpInALibraryReadStartedAfterTheCall() async throws {
         let catalog = WorkflowCatalog(directory: nil, upstream: fake.upstream, logger: logger, libraryTTL: 3600)
         #expect(try await catalog.entries().isEmpty)
@@ -79,12 +104,15 @@ import TestSupport
         #expect(found?.source == .library)
         #expect(found?.location == "w9")
         #expect(try await catalog.entry("never-there") == nil)
-        #expect(fake.count(fake.pageCalls) == 3)
+        // Three reads; the last found the library unchanged by its probe and listed nothing.
+        #expect(fake.count(fake.probeCalls) == 3)
+        #expect(fake.count(fake.pageCalls) == 2)
     }
 
     @Test func concurrentUnknownNamesShareLibraryReads() async throws {
         let catalog = WorkflowCatalog(directory: nil, upstream: fake.upstream, logger: logger, libraryTTL: 3600)
         _ = try await catalog.entries()
+        fake.library.withLock { $0["w1"] = ("Changed", "t1") }  // so each read lists (and waits at the gate)
         fake.pageGate.close()
         let results = try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0..<30 { group.addTask { try await catalog.entry("missing") == nil } }
@@ -95,7 +123,7 @@ import TestSupport
         #expect(results == Array(repeating: true, count: 30))
         // The first read, then the one all 30 waited for, and at most one more for callers that
         // arrived after it had started.
-        #expect(fake.count(fake.pageCalls) <= 3)
+        #expect(fake.count(fake.probeCalls) <= 3)
     }
 
     @Test func anUnreadableLibraryLeavesTheFilesAndIsNotRetriedOnEveryCall() async throws {
