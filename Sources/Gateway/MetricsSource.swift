@@ -4,20 +4,25 @@ import Synchronization
 /// Collects the Prometheus text of every part that keeps counters; parts attach as they are built.
 final class MetricsSource: Sendable {
     private let server = Mutex<HTTPServerMetrics?>(nil)
-    private let cleaner: ImageCleaner
+    private let tracker: RunTracker
 
-    init(cleaner: ImageCleaner) { self.cleaner = cleaner }
+    init(tracker: RunTracker) { self.tracker = tracker }
 
     func attach(_ metrics: HTTPServerMetrics) { server.withLock { $0 = metrics } }
 
     func render() -> String {
-        let counts = cleaner.counts
+        let counts = tracker.cleaner.counts
+        let sources = tracker.outputSources
         let cleanup = """
         # HELP gateway_image_cleanup_total Image deletions upstream by outcome (retried counts each retry).
         # TYPE gateway_image_cleanup_total counter
         gateway_image_cleanup_total{outcome="deleted"} \(counts.deleted)
         gateway_image_cleanup_total{outcome="retried"} \(counts.retried)
         gateway_image_cleanup_total{outcome="failed"} \(counts.failed)
+        # HELP gateway_run_outputs_total Ended runs by where their outputs came from: the events watched, or a read-back from InvokeAI.
+        # TYPE gateway_run_outputs_total counter
+        gateway_run_outputs_total{source="events"} \(sources.events)
+        gateway_run_outputs_total{source="read_back"} \(sources.readBack)
 
         """
         return (server.withLock { $0 }?.prometheusText() ?? "") + cleanup

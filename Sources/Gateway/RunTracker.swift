@@ -33,6 +33,13 @@ public final class RunTracker: Sendable {
     }
 
     private let state = Mutex(State())
+    private let outputsFromEvents = Atomic(0)
+    private let outputsReadBack = Atomic(0)
+
+    /// How ended runs got their outputs: from the events watched, or read back from InvokeAI.
+    public var outputSources: (events: Int, readBack: Int) {
+        (outputsFromEvents.load(ordering: .relaxed), outputsReadBack.load(ordering: .relaxed))
+    }
 
     public init(client: InvokeAIClient, hub: EventHub, destination: String, cleaner: ImageCleaner? = nil,
                 outputTTL: TimeInterval? = nil, mapOutputs: @escaping OutputMapper) {
@@ -248,8 +255,10 @@ public final class RunTracker: Sendable {
         let items: [InvokeAIQueueItem]
         if let observed = observedItems(of: run) {
             items = observed
+            outputsFromEvents.add(1, ordering: .relaxed)
         } else {
             items = (try? await client.queueItems(ids: run.itemIDs)) ?? []
+            outputsReadBack.add(1, ordering: .relaxed)
         }
         let outputs = items.isEmpty ? JSONValue.array([]) : mapOutputs(run.workflow, items)
         let (finished, waiters) = state.withLock { s -> (Run?, [CheckedContinuation<Void, Never>]) in

@@ -323,6 +323,29 @@ struct LiveWorkflowRunTests {
         }
     }
 
+    @Test func outputsMappedFromEventsEqualThoseReadBackFromInvokeAI() async throws {
+        try await gateway { base, server in
+            // Two runs (one batch of two items would do too): each mapped from the events it watched.
+            for radius in [1, 2] {
+                let (status, _, body) = try await send("POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
+                                                       json: ["inputs": ["0": 24, "1": 16, "Blur radius": .int(radius)]])
+                #expect(status == 200)
+                let id = try #require(try json(body)["id"]?.stringValue)
+                let run = try #require(server.runs.run(id))
+                #expect(run.status == .completed)
+                // What the gateway answered, next to what InvokeAI's stored queue items give.
+                let items = try await server.upstream.queueItems(ids: run.itemIDs)
+                let entry = try #require(server.catalog.cached("blank-blur"))
+                let readBack = WorkflowOutputs.map(entry.workflow, items: items)
+                #expect(run.outputs == readBack)
+                #expect(run.outputs.arrayValue?.isEmpty == false)
+            }
+            // Both were mapped from events, not read back (the comparison above would hold either way).
+            #expect(server.runs.outputSources.events == 2)
+            #expect(server.runs.outputSources.readBack == 0)
+        }
+    }
+
     @Test func aWorkflowSavedInInvokeAIsLibraryIsCallableAtOnceAndItsChangesAreSeen() async throws {
         let invokeAI = try LiveEnvironment.invokeAIURL()
         let file = GatewayHTTP.repositoryRoot.appendingPathComponent("workflows/blank-blur.json")

@@ -40,6 +40,7 @@ import Testing
         #expect(outputs.last?["images"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["a.png", "b.png"])
         #expect(outputs.last?["images"]?[0]?["width"] == 8)
         #expect(outputs.last?["images"]?[0]?["height"] == 6)
+        #expect(tracker.outputSources.events == 1)
     }
 
     @Test func aRunWhoseEventStreamReconnectedMidRunIsReadBackInstead() async throws {
@@ -51,6 +52,7 @@ import Testing
         let run = try #require(await tracker.wait("batch-1", timeout: 10))
         #expect(run.status == .completed)
         #expect(run.outputs == [])  // the read-back failed (nothing listens): not guessed from events
+        #expect(tracker.outputSources.readBack == 1)
     }
 
     @Test func aRunNotWatchedFromItsStartIsReadBackInstead() async throws {
