@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import InvokeAI
 import JSONValue
 import Logging
@@ -97,7 +98,7 @@ public final class WorkflowCatalog: Sendable {
         let schemas = try await schemas()
         checkFiles(schemas, force: false)
         let (firstRead, stale) = state.withLock { s in
-            (s.libraryReadAt == nil, s.libraryReadAt.map { Self.now() - $0 >= libraryTTL } ?? false)
+            (s.libraryReadAt == nil, s.libraryReadAt.map { MonotonicClock.seconds() - $0 >= libraryTTL } ?? false)
         }
         if firstRead {
             await readLibrary(startedAfter: 0, schemas)  // any read will do, the first one in flight too
@@ -180,7 +181,7 @@ public final class WorkflowCatalog: Sendable {
     private func checkFiles(_ schemas: InvocationSchemaTable, force: Bool) {
         guard let directory else { return }
         let checkedAt = state.withLock { $0.filesCheckedAt }
-        let due = force || checkedAt.map { Self.now() - $0 >= fileCheckInterval } ?? true
+        let due = force || checkedAt.map { MonotonicClock.seconds() - $0 >= fileCheckInterval } ?? true
         guard due else { return }
         let scan = {
             let recheck = self.state.withLock { $0.filesCheckedAt }
@@ -220,7 +221,7 @@ public final class WorkflowCatalog: Sendable {
         if Set(files.keys) != Set(known.keys) { changed = true }
         state.withLock { s in
             s.files = files
-            s.filesCheckedAt = Self.now()
+            s.filesCheckedAt = MonotonicClock.seconds()
             if changed { s.generation += 1 }
         }
     }
@@ -250,7 +251,7 @@ public final class WorkflowCatalog: Sendable {
         s.libraryReadsStarted += 1
         let number = s.libraryReadsStarted
         let known = s.library
-        let knownProbe = s.libraryReadAt == nil ? nil : s.libraryProbe
+        let knownProbe = s.libraryProbe
         let task = Task {
             let probe = await self.probeLibrary()
             let fresh = probe != nil && probe == knownProbe ? known : await self.fetchLibrary(known: known, schemas)
@@ -261,7 +262,7 @@ public final class WorkflowCatalog: Sendable {
                     s.libraryProbe = probe
                 }
                 // Also after a failure: the next attempt waits its turn like any refresh.
-                s.libraryReadAt = Self.now()
+                s.libraryReadAt = MonotonicClock.seconds()
                 s.libraryReadsDone = number
                 s.libraryRead = nil
             }
@@ -309,12 +310,6 @@ public final class WorkflowCatalog: Sendable {
             fresh[item.id] = LibraryEntry(updatedAt: item.updated, createdAt: item.created, title: item.title, workflow: workflow)
         }
         return fresh
-    }
-
-    private static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     // MARK: uploads

@@ -66,7 +66,7 @@ public final class WebSocketClient: @unchecked Sendable {
     /// The next text or binary message. Waits at most `timeout` seconds (nil: no limit) for
     /// *any* frame; pings are answered and pongs skipped, but both count as life.
     public func receive(timeout: Double?) throws(WebSocketError) -> WebSocketMessage {
-        let deadline = timeout.map { Self.now() + $0 }
+        let deadline = timeout.map { Deadline.now() + $0 }
         while true {
             do {
                 while let frame = try codec.nextFrame() {
@@ -97,7 +97,7 @@ public final class WebSocketClient: @unchecked Sendable {
 
     /// Reads what the socket has into the codec, waiting until `deadline`.
     private func fill(deadline: Double?) throws(WebSocketError) {
-        let remaining = deadline.map { max(0, $0 - Self.now()) }
+        let remaining = deadline.map { max(0, $0 - Deadline.now()) }
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         let timeoutMs = remaining.map { Int32(min($0 * 1000, Double(Int32.max)).rounded(.up)) } ?? -1
         let ready = poll(&pfd, 1, timeoutMs)
@@ -176,12 +176,12 @@ public final class WebSocketClient: @unchecked Sendable {
         do { try writeAll(Array(request.utf8)) } catch { sendLock.unlock(); throw error }
         sendLock.unlock()
 
-        let deadline = Self.now() + options.handshakeTimeout
+        let deadline = Deadline.now() + options.handshakeTimeout
         var head: [UInt8] = []
         let terminator: [UInt8] = [13, 10, 13, 10]
         while true {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let remaining = deadline - Self.now()
+            let remaining = deadline - Deadline.now()
             if remaining <= 0 { throw .timedOut("no handshake answer within \(options.handshakeTimeout) s") }
             let ready = poll(&pfd, 1, Int32((remaining * 1000).rounded(.up)))
             if ready < 0 { if errno == EINTR { continue }; throw .io("poll: \(String(cString: strerror(errno)))") }
@@ -246,11 +246,5 @@ public final class WebSocketClient: @unchecked Sendable {
             case .timedOut(let what): throw .timedOut(what)
             }
         }
-    }
-
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
