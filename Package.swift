@@ -60,6 +60,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer", "TestSupport"]),
         .testTarget(name: "InvokeAITests", dependencies: ["InvokeAI", "JSONValue"]),
+        .testTarget(name: "JSONValueTests", dependencies: ["JSONValue"]),
         .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "JSONValue", "TestSupport"]),
     ]
 )

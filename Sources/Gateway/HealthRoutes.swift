@@ -13,7 +13,7 @@ enum HealthRoutes {
             let invokeai: JSONValue = ["url": .string(upstream.baseURL.absoluteString)]
             do {
                 let version = try await upstream.appVersion()
-                var body: [String: JSONValue] = ["status": "ready", "invokeai": ["url": invokeai["url"]!, "version": .string(version)]]
+                var body: JSONObject = ["status": "ready", "invokeai": ["url": invokeai["url"]!, "version": .string(version)]]
                 if let eventStream {
                     let state = eventStream()
                     body["events"] = ["connected": .bool(state.connected), "since": .string(Run.format(state.since)),

@@ -33,7 +33,7 @@ struct ObservedSession {
             "status": .string(end.status.rawValue), "origin": text(item.origin), "destination": text(item.destination),
             "session_id": text(item.sessionId), "created_at": text(end.createdAt), "started_at": text(end.startedAt),
             "completed_at": text(end.completedAt),
-            "session": ["source_prepared_mapping": .object(preparedBySource.mapValues { .array($0) }), "results": .object(results)],
+            "session": ["source_prepared_mapping": .object(JSONObject(preparedBySource.mapValues { .array($0) })), "results": .object(JSONObject(results))],
         ])
     }
 }

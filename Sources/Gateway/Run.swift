@@ -37,7 +37,7 @@ public struct Run: Sendable {
     }
 
     public var json: JSONValue {
-        var fields: [String: JSONValue] = [
+        var fields: JSONObject = [
             "id": .string(id),
             "workflow": .string(workflow),
             "status": .string(status.rawValue),
@@ -71,7 +71,7 @@ public struct Run: Sendable {
         (outputs.arrayValue ?? []).flatMap { $0["images"]?.arrayValue ?? [] }.compactMap { $0["name"]?.stringValue }
     }
 
-    var eventData: [String: JSONValue] {
+    var eventData: JSONObject {
         ["run": .string(id), "workflow": .string(workflow), "status": .string(status.rawValue)]
     }
 

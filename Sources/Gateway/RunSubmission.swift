@@ -53,7 +53,7 @@ struct RunSubmission: Sendable {
             do { models = try await client.models().map(InstalledModel.init(json:)) } catch { throw UpstreamProblem.from(error) }
         }
         var resolved: ResolvedInputs
-        switch workflow.validate(inputs, models: models, board: body["board"]) {
+        switch workflow.validate(inputs.dictionary, models: models, board: body["board"]) {
         case .success(let values): resolved = values
         case .failure(let failure): throw Self.invalidInputs(failure.errors, workflow: entry.name)
         }
@@ -72,11 +72,11 @@ struct RunSubmission: Sendable {
             }
         }
 
-        let batch = workflow.buildBatch(resolved, origin: RunTracker.origin(for: entry.name), destination: tracker.destination,
-                                        prepend: body["priority"]?.boolValue ?? false)
+        let origin = RunTracker.origin(for: entry.name)
+        let batch = workflow.buildBatch(resolved, origin: origin, destination: tracker.destination, prepend: body["priority"]?.boolValue ?? false)
         let result: EnqueueResult
         do {
-            result = try await client.enqueueBatch(batch["batch"] ?? batch, prepend: body["priority"]?.boolValue ?? false)
+            result = try await client.enqueueBatch(body: batch.bytes, origin: origin, destination: tracker.destination)
         } catch {
             // `enqueueBatch` throws InvokeAIError only (typed throws).
             await tracker.cleaner.removeNow(uploaded, run: "", reason: "input of a refused submission")
@@ -88,7 +88,7 @@ struct RunSubmission: Sendable {
         var run = Run(id: result.batchId, workflow: entry.name, itemIDs: result.itemIds)
         run.uploadedImages = uploaded
         run.cleanup = body["cleanup"]?.stringValue
-        run.nodeSteps = Self.steps(in: batch["batch"]?["graph"] ?? batch["graph"])
+        run.nodeSteps = batch.nodeSteps
         tracker.register(run)
         if let key { try? idempotency.record(key: key, requestDigest: digest, runID: run.id) }
         return try await answer(tracker.run(run.id) ?? run, request, created: true)
@@ -149,15 +149,6 @@ struct RunSubmission: Sendable {
             throw HTTPError(.unprocessableContent, "\"cleanup\" must be \"outputs\" or \"none\"")
         }
         return body
-    }
-
-    /// Node id -> its `steps` value, for the nodes of `graph` that have an integer one.
-    static func steps(in graph: JSONValue?) -> [String: Int] {
-        var steps: [String: Int] = [:]
-        for (id, node) in graph?["nodes"]?.objectValue ?? [:] {
-            if let value = node["steps"]?.intValue, value > 0 { steps[id] = value }
-        }
-        return steps
     }
 
     static func invalidInputs(_ errors: [InputError], workflow: String) -> HTTPError {

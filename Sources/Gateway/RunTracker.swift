@@ -144,13 +144,16 @@ public final class RunTracker: Sendable {
             publishNode("node.started", run: run, info: info, extra: [:])
         case .invocationProgress(let info, let progress):
             guard let run = runID(of: info) else { return }
-            var fields: [String: JSONValue] = ["message": .string(progress.message), "percentage": progress.percentage.map { .double($0) } ?? .null]
+            var fields: JSONObject = ["message": .string(progress.message), "percentage": progress.percentage.map { .double($0) } ?? .null]
             if let fraction = progress.percentage, let total = self.run(run)?.nodeSteps[info.sourceNodeId] {
                 fields["step"] = .int(min(total, max(0, Int((fraction * Double(total)).rounded()))))
                 fields["total"] = .int(total)
             }
             update(run) { [fields] in
-                $0.progress = .object(fields.merging(["node": .string(info.sourceNodeId), "node_type": Self.string(info.invocationType)]) { a, _ in a })
+                var progress = fields
+                progress["node"] = .string(info.sourceNodeId)
+                progress["node_type"] = Self.string(info.invocationType)
+                $0.progress = .object(progress)
             }
             publishNode("node.progress", run: run, info: info, extra: fields, preview: progress.image)
         case .invocationComplete(let info, let result):
@@ -360,7 +363,7 @@ public final class RunTracker: Sendable {
         }
     }
 
-    private func publishNode(_ type: String, run id: String, info: InvocationInfo, extra: [String: JSONValue], preview: JSONValue? = nil) {
+    private func publishNode(_ type: String, run id: String, info: InvocationInfo, extra: JSONObject, preview: JSONValue? = nil) {
         guard let run = self.run(id) else { return }
         var data = extra
         data["run"] = .string(id)

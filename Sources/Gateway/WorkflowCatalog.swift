@@ -210,7 +210,7 @@ public final class WorkflowCatalog: Sendable {
             }
             do {
                 let data = try Data(contentsOf: URL(fileURLWithPath: path))
-                let workflow = try Workflow.parse(try FastJSONParser.parse(data), schemas: schemas)
+                let workflow = try Workflow.parse(try JSONDocument(parsing: data), schemas: schemas)
                 changed = true
                 files[path] = FileEntry(stamp: stamp, workflow: workflow)
             } catch {

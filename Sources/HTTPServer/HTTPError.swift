@@ -34,7 +34,7 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
 
     /// The `application/problem+json` response, with `instance` naming the request path.
     public func response(instance: String? = nil) -> HTTPResponse {
-        var document = extensions
+        var document = JSONObject(extensions)
         document["type"] = .string(type)
         document["title"] = .string(title ?? status.reason)
         document["status"] = .int(status.code)

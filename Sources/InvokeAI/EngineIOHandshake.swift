@@ -27,7 +27,7 @@ public struct EngineIOHandshake: Sendable, Equatable {
     }
 
     var encodedJSON: String {
-        var object: [String: JSONValue] = ["sid": .string(sid), "pingInterval": .int(pingInterval), "pingTimeout": .int(pingTimeout),
+        var object: JSONObject = ["sid": .string(sid), "pingInterval": .int(pingInterval), "pingTimeout": .int(pingTimeout),
                                            "upgrades": .array(upgrades.map(JSONValue.string))]
         if let maxPayload { object["maxPayload"] = .int(maxPayload) }
         return JSONText.encode(.object(object))

@@ -20,9 +20,15 @@ extension InvokeAIClient {
     /// destination/origin pair; without both, an ambiguous failure is thrown as it is.
     public func enqueueBatch(_ batch: JSONValue, prepend: Bool = false, queueId: String = "default") async throws(InvokeAIError) -> EnqueueResult {
         let body: JSONValue = ["prepend": .bool(prepend), "batch": batch]
-        let request = InvokeAIRequest(method: "POST", path: queuePath(queueId, "enqueue_batch"), body: Data(JSONText.data(body)),
+        return try await enqueueBatch(body: JSONText.data(body), origin: batch["origin"]?.stringValue,
+                                      destination: batch["destination"]?.stringValue, queueId: queueId)
+    }
+
+    /// The same with the whole request body already written (`{"prepend": ..., "batch": ...}`);
+    /// `origin` and `destination` are the batch's, to find it again after an ambiguous failure.
+    public func enqueueBatch(body: [UInt8], origin: String?, destination: String?, queueId: String = "default") async throws(InvokeAIError) -> EnqueueResult {
+        let request = InvokeAIRequest(method: "POST", path: queuePath(queueId, "enqueue_batch"), body: Data(body),
                                       contentType: "application/json", idempotent: false)
-        let origin = batch["origin"]?.stringValue, destination = batch["destination"]?.stringValue
         var attempt = 0
         while true {
             attempt += 1

@@ -1,5 +1,6 @@
 /// Any JSON value, keeping integers apart from fractional numbers (an input that must be an
-/// integer can then tell `30` from `30.5`). Objects encode with sorted keys for stable output.
+/// integer can then tell `30` from `30.5`). Objects keep their members' order (see `JSONObject`);
+/// they are written with sorted keys for stable output.
 public enum JSONValue: Sendable, Hashable, Codable {
     case null
     case bool(Bool)
@@ -7,7 +8,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     case double(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -24,7 +25,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         } else if let value = try? container.decode([JSONValue].self) {
             self = .array(value)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            self = .object(JSONObject(try container.decode([String: JSONValue].self)))
         }
     }
 
@@ -37,7 +38,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         case .double(let v): try container.encode(v)
         case .string(let v): try container.encode(v)
         case .array(let v): try container.encode(v)
-        case .object(let v): try container.encode(v)
+        case .object(let v): try container.encode(v.dictionary)
         }
     }
 
@@ -55,7 +56,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     public var intValue: Int? { if case .int(let v) = self { v } else { nil } }
     public var boolValue: Bool? { if case .bool(let v) = self { v } else { nil } }
     public var arrayValue: [JSONValue]? { if case .array(let v) = self { v } else { nil } }
-    public var objectValue: [String: JSONValue]? { if case .object(let v) = self { v } else { nil } }
+    public var objectValue: JSONObject? { if case .object(let v) = self { v } else { nil } }
     public var doubleValue: Double? {
         switch self {
         case .double(let v): v
@@ -74,7 +75,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+        self = .object(JSONObject(elements.map { (key: $0.0, value: $0.1) }))
     }
     public init(nilLiteral: ()) { self = .null }
 }

@@ -1,33 +1,36 @@
 import JSONValue
 
-/// One input field of an invocation, from InvokeAI's OpenAPI schema.
-public struct FieldTemplate: Sendable {
-    public var name: String
-    public var title: String
-    public var description: String
-    public var kind: FieldKind
-    public var defaultValue: JSONValue?
+/// One input field of an invocation, from InvokeAI's OpenAPI schema. A class: read-only, and
+/// handed around per node and per field without copying its many members.
+public final class FieldTemplate: Sendable {
+    public let name: String
+    public let title: String
+    public let description: String
+    public let kind: FieldKind
+    public let defaultValue: JSONValue?
     /// `orig_required`: the node needs a value (from the workflow, an input or an edge).
-    public var required: Bool
+    public let required: Bool
     /// `any`, `connection` or `direct`.
-    public var input: String
+    public let input: String
     /// `field_kind` `internal` (board, metadata) rather than a user input.
-    public var isInternal: Bool
-    public var minimum: Double?
-    public var maximum: Double?
-    public var exclusiveMinimum: Double?
-    public var exclusiveMaximum: Double?
-    public var multipleOf: Double?
-    public var minLength: Int?
-    public var maxLength: Int?
-    public var minItems: Int?
-    public var maxItems: Int?
-    public var uiType: String?
+    public let isInternal: Bool
+    public let minimum: Double?
+    public let maximum: Double?
+    public let exclusiveMinimum: Double?
+    public let exclusiveMaximum: Double?
+    public let multipleOf: Double?
+    public let minLength: Int?
+    public let maxLength: Int?
+    public let minItems: Int?
+    public let maxItems: Int?
+    public let uiType: String?
     /// Model filters (`ui_model_base`, `ui_model_type`), empty when any model fits.
-    public var modelBases: [String]
-    public var modelTypes: [String]
+    public let modelBases: [String]
+    public let modelTypes: [String]
     /// The field's schema as InvokeAI describes it.
-    public var jsonSchema: JSONValue
+    public let jsonSchema: JSONValue
+    /// The JSON Schema of a value a caller may send for it (type, bounds...), made once.
+    let valueSchema: JSONObject
 
     public init(name: String, title: String = "", description: String = "", kind: FieldKind, defaultValue: JSONValue? = nil,
                 required: Bool = false, input: String = "any", isInternal: Bool = false, minimum: Double? = nil, maximum: Double? = nil,
@@ -55,5 +58,9 @@ public struct FieldTemplate: Sendable {
         self.modelBases = modelBases
         self.modelTypes = modelTypes
         self.jsonSchema = jsonSchema
+        valueSchema = InputSchema.shape(kind, minimum: minimum, maximum: maximum, exclusiveMinimum: exclusiveMinimum,
+                                        exclusiveMaximum: exclusiveMaximum, multipleOf: multipleOf, minLength: minLength,
+                                        maxLength: maxLength, minItems: minItems, maxItems: maxItems,
+                                        modelBases: modelBases, modelTypes: modelTypes)
     }
 }

@@ -182,7 +182,7 @@ enum InputCoercion {
             return .value(["r": .int(Int(full >> 24 & 0xFF)), "g": .int(Int(full >> 16 & 0xFF)), "b": .int(Int(full >> 8 & 0xFF)), "a": .int(Int(full & 0xFF))])
         }
         guard case .object = value else { return .invalid("must be {\"r\", \"g\", \"b\", \"a\"} or \"#rrggbb[aa]\", got \(value.compactJSON)") }
-        var channels: [String: JSONValue] = [:]
+        var channels: JSONObject = [:]
         for name in ["r", "g", "b", "a"] {
             guard let channel = value[name] else {
                 if name == "a" { channels["a"] = 255; continue }

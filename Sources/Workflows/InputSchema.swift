@@ -5,7 +5,7 @@ enum InputSchema {
     /// `component` is how the GUI shows the field (`textarea` for long text); it travels as
     /// `x-ui-component` so a generated form can do the same.
     static func make(_ field: FieldTemplate, label: String, value: JSONValue?, component: String? = nil) -> JSONValue {
-        var schema = shape(field.kind, field)
+        var schema = field.valueSchema
         if field.kind == .string, let component, component != "input" { schema["x-ui-component"] = .string(component) }
         schema["title"] = .string(label)
         if !field.description.isEmpty { schema["description"] = .string(field.description) }
@@ -13,20 +13,23 @@ enum InputSchema {
         return .object(schema)
     }
 
-    static func shape(_ kind: FieldKind, _ field: FieldTemplate?) -> [String: JSONValue] {
-        var schema: [String: JSONValue]
+    /// The schema of a kind of value, with the field's limits (none for a collection's items).
+    static func shape(_ kind: FieldKind, minimum: Double? = nil, maximum: Double? = nil, exclusiveMinimum: Double? = nil,
+                      exclusiveMaximum: Double? = nil, multipleOf: Double? = nil, minLength: Int? = nil, maxLength: Int? = nil,
+                      minItems: Int? = nil, maxItems: Int? = nil, modelBases: [String] = [], modelTypes: [String] = []) -> JSONObject {
+        var schema: JSONObject
         switch kind {
         case .integer, .float:
             schema = ["type": .string(kind == .integer ? "integer" : "number")]
-            if let v = field?.minimum { schema["minimum"] = number(v, kind) }
-            if let v = field?.maximum { schema["maximum"] = number(v, kind) }
-            if let v = field?.exclusiveMinimum { schema["exclusiveMinimum"] = number(v, kind) }
-            if let v = field?.exclusiveMaximum { schema["exclusiveMaximum"] = number(v, kind) }
-            if let v = field?.multipleOf { schema["multipleOf"] = number(v, kind) }
+            if let v = minimum { schema["minimum"] = number(v, kind) }
+            if let v = maximum { schema["maximum"] = number(v, kind) }
+            if let v = exclusiveMinimum { schema["exclusiveMinimum"] = number(v, kind) }
+            if let v = exclusiveMaximum { schema["exclusiveMaximum"] = number(v, kind) }
+            if let v = multipleOf { schema["multipleOf"] = number(v, kind) }
         case .string:
             schema = ["type": "string"]
-            if let v = field?.minLength { schema["minLength"] = .int(v) }
-            if let v = field?.maxLength { schema["maxLength"] = .int(v) }
+            if let v = minLength { schema["minLength"] = .int(v) }
+            if let v = maxLength { schema["maxLength"] = .int(v) }
         case .boolean:
             schema = ["type": "boolean"]
         case .enumeration(let values):
@@ -41,16 +44,16 @@ enum InputSchema {
             schema = ["description": "an installed model's name or key, or {\"key\", \"hash\", \"name\", \"base\", \"type\"}",
                       "oneOf": [["type": "string"], ["type": "object", "required": ["key"], "properties": [
                           "key": ["type": "string"], "hash": ["type": "string"], "name": ["type": "string"], "base": ["type": "string"], "type": ["type": "string"]]]]]
-            if let bases = field?.modelBases, !bases.isEmpty { schema["x-model-base"] = .array(bases.map { .string($0) }) }
-            if let types = field?.modelTypes, !types.isEmpty { schema["x-model-type"] = .array(types.map { .string($0) }) }
+            if !modelBases.isEmpty { schema["x-model-base"] = .array(modelBases.map { .string($0) }) }
+            if !modelTypes.isEmpty { schema["x-model-type"] = .array(modelTypes.map { .string($0) }) }
         case .color:
             let channel: JSONValue = ["type": "integer", "minimum": 0, "maximum": 255]
             schema = ["oneOf": [["type": "string", "pattern": "^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$"],
                                 ["type": "object", "required": ["r", "g", "b"], "properties": ["r": channel, "g": channel, "b": channel, "a": channel]]]]
         case .collection(let element):
-            schema = ["type": "array", "items": .object(shape(element, nil))]
-            if let v = field?.minItems { schema["minItems"] = .int(v) }
-            if let v = field?.maxItems { schema["maxItems"] = .int(v) }
+            schema = ["type": "array", "items": .object(shape(element))]
+            if let v = minItems { schema["minItems"] = .int(v) }
+            if let v = maxItems { schema["maxItems"] = .int(v) }
         case .other(let name):
             schema = ["description": .string("a value of InvokeAI type \(name), passed through as given")]
         }

@@ -48,7 +48,7 @@ public struct InvocationSchemaTable: Sendable {
         return schema
     }
 
-    static func kind(of property: JSONValue, schemas: [String: JSONValue]) -> FieldKind {
+    static func kind(of property: JSONValue, schemas: JSONObject) -> FieldKind {
         let schema = unwrapOptional(property)
         if let ref = schema["$ref"]?.stringValue {
             switch refName(ref) {
@@ -82,7 +82,7 @@ public struct InvocationSchemaTable: Sendable {
         }
     }
 
-    private static func field(_ name: String, _ property: JSONValue, schemas: [String: JSONValue]) -> FieldTemplate {
+    private static func field(_ name: String, _ property: JSONValue, schemas: JSONObject) -> FieldTemplate {
         let inner = unwrapOptional(property)
         func number(_ key: String) -> Double? { property[key]?.doubleValue ?? inner[key]?.doubleValue }
         func integer(_ key: String) -> Int? { property[key]?.intValue ?? inner[key]?.intValue }

@@ -1,21 +1,25 @@
 /// One invocation type of InvokeAI (a node type): its inputs, and whether it makes images.
-public struct InvocationTemplate: Sendable {
-    public var type: String
-    public var title: String
-    public var version: String
-    public var inputs: [String: FieldTemplate]
+public final class InvocationTemplate: Sendable {
+    public let type: String
+    public let title: String
+    public let version: String
+    public let inputs: [String: FieldTemplate]
     /// Input names in schema order.
-    public var fieldOrder: [String]
+    public let fieldOrder: [String]
     /// Its output has an image (`image`) or images (`images`).
-    public var producesImages: Bool
+    public let producesImages: Bool
+    /// Inputs it cannot run without, in schema order.
+    let requiredFields: [String]
 
     public init(type: String, title: String = "", version: String = "1.0.0", inputs: [FieldTemplate], producesImages: Bool = false) {
         self.type = type
         self.title = title.isEmpty ? type : title
         self.version = version
-        self.inputs = Dictionary(inputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        self.fieldOrder = inputs.map(\.name)
+        let byName = Dictionary(inputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.inputs = byName
+        fieldOrder = inputs.map(\.name)
         self.producesImages = producesImages
+        requiredFields = fieldOrder.filter { byName[$0]!.required }
     }
 
     /// Batch and generator nodes exist for the editor only: they become `batch.data`, not graph nodes.

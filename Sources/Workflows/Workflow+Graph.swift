@@ -3,8 +3,10 @@ import JSONValue
 
 extension Workflow {
     /// The `enqueue_batch` body the GUI would send for these inputs: value-only substitution into
-    /// the nodes, executable nodes only, edge-fed fields omitted, batch nodes as `batch.data`.
-    public func buildBatch(_ resolved: ResolvedInputs, origin: String, destination: String, prepend: Bool = false, runs: Int = 1) -> JSONValue {
+    /// the nodes, executable nodes only, edge-fed fields omitted, batch nodes as `batch.data`, the
+    /// workflow embedded. Written straight to bytes: stored values and the workflow are copied
+    /// from the definition's text as they are; only the inputs' values are written anew.
+    public func buildBatch(_ resolved: ResolvedInputs, origin: String, destination: String, prepend: Bool = false, runs: Int = 1) -> EnqueueBatchBody {
         // Input values by node and field.
         var overrides: [String: [String: JSONValue]] = [:]
         for (systemName, value) in resolved.values {
@@ -12,57 +14,116 @@ extension Workflow {
             overrides[String(systemName[..<dot]), default: [:]][String(systemName[systemName.index(after: dot)...])] = value
         }
 
-        let executable = nodes.filter(\.isExecutable)
-        let executableIDs = Set(executable.map(\.id))
-        var graphNodes: [String: JSONValue] = [:]
-        for node in executable {
-            let template = node.template!
-            var fields: [String: JSONValue] = ["id": .string(node.id), "type": .string(node.type)]
-            let names = Set(node.inputs.keys).union(overrides[node.id]?.keys ?? [:].keys)
-            for name in names.sorted() {
-                guard let field = template.inputs[name] else { continue }  // a field this InvokeAI no longer has
-                guard let value = overrides[node.id]?[name] ?? node.inputs[name]?.value else { continue }
-                if field.kind == .board {
-                    // "auto" and "none" mean no board; a bare id is a board id.
-                    switch value {
-                    case .string("auto"), .string("none"), .null: continue
-                    case .string(let id): fields[name] = ["board_id": .string(id)]
-                    default: fields[name] = value
-                    }
-                } else {
-                    fields[name] = value
-                }
-            }
-            fields["use_cache"] = .bool(node.useCache)
-            fields["is_intermediate"] = .bool(node.isIntermediate)
-            graphNodes[node.id] = .object(fields)
+        var out: [UInt8] = []
+        out.reserveCapacity(document.bytes.count + 1024 * nodes.count)
+        var steps: [String: Int] = [:]
+        out.append(#"{"prepend":"#, prepend ? "true" : "false", #","batch":{"graph":{"id":"#)
+        JSONValue.writeString(UUID().uuidString.lowercased(), to: &out)
+        out.append(#","nodes":{"#)
+        for (i, source) in graphNodes.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONValue.writeString(source.node.id, to: &out)
+            out.append(UInt8(ascii: ":"))
+            writeGraphNode(source, overrides: overrides[source.node.id], steps: &steps, to: &out)
         }
-
-        var seen = Set<WorkflowEdge>()
-        var graphEdges: [JSONValue] = []
-        for edge in edges where edge.type != "collapsed" && executableIDs.contains(edge.source) && executableIDs.contains(edge.target)
-            && !edge.sourceHandle.isEmpty && !edge.targetHandle.isEmpty && seen.insert(edge).inserted {
-            graphEdges.append(["source": ["node_id": .string(edge.source), "field": .string(edge.sourceHandle)],
-                               "destination": ["node_id": .string(edge.target), "field": .string(edge.targetHandle)]])
-            // The edge's value wins: an explicit value could only make pydantic refuse the node.
-            if case .object(var fields)? = graphNodes[edge.target] {
-                fields[edge.targetHandle] = nil
-                graphNodes[edge.target] = .object(fields)
-            }
+        out.append(#"},"edges":["#)
+        for (i, edge) in graphEdges.enumerated() {
+            out.append(i == 0 ? #"{"source":{"node_id":"# : #",{"source":{"node_id":"#)
+            JSONValue.writeString(edge.source, to: &out)
+            out.append(#","field":"#)
+            JSONValue.writeString(edge.sourceHandle, to: &out)
+            out.append(#"},"destination":{"node_id":"#)
+            JSONValue.writeString(edge.target, to: &out)
+            out.append(#","field":"#)
+            JSONValue.writeString(edge.targetHandle, to: &out)
+            out.append("}}")
         }
-
-        var workflow = definition.objectValue ?? [:]
-        workflow["id"] = nil  // an embedded workflow has no id
-        var batch: [String: JSONValue] = [
-            "graph": ["id": .string(UUID().uuidString.lowercased()), "nodes": .object(graphNodes), "edges": .array(graphEdges)],
-            "workflow": .object(workflow),
-            "runs": .int(max(1, runs)),
-            "origin": .string(origin),
-            "destination": .string(destination),
-        ]
+        out.append(#"]},"workflow":"#)
+        writeEmbeddedWorkflow(to: &out)
+        out.append(#","runs":"#, String(max(1, runs)), #","origin":"#)
+        JSONValue.writeString(origin, to: &out)
+        out.append(#","destination":"#)
+        JSONValue.writeString(destination, to: &out)
         let data = batchData(overrides)
-        if !data.isEmpty { batch["data"] = .array(data) }
-        return ["prepend": .bool(prepend), "batch": .object(batch)]
+        if !data.isEmpty {
+            out.append(#","data":"#)
+            JSONValue.array(data).write(to: &out)
+        }
+        out.append("}}")
+        return EnqueueBatchBody(bytes: out, nodeSteps: steps)
+    }
+
+    /// One graph node: id and type, its stored fields (an input's value instead where one is
+    /// given), `use_cache` and `is_intermediate`.
+    private func writeGraphNode(_ source: GraphNodeSource, overrides: [String: JSONValue]?, steps: inout [String: Int], to out: inout [UInt8]) {
+        let node = source.node
+        out.append(#"{"id":"#)
+        JSONValue.writeString(node.id, to: &out)
+        out.append(#","type":"#)
+        JSONValue.writeString(node.type, to: &out)
+        for field in source.fields {
+            let given = overrides?[field.name]
+            if field.isBoard {
+                writeBoard(given, stored: field.value, name: field.name, to: &out)
+                continue
+            }
+            guard given != nil || field.value != nil else { continue }
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: document.raw(at: field.key))
+            out.append(UInt8(ascii: ":"))
+            if let given { given.write(to: &out) } else { out.append(contentsOf: document.raw(at: field.value!)) }
+            if field.name == "steps", let count = given?.intValue ?? field.value.flatMap(document.int(at:)), count > 0 { steps[node.id] = count }
+        }
+        // Inputs for fields the definition does not store.
+        for (name, given) in (overrides ?? [:]).sorted(by: { $0.key < $1.key }) where node.field(name) == nil && !source.fedFields.contains(name) {
+            guard let field = node.template!.inputs[name] else { continue }  // a field this InvokeAI no longer has
+            if field.kind == .board { writeBoard(given, stored: nil, name: name, to: &out); continue }
+            out.append(UInt8(ascii: ","))
+            JSONValue.writeString(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            given.write(to: &out)
+            if name == "steps", let count = given.intValue, count > 0 { steps[node.id] = count }
+        }
+        out.append(#","use_cache":"#, node.useCache ? "true" : "false", #","is_intermediate":"#, node.isIntermediate ? "true" : "false", "}")
+    }
+
+    /// A board field: "auto" and "none" mean no board (the field is left out); a bare id is a board id.
+    private func writeBoard(_ given: JSONValue?, stored: Int?, name: String, to out: inout [UInt8]) {
+        let id: String?
+        switch given {
+        case .string("auto")?, .string("none")?, .null?: return
+        case .string(let value)?: id = value
+        case nil:
+            guard let stored, !document.string(at: stored, equals: "auto"), !document.string(at: stored, equals: "none") else { return }
+            id = document.string(at: stored)
+        default: id = nil
+        }
+        out.append(UInt8(ascii: ","))
+        JSONValue.writeString(name, to: &out)
+        out.append(UInt8(ascii: ":"))
+        if let id {
+            out.append(#"{"board_id":"#)
+            JSONValue.writeString(id, to: &out)
+            out.append(UInt8(ascii: "}"))
+        } else if let given {
+            given.write(to: &out)
+        } else if let stored {
+            out.append(contentsOf: document.raw(at: stored))
+        }
+    }
+
+    /// The definition without its `id` (an embedded workflow has none), copied from its text.
+    private func writeEmbeddedWorkflow(to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        for (key, value) in document.members(of: 0) where !document.string(at: key, equals: "id") {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(contentsOf: document.raw(at: key))
+            out.append(UInt8(ascii: ":"))
+            out.append(contentsOf: document.raw(at: value))
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     /// Batch nodes' lists go to the fields their edges feed: one entry per node (product) when
@@ -72,9 +133,10 @@ extension Workflow {
         var groups: [String: [JSONValue]] = [:]
         var groupOrder: [String] = []
         for node in nodes where node.isBatch {
+            func value(_ name: String) -> JSONValue? { overrides[node.id]?[name] ?? node.field(name)?.value.map(document.value(at:)) }
             let listNames = ["images", "strings", "integers", "floats", "items"]
-            guard let items = listNames.lazy.compactMap({ overrides[node.id]?[$0] ?? node.inputs[$0]?.value }).first(where: { $0.arrayValue != nil }) else { continue }
-            let group = (overrides[node.id]?["batch_group_id"] ?? node.inputs["batch_group_id"]?.value)?.stringValue ?? "None"
+            guard let items = listNames.lazy.compactMap(value).first(where: { $0.arrayValue != nil }) else { continue }
+            let group = value("batch_group_id")?.stringValue ?? "None"
             let handle = node.type == "image_batch" ? "image" : "value"
             let entries: [JSONValue] = edges.filter { $0.source == node.id && $0.sourceHandle == handle && !$0.targetHandle.isEmpty }.map {
                 ["node_path": .string($0.target), "field_name": .string($0.targetHandle), "items": items]
@@ -89,5 +151,12 @@ extension Workflow {
         }
         for group in groupOrder { data.append(.array(groups[group]!)) }
         return data
+    }
+}
+
+private extension [UInt8] {
+    /// Appends the UTF-8 of each piece.
+    mutating func append(_ pieces: String...) {
+        for piece in pieces { append(contentsOf: piece.utf8) }
     }
 }

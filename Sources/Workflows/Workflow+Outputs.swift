@@ -41,7 +41,7 @@ extension Workflow {
     /// The JSON Schema of a run request for this workflow: inputs keyed by index, system name or
     /// unique label.
     public var runRequestSchema: JSONValue {
-        var properties: [String: JSONValue] = [:]
+        var properties: JSONObject = [:]
         for input in inputs {
             properties[String(input.index)] = input.schema
             properties[input.systemName] = input.schema

@@ -6,7 +6,8 @@ import JSONValue
 public struct Workflow: Sendable {
     public let name: String
     public let description: String
-    public let definition: JSONValue
+    /// The definition as it was read (its text and tape): embedded in every batch byte for byte.
+    public let document: JSONDocument
     public let inputs: [WorkflowInput]
     public let outputs: [WorkflowOutput]
     public let warnings: [WorkflowWarning]
@@ -16,24 +17,35 @@ public struct Workflow: Sendable {
 
     let nodes: [WorkflowNode]
     let edges: [WorkflowEdge]
-    /// Destination handles fed by an edge: `<nodeId>.<field>`.
-    let edgeFed: Set<String>
+    /// The graph's nodes (executable ones) with the stored fields each carries: those its
+    /// template knows that no edge feeds.
+    let graphNodes: [GraphNodeSource]
+    /// The graph's edges: between executable nodes, with both handles, once each.
+    let graphEdges: [WorkflowEdge]
 
-    public static func parse(_ json: JSONValue, schemas: InvocationSchemaTable) throws(WorkflowParseError) -> Workflow {
-        guard json.objectValue != nil else { throw WorkflowParseError(message: "a workflow is a JSON object") }
-        guard let rawNodes = json["nodes"]?.arrayValue else { throw WorkflowParseError(message: "no \"nodes\" list: not a workflow") }
-        return Workflow(json, rawNodes: rawNodes, schemas: schemas)
+    public var definition: JSONValue { document.root.value }
+
+    public static func parse(_ document: JSONDocument, schemas: InvocationSchemaTable) throws(WorkflowParseError) -> Workflow {
+        guard document.kind(at: 0) == .object else { throw WorkflowParseError(message: "a workflow is a JSON object") }
+        guard let nodes = document.member("nodes", of: 0), document.kind(at: nodes) == .array else {
+            throw WorkflowParseError(message: "no \"nodes\" list: not a workflow")
+        }
+        return Workflow(document, nodes: nodes, schemas: schemas)
     }
 
-    private init(_ json: JSONValue, rawNodes: [JSONValue], schemas: InvocationSchemaTable) {
-        definition = json
-        name = json["name"]?.stringValue ?? ""
-        description = json["description"]?.stringValue ?? ""
+    public static func parse(_ json: JSONValue, schemas: InvocationSchemaTable) throws(WorkflowParseError) -> Workflow {
+        try parse(JSONDocument(json), schemas: schemas)
+    }
+
+    private init(_ document: JSONDocument, nodes nodeList: Int, schemas: InvocationSchemaTable) {
+        self.document = document
+        name = document.string("name", of: 0) ?? ""
+        description = document.string("description", of: 0) ?? ""
         var warnings: [WorkflowWarning] = []
         var nodes: [WorkflowNode] = []
-        for raw in rawNodes {
-            guard let node = WorkflowNode(raw, schemas: schemas) else {
-                warnings.append(WorkflowWarning(nodeID: raw["id"]?.stringValue, field: nil, message: "a node without id or data is ignored"))
+        for raw in document.items(of: nodeList) {
+            guard let node = WorkflowNode(at: raw, in: document, schemas: schemas) else {
+                warnings.append(WorkflowWarning(nodeID: document.string("id", of: raw), field: nil, message: "a node without id or data is ignored"))
                 continue
             }
             if node.isInvocation, node.template == nil {
@@ -44,15 +56,34 @@ public struct Workflow: Sendable {
             }
             nodes.append(node)
         }
-        let edges = (json["edges"]?.arrayValue ?? []).compactMap(WorkflowEdge.init)
+        let edges = (document.member("edges", of: 0).map(document.items(of:)) ?? []).compactMap { WorkflowEdge(at: $0, in: document) }
         self.nodes = nodes
         self.edges = edges
-        edgeFed = Set(edges.filter { $0.type != "collapsed" }.map { "\($0.target).\($0.targetHandle)" })
 
+        // Fields fed by edges, by target node: any non-collapsed edge feeds its field; only
+        // graph edges (distinct, between executable nodes) take it out of the graph node.
         let byID = Dictionary(nodes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var edgeFed: [String: [String]] = [:]
+        var graphEdges: [WorkflowEdge] = []
+        var graphFed: [String: [String]] = [:]
+        for edge in edges where edge.type != "collapsed" {
+            edgeFed[edge.target, default: []].append(edge.targetHandle)
+            guard byID[edge.source]?.isExecutable == true, byID[edge.target]?.isExecutable == true,
+                  !edge.sourceHandle.isEmpty, !edge.targetHandle.isEmpty,
+                  !(graphFed[edge.target]?.contains(edge.targetHandle) == true && graphEdges.contains(edge)) else { continue }
+            graphEdges.append(edge)
+            graphFed[edge.target, default: []].append(edge.targetHandle)
+        }
+        self.graphEdges = graphEdges
+        graphNodes = nodes.filter(\.isExecutable).map { node in
+            let fed = graphFed[node.id] ?? []
+            return GraphNodeSource(node: node, fields: node.fields.filter { $0.isKnown && !fed.contains($0.name) }, fedFields: fed)
+        }
+        func isEdgeFed(_ node: String, _ field: String) -> Bool { edgeFed[node]?.contains(field) ?? false }
+
         var inputs: [WorkflowInput] = []
         var seen = Set<String>()
-        for (nodeID, fieldName, formComponent) in Self.fieldReferences(json) {
+        for (nodeID, fieldName, formComponent) in Self.fieldReferences(document) {
             let systemName = "\(nodeID).\(fieldName)"
             guard !seen.contains(systemName) else { continue }
             guard let node = byID[nodeID], node.isInvocation else {
@@ -65,37 +96,34 @@ public struct Workflow: Sendable {
                 continue
             }
             seen.insert(systemName)
-            if edgeFed.contains(systemName) {
+            let fed = isEdgeFed(nodeID, fieldName)
+            if fed {
                 warnings.append(WorkflowWarning(nodeID: nodeID, field: fieldName, message: "input \(systemName) is also fed by an edge: the edge's value is used"))
             }
-            let stored = node.inputs[fieldName]
-            let label = stored.map(\.label).flatMap { $0.isEmpty ? nil : $0 } ?? field.title
-            let value = stored?.value
+            let stored = node.field(fieldName)
+            let label = stored?.label.flatMap(document.string(at:)).flatMap { $0.isEmpty ? nil : $0 } ?? field.title
+            let value = stored?.value.map(document.value(at:))
             inputs.append(WorkflowInput(
                 index: inputs.count, systemName: systemName, label: label, fieldName: fieldName, nodeID: nodeID,
                 nodeType: node.type, nodeLabel: node.label.isEmpty ? template.title : node.label,
                 type: field.kind.description,
                 schema: InputSchema.make(field, label: label, value: value, component: formComponent ?? field.jsonSchema["ui_component"]?.stringValue),
-                required: field.required && Self.isEmpty(value) && !edgeFed.contains(systemName),
+                required: field.required && value == nil && !fed,
                 value: value, template: field))
         }
         self.inputs = inputs
 
         // Required fields that nothing fills: InvokeAI would refuse the graph.
-        let inputNames = Set(inputs.map(\.systemName))
         for node in nodes where node.isExecutable {
-            for name in node.template!.fieldOrder {
-                let field = node.template!.inputs[name]!
-                let systemName = "\(node.id).\(name)"
-                guard field.required, !inputNames.contains(systemName), !edgeFed.contains(systemName),
-                      Self.isEmpty(node.inputs[name]?.value) else { continue }
+            for name in node.template!.requiredFields where node.field(name)?.value == nil && !isEdgeFed(node.id, name) {
+                guard !seen.contains("\(node.id).\(name)") else { continue }
                 warnings.append(WorkflowWarning(nodeID: node.id, field: name, message: "node \(node.id) (\(node.type)) field '\(name)' is required and has no value, no edge and is not an input"))
             }
         }
 
         outputs = nodes.filter { $0.isExecutable && $0.template!.producesImages && !$0.isIntermediate }.map { node in
             WorkflowOutput(nodeID: node.id, nodeType: node.type, label: node.label.isEmpty ? node.template!.title : node.label,
-                           boardInputIndex: inputs.first { $0.systemName == "\(node.id).board" }?.index)
+                           boardInputIndex: inputs.first { $0.nodeID == node.id && $0.fieldName == "board" }?.index)
         }
         self.warnings = warnings
         fingerprint = Self.hash(inputs.map { "\($0.systemName):\($0.type)" }.joined(separator: "\n"))
@@ -104,46 +132,49 @@ public struct Workflow: Sendable {
     /// The `(nodeId, fieldName)` of every form field, depth-first pre-order from the form's root,
     /// with the component the form chose for it (`textarea` for a string); without a usable form,
     /// the legacy `exposedFields` in their order.
-    static func fieldReferences(_ json: JSONValue) -> [(String, String, String?)] {
-        if let form = json["form"], let root = form["rootElementId"]?.stringValue,
-           let elements = form["elements"]?.objectValue, elements[root] != nil {
+    static func fieldReferences(_ document: JSONDocument) -> [(String, String, String?)] {
+        let exposed = document.member("exposedFields", of: 0).map(document.items(of:)) ?? []
+        if let form = document.member("form", of: 0), let root = document.string("rootElementId", of: form),
+           let elements = document.member("elements", of: form), document.member(root, of: elements) != nil {
             var references: [(String, String, String?)] = []
-            var visited = Set<String>()
+            var visited = Set<Int>()
+            // Many elements: look them up through a table rather than a scan each.
+            let table = document.count(at: elements) > 32
+                ? Dictionary(document.members(of: elements).map { (document.string(at: $0.key)!, $0.value) }, uniquingKeysWith: { _, last in last })
+                : nil
             func walk(_ id: String) {
-                guard !visited.contains(id), let element = elements[id] else { return }
-                visited.insert(id)
-                switch element["type"]?.stringValue {
-                case "container":
-                    for child in element["data"]?["children"]?.arrayValue ?? [] { if let child = child.stringValue { walk(child) } }
-                case "node-field":
-                    if let identifier = element["data"]?["fieldIdentifier"], let node = identifier["nodeId"]?.stringValue,
-                       let field = identifier["fieldName"]?.stringValue {
-                        references.append((node, field, element["data"]?["settings"]?["component"]?.stringValue))
+                guard let element = table.map({ $0[id] }) ?? document.member(id, of: elements), visited.insert(element).inserted,
+                      let type = document.member("type", of: element) else { return }
+                let data = document.member("data", of: element)
+                if document.string(at: type, equals: "container") {
+                    for child in data.flatMap({ document.member("children", of: $0) }).map(document.items(of:)) ?? [] {
+                        if let child = document.string(at: child) { walk(child) }
                     }
-                default:
-                    break  // heading, text, divider: not inputs
+                } else if document.string(at: type, equals: "node-field"), let data,
+                          let identifier = document.member("fieldIdentifier", of: data),
+                          let node = document.string("nodeId", of: identifier), let field = document.string("fieldName", of: identifier) {
+                    references.append((node, field, document.member("settings", of: data).flatMap { document.string("component", of: $0) }))
                 }
+                // heading, text, divider: not inputs
             }
             walk(root)
-            if !references.isEmpty || (json["exposedFields"]?.arrayValue ?? []).isEmpty { return references }
+            if !references.isEmpty || exposed.isEmpty { return references }
         }
-        return (json["exposedFields"]?.arrayValue ?? []).compactMap { field -> (String, String, String?)? in
-            guard let node = field["nodeId"]?.stringValue, let name = field["fieldName"]?.stringValue else { return nil }
+        return exposed.compactMap { field -> (String, String, String?)? in
+            guard let node = document.string("nodeId", of: field), let name = document.string("fieldName", of: field) else { return nil }
             return (node, name, nil)
         }
-    }
-
-    /// No value at all. An empty string is a value (InvokeAI takes "" for a text field).
-    static func isEmpty(_ value: JSONValue?) -> Bool {
-        value?.isNull ?? true
     }
 
     /// Two 64-bit FNV-1a hashes, hex: stable across processes and platforms.
     static func hash(_ text: String) -> String {
         var a: UInt64 = 0xcbf2_9ce4_8422_2325, b: UInt64 = 0x84222325_cbf29ce4
-        for byte in text.utf8 {
-            a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-            b = (b ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        var text = text
+        text.withUTF8 { bytes in
+            for byte in bytes {
+                a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+                b = (b ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            }
         }
         let hex = { (v: UInt64) -> String in let s = String(v, radix: 16); return String(repeating: "0", count: 16 - s.count) + s }
         return hex(a) + hex(b)

@@ -9,12 +9,12 @@ struct WorkflowEdge: Sendable, Hashable {
     /// `default`, or `collapsed` for the editor's stand-in edges between collapsed nodes.
     let type: String
 
-    init?(_ json: JSONValue) {
-        guard let source = json["source"]?.stringValue, let target = json["target"]?.stringValue else { return nil }
+    init?(at index: Int, in document: JSONDocument) {
+        guard let source = document.string("source", of: index), let target = document.string("target", of: index) else { return nil }
         self.source = source
         self.target = target
-        sourceHandle = json["sourceHandle"]?.stringValue ?? ""
-        targetHandle = json["targetHandle"]?.stringValue ?? ""
-        type = json["type"]?.stringValue ?? "default"
+        sourceHandle = document.string("sourceHandle", of: index) ?? ""
+        targetHandle = document.string("targetHandle", of: index) ?? ""
+        type = document.string("type", of: index) ?? "default"
     }
 }

@@ -1,8 +1,20 @@
 import JSONValue
 
-/// A node of a workflow definition, as the engine needs it.
-struct WorkflowNode: Sendable {
-    struct Input: Sendable { var label: String; var value: JSONValue? }
+/// A node of a workflow definition, as the engine needs it. Stored values stay in the
+/// workflow's document (tape positions) until something asks for them. A class: read-only,
+/// and passed between the engine's tables without copying each of its strings.
+final class WorkflowNode: Sendable {
+    /// One stored field (`data.inputs.<name>`).
+    struct Field: Sendable {
+        let name: String
+        /// Tape positions of its key, its value (nil when missing or null) and its label.
+        let key: Int
+        let value: Int?
+        let label: Int?
+        /// The node's template has this field (InvokeAI would refuse one it does not know).
+        let isKnown: Bool
+        let isBoard: Bool
+    }
 
     let id: String
     /// `invocation`, `notes`, ...
@@ -10,7 +22,8 @@ struct WorkflowNode: Sendable {
     /// The invocation type (`img_resize`), for invocation nodes.
     let type: String
     let label: String
-    let inputs: [String: Input]
+    /// In the definition's order, each name once.
+    let fields: [Field]
     let isIntermediate: Bool
     let useCache: Bool
     let template: InvocationTemplate?
@@ -19,20 +32,33 @@ struct WorkflowNode: Sendable {
     var isExecutable: Bool { isInvocation && template != nil && !InvocationTemplate.isBatch(type) && !InvocationTemplate.isGenerator(type) }
     var isBatch: Bool { isInvocation && InvocationTemplate.isBatch(type) }
 
-    init?(_ json: JSONValue, schemas: InvocationSchemaTable) {
-        guard let data = json["data"], let id = json["id"]?.stringValue ?? data["id"]?.stringValue else { return nil }
+    func field(_ name: String) -> Field? { fields.first { $0.name == name } }
+
+    init?(at index: Int, in document: JSONDocument, schemas: InvocationSchemaTable) {
+        guard let data = document.member("data", of: index),
+              let id = document.string("id", of: index) ?? document.string("id", of: data) else { return nil }
         self.id = id
-        kind = json["type"]?.stringValue ?? "invocation"
-        type = data["type"]?.stringValue ?? ""
-        label = data["label"]?.stringValue ?? ""
-        var inputs: [String: Input] = [:]
-        for (name, input) in data["inputs"]?.objectValue ?? [:] {
-            let value = input["value"]
-            inputs[name] = Input(label: input["label"]?.stringValue ?? "", value: value.flatMap { $0.isNull ? nil : $0 })
+        kind = document.string("type", of: index) ?? "invocation"
+        type = document.string("type", of: data) ?? ""
+        label = document.string("label", of: data) ?? ""
+        isIntermediate = document.bool("isIntermediate", of: data) ?? false
+        useCache = document.bool("useCache", of: data) ?? true
+        let template = kind == "invocation" ? schemas[type] : nil
+        self.template = template
+        var fields: [Field] = []
+        if let inputs = document.member("inputs", of: data) {
+            for (key, input) in document.members(of: inputs) {
+                let name = document.string(at: key)!
+                let value = document.member("value", of: input).flatMap { document.kind(at: $0) == .null ? nil : $0 }
+                let kind = template?.inputs[name]?.kind
+                fields.append(Field(name: name, key: key, value: value, label: document.member("label", of: input),
+                                    isKnown: kind != nil, isBoard: kind == .board))
+            }
+            if document.hasRepeatedKeys(inputs) {
+                // The last of a repeated field wins, as when JSON is read into an object.
+                fields = fields.enumerated().filter { i, field in !fields[(i + 1)...].contains { $0.name == field.name } }.map(\.element)
+            }
         }
-        self.inputs = inputs
-        isIntermediate = data["isIntermediate"]?.boolValue ?? false
-        useCache = data["useCache"]?.boolValue ?? true
-        template = kind == "invocation" ? schemas[type] : nil
+        self.fields = fields
     }
 }

@@ -30,7 +30,7 @@ struct LiveRunTrackingTests {
     }
 
     private func enqueue(_ nodes: [String: JSONValue], edges: [JSONValue] = [], workflow: String, server: GatewayServer) async throws -> EnqueueResult {
-        let batch: JSONValue = ["graph": ["id": .string(UUID().uuidString), "nodes": .object(nodes), "edges": .array(edges)],
+        let batch: JSONValue = ["graph": ["id": .string(UUID().uuidString), "nodes": .object(JSONObject(nodes)), "edges": .array(edges)],
                                 "runs": 1, "origin": .string(RunTracker.origin(for: workflow)), "destination": .string(Self.destination)]
         return try await server.upstream.enqueueBatch(batch)
     }

@@ -28,7 +28,7 @@ enum LiveInvokeAI {
 
     /// A one-node graph of the harness's slow test node.
     static func slowBatch(steps: Int, stepMs: Int, label: String, destination: String, reportClock: Bool = false) -> JSONValue {
-        var node: [String: JSONValue] = ["id": "slow", "type": "gateway_test_slow", "steps": .int(steps), "step_ms": .int(stepMs),
+        var node: JSONObject = ["id": "slow", "type": "gateway_test_slow", "steps": .int(steps), "step_ms": .int(stepMs),
                                          "label": .string(label)]
         if reportClock { node["report_clock"] = true }
         return ["graph": ["id": .string("g-\(label)"), "nodes": ["slow": .object(node)], "edges": []],

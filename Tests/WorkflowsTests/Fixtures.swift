@@ -47,7 +47,7 @@ enum Fixtures {
 
     static func node(_ id: String, _ type: String, _ inputs: [String: JSONValue] = [:], labels: [String: String] = [:],
                      intermediate: Bool = true, kind: String = "invocation") -> JSONValue {
-        var fields: [String: JSONValue] = [:]
+        var fields: JSONObject = [:]
         for (name, value) in inputs { fields[name] = ["name": .string(name), "label": .string(labels[name] ?? ""), "value": value] }
         for (name, label) in labels where inputs[name] == nil { fields[name] = ["name": .string(name), "label": .string(label)] }
         return ["id": .string(id), "type": .string(kind), "data": ["id": .string(id), "type": .string(type), "label": "", "inputs": .object(fields),
@@ -69,12 +69,12 @@ enum Fixtures {
 
     static func workflow(nodes: [JSONValue], edges: [JSONValue] = [], form: [(String, JSONValue)]? = nil, root: String = "",
                          exposed: [(String, String)] = []) -> JSONValue {
-        var json: [String: JSONValue] = [
+        var json: JSONObject = [
             "id": "wf-1", "name": "Test flow", "description": "for tests", "meta": ["version": "3.0.0"],
             "nodes": .array(nodes), "edges": .array(edges),
             "exposedFields": .array(exposed.map { ["nodeId": .string($0.0), "fieldName": .string($0.1)] }),
         ]
-        if let form { json["form"] = ["elements": .object(Dictionary(form, uniquingKeysWith: { a, _ in a })), "rootElementId": .string(root)] }
+        if let form { json["form"] = ["elements": .object(JSONObject(form.map { (key: $0.0, value: $0.1) })), "rootElementId": .string(root)] }
         return .object(json)
     }
 

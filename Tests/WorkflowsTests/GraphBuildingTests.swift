@@ -10,7 +10,7 @@ struct GraphBuildingTests {
             Issue.record("inputs refused")
             return .null
         }
-        return workflow.buildBatch(resolved, origin: "invokeai-gateway:test", destination: "dest", prepend: true)
+        return workflow.buildBatch(resolved, origin: "invokeai-gateway:test", destination: "dest", prepend: true).json
     }
 
     @Test func valuesAreSubstitutedIntoACopyAsTheGUIWouldSendThem() throws {
@@ -34,6 +34,45 @@ struct GraphBuildingTests {
         #expect(batch["data"] == nil)
     }
 
+    @Test func theBodyCopiesStoredValuesAndTheWorkflowFromTheDefinitionsOwnText() throws {
+        // Pretty-printed, with an escaped key, a repeated field (the last one counts, as for any
+        // JSON reader), a field this InvokeAI does not know, and an escaped string value.
+        let text = #"""
+        {
+          "id": "wf-9", "name": "Text \\ flow",
+          "nodes": [
+            {"id": "b", "type": "invocation", "data": {"id": "b", "type": "blank_image", "isIntermediate": false, "useCache": false,
+              "inputs": {
+                "w\u0069dth": {"name": "width", "value": 64},
+                "height": {"name": "height", "value": 8},
+                "height": {"name": "height", "value": 16},
+                "mode": {"name": "mode", "value": "RG\u0042"},
+                "retired": {"name": "retired", "value": 1},
+                "board": {"name": "board", "value": "none"}
+              }}}
+          ],
+          "edges": [],
+          "form": {"rootElementId": "r", "elements": {
+            "r": {"id": "r", "type": "container", "data": {"children": ["f"]}},
+            "f": {"id": "f", "type": "node-field", "data": {"fieldIdentifier": {"nodeId": "b", "fieldName": "height"}}}
+          }}
+        }
+        """#
+        let workflow = try Workflow.parse(JSONDocument(parsing: Array(text.utf8)), schemas: Fixtures.schemas)
+        #expect(workflow.inputs.map(\.value) == [16])
+        guard case .success(let resolved) = workflow.validate([:], models: []) else { Issue.record("inputs refused"); return }
+        let body = workflow.buildBatch(resolved, origin: "o", destination: "d")
+        let json = try FastJSONParser.parse(body.bytes)  // valid JSON, strictly
+        #expect(json["batch"]?["graph"]?["nodes"]?["b"] == ["id": "b", "type": "blank_image", "width": 64, "height": 16, "mode": "RGB",
+                                                            "use_cache": false, "is_intermediate": false])
+        var expected = try #require(workflow.definition.objectValue)
+        expected["id"] = nil
+        #expect(json["batch"]?["workflow"] == .object(expected))
+        #expect(json["batch"]?["workflow"]?["name"] == "Text \\ flow")
+        // Stored values travel as the definition wrote them.
+        #expect(String(decoding: body.bytes, as: UTF8.self).contains(#""mode":"RG\u0042""#))
+    }
+
     @Test func autoAndNoneBoardsAreLeftOutAndCollapsedOrDuplicateEdgesDropped() throws {
         let json = Fixtures.workflow(
             nodes: [Fixtures.node("b", "blank_image", ["board": "none"]), Fixtures.node("s", "save_image", ["board": "auto", "image": ["image_name": "stale.png"]], intermediate: false),
@@ -52,7 +91,7 @@ struct GraphBuildingTests {
         let workflow = try Workflow.parse(Fixtures.blankBlurSave, schemas: Fixtures.schemas)
         func saveNode(_ values: [String: JSONValue], board: JSONValue) throws -> JSONValue? {
             guard case .success(let resolved) = workflow.validate(values, models: [], board: board) else { return nil }
-            return workflow.buildBatch(resolved, origin: "o", destination: "d")["batch"]?["graph"]?["nodes"]?["s"]
+            return workflow.buildBatch(resolved, origin: "o", destination: "d").json["batch"]?["graph"]?["nodes"]?["s"]
         }
         #expect(try saveNode([:], board: "board-7")?["board"] == ["board_id": "board-7"])
         #expect(try saveNode([:], board: ["board_id": "board-8"])?["board"] == ["board_id": "board-8"])

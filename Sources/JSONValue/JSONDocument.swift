@@ -1,0 +1,246 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A JSON text checked once and kept as it is, with a tape of its values (kind, byte range,
+/// extent) to walk it: reading a workflow this way allocates nothing per value, looks up only what
+/// it needs, and copies untouched parts out byte for byte (`raw`). `value(at:)` builds the
+/// `JSONValue` of any part when a caller wants one. Positions are tape indices; the root is 0.
+public final class JSONDocument: Sendable {
+    public let bytes: [UInt8]
+    let tape: [JSONTapeEntry]
+
+    public init(bytes: [UInt8]) throws(FastJSONParser.Error) {
+        var parser: JSONTapeParser?
+        try bytes.withUnsafeBufferPointer { buffer throws(FastJSONParser.Error) in
+            var tapeParser = JSONTapeParser(bytes: buffer)
+            defer { parser = tapeParser }
+            try tapeParser.parseDocument()
+        }
+        self.bytes = bytes
+        tape = parser!.tape
+    }
+
+    /// Inlinable so that the copy into an array is specialised for the caller's collection
+    /// (a `Data` copies in one go rather than byte by byte).
+    @inlinable
+    public convenience init(parsing input: some Collection<UInt8>) throws(FastJSONParser.Error) {
+        try self.init(bytes: Array(input))
+    }
+
+    /// The document of a value already in memory (its compact text, keys sorted).
+    public convenience init(_ value: JSONValue) {
+        try! self.init(parsing: value.compactJSONBytes)  // the writer only writes valid JSON
+    }
+
+    public var root: JSONNode { JSONNode(document: self, index: 0) }
+
+    // MARK: reading by position
+
+    public func kind(at index: Int) -> JSONKind { tape[index].kind }
+
+    /// How many members (object) or items (array).
+    public func count(at index: Int) -> Int { Int(tape[index].count) }
+
+    /// The position of the member `key` of the object at `index` (the last one, if repeated).
+    public func member(_ key: String, of index: Int) -> Int? {
+        guard tape[index].kind == .object else { return nil }
+        var found: Int?
+        var position = index + 1
+        for _ in 0..<tape[index].count {
+            if string(at: position, equals: key) { found = position + 1 }
+            position = Int(tape[position + 1].next)
+        }
+        return found
+    }
+
+    /// The string member `key` of the object at `index`.
+    public func string(_ key: String, of index: Int) -> String? { member(key, of: index).flatMap(string(at:)) }
+
+    /// The boolean member `key` of the object at `index`.
+    public func bool(_ key: String, of index: Int) -> Bool? { member(key, of: index).flatMap(bool(at:)) }
+
+    /// Whether the object at `index` has a key more than once.
+    public func hasRepeatedKeys(_ index: Int) -> Bool {
+        let keys = members(of: index).map(\.key)
+        for i in keys.indices {
+            for j in keys.indices where j < i && sameString(keys[i], keys[j]) { return true }
+        }
+        return false
+    }
+
+    private func sameString(_ a: Int, _ b: Int) -> Bool {
+        let x = tape[a], y = tape[b]
+        if x.escaped || y.escaped { return string(at: a) == string(at: b) }
+        return x.length == y.length && bytes.withUnsafeBufferPointer { buffer in
+            memcmp(buffer.baseAddress! + Int(x.start), buffer.baseAddress! + Int(y.start), Int(x.length)) == 0
+        }
+    }
+
+    /// Each member's key and value positions, in document order.
+    public func members(of index: Int) -> [(key: Int, value: Int)] {
+        guard tape[index].kind == .object else { return [] }
+        var members: [(key: Int, value: Int)] = []
+        members.reserveCapacity(Int(tape[index].count))
+        var position = index + 1
+        for _ in 0..<tape[index].count {
+            members.append((position, position + 1))
+            position = Int(tape[position + 1].next)
+        }
+        return members
+    }
+
+    /// Each item's position, in order.
+    public func items(of index: Int) -> [Int] {
+        guard tape[index].kind == .array else { return [] }
+        var items: [Int] = []
+        items.reserveCapacity(Int(tape[index].count))
+        var position = index + 1
+        for _ in 0..<tape[index].count {
+            items.append(position)
+            position = Int(tape[position].next)
+        }
+        return items
+    }
+
+    public func string(at index: Int) -> String? {
+        let entry = tape[index]
+        guard entry.kind == .string else { return nil }
+        return bytes.withUnsafeBufferPointer { buffer in
+            let text = UnsafeBufferPointer(rebasing: buffer[Int(entry.start)..<Int(entry.start + entry.length)])
+            return entry.escaped ? Self.unescape(text) : String(decoding: text, as: UTF8.self)  // checked when parsed
+        }
+    }
+
+    /// Whether the value at `index` is the string `text`, without building a String when it has no escapes.
+    public func string(at index: Int, equals text: String) -> Bool {
+        let entry = tape[index]
+        guard entry.kind == .string else { return false }
+        if entry.escaped { return string(at: index) == text }
+        let utf8 = text.utf8
+        guard utf8.count == Int(entry.length) else { return false }
+        return bytes.withUnsafeBufferPointer { buffer in
+            var position = Int(entry.start)
+            for byte in utf8 {
+                if buffer[position] != byte { return false }
+                position += 1
+            }
+            return true
+        }
+    }
+
+    public func int(at index: Int) -> Int? {
+        guard tape[index].kind == .integer, case .int(let value) = number(at: index) else { return nil }
+        return value
+    }
+
+    public func bool(at index: Int) -> Bool? {
+        switch tape[index].kind {
+        case .true: true
+        case .false: false
+        default: nil
+        }
+    }
+
+    /// The value's text exactly as the document has it (a string with its quotes).
+    public func raw(at index: Int) -> ArraySlice<UInt8> {
+        let entry = tape[index]
+        let quote = entry.kind == .string ? 1 : 0
+        return bytes[(Int(entry.start) - quote)..<(Int(entry.start + entry.length) + quote)]
+    }
+
+    // MARK: building values
+
+    public func value(at index: Int) -> JSONValue {
+        let entry = tape[index]
+        switch entry.kind {
+        case .null: return .null
+        case .true: return .bool(true)
+        case .false: return .bool(false)
+        case .integer, .number: return number(at: index)
+        case .string: return .string(string(at: index)!)
+        case .array: return .array(items(of: index).map(value(at:)))
+        case .object:
+            var members: [JSONMember] = []
+            members.reserveCapacity(Int(entry.count))
+            var position = index + 1
+            for _ in 0..<entry.count {
+                members.append(JSONMember(key: string(at: position)!, value: value(at: position + 1)))
+                position = Int(tape[position + 1].next)
+            }
+            return .object(JSONObject(members: members))
+        }
+    }
+
+    private func number(at index: Int) -> JSONValue {
+        let entry = tape[index]
+        return bytes.withUnsafeBufferPointer { buffer in
+            let start = Int(entry.start), end = Int(entry.start + entry.length)
+            if entry.kind == .integer {
+                var value = 0, i = start
+                let negative = buffer[i] == UInt8(ascii: "-")
+                if negative { i += 1 }
+                var overflow = false
+                while i < end {
+                    let digit = Int(buffer[i] &- UInt8(ascii: "0"))
+                    let (times, o1) = value.multipliedReportingOverflow(by: 10)
+                    let (sum, o2) = negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
+                    if o1 || o2 { overflow = true; break }
+                    value = sum
+                    i += 1
+                }
+                if !overflow { return .int(value) }
+            }
+            // Past Int, or with a fraction or exponent: strtod on a NUL-terminated copy (numbers are short).
+            var text = Array(buffer[start..<end])
+            text.append(0)
+            return .double(text.withUnsafeBufferPointer { $0.baseAddress!.withMemoryRebound(to: CChar.self, capacity: $0.count) { strtod($0, nil) } })
+        }
+    }
+
+    /// A string's text with its escapes decoded (the parser checked them).
+    private static func unescape(_ text: UnsafeBufferPointer<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count)
+        var i = 0
+        while i < text.count {
+            let byte = text[i]
+            i += 1
+            guard byte == UInt8(ascii: "\\") else { out.append(byte); continue }
+            let escape = text[i]
+            i += 1
+            switch escape {
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = hex4(text, at: i)!
+                i += 4
+                if (0xD800..<0xDC00).contains(scalar) {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (hex4(text, at: i + 2)! - 0xDC00)
+                    i += 6
+                }
+                out.append(contentsOf: UTF8.encode(Unicode.Scalar(scalar)!)!)
+            default: out.append(escape)  // " \ /
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func hex4(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> UInt32? {
+        var value: UInt32 = 0
+        for byte in bytes[index..<(index + 4)] {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+}
