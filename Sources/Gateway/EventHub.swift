@@ -25,7 +25,7 @@ public final class EventHub: Sendable {
         var ring: [GatewayEvent] = []
         /// Index of the oldest event in `ring` (a ring of `replayCapacity` slots).
         var ringStart = 0
-        var subscribers: [ObjectIdentifier: EventSubscription] = [:]
+        var subscribers = SubscriberList()
         var published = 0
         var overflows = 0
         var refused = 0
@@ -62,7 +62,8 @@ public final class EventHub: Sendable {
             // prepared. Still under the lock: the next event's bytes cannot overtake these.
             var direct: [HTTPResponseWriter] = [], directWithPreview: [HTTPResponseWriter] = []
             direct.reserveCapacity(Self.handOffBatch)
-            for subscriber in s.subscribers.values where subscriber.filter.matches(event) {
+            s.subscribers.forEach { subscriber in
+                guard subscriber.filter.matches(event) else { return }
                 switch subscriber.enqueue(event) {
                 case .direct(let writer, let previews):
                     if previews { directWithPreview.append(writer) } else { direct.append(writer) }
@@ -118,14 +119,14 @@ public final class EventHub: Sendable {
                 replay = Self.held(s, since: cutoff).filter { filter.matches($0) }
             }
             let subscription = EventSubscription(filter: filter, limit: configuration.subscriberQueueLimit, replay: replay)
-            s.subscribers[ObjectIdentifier(subscription)] = subscription
+            s.subscribers.insert(subscription)
             return .success((subscription, resume))
         }
         return try result.get()
     }
 
     public func unsubscribe(_ subscription: EventSubscription) {
-        _ = state.withLock { $0.subscribers.removeValue(forKey: ObjectIdentifier(subscription)) }
+        state.withLock { $0.subscribers.remove(subscription) }
         subscription.close()
     }
 
@@ -147,7 +148,7 @@ public final class EventHub: Sendable {
 
     /// Wakes idle subscribers for their heartbeat; called every `heartbeatInterval` by the owner.
     public func heartbeat() {
-        let subscribers = state.withLock { Array($0.subscribers.values) }
+        let subscribers = state.withLock { $0.subscribers.all }
         for subscriber in subscribers { subscriber.heartbeat() }
     }
 
@@ -155,7 +156,7 @@ public final class EventHub: Sendable {
     public func closeAll() {
         let subscribers = state.withLock { s in
             defer { s.subscribers.removeAll() }
-            return Array(s.subscribers.values)
+            return s.subscribers.all
         }
         for subscriber in subscribers { subscriber.close() }
     }

@@ -15,6 +15,8 @@ public struct GatewayEvent: Sendable {
     public let encoded: [UInt8]
     /// The SSE message with `data.preview` (a denoising preview), for subscribers that asked.
     public let encodedWithPreview: [UInt8]?
+    /// A run's own stream ends after this event (asked once per subscriber on fan-out: kept).
+    public let isTerminal: Bool
 
     public init(id: EventID, type: String, runID: String?, workflow: String?, time: Date, data: JSONValue, preview: JSONValue? = nil) {
         self.id = id
@@ -23,6 +25,7 @@ public struct GatewayEvent: Sendable {
         self.workflow = workflow
         self.time = time
         self.data = data
+        isTerminal = Self.terminalTypes.contains(type)
         encoded = ServerSentEvent.encode(event: type, id: id.description, data: data.compactJSON)
         if let preview, case .object(var fields) = data {
             fields["preview"] = preview
@@ -34,5 +37,4 @@ public struct GatewayEvent: Sendable {
 
     /// Events after which a run's own stream ends.
     public static let terminalTypes: Set<String> = ["run.completed", "run.failed", "run.canceled"]
-    public var isTerminal: Bool { Self.terminalTypes.contains(type) }
 }

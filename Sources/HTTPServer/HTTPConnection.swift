@@ -366,6 +366,9 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
             return
         }
         if isReadingRequest, decoder.bufferedByteCount > 0, !processingInput { processInput() }
+        // A stream's write that went out whole changes nothing the poller watches (the common
+        // case of fan-out: skip the work of asking).
+        if case .streaming = state, interest & CEPOLL_OUT == 0 { return }
         updateInterest()
     }
 

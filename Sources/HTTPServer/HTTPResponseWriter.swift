@@ -69,13 +69,17 @@ public final class HTTPResponseWriter: Sendable {
     /// loop rather than one per writer (fan-out of one event to thousands of streams).
     public static func send(_ bytes: [UInt8], to writers: [HTTPResponseWriter]) {
         guard !bytes.isEmpty, !writers.isEmpty else { return }
-        var byLoop: [ObjectIdentifier: (loop: EventLoop, writes: [@Sendable ([UInt8]) -> Void])] = [:]
+        // A server has a few loops: a short list, found by identity, costs less than hashing.
+        var byLoop: [(loop: EventLoop, writers: [HTTPResponseWriter])] = []
         for writer in writers {
-            byLoop[ObjectIdentifier(writer.loop), default: (writer.loop, [])].writes.append(writer.writeOnLoop)
+            if let i = byLoop.firstIndex(where: { $0.loop === writer.loop }) {
+                byLoop[i].writers.append(writer)
+            } else {
+                byLoop.append((writer.loop, [writer]))
+            }
         }
-        for (_, group) in byLoop {
-            let writes = group.writes
-            group.loop.execute { for write in writes { write(bytes) } }
+        for (loop, group) in byLoop {
+            loop.execute { for writer in group { writer.writeOnLoop(bytes) } }
         }
     }
 

@@ -9,6 +9,10 @@ import Logging
 ///   sse-bench serve N EVENTS RATE   the gateway's event hub on a free port: waits for N
 ///                                   subscribers, reports memory per idle subscriber, then
 ///                                   publishes EVENTS events at RATE per second.
+///   sse-bench floor N EVENTS RATE   the floor peer: no HTTP parsing, no queues, one thread that
+///                                   writes each event's bytes (the same framing as the gateway's)
+///                                   to every socket in turn: what this machine's loopback TCP
+///                                   allows any server, measured in the same run.
 ///   sse-bench load PORT N EVENTS    N subscribers on one epoll thread; prints the delay from
 ///                                   publish (the event's `t`, wall-clock ns) to receipt.
 /// Both print their CPU time (user + system) per delivery: on a machine where server and load
@@ -20,10 +24,12 @@ enum SSEBench {
         switch args.first {
         case "serve" where args.count == 4:
             try await serve(subscribers: Int(args[1])!, events: Int(args[2])!, rate: Double(args[3])!)
+        case "floor" where args.count == 4:
+            try floor(subscribers: Int(args[1])!, events: Int(args[2])!, rate: Double(args[3])!)
         case "load" where args.count == 4:
             try load(port: Int(args[1])!, subscribers: Int(args[2])!, events: Int(args[3])!)
         default:
-            FileHandle.standardError.write(Data("usage: sse-bench serve N EVENTS RATE | load PORT N EVENTS\n".utf8))
+            FileHandle.standardError.write(Data("usage: sse-bench serve|floor N EVENTS RATE | load PORT N EVENTS\n".utf8))
             exit(2)
         }
     }
@@ -56,6 +62,55 @@ enum SSEBench {
         try await Task.sleep(for: .seconds(3))
         say(String(format: "CPU_US_PER_DELIVERY %.2f", (cpuSeconds() - cpuBefore) * 1e6 / Double(subscribers * events)))
         await gateway.shutdown()
+    }
+
+    static func floor(subscribers: Int, events: Int, rate: Double) throws {
+        signal(SIGPIPE, SIG_IGN)
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var yes: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && listen(listener, 4096) == 0
+                && getsockname(listener, $0, &length) == 0 }
+        }
+        guard bound else { fatalError("floor: cannot listen: errno \(errno)") }
+        say("PORT \(UInt16(bigEndian: address.sin_port))")
+        let before = residentBytes()
+        let head = Array("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        var request = [UInt8](repeating: 0, count: 4096)
+        var fds: [Int32] = []
+        while fds.count < subscribers {
+            let fd = accept(listener, nil, nil)
+            guard fd >= 0 else { continue }
+            _ = request.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }  // one small GET: not parsed
+            _ = head.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            fds.append(fd)
+        }
+        Thread.sleep(forTimeInterval: 1)
+        say("IDLE_BYTES_PER_SUBSCRIBER \((residentBytes() - before) / subscribers)")
+        let cpuBefore = cpuSeconds()
+        let start = Date()
+        var dropped = 0
+        for n in 0..<events {
+            let wait = start.addingTimeInterval(Double(n) / rate).timeIntervalSinceNow
+            if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+            let event = GatewayEvent(id: EventID(epoch: 1, sequence: UInt64(n)), type: "node.progress", runID: "bench", workflow: nil,
+                                     time: Date(), data: ["t": .int(wallNanoseconds()), "n": .int(n)]).encoded
+            let chunk = Array((String(event.count, radix: 16) + "\r\n").utf8) + event + Array("\r\n".utf8)
+            chunk.withUnsafeBytes { bytes in
+                for fd in fds where send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) != bytes.count { dropped += 1 }
+            }
+        }
+        Thread.sleep(forTimeInterval: 3)
+        say(String(format: "CPU_US_PER_DELIVERY %.2f", (cpuSeconds() - cpuBefore) * 1e6 / Double(subscribers * events)))
+        if dropped > 0 { FileHandle.standardError.write(Data("floor: \(dropped) writes did not fit a socket buffer\n".utf8)) }
+        for fd in fds { close(fd) }
+        close(listener)
     }
 
     /// User + system CPU time of this process so far.
