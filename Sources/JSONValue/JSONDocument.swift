@@ -45,13 +45,27 @@ public final class JSONDocument: Sendable {
     /// The position of the member `key` of the object at `index` (the last one, if repeated).
     public func member(_ key: String, of index: Int) -> Int? {
         guard tape[index].kind == .object else { return nil }
-        var found: Int?
-        var position = index + 1
-        for _ in 0..<tape[index].count {
-            if string(at: position, equals: key) { found = position + 1 }
-            position = Int(tape[position + 1].next)
+        var key = key
+        // One pass over the members, comparing lengths first and bytes only when they match.
+        return key.withUTF8 { wanted in
+            tape.withUnsafeBufferPointer { tape in
+                bytes.withUnsafeBufferPointer { text in
+                    var found: Int?
+                    var position = index + 1
+                    for _ in 0..<tape[index].count {
+                        let entry = tape[position]
+                        if entry.escaped {
+                            if string(at: position) == String(decoding: wanted, as: UTF8.self) { found = position + 1 }
+                        } else if Int(entry.length) == wanted.count,
+                                  wanted.isEmpty || memcmp(text.baseAddress! + Int(entry.start), wanted.baseAddress!, wanted.count) == 0 {
+                            found = position + 1
+                        }
+                        position = Int(tape[position + 1].next)
+                    }
+                    return found
+                }
+            }
         }
-        return found
     }
 
     /// The string member `key` of the object at `index`.
@@ -59,23 +73,6 @@ public final class JSONDocument: Sendable {
 
     /// The boolean member `key` of the object at `index`.
     public func bool(_ key: String, of index: Int) -> Bool? { member(key, of: index).flatMap(bool(at:)) }
-
-    /// Whether the object at `index` has a key more than once.
-    public func hasRepeatedKeys(_ index: Int) -> Bool {
-        let keys = members(of: index).map(\.key)
-        for i in keys.indices {
-            for j in keys.indices where j < i && sameString(keys[i], keys[j]) { return true }
-        }
-        return false
-    }
-
-    private func sameString(_ a: Int, _ b: Int) -> Bool {
-        let x = tape[a], y = tape[b]
-        if x.escaped || y.escaped { return string(at: a) == string(at: b) }
-        return x.length == y.length && bytes.withUnsafeBufferPointer { buffer in
-            memcmp(buffer.baseAddress! + Int(x.start), buffer.baseAddress! + Int(y.start), Int(x.length)) == 0
-        }
-    }
 
     /// Each member's key and value positions, in document order.
     public func members(of index: Int) -> [(key: Int, value: Int)] {

@@ -6,6 +6,8 @@ public final class InvocationTemplate: Sendable {
     public let inputs: [String: FieldTemplate]
     /// Input names in schema order.
     public let fieldOrder: [String]
+    /// The inputs in schema order, each name once.
+    let orderedInputs: [FieldTemplate]
     /// Its output has an image (`image`) or images (`images`).
     public let producesImages: Bool
     /// Inputs it cannot run without, in schema order.
@@ -18,6 +20,8 @@ public final class InvocationTemplate: Sendable {
         let byName = Dictionary(inputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.inputs = byName
         fieldOrder = inputs.map(\.name)
+        var seen = Set<String>()
+        orderedInputs = inputs.filter { seen.insert($0.name).inserted }
         self.producesImages = producesImages
         requiredFields = fieldOrder.filter { byName[$0]!.required }
     }
@@ -25,6 +29,15 @@ public final class InvocationTemplate: Sendable {
     /// Batch and generator nodes exist for the editor only: they become `batch.data`, not graph nodes.
     public var isExecutable: Bool { !Self.isBatch(type) && !Self.isGenerator(type) }
 
-    static func isBatch(_ type: String) -> Bool { ["image_batch", "string_batch", "integer_batch", "float_batch"].contains(type) }
-    static func isGenerator(_ type: String) -> Bool { type.hasSuffix("_generator") }
+    static func isBatch(_ type: String) -> Bool {
+        switch type {
+        case "image_batch", "string_batch", "integer_batch", "float_batch": true
+        default: false
+        }
+    }
+
+    static func isGenerator(_ type: String) -> Bool {
+        let suffix = "_generator".utf8
+        return type.utf8.count >= suffix.count && type.utf8.suffix(suffix.count).elementsEqual(suffix)
+    }
 }

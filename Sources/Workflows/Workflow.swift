@@ -56,47 +56,52 @@ public struct Workflow: Sendable {
             }
             nodes.append(node)
         }
-        let edges = (document.member("edges", of: 0).map(document.items(of:)) ?? []).compactMap { WorkflowEdge(at: $0, in: document) }
+        // Nodes by id, once; edges then name their ends by position.
+        var positions: [String: Int] = [:]
+        for (position, node) in nodes.enumerated() where positions[node.id] == nil { positions[node.id] = position }
+        let edges = (document.member("edges", of: 0).map(document.items(of:)) ?? []).compactMap {
+            WorkflowEdge(at: $0, in: document, nodes: positions)
+        }
         self.nodes = nodes
         self.edges = edges
 
         // Fields fed by edges, by target node: any non-collapsed edge feeds its field; only
         // graph edges (distinct, between executable nodes) take it out of the graph node.
-        let byID = Dictionary(nodes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        var edgeFed: [String: [String]] = [:]
+        var edgeFed = [[String]](repeating: [], count: nodes.count)
+        var graphFed = [[String]](repeating: [], count: nodes.count)
         var graphEdges: [WorkflowEdge] = []
-        var graphFed: [String: [String]] = [:]
         for edge in edges where edge.type != "collapsed" {
-            edgeFed[edge.target, default: []].append(edge.targetHandle)
-            guard byID[edge.source]?.isExecutable == true, byID[edge.target]?.isExecutable == true,
+            guard let target = edge.targetNode else { continue }
+            edgeFed[target].append(edge.targetHandle)
+            guard let source = edge.sourceNode, nodes[source].isExecutable, nodes[target].isExecutable,
                   !edge.sourceHandle.isEmpty, !edge.targetHandle.isEmpty,
-                  !(graphFed[edge.target]?.contains(edge.targetHandle) == true && graphEdges.contains(edge)) else { continue }
+                  !(graphFed[target].contains(edge.targetHandle) && graphEdges.contains(edge)) else { continue }
             graphEdges.append(edge)
-            graphFed[edge.target, default: []].append(edge.targetHandle)
+            graphFed[target].append(edge.targetHandle)
         }
         self.graphEdges = graphEdges
-        graphNodes = nodes.filter(\.isExecutable).map { node in
-            let fed = graphFed[node.id] ?? []
-            return GraphNodeSource(node: node, fields: node.fields.filter { $0.isKnown && !fed.contains($0.name) }, fedFields: fed)
+        graphNodes = nodes.indices.filter { nodes[$0].isExecutable }.map { position in
+            let fed = graphFed[position]
+            return GraphNodeSource(node: nodes[position], fields: nodes[position].fields.filter { !fed.contains($0.name) }, fedFields: fed)
         }
-        func isEdgeFed(_ node: String, _ field: String) -> Bool { edgeFed[node]?.contains(field) ?? false }
 
         var inputs: [WorkflowInput] = []
         var seen = Set<String>()
         for (nodeID, fieldName, formComponent) in Self.fieldReferences(document) {
             let systemName = "\(nodeID).\(fieldName)"
             guard !seen.contains(systemName) else { continue }
-            guard let node = byID[nodeID], node.isInvocation else {
+            guard let position = positions[nodeID], nodes[position].isInvocation else {
                 warnings.append(WorkflowWarning(nodeID: nodeID, field: fieldName, message: "the form names node \(nodeID), which the workflow does not have"))
                 continue
             }
+            let node = nodes[position]
             guard let template = node.template else { continue }  // already warned: unknown node type
             guard let field = template.inputs[fieldName] else {
                 warnings.append(WorkflowWarning(nodeID: nodeID, field: fieldName, message: "node \(nodeID) (\(node.type)) has no field '\(fieldName)'"))
                 continue
             }
             seen.insert(systemName)
-            let fed = isEdgeFed(nodeID, fieldName)
+            let fed = edgeFed[position].contains(fieldName)
             if fed {
                 warnings.append(WorkflowWarning(nodeID: nodeID, field: fieldName, message: "input \(systemName) is also fed by an edge: the edge's value is used"))
             }
@@ -114,8 +119,8 @@ public struct Workflow: Sendable {
         self.inputs = inputs
 
         // Required fields that nothing fills: InvokeAI would refuse the graph.
-        for node in nodes where node.isExecutable {
-            for name in node.template!.requiredFields where node.field(name)?.value == nil && !isEdgeFed(node.id, name) {
+        for (position, node) in nodes.enumerated() where node.isExecutable {
+            for name in node.template!.requiredFields where node.field(name)?.value == nil && !edgeFed[position].contains(name) {
                 guard !seen.contains("\(node.id).\(name)") else { continue }
                 warnings.append(WorkflowWarning(nodeID: node.id, field: name, message: "node \(node.id) (\(node.type)) field '\(name)' is required and has no value, no edge and is not an input"))
             }
@@ -126,7 +131,7 @@ public struct Workflow: Sendable {
                            boardInputIndex: inputs.first { $0.nodeID == node.id && $0.fieldName == "board" }?.index)
         }
         self.warnings = warnings
-        fingerprint = Self.hash(inputs.map { "\($0.systemName):\($0.type)" }.joined(separator: "\n"))
+        fingerprint = Self.fingerprint(of: inputs)
     }
 
     /// The `(nodeId, fieldName)` of every form field, depth-first pre-order from the form's root,
@@ -166,15 +171,21 @@ public struct Workflow: Sendable {
         }
     }
 
-    /// Two 64-bit FNV-1a hashes, hex: stable across processes and platforms.
-    static func hash(_ text: String) -> String {
+    /// Two 64-bit FNV-1a hashes, hex, of each input's `<systemName>:<type>`, one per line:
+    /// stable across processes and platforms.
+    static func fingerprint(of inputs: [WorkflowInput]) -> String {
         var a: UInt64 = 0xcbf2_9ce4_8422_2325, b: UInt64 = 0x84222325_cbf29ce4
-        var text = text
-        text.withUTF8 { bytes in
-            for byte in bytes {
+        func add(_ text: String) {
+            for byte in text.utf8 {
                 a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
                 b = (b ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
             }
+        }
+        for i in inputs.indices {
+            if i > 0 { add("\n") }
+            add(inputs[i].systemName)
+            add(":")
+            add(inputs[i].type)
         }
         let hex = { (v: UInt64) -> String in let s = String(v, radix: 16); return String(repeating: "0", count: 16 - s.count) + s }
         return hex(a) + hex(b)

@@ -4,15 +4,13 @@ import JSONValue
 /// workflow's document (tape positions) until something asks for them. A class: read-only,
 /// and passed between the engine's tables without copying each of its strings.
 final class WorkflowNode: Sendable {
-    /// One stored field (`data.inputs.<name>`).
+    /// One stored field (`data.inputs.<name>`) that the node's template has.
     struct Field: Sendable {
         let name: String
         /// Tape positions of its key, its value (nil when missing or null) and its label.
         let key: Int
         let value: Int?
         let label: Int?
-        /// The node's template has this field (InvokeAI would refuse one it does not know).
-        let isKnown: Bool
         let isBoard: Bool
     }
 
@@ -22,15 +20,17 @@ final class WorkflowNode: Sendable {
     /// The invocation type (`img_resize`), for invocation nodes.
     let type: String
     let label: String
-    /// In the definition's order, each name once.
+    /// The stored fields the template knows, in the template's order (others could only make
+    /// InvokeAI refuse the node: they are never sent).
     let fields: [Field]
     let isIntermediate: Bool
     let useCache: Bool
     let template: InvocationTemplate?
 
-    var isInvocation: Bool { kind == "invocation" }
-    var isExecutable: Bool { isInvocation && template != nil && !InvocationTemplate.isBatch(type) && !InvocationTemplate.isGenerator(type) }
-    var isBatch: Bool { isInvocation && InvocationTemplate.isBatch(type) }
+    let isInvocation: Bool
+    /// Goes into the graph: an invocation InvokeAI knows, other than a batch or generator node.
+    let isExecutable: Bool
+    let isBatch: Bool
 
     func field(_ name: String) -> Field? { fields.first { $0.name == name } }
 
@@ -43,20 +43,21 @@ final class WorkflowNode: Sendable {
         label = document.string("label", of: data) ?? ""
         isIntermediate = document.bool("isIntermediate", of: data) ?? false
         useCache = document.bool("useCache", of: data) ?? true
-        let template = kind == "invocation" ? schemas[type] : nil
+        isInvocation = kind == "invocation"
+        let template = isInvocation ? schemas[type] : nil
         self.template = template
+        isBatch = isInvocation && InvocationTemplate.isBatch(type)
+        isExecutable = template != nil && !isBatch && !InvocationTemplate.isGenerator(type)
         var fields: [Field] = []
-        if let inputs = document.member("inputs", of: data) {
-            for (key, input) in document.members(of: inputs) {
-                let name = document.string(at: key)!
+        if let template, let inputs = document.member("inputs", of: data) {
+            // Looked up by the template's names: no string is built or hashed per stored field,
+            // and of a repeated field the last one counts, as for any JSON reader.
+            for field in template.orderedInputs {
+                guard let input = document.member(field.name, of: inputs) else { continue }
+                let key = input - 1
                 let value = document.member("value", of: input).flatMap { document.kind(at: $0) == .null ? nil : $0 }
-                let kind = template?.inputs[name]?.kind
-                fields.append(Field(name: name, key: key, value: value, label: document.member("label", of: input),
-                                    isKnown: kind != nil, isBoard: kind == .board))
-            }
-            if document.hasRepeatedKeys(inputs) {
-                // The last of a repeated field wins, as when JSON is read into an object.
-                fields = fields.enumerated().filter { i, field in !fields[(i + 1)...].contains { $0.name == field.name } }.map(\.element)
+                fields.append(Field(name: field.name, key: key, value: value, label: document.member("label", of: input),
+                                    isBoard: field.kind == .board))
             }
         }
         self.fields = fields
