@@ -46,25 +46,39 @@ public final class JSONDocument: Sendable {
     public func member(_ key: String, of index: Int) -> Int? {
         guard tape[index].kind == .object else { return nil }
         var key = key
-        // One pass over the members, comparing lengths first and bytes only when they match.
-        return key.withUTF8 { wanted in
-            tape.withUnsafeBufferPointer { tape in
-                bytes.withUnsafeBufferPointer { text in
-                    var found: Int?
-                    var position = index + 1
-                    for _ in 0..<tape[index].count {
-                        let entry = tape[position]
-                        if entry.escaped {
-                            if string(at: position) == String(decoding: wanted, as: UTF8.self) { found = position + 1 }
-                        } else if Int(entry.length) == wanted.count,
-                                  wanted.isEmpty || memcmp(text.baseAddress! + Int(entry.start), wanted.baseAddress!, wanted.count) == 0 {
-                            found = position + 1
-                        }
-                        position = Int(tape[position + 1].next)
+        return key.withUTF8 { member($0, of: index) }
+    }
+
+    /// One pass over the members, comparing lengths first and bytes only when they match.
+    private func member(_ wanted: UnsafeBufferPointer<UInt8>, of index: Int) -> Int? {
+        tape.withUnsafeBufferPointer { tape in
+            guard tape[index].kind == .object else { return nil }
+            return bytes.withUnsafeBufferPointer { text in
+                var found: Int?
+                var position = index + 1
+                for _ in 0..<tape[index].count {
+                    let entry = tape[position]
+                    if entry.escaped {
+                        if string(at: position) == String(decoding: wanted, as: UTF8.self) { found = position + 1 }
+                    } else if Int(entry.length) == wanted.count,
+                              wanted.isEmpty || memcmp(text.baseAddress! + Int(entry.start), wanted.baseAddress!, wanted.count) == 0 {
+                        found = position + 1
                     }
-                    return found
+                    position = Int(tape[position + 1].next)
                 }
+                return found
             }
+        }
+    }
+
+    /// The member of the object at `index` named by the string at `keyPosition` (in this
+    /// document): an id that refers to another part of the same text, compared without building it.
+    public func member(keyAt keyPosition: Int, of index: Int) -> Int? {
+        let wanted = tape[keyPosition]
+        guard wanted.kind == .string else { return nil }
+        guard !wanted.escaped else { return member(string(at: keyPosition)!, of: index) }
+        return bytes.withUnsafeBufferPointer { text in
+            member(UnsafeBufferPointer(rebasing: text[Int(wanted.start)..<Int(wanted.start + wanted.length)]), of: index)
         }
     }
 

@@ -42,11 +42,12 @@ extension Workflow {
     /// unique label.
     public var runRequestSchema: JSONValue {
         var properties: JSONObject = [:]
+        let schemas = inputs.map(\.schema)
         for input in inputs {
-            properties[String(input.index)] = input.schema
-            properties[input.systemName] = input.schema
+            properties[String(input.index)] = schemas[input.index]
+            properties[input.systemName] = schemas[input.index]
         }
-        for (label, input) in uniqueLabels where properties[label] == nil { properties[label] = input.schema }
+        for (label, input) in uniqueLabels where properties[label] == nil { properties[label] = schemas[input.index] }
         let required = inputs.filter(\.required)
         return [
             "$schema": "https://json-schema.org/draft/2020-12/schema",

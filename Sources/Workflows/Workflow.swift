@@ -112,9 +112,8 @@ public struct Workflow: Sendable {
                 index: inputs.count, systemName: systemName, label: label, fieldName: fieldName, nodeID: nodeID,
                 nodeType: node.type, nodeLabel: node.label.isEmpty ? template.title : node.label,
                 type: field.kind.description,
-                schema: InputSchema.make(field, label: label, value: value, component: formComponent ?? field.jsonSchema["ui_component"]?.stringValue),
                 required: field.required && value == nil && !fed,
-                value: value, template: field))
+                value: value, template: field, component: formComponent ?? field.jsonSchema["ui_component"]?.stringValue))
         }
         self.inputs = inputs
 
@@ -139,22 +138,21 @@ public struct Workflow: Sendable {
     /// the legacy `exposedFields` in their order.
     static func fieldReferences(_ document: JSONDocument) -> [(String, String, String?)] {
         let exposed = document.member("exposedFields", of: 0).map(document.items(of:)) ?? []
-        if let form = document.member("form", of: 0), let root = document.string("rootElementId", of: form),
-           let elements = document.member("elements", of: form), document.member(root, of: elements) != nil {
+        if let form = document.member("form", of: 0), let root = document.member("rootElementId", of: form),
+           let elements = document.member("elements", of: form), document.member(keyAt: root, of: elements) != nil {
             var references: [(String, String, String?)] = []
             var visited = Set<Int>()
-            // Many elements: look them up through a table rather than a scan each.
-            let table = document.count(at: elements) > 32
+            // Element ids are looked up by their bytes in the text; a form of very many elements
+            // goes through a table instead of a scan each.
+            let table = document.count(at: elements) > 256
                 ? Dictionary(document.members(of: elements).map { (document.string(at: $0.key)!, $0.value) }, uniquingKeysWith: { _, last in last })
                 : nil
-            func walk(_ id: String) {
-                guard let element = table.map({ $0[id] }) ?? document.member(id, of: elements), visited.insert(element).inserted,
-                      let type = document.member("type", of: element) else { return }
+            func walk(_ id: Int) {
+                let element = table.map { table in document.string(at: id).flatMap { table[$0] } } ?? document.member(keyAt: id, of: elements)
+                guard let element, visited.insert(element).inserted, let type = document.member("type", of: element) else { return }
                 let data = document.member("data", of: element)
                 if document.string(at: type, equals: "container") {
-                    for child in data.flatMap({ document.member("children", of: $0) }).map(document.items(of:)) ?? [] {
-                        if let child = document.string(at: child) { walk(child) }
-                    }
+                    for child in data.flatMap({ document.member("children", of: $0) }).map(document.items(of:)) ?? [] { walk(child) }
                 } else if document.string(at: type, equals: "node-field"), let data,
                           let identifier = document.member("fieldIdentifier", of: data),
                           let node = document.string("nodeId", of: identifier), let field = document.string("fieldName", of: identifier) {

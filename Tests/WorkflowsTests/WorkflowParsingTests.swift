@@ -42,6 +42,26 @@ struct WorkflowParsingTests {
         #expect(legacy.inputs.first?.schema["x-ui-component"] == "textarea")
     }
 
+    @Test func aFormOfHundredsOfElementsKeepsItsDepthFirstOrder() throws {
+        // Past 256 elements the engine finds them through a table rather than a scan each.
+        var form: [(String, JSONValue)] = []
+        var children: [String] = []
+        for i in 0..<150 {
+            let group = "group-\(i)"
+            children.append(group)
+            form.append(Fixtures.container(group, ["heading-\(i)"] + (i == 7 ? ["f-height"] : []) + (i == 120 ? ["f-width"] : [])))
+            form.append(("heading-\(i)", ["id": .string("heading-\(i)"), "type": "heading", "data": ["content": .string("Part \(i)")]]))
+        }
+        form.append(Fixtures.container("root", children.reversed()))
+        form.append(Fixtures.field("f-width", "b", "width"))
+        form.append(Fixtures.field("f-height", "b", "height"))
+        let json = Fixtures.workflow(nodes: [Fixtures.node("b", "blank_image")], form: form, root: "root")
+        #expect(json["form"]?["elements"]?.objectValue?.count == 303)
+        let workflow = try Workflow.parse(json, schemas: Fixtures.schemas)
+        #expect(workflow.inputs.map(\.systemName) == ["b.width", "b.height"])  // group 120 comes before group 7
+        #expect(workflow.warnings.isEmpty)
+    }
+
     @Test func withoutAFormTheExposedFieldsGiveTheOrderAndStaleOnesBecomeWarnings() throws {
         let json = Fixtures.workflow(
             nodes: [Fixtures.node("b", "blank_image", ["width": 8]), Fixtures.node("x", "no_such_node")],
