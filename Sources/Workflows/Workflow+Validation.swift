@@ -32,7 +32,7 @@ extension Workflow {
         if let board {
             switch InputCoercion.coerce(board, .board, nil, models: []) {
             case .value(let converted):
-                for output in outputs where nodes.first(where: { $0.id == output.nodeID })?.template?.inputs["board"] != nil {
+                for output in outputs where output.hasBoardField {
                     let systemName = "\(output.nodeID).board"
                     if givenBy[systemName] == nil { resolved.values[systemName] = converted }
                 }

@@ -67,15 +67,15 @@ public struct Workflow: Sendable {
 
         // Fields fed by edges, by target node: any non-collapsed edge feeds its field; only
         // graph edges (distinct, between executable nodes) take it out of the graph node.
-        var edgeFed = [[String]](repeating: [], count: nodes.count)
+        var edgeFed = [Set<String>](repeating: [], count: nodes.count)
         var graphFed = [[String]](repeating: [], count: nodes.count)
         var graphEdges: [WorkflowEdge] = []
+        var seenEdges = Set<WorkflowEdge.Identity>()
         for edge in edges where edge.type != "collapsed" {
             guard let target = edge.targetNode else { continue }
-            edgeFed[target].append(edge.targetHandle)
+            edgeFed[target].insert(edge.targetHandle)
             guard let source = edge.sourceNode, nodes[source].isExecutable, nodes[target].isExecutable,
-                  !edge.sourceHandle.isEmpty, !edge.targetHandle.isEmpty,
-                  !(graphFed[target].contains(edge.targetHandle) && graphEdges.contains(edge)) else { continue }
+                  !edge.sourceHandle.isEmpty, !edge.targetHandle.isEmpty, seenEdges.insert(edge.identity).inserted else { continue }
             graphEdges.append(edge)
             graphFed[target].append(edge.targetHandle)
         }
@@ -125,9 +125,10 @@ public struct Workflow: Sendable {
             }
         }
 
+        let boardInputs = Dictionary(inputs.filter { $0.fieldName == "board" }.map { ($0.nodeID, $0.index) }, uniquingKeysWith: { first, _ in first })
         outputs = nodes.filter { $0.isExecutable && $0.template!.producesImages && !$0.isIntermediate }.map { node in
             WorkflowOutput(nodeID: node.id, nodeType: node.type, label: node.label.isEmpty ? node.template!.title : node.label,
-                           boardInputIndex: inputs.first { $0.nodeID == node.id && $0.fieldName == "board" }?.index)
+                           boardInputIndex: boardInputs[node.id], hasBoardField: node.template!.inputs["board"] != nil)
         }
         self.warnings = warnings
         fingerprint = Self.fingerprint(of: inputs)

@@ -2,7 +2,16 @@ import JSONValue
 
 /// An edge of a workflow definition. A class: read-only, and passed around without copying
 /// its strings.
-final class WorkflowEdge: Sendable, Equatable {
+final class WorkflowEdge: Sendable {
+    /// What makes two edges the same connection (an editor can hold duplicates: the graph takes one).
+    struct Identity: Hashable {
+        let source: Int?
+        let sourceHandle: String
+        let target: Int?
+        let targetHandle: String
+        let type: String
+    }
+
     let source: String
     let sourceHandle: String
     let target: String
@@ -24,8 +33,6 @@ final class WorkflowEdge: Sendable, Equatable {
         targetNode = nodes[target]
     }
 
-    /// The same connection (an editor can hold duplicates: the graph takes one).
-    static func == (a: WorkflowEdge, b: WorkflowEdge) -> Bool {
-        a.source == b.source && a.sourceHandle == b.sourceHandle && a.target == b.target && a.targetHandle == b.targetHandle && a.type == b.type
-    }
+    /// Ends by node position and handles by name: hashing it costs no node id.
+    var identity: Identity { Identity(source: sourceNode, sourceHandle: sourceHandle, target: targetNode, targetHandle: targetHandle, type: type) }
 }

@@ -7,6 +7,8 @@ public struct WorkflowOutput: Sendable, Equatable {
     public let label: String
     /// The input index of the node's board field, when the form has it.
     public let boardInputIndex: Int?
+    /// The node has a board field (a run's `board` applies to it).
+    let hasBoardField: Bool
 
     public var json: JSONValue {
         ["node": .string(nodeID), "node_type": .string(nodeType), "label": .string(label),
