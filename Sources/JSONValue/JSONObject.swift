@@ -89,9 +89,14 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
         return mapped
     }
 
-    /// The members sorted by key, as they are written out.
-    public var sortedByKey: [Element] {
-        members.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    /// Each member in key order, as they are written out; without sorting (nor allocating)
+    /// when they already are in that order.
+    public func forEachSortedByKey(_ body: (String, JSONValue) -> Void) {
+        if members.indices.dropFirst().allSatisfy({ members[$0 - 1].key < members[$0].key }) {
+            for member in members { body(member.key, member.value) }
+        } else {
+            for member in members.sorted(by: { $0.key < $1.key }) { body(member.key, member.value) }
+        }
     }
 
     /// The same members, as a dictionary (for code that wants one).

@@ -42,5 +42,7 @@ import Testing
         let text = value.compactJSON
         #expect(text == #"{"a":{},"b":["t\"\\\n\r\t\u0001\u001fé\u2028\u2029😀",2.5,3.0,-7]}"#)
         #expect(try FastJSONParser.parse(text) == value)
+        // Keys come out sorted whether they were added in order or not.
+        #expect(JSONValue.object(["a": 1, "b": ["y": 2, "x": 3]]).compactJSON == #"{"a":1,"b":{"x":3,"y":2}}"#)
     }
 }
