@@ -70,23 +70,12 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
         }
     }
 
-    public subscript(key: String, default defaultValue: @autoclosure () -> JSONValue) -> JSONValue {
-        get { self[key] ?? defaultValue() }
-        set { self[key] = newValue }
-    }
-
     @discardableResult
     public mutating func removeValue(forKey key: String) -> JSONValue? {
         guard let i = position(of: key) else { return nil }
         let value = members[i].value
         removeMember(at: i)
         return value
-    }
-
-    public func mapValues(_ transform: (JSONValue) throws -> JSONValue) rethrows -> JSONObject {
-        var mapped = self
-        for i in mapped.members.indices { mapped.members[i].value = try transform(mapped.members[i].value) }
-        return mapped
     }
 
     /// Each member in key order, as they are written out; without sorting (nor allocating)
