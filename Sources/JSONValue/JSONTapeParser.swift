@@ -37,8 +37,8 @@ struct JSONTapeParser {
     private mutating func parseValue() throws(Error) {
         guard index < bytes.count else { throw fail("unexpected end") }
         switch bytes[index] {
-        case UInt8(ascii: "{"): try parseObject()
-        case UInt8(ascii: "["): try parseArray()
+        case UInt8(ascii: "{"): try parseContainer(.object)
+        case UInt8(ascii: "["): try parseContainer(.array)
         case UInt8(ascii: "\""): try parseString()
         case UInt8(ascii: "t"): try literal("true", .true)
         case UInt8(ascii: "f"): try literal("false", .false)
@@ -74,43 +74,30 @@ struct JSONTapeParser {
         tape[entry].count = UInt32(count)
     }
 
-    private mutating func parseObject() throws(Error) {
-        let entry = try open(.object)
+    /// An object or an array: the same loop, an object's members having a key and ':' first.
+    private mutating func parseContainer(_ kind: JSONKind) throws(Error) {
+        let entry = try open(kind)
+        let closing = kind == .object ? UInt8(ascii: "}") : UInt8(ascii: "]")
         var count = 0
         skipWhitespace()
-        if index < bytes.count && bytes[index] == UInt8(ascii: "}") { close(entry, count: 0); return }
+        if index < bytes.count && bytes[index] == closing { close(entry, count: 0); return }
         while true {
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a key") }
-            try parseString()
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-            index += 1
-            skipWhitespace()
+            if kind == .object {
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a key") }
+                try parseString()
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                index += 1
+                skipWhitespace()
+            }
             try parseValue()
             count += 1
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { close(entry, count: count); return }
-            throw fail("expected ',' or '}'")
-        }
-    }
-
-    private mutating func parseArray() throws(Error) {
-        let entry = try open(.array)
-        var count = 0
-        skipWhitespace()
-        if index < bytes.count && bytes[index] == UInt8(ascii: "]") { close(entry, count: 0); return }
-        while true {
-            skipWhitespace()
-            try parseValue()
-            count += 1
-            skipWhitespace()
-            guard index < bytes.count else { throw fail("unexpected end") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { close(entry, count: count); return }
-            throw fail("expected ',' or ']'")
+            if bytes[index] == closing { close(entry, count: count); return }
+            throw fail(kind == .object ? "expected ',' or '}'" : "expected ',' or ']'")
         }
     }
 

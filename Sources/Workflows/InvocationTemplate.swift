@@ -4,8 +4,6 @@ public final class InvocationTemplate: Sendable {
     public let title: String
     public let version: String
     public let inputs: [String: FieldTemplate]
-    /// Input names in schema order.
-    public let fieldOrder: [String]
     /// The inputs in schema order, each name once.
     let orderedInputs: [FieldTemplate]
     /// Its output has an image (`image`) or images (`images`).
@@ -17,13 +15,11 @@ public final class InvocationTemplate: Sendable {
         self.type = type
         self.title = title.isEmpty ? type : title
         self.version = version
-        let byName = Dictionary(inputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        self.inputs = byName
-        fieldOrder = inputs.map(\.name)
+        self.inputs = Dictionary(inputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var seen = Set<String>()
         orderedInputs = inputs.filter { seen.insert($0.name).inserted }
         self.producesImages = producesImages
-        requiredFields = fieldOrder.filter { byName[$0]!.required }
+        requiredFields = orderedInputs.filter(\.required).map(\.name)
     }
 
     /// Batch and generator nodes exist for the editor only: they become `batch.data`, not graph nodes.
