@@ -11,14 +11,8 @@ public final class JSONDocument: Sendable {
     let tape: [JSONTapeEntry]
 
     public init(bytes: [UInt8]) throws(FastJSONParser.Error) {
-        var parser: JSONTapeParser?
-        try bytes.withUnsafeBufferPointer { buffer throws(FastJSONParser.Error) in
-            var tapeParser = JSONTapeParser(bytes: buffer)
-            defer { parser = tapeParser }
-            try tapeParser.parseDocument()
-        }
+        tape = try bytes.withUnsafeBufferPointer { buffer throws(FastJSONParser.Error) in try JSONTapeParser.tape(of: buffer) }
         self.bytes = bytes
-        tape = parser!.tape
     }
 
     /// Inlinable so that the copy into an array is specialised for the caller's collection
@@ -41,6 +35,11 @@ public final class JSONDocument: Sendable {
 
     /// How many members (object) or items (array).
     public func count(at index: Int) -> Int { Int(tape[index].count) }
+
+    /// The position of the member `key` of the object at `index` when its value is of `kind`.
+    public func member(_ key: String, of index: Int, kind: JSONKind) -> Int? {
+        member(key, of: index).flatMap { tape[$0].kind == kind ? $0 : nil }
+    }
 
     /// The position of the member `key` of the object at `index` (the last one, if repeated).
     public func member(_ key: String, of index: Int) -> Int? {
@@ -101,6 +100,48 @@ public final class JSONDocument: Sendable {
         return members
     }
 
+    /// Calls `body` with each member's key and value positions, in document order (nothing allocated).
+    public func forEachMember(of index: Int, _ body: (_ key: Int, _ value: Int) throws -> Void) rethrows {
+        guard tape[index].kind == .object else { return }
+        var position = index + 1
+        for _ in 0..<tape[index].count {
+            try body(position, position + 1)
+            position = Int(tape[position + 1].next)
+        }
+    }
+
+    /// Reads several members of the object at `index` in one pass: calls `body` with the index in
+    /// `keys` and the value's position of each member named by one of them, in document order (of
+    /// a repeated key the caller sees each, the last one last). Keys are compared length first.
+    public func forEachMember(of index: Int, named keys: [StaticString], _ body: (_ key: Int, _ value: Int) throws -> Void) rethrows {
+        guard tape[index].kind == .object else { return }
+        try tape.withUnsafeBufferPointer { tape in
+            try bytes.withUnsafeBufferPointer { text in
+                var position = index + 1
+                for _ in 0..<tape[index].count {
+                    let entry = tape[position]
+                    for (which, key) in keys.enumerated() where Int(entry.length) == key.utf8CodeUnitCount || entry.escaped {
+                        let matches = entry.escaped
+                            ? string(at: position)!.utf8.elementsEqual(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+                            : memcmp(text.baseAddress! + Int(entry.start), key.utf8Start, key.utf8CodeUnitCount) == 0
+                        if matches { try body(which, position + 1); break }
+                    }
+                    position = Int(tape[position + 1].next)
+                }
+            }
+        }
+    }
+
+    /// Calls `body` with each item's position, in order (nothing allocated).
+    public func forEachItem(of index: Int, _ body: (Int) throws -> Void) rethrows {
+        guard tape[index].kind == .array else { return }
+        var position = index + 1
+        for _ in 0..<tape[index].count {
+            try body(position)
+            position = Int(tape[position].next)
+        }
+    }
+
     /// Each item's position, in order.
     public func items(of index: Int) -> [Int] {
         guard tape[index].kind == .array else { return [] }
@@ -140,6 +181,27 @@ public final class JSONDocument: Sendable {
         }
     }
 
+    /// Calls `body` with the UTF-8 text of the string at `index` (decoded only if it has escapes).
+    public func withText<R>(ofStringAt index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let entry = tape[index]
+        precondition(entry.kind == .string, "not a string")
+        if entry.escaped {
+            var text = string(at: index)!
+            return try text.withUTF8(body)
+        }
+        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[Int(entry.start)..<Int(entry.start + entry.length)])) }
+    }
+
+    /// Whether the strings at two positions have the same text.
+    public func stringsEqual(_ a: Int, _ b: Int) -> Bool {
+        let x = tape[a], y = tape[b]
+        guard x.kind == .string, y.kind == .string else { return false }
+        if !x.escaped && !y.escaped {
+            return x.length == y.length && bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(x.start), $0.baseAddress! + Int(y.start), Int(x.length)) == 0 }
+        }
+        return withText(ofStringAt: a) { first in withText(ofStringAt: b) { first.elementsEqual($0) } }
+    }
+
     public func int(at index: Int) -> Int? {
         guard tape[index].kind == .integer, case .int(let value) = number(at: index) else { return nil }
         return value
@@ -158,6 +220,13 @@ public final class JSONDocument: Sendable {
         let entry = tape[index]
         let quote = entry.kind == .string ? 1 : 0
         return bytes[(Int(entry.start) - quote)..<(Int(entry.start + entry.length) + quote)]
+    }
+
+    /// Appends the value's text exactly as the document has it to `out`, in one copy.
+    public func appendRaw(at index: Int, to out: inout [UInt8]) {
+        let entry = tape[index]
+        let quote = entry.kind == .string ? 1 : 0
+        bytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[(Int(entry.start) - quote)..<(Int(entry.start + entry.length) + quote)])) }
     }
 
     // MARK: building values

@@ -29,6 +29,8 @@ public final class FieldTemplate: Sendable {
     public let modelTypes: [String]
     /// The field's schema as InvokeAI describes it.
     public let jsonSchema: JSONValue
+    /// How the GUI shows it by default (`ui_component`, `textarea` for a long text), if it says.
+    let uiComponent: String?
     /// The JSON Schema of a value a caller may send for it (type, bounds...), made once.
     let valueSchema: JSONObject
 
@@ -58,6 +60,7 @@ public final class FieldTemplate: Sendable {
         self.modelBases = modelBases
         self.modelTypes = modelTypes
         self.jsonSchema = jsonSchema
+        uiComponent = jsonSchema["ui_component"]?.stringValue
         valueSchema = InputSchema.shape(kind, minimum: minimum, maximum: maximum, exclusiveMinimum: exclusiveMinimum,
                                         exclusiveMaximum: exclusiveMaximum, multipleOf: multipleOf, minLength: minLength,
                                         maxLength: maxLength, minItems: minItems, maxItems: maxItems,

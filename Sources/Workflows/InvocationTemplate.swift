@@ -8,8 +8,13 @@ public final class InvocationTemplate: Sendable {
     let orderedInputs: [FieldTemplate]
     /// Its output has an image (`image`) or images (`images`).
     public let producesImages: Bool
-    /// Inputs it cannot run without, in schema order.
-    let requiredFields: [String]
+    /// Ordinals of the inputs it cannot run without, in schema order.
+    let requiredOrdinals: [Int]
+    /// The ordered inputs' names as UTF-8, one after another, and where each ends: a stored field
+    /// is matched by its key's bytes (one flat buffer: scanning an array of arrays would retain
+    /// and release each name).
+    private let nameBytes: [UInt8]
+    private let nameEnds: [Int]
 
     public init(type: String, title: String = "", version: String = "1.0.0", inputs: [FieldTemplate], producesImages: Bool = false) {
         self.type = type
@@ -17,9 +22,28 @@ public final class InvocationTemplate: Sendable {
         self.version = version
         self.inputs = Dictionary(inputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var seen = Set<String>()
-        orderedInputs = inputs.filter { seen.insert($0.name).inserted }
+        let ordered = inputs.filter { seen.insert($0.name).inserted }
+        orderedInputs = ordered
         self.producesImages = producesImages
-        requiredFields = orderedInputs.filter(\.required).map(\.name)
+        requiredOrdinals = ordered.indices.filter { ordered[$0].required }
+        nameBytes = ordered.flatMap(\.name.utf8)
+        var end = 0
+        nameEnds = ordered.map { end += $0.name.utf8.count; return end }
+    }
+
+    /// The position in `orderedInputs` of the input whose name is `name`'s bytes.
+    func ordinal(ofInputNamed name: UnsafeBufferPointer<UInt8>) -> Int? {
+        nameBytes.withUnsafeBufferPointer { names in
+            nameEnds.withUnsafeBufferPointer { ends in
+                var start = 0
+                for ordinal in 0..<ends.count {
+                    let end = ends[ordinal]
+                    if end - start == name.count, UnsafeBufferPointer(rebasing: names[start..<end]).elementsEqual(name) { return ordinal }
+                    start = end
+                }
+                return nil
+            }
+        }
     }
 
     /// Batch and generator nodes exist for the editor only: they become `batch.data`, not graph nodes.

@@ -22,20 +22,20 @@ extension Workflow {
         out.append(#","nodes":{"#)
         for (i, source) in graphNodes.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            JSONValue.writeString(source.node.id, to: &out)
+            document.appendRaw(at: source.node.idPosition, to: &out)
             out.append(UInt8(ascii: ":"))
             writeGraphNode(source, overrides: overrides[source.node.id], steps: &steps, to: &out)
         }
         out.append(#"},"edges":["#)
         for (i, edge) in graphEdges.enumerated() {
             out.append(i == 0 ? #"{"source":{"node_id":"# : #",{"source":{"node_id":"#)
-            JSONValue.writeString(edge.source, to: &out)
+            document.appendRaw(at: edge.source, to: &out)
             out.append(#","field":"#)
-            JSONValue.writeString(edge.sourceHandle, to: &out)
+            document.appendRaw(at: edge.sourceHandle!, to: &out)
             out.append(#"},"destination":{"node_id":"#)
-            JSONValue.writeString(edge.target, to: &out)
+            document.appendRaw(at: edge.target, to: &out)
             out.append(#","field":"#)
-            JSONValue.writeString(edge.targetHandle, to: &out)
+            document.appendRaw(at: edge.targetHandle!, to: &out)
             out.append("}}")
         }
         out.append(#"]},"workflow":"#)
@@ -58,7 +58,7 @@ extension Workflow {
     private func writeGraphNode(_ source: GraphNodeSource, overrides: [String: JSONValue]?, steps: inout [String: Int], to out: inout [UInt8]) {
         let node = source.node
         out.append(#"{"id":"#)
-        JSONValue.writeString(node.id, to: &out)
+        document.appendRaw(at: node.idPosition, to: &out)
         out.append(#","type":"#)
         JSONValue.writeString(node.type, to: &out)
         for field in source.fields {
@@ -69,9 +69,9 @@ extension Workflow {
             }
             guard given != nil || field.value != nil else { continue }
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: document.raw(at: field.key))
+            document.appendRaw(at: field.key, to: &out)
             out.append(UInt8(ascii: ":"))
-            if let given { given.write(to: &out) } else { out.append(contentsOf: document.raw(at: field.value!)) }
+            if let given { given.write(to: &out) } else { document.appendRaw(at: field.value!, to: &out) }
             if field.name == "steps", let count = given?.intValue ?? field.value.flatMap(document.int(at:)), count > 0 { steps[node.id] = count }
         }
         // Inputs for fields the definition does not store.
@@ -108,7 +108,7 @@ extension Workflow {
         } else if let given {
             given.write(to: &out)
         } else if let stored {
-            out.append(contentsOf: document.raw(at: stored))
+            document.appendRaw(at: stored, to: &out)
         }
     }
 
@@ -119,9 +119,9 @@ extension Workflow {
         for (key, value) in document.members(of: 0) where !document.string(at: key, equals: "id") {
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
-            out.append(contentsOf: document.raw(at: key))
+            document.appendRaw(at: key, to: &out)
             out.append(UInt8(ascii: ":"))
-            out.append(contentsOf: document.raw(at: value))
+            document.appendRaw(at: value, to: &out)
         }
         out.append(UInt8(ascii: "}"))
     }
@@ -132,14 +132,16 @@ extension Workflow {
         var data: [JSONValue] = []
         var groups: [String: [JSONValue]] = [:]
         var groupOrder: [String] = []
-        for node in nodes where node.isBatch {
+        for (position, node) in nodes.enumerated() where node.isBatch {
             func value(_ name: String) -> JSONValue? { overrides[node.id]?[name] ?? node.field(name)?.value.map(document.value(at:)) }
             let listNames = ["images", "strings", "integers", "floats", "items"]
             guard let items = listNames.lazy.compactMap(value).first(where: { $0.arrayValue != nil }) else { continue }
             let group = value("batch_group_id")?.stringValue ?? "None"
             let handle = node.type == "image_batch" ? "image" : "value"
-            let entries: [JSONValue] = edges.filter { $0.source == node.id && $0.sourceHandle == handle && !$0.targetHandle.isEmpty }.map {
-                ["node_path": .string($0.target), "field_name": .string($0.targetHandle), "items": items]
+            let entries: [JSONValue] = edges.compactMap { edge in
+                guard edge.sourceNode == position, let source = edge.sourceHandle, document.string(at: source, equals: handle),
+                      let target = edge.targetHandle else { return nil }
+                return ["node_path": .string(document.string(at: edge.target)!), "field_name": .string(document.string(at: target)!), "items": items]
             }
             guard !entries.isEmpty else { continue }
             if group == "None" {

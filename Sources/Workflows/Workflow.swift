@@ -43,10 +43,13 @@ public struct Workflow: Sendable {
         description = document.string("description", of: 0) ?? ""
         var warnings: [WorkflowWarning] = []
         var nodes: [WorkflowNode] = []
-        for raw in document.items(of: nodeList) {
+        nodes.reserveCapacity(document.count(at: nodeList))
+        // Nodes by id (the first of a repeated id): edges and the form name them by the id's bytes.
+        var nodeIndex = JSONStringIndex(document, capacity: document.count(at: nodeList))
+        document.forEachItem(of: nodeList) { raw in
             guard let node = WorkflowNode(at: raw, in: document, schemas: schemas) else {
                 warnings.append(WorkflowWarning(nodeID: document.string("id", of: raw), field: nil, message: "a node without id or data is ignored"))
-                continue
+                return
             }
             if node.isInvocation, node.template == nil {
                 warnings.append(WorkflowWarning(nodeID: node.id, field: nil, message: "node type '\(node.type)' is not known to this InvokeAI"))
@@ -54,120 +57,174 @@ public struct Workflow: Sendable {
             if node.isInvocation, InvocationTemplate.isGenerator(node.type) {
                 warnings.append(WorkflowWarning(nodeID: node.id, field: nil, message: "generator node '\(node.type)' is not supported by the gateway; its values are not sent"))
             }
+            if nodeIndex.value(forStringAt: node.idPosition) == nil { nodeIndex.set(nodes.count, forStringAt: node.idPosition) }
             nodes.append(node)
         }
-        // Nodes by id, once; edges then name their ends by position.
-        var positions: [String: Int] = [:]
-        for (position, node) in nodes.enumerated() where positions[node.id] == nil { positions[node.id] = position }
-        let edges = (document.member("edges", of: 0).map(document.items(of:)) ?? []).compactMap {
-            WorkflowEdge(at: $0, in: document, nodes: positions)
+        var edges: [WorkflowEdge] = []
+        if let edgeList = document.member("edges", of: 0, kind: .array) {
+            edges.reserveCapacity(document.count(at: edgeList))
+            document.forEachItem(of: edgeList) { raw in
+                if let edge = WorkflowEdge(at: raw, in: document, nodes: nodeIndex) { edges.append(edge) }
+            }
         }
         self.nodes = nodes
         self.edges = edges
 
-        // Fields fed by edges, by target node: any non-collapsed edge feeds its field; only
-        // graph edges (distinct, between executable nodes) take it out of the graph node.
-        var edgeFed = [Set<String>](repeating: [], count: nodes.count)
-        var graphFed = [[String]](repeating: [], count: nodes.count)
+        // What is known of each template field of each node, one flag set per field, found by
+        // the node's base plus the field's ordinal: no field name hashed.
+        var fieldBase: [Int] = []
+        fieldBase.reserveCapacity(nodes.count)
+        var fieldCount = 0
+        for node in nodes {
+            fieldBase.append(fieldCount)
+            fieldCount += node.template?.orderedInputs.count ?? 0
+        }
+        var flags = [FieldFlags](repeating: [], count: fieldCount)
+
+        // Any non-collapsed edge feeds its field; only graph edges (distinct, between executable
+        // nodes) take it out of the graph node.
         var graphEdges: [WorkflowEdge] = []
-        var seenEdges = Set<WorkflowEdge.Identity>()
-        for edge in edges where edge.type != "collapsed" {
-            guard let target = edge.targetNode else { continue }
-            edgeFed[target].insert(edge.targetHandle)
-            guard let source = edge.sourceNode, nodes[source].isExecutable, nodes[target].isExecutable,
-                  !edge.sourceHandle.isEmpty, !edge.targetHandle.isEmpty, seenEdges.insert(edge.identity).inserted else { continue }
+        var handles = JSONStringIndex(document, capacity: 16)
+        var seenEdges = Set<WorkflowEdge.Identity>(minimumCapacity: edges.count)
+        for edge in edges where !edge.isCollapsed {
+            guard let target = edge.targetNode, let targetHandle = edge.targetHandle else { continue }
+            let ordinal = nodes[target].ordinal(ofFieldNamedAt: targetHandle, in: document)
+            if let ordinal { flags[fieldBase[target] + ordinal].insert(.edgeFed) }
+            guard let source = edge.sourceNode, let sourceHandle = edge.sourceHandle, nodes[source].isExecutable, nodes[target].isExecutable else { continue }
+            let identity = WorkflowEdge.Identity(
+                source: source, sourceHandle: handles.valueInserting(sourceHandle, forStringAt: sourceHandle)!,
+                target: target, targetHandle: handles.valueInserting(targetHandle, forStringAt: targetHandle)!,
+                type: edge.type.map { handles.valueInserting($0, forStringAt: $0)! } ?? -1)
+            guard seenEdges.insert(identity).inserted else { continue }
             graphEdges.append(edge)
-            graphFed[target].append(edge.targetHandle)
+            if let ordinal { flags[fieldBase[target] + ordinal].insert(.graphFed) }
         }
         self.graphEdges = graphEdges
         graphNodes = nodes.indices.filter { nodes[$0].isExecutable }.map { position in
-            let fed = graphFed[position]
-            return GraphNodeSource(node: nodes[position], fields: nodes[position].fields.filter { !fed.contains($0.name) }, fedFields: fed)
+            let node = nodes[position], base = fieldBase[position]
+            let fed = node.template!.orderedInputs.indices.filter { flags[base + $0].contains(.graphFed) }
+            return GraphNodeSource(node: node, fields: fed.isEmpty ? node.fields : node.fields.filter { !flags[base + $0.ordinal].contains(.graphFed) },
+                                   fedFields: fed.map { node.template!.orderedInputs[$0].name })
         }
 
         var inputs: [WorkflowInput] = []
-        var seen = Set<String>()
-        for (nodeID, fieldName, formComponent) in Self.fieldReferences(document) {
-            let systemName = "\(nodeID).\(fieldName)"
-            guard !seen.contains(systemName) else { continue }
-            guard let position = positions[nodeID], nodes[position].isInvocation else {
-                warnings.append(WorkflowWarning(nodeID: nodeID, field: fieldName, message: "the form names node \(nodeID), which the workflow does not have"))
+        var boardInputs = [Int?](repeating: nil, count: nodes.count)
+        for reference in Self.fieldReferences(document) {
+            guard let position = nodeIndex.value(forStringAt: reference.node), nodes[position].isInvocation else {
+                let nodeID = document.string(at: reference.node)!
+                warnings.append(WorkflowWarning(nodeID: nodeID, field: document.string(at: reference.field),
+                                                message: "the form names node \(nodeID), which the workflow does not have"))
                 continue
             }
             let node = nodes[position]
             guard let template = node.template else { continue }  // already warned: unknown node type
-            guard let field = template.inputs[fieldName] else {
-                warnings.append(WorkflowWarning(nodeID: nodeID, field: fieldName, message: "node \(nodeID) (\(node.type)) has no field '\(fieldName)'"))
+            guard let ordinal = node.ordinal(ofFieldNamedAt: reference.field, in: document) else {
+                let fieldName = document.string(at: reference.field)!
+                warnings.append(WorkflowWarning(nodeID: node.id, field: fieldName, message: "node \(node.id) (\(node.type)) has no field '\(fieldName)'"))
                 continue
             }
-            seen.insert(systemName)
-            let fed = edgeFed[position].contains(fieldName)
+            guard !flags[fieldBase[position] + ordinal].contains(.input) else { continue }
+            flags[fieldBase[position] + ordinal].insert(.input)
+            let field = template.orderedInputs[ordinal]
+            let systemName = node.id + "." + field.name
+            let fed = flags[fieldBase[position] + ordinal].contains(.edgeFed)
             if fed {
-                warnings.append(WorkflowWarning(nodeID: nodeID, field: fieldName, message: "input \(systemName) is also fed by an edge: the edge's value is used"))
+                warnings.append(WorkflowWarning(nodeID: node.id, field: field.name, message: "input \(systemName) is also fed by an edge: the edge's value is used"))
             }
-            let stored = node.field(fieldName)
+            let stored = node.field(ordinal: ordinal)
             let label = stored?.label.flatMap(document.string(at:)).flatMap { $0.isEmpty ? nil : $0 } ?? field.title
             let value = stored?.value.map(document.value(at:))
+            if field.name == "board", boardInputs[position] == nil { boardInputs[position] = inputs.count }
             inputs.append(WorkflowInput(
-                index: inputs.count, systemName: systemName, label: label, fieldName: fieldName, nodeID: nodeID,
+                index: inputs.count, systemName: systemName, label: label, fieldName: field.name, nodeID: node.id,
                 nodeType: node.type, nodeLabel: node.label.isEmpty ? template.title : node.label,
                 type: field.kind.description,
                 required: field.required && value == nil && !fed,
-                value: value, template: field, component: formComponent ?? field.jsonSchema["ui_component"]?.stringValue))
+                value: value, template: field,
+                component: reference.component.flatMap(document.string(at:)) ?? field.uiComponent))
         }
         self.inputs = inputs
 
         // Required fields that nothing fills: InvokeAI would refuse the graph.
         for (position, node) in nodes.enumerated() where node.isExecutable {
-            for name in node.template!.requiredFields where node.field(name)?.value == nil && !edgeFed[position].contains(name) {
-                guard !seen.contains("\(node.id).\(name)") else { continue }
+            for ordinal in node.template!.requiredOrdinals where node.field(ordinal: ordinal)?.value == nil {
+                guard flags[fieldBase[position] + ordinal].isDisjoint(with: [.edgeFed, .input]) else { continue }
+                let name = node.template!.orderedInputs[ordinal].name
                 warnings.append(WorkflowWarning(nodeID: node.id, field: name, message: "node \(node.id) (\(node.type)) field '\(name)' is required and has no value, no edge and is not an input"))
             }
         }
 
-        let boardInputs = Dictionary(inputs.filter { $0.fieldName == "board" }.map { ($0.nodeID, $0.index) }, uniquingKeysWith: { first, _ in first })
-        outputs = nodes.filter { $0.isExecutable && $0.template!.producesImages && !$0.isIntermediate }.map { node in
-            WorkflowOutput(nodeID: node.id, nodeType: node.type, label: node.label.isEmpty ? node.template!.title : node.label,
-                           boardInputIndex: boardInputs[node.id], hasBoardField: node.template!.inputs["board"] != nil)
+        outputs = nodes.indices.filter { nodes[$0].isExecutable && nodes[$0].template!.producesImages && !nodes[$0].isIntermediate }.map { position in
+            let node = nodes[position]
+            return WorkflowOutput(nodeID: node.id, nodeType: node.type, label: node.label.isEmpty ? node.template!.title : node.label,
+                                  boardInputIndex: boardInputs[position], hasBoardField: node.template!.inputs["board"] != nil)
         }
         self.warnings = warnings
         fingerprint = Self.fingerprint(of: inputs)
     }
 
-    /// The `(nodeId, fieldName)` of every form field, depth-first pre-order from the form's root,
-    /// with the component the form chose for it (`textarea` for a string); without a usable form,
-    /// the legacy `exposedFields` in their order.
-    static func fieldReferences(_ document: JSONDocument) -> [(String, String, String?)] {
-        let exposed = document.member("exposedFields", of: 0).map(document.items(of:)) ?? []
-        if let form = document.member("form", of: 0), let root = document.member("rootElementId", of: form),
-           let elements = document.member("elements", of: form), document.member(keyAt: root, of: elements) != nil {
-            var references: [(String, String, String?)] = []
-            var visited = Set<Int>()
-            // Element ids are looked up by their bytes in the text; a form of very many elements
-            // goes through a table instead of a scan each.
-            let table = document.count(at: elements) > 256
-                ? Dictionary(document.members(of: elements).map { (document.string(at: $0.key)!, $0.value) }, uniquingKeysWith: { _, last in last })
-                : nil
-            func walk(_ id: Int) {
-                let element = table.map { table in document.string(at: id).flatMap { table[$0] } } ?? document.member(keyAt: id, of: elements)
-                guard let element, visited.insert(element).inserted, let type = document.member("type", of: element) else { return }
-                let data = document.member("data", of: element)
-                if document.string(at: type, equals: "container") {
-                    for child in data.flatMap({ document.member("children", of: $0) }).map(document.items(of:)) ?? [] { walk(child) }
-                } else if document.string(at: type, equals: "node-field"), let data,
-                          let identifier = document.member("fieldIdentifier", of: data),
-                          let node = document.string("nodeId", of: identifier), let field = document.string("fieldName", of: identifier) {
-                    references.append((node, field, document.member("settings", of: data).flatMap { document.string("component", of: $0) }))
+    /// What the workflow does with one template field of one node.
+    private struct FieldFlags: OptionSet {
+        let rawValue: UInt8
+        /// A (non-collapsed) edge feeds it.
+        static let edgeFed = FieldFlags(rawValue: 1)
+        /// A graph edge feeds it: the graph node leaves it out.
+        static let graphFed = FieldFlags(rawValue: 2)
+        /// The form places it: it is an input.
+        static let input = FieldFlags(rawValue: 4)
+    }
+
+    /// Where a form places a field: tape positions of its node id and field name (strings) and
+    /// of the component the form chose for it (`textarea` for a string), if any.
+    struct FieldReference {
+        let node: Int
+        let field: Int
+        let component: Int?
+    }
+
+    /// Every form field, depth-first pre-order from the form's root; without a usable form, the
+    /// legacy `exposedFields` in their order.
+    static func fieldReferences(_ document: JSONDocument) -> [FieldReference] {
+        let exposed = document.member("exposedFields", of: 0, kind: .array)
+        var references: [FieldReference] = []
+        if let form = document.member("form", of: 0), let root = document.member("rootElementId", of: form, kind: .string),
+           let elements = document.member("elements", of: form, kind: .object) {
+            // Elements by id (the last of a repeated id, as for any JSON reader), found by the
+            // bytes of the ids that name them.
+            var elementIndex = JSONStringIndex(document, capacity: document.count(at: elements))
+            document.forEachMember(of: elements) { key, value in elementIndex.set(value, forStringAt: key) }
+            if elementIndex.value(forStringAt: root) != nil {
+                // Depth-first with a stack of ids still to visit (a crafted form can nest deeper
+                // than a thread's stack would allow recursion to go).
+                var visited = Set<Int>(minimumCapacity: elementIndex.count)
+                var pending = [root]
+                while let id = pending.popLast() {
+                    guard let element = elementIndex.value(forStringAt: id), visited.insert(element).inserted,
+                          let type = document.member("type", of: element) else { continue }
+                    let data = document.member("data", of: element)
+                    if document.string(at: type, equals: "container") {
+                        if let children = data.flatMap({ document.member("children", of: $0, kind: .array) }) {
+                            pending.append(contentsOf: document.items(of: children).reversed())
+                        }
+                    } else if document.string(at: type, equals: "node-field"), let data,
+                              let identifier = document.member("fieldIdentifier", of: data),
+                              let node = document.member("nodeId", of: identifier, kind: .string),
+                              let field = document.member("fieldName", of: identifier, kind: .string) {
+                        let settings = document.member("settings", of: data)
+                        references.append(FieldReference(node: node, field: field, component: settings.flatMap { document.member("component", of: $0, kind: .string) }))
+                    }
+                    // heading, text, divider: not inputs
                 }
-                // heading, text, divider: not inputs
+                if !references.isEmpty || exposed.map(document.count(at:)) ?? 0 == 0 { return references }
             }
-            walk(root)
-            if !references.isEmpty || exposed.isEmpty { return references }
         }
-        return exposed.compactMap { field -> (String, String, String?)? in
-            guard let node = document.string("nodeId", of: field), let name = document.string("fieldName", of: field) else { return nil }
-            return (node, name, nil)
+        if let exposed {
+            document.forEachItem(of: exposed) { field in
+                guard let node = document.member("nodeId", of: field, kind: .string), let name = document.member("fieldName", of: field, kind: .string) else { return }
+                references.append(FieldReference(node: node, field: name, component: nil))
+            }
         }
+        return references
     }
 
     /// Two 64-bit FNV-1a hashes, hex, of each input's `<systemName>:<type>`, one per line:
@@ -175,9 +232,12 @@ public struct Workflow: Sendable {
     static func fingerprint(of inputs: [WorkflowInput]) -> String {
         var a: UInt64 = 0xcbf2_9ce4_8422_2325, b: UInt64 = 0x84222325_cbf29ce4
         func add(_ text: String) {
-            for byte in text.utf8 {
-                a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-                b = (b ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            var text = text
+            text.withUTF8 { bytes in
+                for byte in bytes {
+                    a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+                    b = (b ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+                }
             }
         }
         for i in inputs.indices {

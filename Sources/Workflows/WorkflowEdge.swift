@@ -1,38 +1,54 @@
 import JSONValue
 
-/// An edge of a workflow definition. A class: read-only, and passed around without copying
-/// its strings.
-final class WorkflowEdge: Sendable {
-    /// What makes two edges the same connection (an editor can hold duplicates: the graph takes one).
+/// An edge of a workflow definition, as tape positions: its ends are node positions (found
+/// through the node ids' index, no id string built), and its ids and handles are copied into the
+/// graph as the definition writes them.
+struct WorkflowEdge: Sendable {
+    /// What makes two edges the same connection (an editor can hold duplicates: the graph takes
+    /// one): node positions, and handles and type by their interned text.
     struct Identity: Hashable {
-        let source: Int?
-        let sourceHandle: String
-        let target: Int?
-        let targetHandle: String
-        let type: String
+        let source: Int
+        let sourceHandle: Int
+        let target: Int
+        let targetHandle: Int
+        let type: Int
     }
 
-    let source: String
-    let sourceHandle: String
-    let target: String
-    let targetHandle: String
-    /// `default`, or `collapsed` for the editor's stand-in edges between collapsed nodes.
-    let type: String
+    /// Tape positions of the `source` and `target` node ids.
+    let source: Int
+    let target: Int
+    /// Tape positions of the handles (field names) when they are non-empty strings.
+    let sourceHandle: Int?
+    let targetHandle: Int?
+    /// Tape position of `type` when it is neither missing nor `default`.
+    let type: Int?
+    /// The editor's stand-in edge between collapsed nodes (`type: collapsed`): feeds nothing.
+    let isCollapsed: Bool
     /// Positions of its ends in the workflow's node list (nil: no such node).
     let sourceNode: Int?
     let targetNode: Int?
 
-    init?(at index: Int, in document: JSONDocument, nodes: [String: Int]) {
-        guard let source = document.string("source", of: index), let target = document.string("target", of: index) else { return nil }
+    init?(at index: Int, in document: JSONDocument, nodes: JSONStringIndex) {
+        var source: Int?, target: Int?, sourceHandle: Int?, targetHandle: Int?, type: Int?
+        document.forEachMember(of: index, named: ["source", "target", "sourceHandle", "targetHandle", "type"]) { key, value in
+            let string = document.kind(at: value) == .string ? value : nil
+            switch key {
+            case 0: source = string
+            case 1: target = string
+            case 2: sourceHandle = string
+            case 3: targetHandle = string
+            default: type = string
+            }
+        }
+        guard let source, let target else { return nil }
         self.source = source
         self.target = target
-        sourceHandle = document.string("sourceHandle", of: index) ?? ""
-        targetHandle = document.string("targetHandle", of: index) ?? ""
-        type = document.string("type", of: index) ?? "default"
-        sourceNode = nodes[source]
-        targetNode = nodes[target]
+        let nonEmpty = { (handle: Int) in document.withText(ofStringAt: handle, \.isEmpty) ? nil : handle }
+        self.sourceHandle = sourceHandle.flatMap(nonEmpty)
+        self.targetHandle = targetHandle.flatMap(nonEmpty)
+        self.type = type.flatMap { document.string(at: $0, equals: "default") ? nil : $0 }
+        isCollapsed = type.map { document.string(at: $0, equals: "collapsed") } ?? false
+        sourceNode = nodes.value(forStringAt: source)
+        targetNode = nodes.value(forStringAt: target)
     }
-
-    /// Ends by node position and handles by name: hashing it costs no node id.
-    var identity: Identity { Identity(source: sourceNode, sourceHandle: sourceHandle, target: targetNode, targetHandle: targetHandle, type: type) }
 }

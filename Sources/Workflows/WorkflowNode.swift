@@ -7,6 +7,8 @@ final class WorkflowNode: Sendable {
     /// One stored field (`data.inputs.<name>`) that the node's template has.
     struct Field: Sendable {
         let name: String
+        /// Its position among the template's ordered inputs.
+        let ordinal: Int
         /// Tape positions of its key, its value (nil when missing or null) and its label.
         let key: Int
         let value: Int?
@@ -15,8 +17,8 @@ final class WorkflowNode: Sendable {
     }
 
     let id: String
-    /// `invocation`, `notes`, ...
-    let kind: String
+    /// Tape position of the id's string.
+    let idPosition: Int
     /// The invocation type (`img_resize`), for invocation nodes.
     let type: String
     let label: String
@@ -33,33 +35,62 @@ final class WorkflowNode: Sendable {
     let isBatch: Bool
 
     func field(_ name: String) -> Field? { fields.first { $0.name == name } }
+    func field(ordinal: Int) -> Field? { fields.first { $0.ordinal == ordinal } }
+
+    /// The template ordinal of the field named by the string at `position` (a handle, a form's
+    /// field name), matched by its bytes.
+    func ordinal(ofFieldNamedAt position: Int, in document: JSONDocument) -> Int? {
+        guard let template else { return nil }
+        return document.withText(ofStringAt: position, template.ordinal(ofInputNamed:))
+    }
 
     init?(at index: Int, in document: JSONDocument, schemas: InvocationSchemaTable) {
-        guard let data = document.member("data", of: index),
-              let id = document.string("id", of: index) ?? document.string("id", of: data) else { return nil }
-        self.id = id
-        kind = document.string("type", of: index) ?? "invocation"
-        type = document.string("type", of: data) ?? ""
-        label = document.string("label", of: data) ?? ""
-        isIntermediate = document.bool("isIntermediate", of: data) ?? false
-        useCache = document.bool("useCache", of: data) ?? true
-        isInvocation = kind == "invocation"
-        let template = isInvocation ? schemas[type] : nil
-        self.template = template
-        isBatch = isInvocation && InvocationTemplate.isBatch(type)
-        isExecutable = template != nil && !isBatch && !InvocationTemplate.isGenerator(type)
-        var fields: [Field] = []
-        if let template, let inputs = document.member("inputs", of: data) {
-            // Looked up by the template's names: no string is built or hashed per stored field,
-            // and of a repeated field the last one counts, as for any JSON reader.
-            for field in template.orderedInputs {
-                guard let input = document.member(field.name, of: inputs) else { continue }
-                let key = input - 1
-                let value = document.member("value", of: input).flatMap { document.kind(at: $0) == .null ? nil : $0 }
-                fields.append(Field(name: field.name, key: key, value: value, label: document.member("label", of: input),
-                                    isBoard: field.kind == .board))
+        var kind: Int?, data: Int?, id: Int?
+        document.forEachMember(of: index, named: ["type", "data", "id"]) { key, value in
+            switch key {
+            case 0: kind = value
+            case 1: data = value
+            default: id = document.kind(at: value) == .string ? value : nil
             }
         }
-        self.fields = fields
+        guard let data else { return nil }
+        var type: Int?, label: Int?, isIntermediate: Int?, useCache: Int?, inputs: Int?, dataID: Int?
+        document.forEachMember(of: data, named: ["type", "label", "isIntermediate", "useCache", "inputs", "id"]) { key, value in
+            switch key {
+            case 0: type = value
+            case 1: label = value
+            case 2: isIntermediate = value
+            case 3: useCache = value
+            case 4: inputs = value
+            default: dataID = document.kind(at: value) == .string ? value : nil
+            }
+        }
+        guard let id = id ?? dataID else { return nil }
+        idPosition = id
+        self.id = document.string(at: id)!
+        self.type = type.flatMap(document.string(at:)) ?? ""
+        self.label = label.flatMap(document.string(at:)) ?? ""
+        self.isIntermediate = isIntermediate.flatMap(document.bool(at:)) ?? false
+        self.useCache = useCache.flatMap(document.bool(at:)) ?? true
+        // `type` is missing on the nodes of old exports: they are invocations.
+        isInvocation = kind.map { document.string(at: $0, equals: "invocation") || document.kind(at: $0) != .string } ?? true
+        let template = isInvocation ? schemas[self.type] : nil
+        self.template = template
+        isBatch = isInvocation && InvocationTemplate.isBatch(self.type)
+        isExecutable = template != nil && !isBatch && !InvocationTemplate.isGenerator(self.type)
+        guard let template, let inputs else { fields = []; return }
+        // One pass over the stored fields, each matched to the template by its key's bytes (no
+        // string built or hashed); of a repeated field the last one counts, as for any JSON reader.
+        var slots = [Field?](repeating: nil, count: template.orderedInputs.count)
+        document.forEachMember(of: inputs) { key, input in
+            guard let ordinal = document.withText(ofStringAt: key, template.ordinal(ofInputNamed:)) else { return }
+            let field = template.orderedInputs[ordinal]
+            var value: Int?, label: Int?
+            document.forEachMember(of: input, named: ["value", "label"]) { which, position in
+                if which == 0 { value = document.kind(at: position) == .null ? nil : position } else { label = position }
+            }
+            slots[ordinal] = Field(name: field.name, ordinal: ordinal, key: key, value: value, label: label, isBoard: field.kind == .board)
+        }
+        fields = slots.compactMap { $0 }
     }
 }

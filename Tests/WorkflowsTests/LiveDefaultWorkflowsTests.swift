@@ -33,7 +33,7 @@ struct LiveDefaultWorkflowsTests {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.httpBody = Data(body)
         let (data, response) = try await TestHTTP.data(for: request)
-        return (response.statusCode ?? 0, (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null)
+        return (response.statusCode, (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null)
     }
 
     static func cancel(_ destination: String) async throws {
