@@ -73,6 +73,33 @@ struct GraphBuildingTests {
         #expect(String(decoding: body.bytes, as: UTF8.self).contains(#""mode":"RG\u0042""#))
     }
 
+    @Test func edgesAndTheFormNameNodesByTheirIdsTextHoweverEscaped() throws {
+        // Ids are matched by their decoded text: "\u0062" is node "b", "s\u0061ve" is node "save".
+        let text = #"""
+        {"name": "escaped ids", "nodes": [
+            {"id": "b", "type": "invocation", "data": {"id": "b", "type": "blank_image", "inputs": {"width": {"name": "width", "value": 8}}}},
+            {"id": "save", "type": "invocation", "data": {"id": "save", "type": "save_image", "isIntermediate": false,
+              "inputs": {"image": {"name": "image", "value": {"image_name": "stale.png"}}}}}
+          ],
+          "edges": [{"id": "e", "type": "default", "source": "\u0062", "sourceHandle": "image", "target": "s\u0061ve", "targetHandle": "image"},
+                    {"id": "e2", "type": "default", "source": "b", "sourceHandle": "image", "target": "save", "targetHandle": "im\u0061ge"}],
+          "form": {"rootElementId": "ro\u006ft", "elements": {
+            "root": {"id": "root", "type": "container", "data": {"children": ["f\u0031"]}},
+            "f1": {"id": "f1", "type": "node-field", "data": {"fieldIdentifier": {"nodeId": "\u0062", "fieldName": "wid\u0074h"}}}
+          }}}
+        """#
+        let workflow = try Workflow.parse(JSONDocument(parsing: Array(text.utf8)), schemas: Fixtures.schemas)
+        #expect(workflow.inputs.map(\.systemName) == ["b.width"])
+        #expect(workflow.inputs.first?.value == 8)
+        #expect(workflow.warnings.isEmpty)
+        guard case .success(let resolved) = workflow.validate(["0": 16], models: []) else { Issue.record("inputs refused"); return }
+        let batch = try #require(workflow.buildBatch(resolved, origin: "o", destination: "d").json["batch"])
+        // One edge (the second is the same connection), and the fed field left out of the node.
+        #expect(batch["graph"]?["edges"] == [["source": ["node_id": "b", "field": "image"], "destination": ["node_id": "save", "field": "image"]]])
+        #expect(batch["graph"]?["nodes"]?["save"]?["image"] == nil)
+        #expect(batch["graph"]?["nodes"]?["b"]?["width"] == 16)
+    }
+
     @Test func autoAndNoneBoardsAreLeftOutAndCollapsedOrDuplicateEdgesDropped() throws {
         let json = Fixtures.workflow(
             nodes: [Fixtures.node("b", "blank_image", ["board": "none"]), Fixtures.node("s", "save_image", ["board": "auto", "image": ["image_name": "stale.png"]], intermediate: false),

@@ -43,7 +43,7 @@ struct WorkflowParsingTests {
     }
 
     @Test func aFormOfHundredsOfElementsKeepsItsDepthFirstOrder() throws {
-        // Past 256 elements the engine finds them through a table rather than a scan each.
+        // Elements are found through an index of their ids' bytes, in any number.
         var form: [(String, JSONValue)] = []
         var children: [String] = []
         for i in 0..<150 {
@@ -60,6 +60,17 @@ struct WorkflowParsingTests {
         let workflow = try Workflow.parse(json, schemas: Fixtures.schemas)
         #expect(workflow.inputs.map(\.systemName) == ["b.width", "b.height"])  // group 120 comes before group 7
         #expect(workflow.warnings.isEmpty)
+    }
+
+    @Test func aFormNestedTensOfThousandsDeepIsWalkedWithoutRecursion() throws {
+        // A crafted definition (PUT takes up to 32 MiB) could nest containers deeper than a
+        // thread's stack allows recursion to go.
+        let depth = 50_000
+        var form = (0..<depth).map { Fixtures.container("c\($0)", [$0 + 1 < depth ? "c\($0 + 1)" : "f"]) }
+        form.append(Fixtures.field("f", "b", "height"))
+        let json = Fixtures.workflow(nodes: [Fixtures.node("b", "blank_image")], form: form, root: "c0")
+        let workflow = try Workflow.parse(json, schemas: Fixtures.schemas)
+        #expect(workflow.inputs.map(\.systemName) == ["b.height"])
     }
 
     @Test func withoutAFormTheExposedFieldsGiveTheOrderAndStaleOnesBecomeWarnings() throws {
