@@ -23,7 +23,10 @@ enum JSONTapeParser {
         var i = 0
         var tape: [JSONTapeEntry] = []
         tape.reserveCapacity(end / 8 + 16)
-        var open: [OpenContainer] = []
+        // The open containers, innermost last: at most `maxDepth`, so one fixed buffer.
+        let open = UnsafeMutablePointer<OpenContainer>.allocate(capacity: FastJSONParser.maxDepth)
+        defer { open.deallocate() }
+        var depth = 0
 
         skipWhitespace(p, &i, end)
         readValue: while true {
@@ -32,16 +35,18 @@ enum JSONTapeParser {
             switch p[i] {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 let isObject = p[i] == UInt8(ascii: "{")
-                guard open.count < FastJSONParser.maxDepth else {
+                guard depth < FastJSONParser.maxDepth else {
                     throw Error(message: "nesting deeper than \(FastJSONParser.maxDepth)", offset: i)
                 }
                 tape.append(JSONTapeEntry(kind: isObject ? .object : .array, start: UInt32(i)))
-                open.append(OpenContainer(entry: tape.count - 1, isObject: isObject, count: 0))
+                (open + depth).initialize(to: OpenContainer(entry: tape.count - 1, isObject: isObject, count: 0))
+                depth += 1
                 i += 1
                 skipWhitespace(p, &i, end)
                 if i < end, p[i] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
                     i += 1
-                    close(open.removeLast(), at: i, in: &tape)
+                    depth -= 1
+                    close(open[depth], at: i, in: &tape)
                 } else {
                     if isObject { try readKey(p, &i, end, &tape) }
                     continue readValue
@@ -63,9 +68,9 @@ enum JSONTapeParser {
             // ends (its closing bracket, itself a value ending) until another value starts.
             while true {
                 skipWhitespace(p, &i, end)
-                guard !open.isEmpty else { break readValue }
+                guard depth > 0 else { break readValue }
                 guard i < end else { throw Error(message: "unexpected end", offset: i) }
-                let top = open.count - 1
+                let top = depth - 1
                 open[top].count += 1
                 if p[i] == UInt8(ascii: ",") {
                     i += 1
@@ -77,7 +82,8 @@ enum JSONTapeParser {
                     throw Error(message: open[top].isObject ? "expected ',' or '}'" : "expected ',' or ']'", offset: i)
                 }
                 i += 1
-                close(open.removeLast(), at: i, in: &tape)
+                depth -= 1
+                close(open[depth], at: i, in: &tape)
             }
         }
         if i != end { throw Error(message: "trailing characters", offset: i) }
