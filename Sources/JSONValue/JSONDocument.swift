@@ -192,6 +192,36 @@ public final class JSONDocument: Sendable {
         return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[Int(entry.start)..<Int(entry.start + entry.length)])) }
     }
 
+    /// A seeded hash of the string's text (decoded if it has escapes): a folded multiply per
+    /// 8-byte word, the last word overlapping the one before it.
+    func textHash(ofStringAt index: Int, seed: UInt64) -> UInt64 {
+        let entry = tape[index]
+        if entry.escaped { return withText(ofStringAt: index) { Self.hash($0, seed: seed) } }
+        return bytes.withUnsafeBufferPointer { Self.hash(UnsafeBufferPointer(rebasing: $0[Int(entry.start)..<Int(entry.start + entry.length)]), seed: seed) }
+    }
+
+    private static func hash(_ text: UnsafeBufferPointer<UInt8>, seed: UInt64) -> UInt64 {
+        @inline(__always) func mix(_ x: UInt64) -> UInt64 {
+            let product = (x ^ 0xA076_1D64_78BD_642F).multipliedFullWidth(by: 0xE703_7ED1_A0B4_28DB)
+            return product.high ^ product.low
+        }
+        let count = text.count
+        var h = seed ^ UInt64(count)
+        guard let base = text.baseAddress else { return mix(h) }
+        let raw = UnsafeRawPointer(base)
+        if count < 8 {
+            var word: UInt64 = 0
+            for k in 0..<count { word |= UInt64(base[k]) << (8 * k) }
+            return mix(mix(h ^ word))
+        }
+        var i = 0
+        while i + 8 < count {
+            h = mix(h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i += 8
+        }
+        return mix(mix(h ^ raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)))
+    }
+
     /// Whether the strings at two positions have the same text.
     public func stringsEqual(_ a: Int, _ b: Int) -> Bool {
         let x = tape[a], y = tape[b]

@@ -1,3 +1,5 @@
+import JSONValue
+
 /// One invocation type of InvokeAI (a node type): its inputs, and whether it makes images.
 public final class InvocationTemplate: Sendable {
     public let type: String
@@ -10,11 +12,8 @@ public final class InvocationTemplate: Sendable {
     public let producesImages: Bool
     /// Ordinals of the inputs it cannot run without, in schema order.
     let requiredOrdinals: [Int]
-    /// The ordered inputs' names as UTF-8, one after another, and where each ends: a stored field
-    /// is matched by its key's bytes (one flat buffer: scanning an array of arrays would retain
-    /// and release each name).
-    private let nameBytes: [UInt8]
-    private let nameEnds: [Int]
+    /// The ordered inputs' names: a stored field or an edge's handle is matched by its bytes.
+    let inputNames: JSONNameList
 
     public init(type: String, title: String = "", version: String = "1.0.0", inputs: [FieldTemplate], producesImages: Bool = false) {
         self.type = type
@@ -26,24 +25,7 @@ public final class InvocationTemplate: Sendable {
         orderedInputs = ordered
         self.producesImages = producesImages
         requiredOrdinals = ordered.indices.filter { ordered[$0].required }
-        nameBytes = ordered.flatMap(\.name.utf8)
-        var end = 0
-        nameEnds = ordered.map { end += $0.name.utf8.count; return end }
-    }
-
-    /// The position in `orderedInputs` of the input whose name is `name`'s bytes.
-    func ordinal(ofInputNamed name: UnsafeBufferPointer<UInt8>) -> Int? {
-        nameBytes.withUnsafeBufferPointer { names in
-            nameEnds.withUnsafeBufferPointer { ends in
-                var start = 0
-                for ordinal in 0..<ends.count {
-                    let end = ends[ordinal]
-                    if end - start == name.count, UnsafeBufferPointer(rebasing: names[start..<end]).elementsEqual(name) { return ordinal }
-                    start = end
-                }
-                return nil
-            }
-        }
+        inputNames = JSONNameList(ordered.map(\.name))
     }
 
     /// Batch and generator nodes exist for the editor only: they become `batch.data`, not graph nodes.

@@ -17,7 +17,7 @@ extension Workflow {
         var out: [UInt8] = []
         out.reserveCapacity(document.bytes.count + 1024 * nodes.count)
         var steps: [String: Int] = [:]
-        out.append(#"{"prepend":"#, prepend ? "true" : "false", #","batch":{"graph":{"id":"#)
+        out.append(prepend ? #"{"prepend":true,"batch":{"graph":{"id":"# : #"{"prepend":false,"batch":{"graph":{"id":"#)
         JSONValue.writeString(UUID().uuidString.lowercased(), to: &out)
         out.append(#","nodes":{"#)
         for (i, source) in graphNodes.enumerated() {
@@ -40,7 +40,9 @@ extension Workflow {
         }
         out.append(#"]},"workflow":"#)
         writeEmbeddedWorkflow(to: &out)
-        out.append(#","runs":"#, String(max(1, runs)), #","origin":"#)
+        out.append(#","runs":"#)
+        out.append(contentsOf: String(max(1, runs)).utf8)
+        out.append(#","origin":"#)
         JSONValue.writeString(origin, to: &out)
         out.append(#","destination":"#)
         JSONValue.writeString(destination, to: &out)
@@ -62,9 +64,9 @@ extension Workflow {
         out.append(#","type":"#)
         JSONValue.writeString(node.type, to: &out)
         for field in source.fields {
-            let given = overrides?[field.name]
+            let given = overrides?[node.name(of: field)]
             if field.isBoard {
-                writeBoard(given, stored: field.value, name: field.name, to: &out)
+                writeBoard(given, stored: field.value, name: node.name(of: field), to: &out)
                 continue
             }
             guard given != nil || field.value != nil else { continue }
@@ -72,7 +74,7 @@ extension Workflow {
             document.appendRaw(at: field.key, to: &out)
             out.append(UInt8(ascii: ":"))
             if let given { given.write(to: &out) } else { document.appendRaw(at: field.value!, to: &out) }
-            if field.name == "steps", let count = given?.intValue ?? field.value.flatMap(document.int(at:)), count > 0 { steps[node.id] = count }
+            if field.isSteps, let count = given?.intValue ?? field.value.flatMap(document.int(at:)), count > 0 { steps[node.id] = count }
         }
         // Inputs for fields the definition does not store.
         for (name, given) in (overrides ?? [:]).sorted(by: { $0.key < $1.key }) where node.field(name) == nil && !source.fedFields.contains(name) {
@@ -84,7 +86,8 @@ extension Workflow {
             given.write(to: &out)
             if name == "steps", let count = given.intValue, count > 0 { steps[node.id] = count }
         }
-        out.append(#","use_cache":"#, node.useCache ? "true" : "false", #","is_intermediate":"#, node.isIntermediate ? "true" : "false", "}")
+        out.append(node.useCache ? #","use_cache":true"# : #","use_cache":false"#)
+        out.append(node.isIntermediate ? #","is_intermediate":true}"# : #","is_intermediate":false}"#)
     }
 
     /// A board field: "auto" and "none" mean no board (the field is left out); a bare id is a board id.
@@ -157,8 +160,8 @@ extension Workflow {
 }
 
 private extension [UInt8] {
-    /// Appends the UTF-8 of each piece.
-    mutating func append(_ pieces: String...) {
-        for piece in pieces { append(contentsOf: piece.utf8) }
+    /// Appends a literal's UTF-8 in one copy.
+    mutating func append(_ literal: StaticString) {
+        append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 }

@@ -4,16 +4,18 @@ import JSONValue
 /// workflow's document (tape positions) until something asks for them. A class: read-only,
 /// and passed between the engine's tables without copying each of its strings.
 final class WorkflowNode: Sendable {
-    /// One stored field (`data.inputs.<name>`) that the node's template has.
+    /// One stored field (`data.inputs.<name>`) that the node's template has: tape positions and
+    /// flags only, so copying one costs no reference counting.
     struct Field: Sendable {
-        let name: String
-        /// Its position among the template's ordered inputs.
+        /// Its position among the template's ordered inputs (its name is the template's).
         let ordinal: Int
         /// Tape positions of its key, its value (nil when missing or null) and its label.
         let key: Int
         let value: Int?
         let label: Int?
         let isBoard: Bool
+        /// `steps`: the denoising steps that progress is counted by.
+        let isSteps: Bool
     }
 
     let id: String
@@ -34,14 +36,18 @@ final class WorkflowNode: Sendable {
     let isExecutable: Bool
     let isBatch: Bool
 
-    func field(_ name: String) -> Field? { fields.first { $0.name == name } }
+    func field(_ name: String) -> Field? {
+        var name = name
+        return name.withUTF8 { template?.inputNames.position(of: $0) }.flatMap(field(ordinal:))
+    }
+
+    func name(of field: Field) -> String { template!.orderedInputs[field.ordinal].name }
     func field(ordinal: Int) -> Field? { fields.first { $0.ordinal == ordinal } }
 
     /// The template ordinal of the field named by the string at `position` (a handle, a form's
     /// field name), matched by its bytes.
     func ordinal(ofFieldNamedAt position: Int, in document: JSONDocument) -> Int? {
-        guard let template else { return nil }
-        return document.withText(ofStringAt: position, template.ordinal(ofInputNamed:))
+        template?.inputNames.position(ofStringAt: position, in: document)
     }
 
     init?(at index: Int, in document: JSONDocument, schemas: InvocationSchemaTable) {
@@ -80,17 +86,26 @@ final class WorkflowNode: Sendable {
         isExecutable = template != nil && !isBatch && !InvocationTemplate.isGenerator(self.type)
         guard let template, let inputs else { fields = []; return }
         // One pass over the stored fields, each matched to the template by its key's bytes (no
-        // string built or hashed); of a repeated field the last one counts, as for any JSON reader.
-        var slots = [Field?](repeating: nil, count: template.orderedInputs.count)
+        // string built or hashed), kept in the template's order; of a repeated field the last one
+        // counts, as for any JSON reader.
+        var fields: [Field] = []
+        fields.reserveCapacity(document.count(at: inputs))
+        var ordered = true
         document.forEachMember(of: inputs) { key, input in
-            guard let ordinal = document.withText(ofStringAt: key, template.ordinal(ofInputNamed:)) else { return }
+            guard let ordinal = template.inputNames.position(ofStringAt: key, in: document) else { return }
             let field = template.orderedInputs[ordinal]
             var value: Int?, label: Int?
             document.forEachMember(of: input, named: ["value", "label"]) { which, position in
                 if which == 0 { value = document.kind(at: position) == .null ? nil : position } else { label = position }
             }
-            slots[ordinal] = Field(name: field.name, ordinal: ordinal, key: key, value: value, label: label, isBoard: field.kind == .board)
+            if let last = fields.last, last.ordinal >= ordinal { ordered = false }
+            fields.append(Field(ordinal: ordinal, key: key, value: value, label: label, isBoard: field.kind == .board, isSteps: field.name == "steps"))
         }
-        fields = slots.compactMap { $0 }
+        if !ordered {
+            // Stable: of equal ordinals the later one stays last, and is the one kept.
+            fields = fields.enumerated().sorted { ($0.element.ordinal, $0.offset) < ($1.element.ordinal, $1.offset) }.map(\.element)
+            fields = fields.indices.filter { $0 + 1 == fields.count || fields[$0 + 1].ordinal != fields[$0].ordinal }.map { fields[$0] }
+        }
+        self.fields = fields
     }
 }
