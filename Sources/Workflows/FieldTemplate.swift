@@ -29,6 +29,8 @@ public final class FieldTemplate: Sendable {
     public let modelTypes: [String]
     /// The field's schema as InvokeAI describes it.
     public let jsonSchema: JSONValue
+    /// A board (`kind == .board`), known without comparing kinds per stored field.
+    let isBoard: Bool
     /// How the GUI shows it by default (`ui_component`, `textarea` for a long text), if it says.
     let uiComponent: String?
     /// The JSON Schema of a value a caller may send for it (type, bounds...), made once.
@@ -61,6 +63,7 @@ public final class FieldTemplate: Sendable {
         self.modelTypes = modelTypes
         self.jsonSchema = jsonSchema
         uiComponent = jsonSchema["ui_component"]?.stringValue
+        isBoard = kind == .board
         valueSchema = InputSchema.shape(kind, minimum: minimum, maximum: maximum, exclusiveMinimum: exclusiveMinimum,
                                         exclusiveMaximum: exclusiveMaximum, multipleOf: multipleOf, minLength: minLength,
                                         maxLength: maxLength, minItems: minItems, maxItems: maxItems,

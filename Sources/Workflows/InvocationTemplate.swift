@@ -14,6 +14,8 @@ public final class InvocationTemplate: Sendable {
     let requiredOrdinals: [Int]
     /// The ordered inputs' names: a stored field or an edge's handle is matched by its bytes.
     let inputNames: JSONNameList
+    /// The ordinal of `steps` (denoising steps, to count progress by), if it has one.
+    let stepsOrdinal: Int?
 
     public init(type: String, title: String = "", version: String = "1.0.0", inputs: [FieldTemplate], producesImages: Bool = false) {
         self.type = type
@@ -26,6 +28,7 @@ public final class InvocationTemplate: Sendable {
         self.producesImages = producesImages
         requiredOrdinals = ordered.indices.filter { ordered[$0].required }
         inputNames = JSONNameList(ordered.map(\.name))
+        stepsOrdinal = ordered.firstIndex { $0.name == "steps" }
     }
 
     /// Batch and generator nodes exist for the editor only: they become `batch.data`, not graph nodes.

@@ -18,7 +18,7 @@ extension Workflow {
         out.reserveCapacity(document.bytes.count + 1024 * nodes.count)
         var steps: [String: Int] = [:]
         out.append(prepend ? #"{"prepend":true,"batch":{"graph":{"id":"# : #"{"prepend":false,"batch":{"graph":{"id":"#)
-        JSONValue.writeString(UUID().uuidString.lowercased(), to: &out)
+        JSONValue.writeString(RandomUUID.string(), to: &out)
         out.append(#","nodes":{"#)
         for (i, source) in graphNodes.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }

@@ -99,7 +99,7 @@ final class WorkflowNode: Sendable {
                 if which == 0 { value = document.kind(at: position) == .null ? nil : position } else { label = position }
             }
             if let last = fields.last, last.ordinal >= ordinal { ordered = false }
-            fields.append(Field(ordinal: ordinal, key: key, value: value, label: label, isBoard: field.kind == .board, isSteps: field.name == "steps"))
+            fields.append(Field(ordinal: ordinal, key: key, value: value, label: label, isBoard: field.isBoard, isSteps: ordinal == template.stepsOrdinal))
         }
         if !ordered {
             // Stable: of equal ordinals the later one stays last, and is the one kept.
