@@ -131,6 +131,7 @@ enum JSONTapeParser {
         i += count
     }
 
+    @inline(__always)
     private static func readString(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ tape: inout [JSONTapeEntry]) throws(Error) {
         i += 1  // opening quote
         let start = i
