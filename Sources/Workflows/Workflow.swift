@@ -82,34 +82,44 @@ public struct Workflow: Sendable {
         var flags = [FieldFlags](repeating: [], count: fieldCount)
 
         // Any non-collapsed edge feeds its field; only graph edges (distinct, between executable
-        // nodes) take it out of the graph node.
+        // nodes) take it out of the graph node. An edge into a field no graph edge feeds yet
+        // cannot repeat an earlier one: edges are compared by identity (handles and type by their
+        // interned text) only from the first that might, or that names a field the template lacks.
+        let executable = nodes.map(\.isExecutable)
         var graphEdges: [WorkflowEdge] = []
         var handles = JSONStringIndex(document, capacity: 16)
-        var seenEdges = Set<WorkflowEdge.Identity>(minimumCapacity: edges.count)
+        func identity(_ edge: WorkflowEdge) -> WorkflowEdge.Identity {
+            WorkflowEdge.Identity(
+                source: edge.sourceNode!, sourceHandle: handles.valueInserting(edge.sourceHandle!, forStringAt: edge.sourceHandle!)!,
+                target: edge.targetNode!, targetHandle: handles.valueInserting(edge.targetHandle!, forStringAt: edge.targetHandle!)!,
+                type: edge.type.map { handles.valueInserting($0, forStringAt: $0)! } ?? -1)
+        }
+        var identities: Set<WorkflowEdge.Identity>?
         for edge in edges where !edge.isCollapsed {
             guard let target = edge.targetNode, let targetHandle = edge.targetHandle else { continue }
-            let ordinal = nodes[target].ordinal(ofFieldNamedAt: targetHandle, in: document)
-            if let ordinal { flags[fieldBase[target] + ordinal].insert(.edgeFed) }
-            guard let source = edge.sourceNode, let sourceHandle = edge.sourceHandle, nodes[source].isExecutable, nodes[target].isExecutable else { continue }
-            let identity = WorkflowEdge.Identity(
-                source: source, sourceHandle: handles.valueInserting(sourceHandle, forStringAt: sourceHandle)!,
-                target: target, targetHandle: handles.valueInserting(targetHandle, forStringAt: targetHandle)!,
-                type: edge.type.map { handles.valueInserting($0, forStringAt: $0)! } ?? -1)
-            guard seenEdges.insert(identity).inserted else { continue }
+            let slot = nodes[target].ordinal(ofFieldNamedAt: targetHandle, in: document).map { fieldBase[target] + $0 }
+            if let slot { flags[slot].insert(.edgeFed) }
+            guard let source = edge.sourceNode, edge.sourceHandle != nil, executable[source], executable[target] else { continue }
+            if identities != nil || slot.map({ flags[$0].contains(.graphFed) }) ?? true {
+                if identities == nil { identities = Set(graphEdges.map(identity)) }
+                guard identities!.insert(identity(edge)).inserted else { continue }
+            }
             graphEdges.append(edge)
-            if let ordinal { flags[fieldBase[target] + ordinal].insert(.graphFed) }
+            if let slot { flags[slot].insert(.graphFed) }
         }
         self.graphEdges = graphEdges
-        graphNodes = nodes.indices.filter { nodes[$0].isExecutable }.map { position in
+        graphNodes = nodes.indices.filter { executable[$0] }.map { position in
             let node = nodes[position], base = fieldBase[position]
             let fed = node.template!.orderedInputs.indices.filter { flags[base + $0].contains(.graphFed) }
             return GraphNodeSource(node: node, fields: fed.isEmpty ? node.fields : node.fields.filter { !flags[base + $0.ordinal].contains(.graphFed) },
                                    fedFields: fed.map { node.template!.orderedInputs[$0].name })
         }
 
+        let references = Self.fieldReferences(document)
         var inputs: [WorkflowInput] = []
+        inputs.reserveCapacity(references.count)
         var boardInputs = [Int?](repeating: nil, count: nodes.count)
-        for reference in Self.fieldReferences(document) {
+        for reference in references {
             guard let position = nodeIndex.value(forStringAt: reference.node), nodes[position].isInvocation else {
                 let nodeID = document.string(at: reference.node)!
                 warnings.append(WorkflowWarning(nodeID: nodeID, field: document.string(at: reference.field),
@@ -190,27 +200,40 @@ public struct Workflow: Sendable {
         if let form = document.member("form", of: 0), let root = document.member("rootElementId", of: form, kind: .string),
            let elements = document.member("elements", of: form, kind: .object) {
             // Elements by id (the last of a repeated id, as for any JSON reader), found by the
-            // bytes of the ids that name them.
+            // bytes of the ids that name them; the index holds each element's place in `values`.
+            var values: [Int] = []
+            values.reserveCapacity(document.count(at: elements))
             var elementIndex = JSONStringIndex(document, capacity: document.count(at: elements))
-            document.forEachMember(of: elements) { key, value in elementIndex.set(value, forStringAt: key) }
+            document.forEachMember(of: elements) { key, value in
+                elementIndex.set(values.count, forStringAt: key)
+                values.append(value)
+            }
             if elementIndex.value(forStringAt: root) != nil {
                 // Depth-first with a stack of ids still to visit (a crafted form can nest deeper
                 // than a thread's stack would allow recursion to go).
-                var visited = Set<Int>(minimumCapacity: elementIndex.count)
+                var visited = [Bool](repeating: false, count: values.count)
                 var pending = [root]
                 while let id = pending.popLast() {
-                    guard let element = elementIndex.value(forStringAt: id), visited.insert(element).inserted,
-                          let type = document.member("type", of: element) else { continue }
-                    let data = document.member("data", of: element)
+                    guard let place = elementIndex.value(forStringAt: id), !visited[place] else { continue }
+                    visited[place] = true
+                    var type: Int?, data: Int?
+                    document.forEachMember(of: values[place], named: ["type", "data"]) { key, value in
+                        if key == 0 { type = value } else { data = value }
+                    }
+                    guard let type, let data else { continue }
                     if document.string(at: type, equals: "container") {
-                        if let children = data.flatMap({ document.member("children", of: $0, kind: .array) }) {
-                            pending.append(contentsOf: document.items(of: children).reversed())
+                        if let children = document.member("children", of: data, kind: .array) {
+                            let start = pending.count
+                            document.forEachItem(of: children) { pending.append($0) }
+                            pending[start...].reverse()
                         }
-                    } else if document.string(at: type, equals: "node-field"), let data,
-                              let identifier = document.member("fieldIdentifier", of: data),
-                              let node = document.member("nodeId", of: identifier, kind: .string),
-                              let field = document.member("fieldName", of: identifier, kind: .string) {
-                        let settings = document.member("settings", of: data)
+                    } else if document.string(at: type, equals: "node-field") {
+                        var identifier: Int?, settings: Int?
+                        document.forEachMember(of: data, named: ["fieldIdentifier", "settings"]) { key, value in
+                            if key == 0 { identifier = value } else { settings = value }
+                        }
+                        guard let identifier, let node = document.member("nodeId", of: identifier, kind: .string),
+                              let field = document.member("fieldName", of: identifier, kind: .string) else { continue }
                         references.append(FieldReference(node: node, field: field, component: settings.flatMap { document.member("component", of: $0, kind: .string) }))
                     }
                     // heading, text, divider: not inputs

@@ -100,6 +100,18 @@ struct GraphBuildingTests {
         #expect(batch["graph"]?["nodes"]?["b"]?["width"] == 16)
     }
 
+    @Test func edgesThatDifferAreAllSentEvenIntoOneFieldAndUnknownHandlesPassThrough() throws {
+        // Two sources into one field is InvokeAI's to refuse, not the gateway's to pick from; an
+        // edge into a field the template lacks is sent as drawn, once.
+        let json = Fixtures.workflow(
+            nodes: [Fixtures.node("a", "blank_image"), Fixtures.node("b", "blank_image"), Fixtures.node("s", "save_image", intermediate: false)],
+            edges: [Fixtures.edge("a", "image", "s", "image"), Fixtures.edge("b", "image", "s", "image"), Fixtures.edge("a", "image", "s", "image"),
+                    Fixtures.edge("a", "image", "s", "retired"), Fixtures.edge("a", "image", "s", "retired"), Fixtures.edge("b", "width", "s", "image")])
+        let edges = try #require(try build(json)["batch"]?["graph"]?["edges"]?.arrayValue)
+        let pairs = edges.map { "\($0["source"]!["node_id"]!.stringValue!).\($0["source"]!["field"]!.stringValue!)->\($0["destination"]!["field"]!.stringValue!)" }
+        #expect(pairs == ["a.image->image", "b.image->image", "a.image->retired", "b.width->image"])
+    }
+
     @Test func autoAndNoneBoardsAreLeftOutAndCollapsedOrDuplicateEdgesDropped() throws {
         let json = Fixtures.workflow(
             nodes: [Fixtures.node("b", "blank_image", ["board": "none"]), Fixtures.node("s", "save_image", ["board": "auto", "image": ["image_name": "stale.png"]], intermediate: false),
