@@ -24,7 +24,7 @@ final class WorkflowNode: Sendable {
     /// The invocation type (`img_resize`), for invocation nodes.
     let type: String
     let label: String
-    /// The stored fields the template knows, in the template's order (others could only make
+    /// The stored fields the template knows, in the definition's order (others could only make
     /// InvokeAI refuse the node: they are never sent).
     let fields: [Field]
     let isIntermediate: Bool
@@ -86,25 +86,23 @@ final class WorkflowNode: Sendable {
         isExecutable = template != nil && !isBatch && !InvocationTemplate.isGenerator(self.type)
         guard let template, let inputs else { fields = []; return }
         // One pass over the stored fields, each matched to the template by its key's bytes (no
-        // string built or hashed), kept in the template's order; of a repeated field the last one
+        // string built or hashed), in the definition's order; of a repeated field the last one
         // counts, as for any JSON reader.
         var fields: [Field] = []
         fields.reserveCapacity(document.count(at: inputs))
-        var ordered = true
+        var seen: UInt64 = 0  // ordinals below 64: nearly every node has fewer inputs
+        var seenBeyond = Set<Int>()
         document.forEachMember(of: inputs) { key, input in
             guard let ordinal = template.inputNames.position(ofStringAt: key, in: document) else { return }
+            let repeated = ordinal < 64 ? seen & (1 << ordinal) != 0 : !seenBeyond.insert(ordinal).inserted
+            if ordinal < 64 { seen |= 1 << ordinal }
+            if repeated { fields.removeAll { $0.ordinal == ordinal } }
             let field = template.orderedInputs[ordinal]
             var value: Int?, label: Int?
             document.forEachMember(of: input, named: ["value", "label"]) { which, position in
                 if which == 0 { value = document.kind(at: position) == .null ? nil : position } else { label = position }
             }
-            if let last = fields.last, last.ordinal >= ordinal { ordered = false }
             fields.append(Field(ordinal: ordinal, key: key, value: value, label: label, isBoard: field.isBoard, isSteps: ordinal == template.stepsOrdinal))
-        }
-        if !ordered {
-            // Stable: of equal ordinals the later one stays last, and is the one kept.
-            fields = fields.enumerated().sorted { ($0.element.ordinal, $0.offset) < ($1.element.ordinal, $1.offset) }.map(\.element)
-            fields = fields.indices.filter { $0 + 1 == fields.count || fields[$0 + 1].ordinal != fields[$0].ordinal }.map { fields[$0] }
         }
         self.fields = fields
     }
