@@ -164,6 +164,9 @@ public final class JSONDocument: Sendable {
         }
     }
 
+    /// Whether the value at `index` is the empty string (an escape always stands for something).
+    public func isEmptyString(at index: Int) -> Bool { tape[index].kind == .string && tape[index].length == 0 }
+
     /// Whether the value at `index` is the string `text`, without building a String when it has no escapes.
     public func string(at index: Int, equals text: String) -> Bool {
         let entry = tape[index]

@@ -136,7 +136,10 @@ public struct Workflow: Sendable {
             guard !flags[fieldBase[position] + ordinal].contains(.input) else { continue }
             flags[fieldBase[position] + ordinal].insert(.input)
             let field = template.orderedInputs[ordinal]
-            let systemName = node.id + "." + field.name
+            var systemName = node.id
+            systemName.reserveCapacity(node.id.utf8.count + 1 + field.name.utf8.count)
+            systemName += "."
+            systemName += field.name
             let fed = flags[fieldBase[position] + ordinal].contains(.edgeFed)
             if fed {
                 warnings.append(WorkflowWarning(nodeID: node.id, field: field.name, message: "input \(systemName) is also fed by an edge: the edge's value is used"))

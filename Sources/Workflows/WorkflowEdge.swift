@@ -43,7 +43,7 @@ struct WorkflowEdge: Sendable {
         guard let source, let target else { return nil }
         self.source = source
         self.target = target
-        let nonEmpty = { (handle: Int) in document.withText(ofStringAt: handle, \.isEmpty) ? nil : handle }
+        let nonEmpty = { (handle: Int) in document.isEmptyString(at: handle) ? nil : handle }
         self.sourceHandle = sourceHandle.flatMap(nonEmpty)
         self.targetHandle = targetHandle.flatMap(nonEmpty)
         self.type = type.flatMap { document.string(at: $0, equals: "default") ? nil : $0 }
