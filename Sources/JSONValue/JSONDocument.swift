@@ -8,12 +8,14 @@ import Glibc
 /// `JSONValue` of any part when a caller wants one. Positions are tape indices; the root is 0.
 public final class JSONDocument: Sendable {
     public let bytes: [UInt8]
-    let tape: [JSONTapeEntry]
+    let tape: JSONTapeBuffer
 
     public init(bytes: [UInt8]) throws(FastJSONParser.Error) {
         tape = try bytes.withUnsafeBufferPointer { buffer throws(FastJSONParser.Error) in try JSONTapeParser.tape(of: buffer) }
         self.bytes = bytes
     }
+
+    deinit { tape.deallocate() }
 
     /// Inlinable so that the copy into an array is specialised for the caller's collection
     /// (a `Data` copies in one go rather than byte by byte).
@@ -50,23 +52,21 @@ public final class JSONDocument: Sendable {
 
     /// One pass over the members, comparing lengths first and bytes only when they match.
     private func member(_ wanted: UnsafeBufferPointer<UInt8>, of index: Int) -> Int? {
-        tape.withUnsafeBufferPointer { tape in
-            guard tape[index].kind == .object else { return nil }
-            return bytes.withUnsafeBufferPointer { text in
-                var found: Int?
-                var position = index + 1
-                for _ in 0..<tape[index].count {
-                    let entry = tape[position]
-                    if entry.escaped {
-                        if string(at: position) == String(decoding: wanted, as: UTF8.self) { found = position + 1 }
-                    } else if Int(entry.length) == wanted.count,
-                              wanted.isEmpty || memcmp(text.baseAddress! + Int(entry.start), wanted.baseAddress!, wanted.count) == 0 {
-                        found = position + 1
-                    }
-                    position = Int(tape[position + 1].next)
+        guard tape[index].kind == .object else { return nil }
+        return bytes.withUnsafeBufferPointer { text in
+            var found: Int?
+            var position = index + 1
+            for _ in 0..<tape[index].count {
+                let entry = tape[position]
+                if entry.escaped {
+                    if string(at: position) == String(decoding: wanted, as: UTF8.self) { found = position + 1 }
+                } else if Int(entry.length) == wanted.count,
+                          wanted.isEmpty || memcmp(text.baseAddress! + Int(entry.start), wanted.baseAddress!, wanted.count) == 0 {
+                    found = position + 1
                 }
-                return found
+                position = Int(tape[position + 1].next)
             }
+            return found
         }
     }
 
@@ -115,19 +115,17 @@ public final class JSONDocument: Sendable {
     /// a repeated key the caller sees each, the last one last). Keys are compared length first.
     public func forEachMember(of index: Int, named keys: [StaticString], _ body: (_ key: Int, _ value: Int) throws -> Void) rethrows {
         guard tape[index].kind == .object else { return }
-        try tape.withUnsafeBufferPointer { tape in
-            try bytes.withUnsafeBufferPointer { text in
-                var position = index + 1
-                for _ in 0..<tape[index].count {
-                    let entry = tape[position]
-                    for (which, key) in keys.enumerated() where Int(entry.length) == key.utf8CodeUnitCount || entry.escaped {
-                        let matches = entry.escaped
-                            ? string(at: position)!.utf8.elementsEqual(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-                            : memcmp(text.baseAddress! + Int(entry.start), key.utf8Start, key.utf8CodeUnitCount) == 0
-                        if matches { try body(which, position + 1); break }
-                    }
-                    position = Int(tape[position + 1].next)
+        try bytes.withUnsafeBufferPointer { text in
+            var position = index + 1
+            for _ in 0..<tape[index].count {
+                let entry = tape[position]
+                for (which, key) in keys.enumerated() where Int(entry.length) == key.utf8CodeUnitCount || entry.escaped {
+                    let matches = entry.escaped
+                        ? string(at: position)!.utf8.elementsEqual(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+                        : memcmp(text.baseAddress! + Int(entry.start), key.utf8Start, key.utf8CodeUnitCount) == 0
+                    if matches { try body(which, position + 1); break }
                 }
+                position = Int(tape[position + 1].next)
             }
         }
     }

@@ -16,13 +16,14 @@ enum JSONTapeParser {
         var count: UInt32
     }
 
-    static func tape(of bytes: UnsafeBufferPointer<UInt8>) throws(Error) -> [JSONTapeEntry] {
+    static func tape(of bytes: UnsafeBufferPointer<UInt8>) throws(Error) -> JSONTapeBuffer {
         guard bytes.count < Int(UInt32.max) else { throw Error(message: "document larger than 4 GiB", offset: 0) }
         guard let p = bytes.baseAddress, !bytes.isEmpty else { throw Error(message: "unexpected end", offset: 0) }
         let end = bytes.count
         var i = 0
-        var tape: [JSONTapeEntry] = []
-        tape.reserveCapacity(end / 8 + 16)
+        var tape = JSONTapeBuffer(capacity: end / 8 + 16)
+        var parsed = false
+        defer { if !parsed { tape.deallocate() } }
         // The open containers, innermost last: at most `maxDepth`, so one fixed buffer.
         let open = UnsafeMutablePointer<OpenContainer>.allocate(capacity: FastJSONParser.maxDepth)
         defer { open.deallocate() }
@@ -87,12 +88,13 @@ enum JSONTapeParser {
             }
         }
         if i != end { throw Error(message: "trailing characters", offset: i) }
+        parsed = true
         return tape
     }
 
     /// Fills in a container's extent once its closing bracket (just before `end`) is read.
     @inline(__always)
-    private static func close(_ container: OpenContainer, at end: Int, in tape: inout [JSONTapeEntry]) {
+    private static func close(_ container: OpenContainer, at end: Int, in tape: inout JSONTapeBuffer) {
         var entry = tape[container.entry]
         entry.length = UInt32(end) - entry.start
         entry.next = UInt32(tape.count)
@@ -112,7 +114,7 @@ enum JSONTapeParser {
 
     /// An object member's key and its ':', up to the value.
     @inline(__always)
-    private static func readKey(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ tape: inout [JSONTapeEntry]) throws(Error) {
+    private static func readKey(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ tape: inout JSONTapeBuffer) throws(Error) {
         guard i < end, p[i] == UInt8(ascii: "\"") else { throw Error(message: "expected a key", offset: i) }
         try readString(p, &i, end, &tape)
         skipWhitespace(p, &i, end)
@@ -123,7 +125,7 @@ enum JSONTapeParser {
 
     @inline(__always)
     private static func readLiteral(_ text: StaticString, _ kind: JSONKind, _ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int,
-                                    _ tape: inout [JSONTapeEntry]) throws(Error) {
+                                    _ tape: inout JSONTapeBuffer) throws(Error) {
         let count = text.utf8CodeUnitCount
         guard i + count <= end else { throw Error(message: "unexpected end", offset: i) }
         for k in 0..<count where p[i + k] != text.utf8Start[k] { throw Error(message: "bad literal", offset: i) }
@@ -132,7 +134,7 @@ enum JSONTapeParser {
     }
 
     @inline(__always)
-    private static func readString(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ tape: inout [JSONTapeEntry]) throws(Error) {
+    private static func readString(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ tape: inout JSONTapeBuffer) throws(Error) {
         i += 1  // opening quote
         let start = i
         var escaped = false
@@ -223,7 +225,7 @@ enum JSONTapeParser {
     }
 
     @inline(__always)
-    private static func readNumber(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ tape: inout [JSONTapeEntry]) throws(Error) {
+    private static func readNumber(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ tape: inout JSONTapeBuffer) throws(Error) {
         let start = i
         var kind = JSONKind.integer
         if p[i] == UInt8(ascii: "-") { i += 1 }
