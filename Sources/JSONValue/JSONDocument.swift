@@ -116,16 +116,24 @@ public final class JSONDocument: Sendable {
     public func forEachMember(of index: Int, named keys: [StaticString], _ body: (_ key: Int, _ value: Int) throws -> Void) rethrows {
         guard tape[index].kind == .object else { return }
         try bytes.withUnsafeBufferPointer { text in
-            var position = index + 1
-            for _ in 0..<tape[index].count {
-                let entry = tape[position]
-                for (which, key) in keys.enumerated() where Int(entry.length) == key.utf8CodeUnitCount || entry.escaped {
-                    let matches = entry.escaped
-                        ? string(at: position)!.utf8.elementsEqual(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-                        : memcmp(text.baseAddress! + Int(entry.start), key.utf8Start, key.utf8CodeUnitCount) == 0
-                    if matches { try body(which, position + 1); break }
+            try keys.withUnsafeBufferPointer { keys in
+                var position = index + 1
+                for _ in 0..<tape[index].count {
+                    let entry = tape[position]
+                    let length = Int(entry.length)
+                    for which in 0..<keys.count {
+                        let key = keys[which]
+                        let matches: Bool
+                        if entry.escaped {
+                            matches = string(at: position)!.utf8.elementsEqual(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+                        } else {
+                            matches = length == key.utf8CodeUnitCount && (length == 0 || (text[Int(entry.start)] == key.utf8Start[0]
+                                && memcmp(text.baseAddress! + Int(entry.start), key.utf8Start, length) == 0))
+                        }
+                        if matches { try body(which, position + 1); break }
+                    }
+                    position = Int(tape[position + 1].next)
                 }
-                position = Int(tape[position + 1].next)
             }
         }
     }
@@ -201,7 +209,7 @@ public final class JSONDocument: Sendable {
         return bytes.withUnsafeBufferPointer { Self.hash(UnsafeBufferPointer(rebasing: $0[Int(entry.start)..<Int(entry.start + entry.length)]), seed: seed) }
     }
 
-    private static func hash(_ text: UnsafeBufferPointer<UInt8>, seed: UInt64) -> UInt64 {
+    static func hash(_ text: UnsafeBufferPointer<UInt8>, seed: UInt64) -> UInt64 {
         @inline(__always) func mix(_ x: UInt64) -> UInt64 {
             let product = (x ^ 0xA076_1D64_78BD_642F).multipliedFullWidth(by: 0xE703_7ED1_A0B4_28DB)
             return product.high ^ product.low

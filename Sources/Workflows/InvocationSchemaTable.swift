@@ -3,9 +3,17 @@ import JSONValue
 /// Every invocation InvokeAI knows (custom nodes included), parsed once from its `/openapi.json`.
 /// Handed to the engine as a value, so tests can build one by hand.
 public struct InvocationSchemaTable: Sendable {
-    private var templates: [String: InvocationTemplate]
+    private let templates: [String: InvocationTemplate]
+    /// The same templates, and their types to find one by a document's bytes.
+    private let list: [InvocationTemplate]
+    private let names: JSONNameList
 
-    public init(templates: [String: InvocationTemplate]) { self.templates = templates }
+    public init(templates: [String: InvocationTemplate]) {
+        self.templates = templates
+        let pairs = Array(templates)
+        list = pairs.map(\.value)
+        names = JSONNameList(pairs.map(\.key))
+    }
 
     public init(openAPI: JSONValue) {
         let schemas = openAPI["components"]?["schemas"]?.objectValue ?? [:]
@@ -30,10 +38,15 @@ public struct InvocationSchemaTable: Sendable {
                                                  version: schema["version"]?.stringValue ?? "", inputs: fields,
                                                  producesImages: producesImages)
         }
-        self.templates = templates
+        self.init(templates: templates)
     }
 
     public subscript(type: String) -> InvocationTemplate? { templates[type] }
+
+    /// The template of the type named by the string at `index` in `document`.
+    func template(forStringAt index: Int, in document: JSONDocument) -> InvocationTemplate? {
+        names.position(ofStringAt: index, in: document).map { list[$0] }
+    }
     public var types: [String] { templates.keys.sorted() }
 
     static func refName(_ ref: String) -> String { String(ref.split(separator: "/").last ?? "") }

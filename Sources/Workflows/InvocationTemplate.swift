@@ -14,6 +14,9 @@ public final class InvocationTemplate: Sendable {
     let requiredOrdinals: [Int]
     /// The ordered inputs' names: a stored field or an edge's handle is matched by its bytes.
     let inputNames: JSONNameList
+    /// A batch node (`isBatch(type)`) or a generator (`isGenerator(type)`), worked out once.
+    let isBatchNode: Bool
+    let isGeneratorNode: Bool
     /// The ordinal of `steps` (denoising steps, to count progress by), if it has one.
     let stepsOrdinal: Int?
 
@@ -29,10 +32,12 @@ public final class InvocationTemplate: Sendable {
         requiredOrdinals = ordered.indices.filter { ordered[$0].required }
         inputNames = JSONNameList(ordered.map(\.name))
         stepsOrdinal = ordered.firstIndex { $0.name == "steps" }
+        isBatchNode = Self.isBatch(type)
+        isGeneratorNode = Self.isGenerator(type)
     }
 
     /// Batch and generator nodes exist for the editor only: they become `batch.data`, not graph nodes.
-    public var isExecutable: Bool { !Self.isBatch(type) && !Self.isGenerator(type) }
+    public var isExecutable: Bool { !isBatchNode && !isGeneratorNode }
 
     static func isBatch(_ type: String) -> Bool {
         switch type {

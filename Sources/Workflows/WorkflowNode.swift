@@ -74,16 +74,17 @@ final class WorkflowNode: Sendable {
         guard let id = id ?? dataID else { return nil }
         idPosition = id
         self.id = document.string(at: id)!
-        self.type = type.flatMap(document.string(at:)) ?? ""
         self.label = label.flatMap(document.string(at:)) ?? ""
         self.isIntermediate = isIntermediate.flatMap(document.bool(at:)) ?? false
         self.useCache = useCache.flatMap(document.bool(at:)) ?? true
         // `type` is missing on the nodes of old exports: they are invocations.
         isInvocation = kind.map { document.string(at: $0, equals: "invocation") || document.kind(at: $0) != .string } ?? true
-        let template = isInvocation ? schemas[self.type] : nil
+        // The template is found by the type's bytes; its type string then serves the node.
+        let template = isInvocation ? type.flatMap { schemas.template(forStringAt: $0, in: document) } : nil
         self.template = template
-        isBatch = isInvocation && InvocationTemplate.isBatch(self.type)
-        isExecutable = template != nil && !isBatch && !InvocationTemplate.isGenerator(self.type)
+        self.type = template?.type ?? type.flatMap(document.string(at:)) ?? ""
+        isBatch = isInvocation && (template?.isBatchNode ?? InvocationTemplate.isBatch(self.type))
+        isExecutable = template?.isExecutable ?? false
         guard let template, let inputs else { fields = []; return }
         // One pass over the stored fields, each matched to the template by its key's bytes (no
         // string built or hashed), in the definition's order; of a repeated field the last one
