@@ -20,11 +20,11 @@ extension Workflow {
         out.append(prepend ? #"{"prepend":true,"batch":{"graph":{"id":"# : #"{"prepend":false,"batch":{"graph":{"id":"#)
         JSONValue.writeString(RandomUUID.string(), to: &out)
         out.append(#","nodes":{"#)
-        for (i, source) in graphNodes.enumerated() {
+        for (i, position) in graphNodes.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            document.appendRaw(at: source.node.idPosition, to: &out)
+            document.appendRaw(at: nodes[position].idPosition, to: &out)
             out.append(UInt8(ascii: ":"))
-            writeGraphNode(source, overrides: overrides[source.node.id], steps: &steps, to: &out)
+            writeGraphNode(position, overrides: overrides[nodes[position].id], steps: &steps, to: &out)
         }
         out.append(#"},"edges":["#)
         for (i, edge) in graphEdges.enumerated() {
@@ -55,15 +55,19 @@ extension Workflow {
         return EnqueueBatchBody(bytes: out, nodeSteps: steps)
     }
 
-    /// One graph node: id and type, its stored fields (an input's value instead where one is
-    /// given), `use_cache` and `is_intermediate`.
-    private func writeGraphNode(_ source: GraphNodeSource, overrides: [String: JSONValue]?, steps: inout [String: Int], to out: inout [UInt8]) {
-        let node = source.node
+    /// One graph node: id and type, its stored fields that no graph edge feeds (an input's value
+    /// instead where one is given), `use_cache` and `is_intermediate`.
+    private func writeGraphNode(_ position: Int, overrides: [String: JSONValue]?, steps: inout [String: Int], to out: inout [UInt8]) {
+        let node = nodes[position], base = fieldBase[position]
+        func isGraphFed(_ name: String) -> Bool {
+            var name = name
+            return name.withUTF8 { node.template!.inputNames.position(of: $0) }.map { graphFed[base + $0] } ?? false
+        }
         out.append(#"{"id":"#)
         document.appendRaw(at: node.idPosition, to: &out)
         out.append(#","type":"#)
         JSONValue.writeString(node.type, to: &out)
-        for field in source.fields {
+        for field in node.fields where !graphFed[base + field.ordinal] {
             let given = overrides?[node.name(of: field)]
             if field.isBoard {
                 writeBoard(given, stored: field.value, name: node.name(of: field), to: &out)
@@ -77,7 +81,7 @@ extension Workflow {
             if field.isSteps, let count = given?.intValue ?? field.value.flatMap(document.int(at:)), count > 0 { steps[node.id] = count }
         }
         // Inputs for fields the definition does not store.
-        for (name, given) in (overrides ?? [:]).sorted(by: { $0.key < $1.key }) where node.field(name) == nil && !source.fedFields.contains(name) {
+        for (name, given) in (overrides ?? [:]).sorted(by: { $0.key < $1.key }) where node.field(name) == nil && !isGraphFed(name) {
             guard let field = node.template!.inputs[name] else { continue }  // a field this InvokeAI no longer has
             if field.kind == .board { writeBoard(given, stored: nil, name: name, to: &out); continue }
             out.append(UInt8(ascii: ","))

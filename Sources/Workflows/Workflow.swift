@@ -17,9 +17,12 @@ public struct Workflow: Sendable {
 
     let nodes: [WorkflowNode]
     let edges: [WorkflowEdge]
-    /// The graph's nodes (executable ones) with the stored fields each carries: those its
-    /// template knows that no edge feeds.
-    let graphNodes: [GraphNodeSource]
+    /// Positions in `nodes` of the graph's nodes (executable ones).
+    let graphNodes: [Int]
+    /// Whether a graph edge feeds a template field of a node, at `fieldBase[node] + ordinal`:
+    /// the graph node leaves such a field out.
+    let fieldBase: [Int]
+    let graphFed: [Bool]
     /// The graph's edges: between executable nodes, with both handles, once each.
     let graphEdges: [WorkflowEdge]
 
@@ -54,7 +57,7 @@ public struct Workflow: Sendable {
             if node.isInvocation, node.template == nil {
                 warnings.append(WorkflowWarning(nodeID: node.id, field: nil, message: "node type '\(node.type)' is not known to this InvokeAI"))
             }
-            if node.isInvocation, InvocationTemplate.isGenerator(node.type) {
+            if node.isInvocation, node.template?.isGeneratorNode ?? InvocationTemplate.isGenerator(node.type) {
                 warnings.append(WorkflowWarning(nodeID: node.id, field: nil, message: "generator node '\(node.type)' is not supported by the gateway; its values are not sent"))
             }
             if nodeIndex.value(forStringAt: node.idPosition) == nil { nodeIndex.set(nodes.count, forStringAt: node.idPosition) }
@@ -108,12 +111,9 @@ public struct Workflow: Sendable {
             if let slot { flags[slot].insert(.graphFed) }
         }
         self.graphEdges = graphEdges
-        graphNodes = nodes.indices.filter { executable[$0] }.map { position in
-            let node = nodes[position], base = fieldBase[position]
-            let fed = node.template!.orderedInputs.indices.filter { flags[base + $0].contains(.graphFed) }
-            return GraphNodeSource(node: node, fields: fed.isEmpty ? node.fields : node.fields.filter { !flags[base + $0.ordinal].contains(.graphFed) },
-                                   fedFields: fed.map { node.template!.orderedInputs[$0].name })
-        }
+        graphNodes = nodes.indices.filter { executable[$0] }
+        self.fieldBase = fieldBase
+        graphFed = flags.map { $0.contains(.graphFed) }
 
         let references = Self.fieldReferences(document)
         var inputs: [WorkflowInput] = []
@@ -136,10 +136,7 @@ public struct Workflow: Sendable {
             guard !flags[fieldBase[position] + ordinal].contains(.input) else { continue }
             flags[fieldBase[position] + ordinal].insert(.input)
             let field = template.orderedInputs[ordinal]
-            var systemName = node.id
-            systemName.reserveCapacity(node.id.utf8.count + 1 + field.name.utf8.count)
-            systemName += "."
-            systemName += field.name
+            let systemName = Self.join(node.id, field.name)
             let fed = flags[fieldBase[position] + ordinal].contains(.edgeFed)
             if fed {
                 warnings.append(WorkflowWarning(nodeID: node.id, field: field.name, message: "input \(systemName) is also fed by an edge: the edge's value is used"))
@@ -167,13 +164,29 @@ public struct Workflow: Sendable {
             }
         }
 
-        outputs = nodes.indices.filter { nodes[$0].isExecutable && nodes[$0].template!.producesImages && !nodes[$0].isIntermediate }.map { position in
-            let node = nodes[position]
-            return WorkflowOutput(nodeID: node.id, nodeType: node.type, label: node.label.isEmpty ? node.template!.title : node.label,
-                                  boardInputIndex: boardInputs[position], hasBoardField: node.template!.inputs["board"] != nil)
+        var outputs: [WorkflowOutput] = []
+        for (position, node) in nodes.enumerated() where executable[position] && node.template!.producesImages && !node.isIntermediate {
+            outputs.append(WorkflowOutput(nodeID: node.id, nodeType: node.type, label: node.label.isEmpty ? node.template!.title : node.label,
+                                          boardInputIndex: boardInputs[position], hasBoardField: node.template!.inputs["board"] != nil))
         }
+        self.outputs = outputs
         self.warnings = warnings
         fingerprint = Self.fingerprint(of: inputs)
+    }
+
+    /// `<node>.<field>`, in one allocation.
+    private static func join(_ node: String, _ field: String) -> String {
+        var node = node, field = field
+        return node.withUTF8 { first in
+            field.withUTF8 { second in
+                String(unsafeUninitializedCapacity: first.count + 1 + second.count) { buffer in
+                    _ = buffer.initialize(fromContentsOf: first)
+                    buffer[first.count] = UInt8(ascii: ".")
+                    _ = buffer[(first.count + 1)...].initialize(fromContentsOf: second)
+                    return first.count + 1 + second.count
+                }
+            }
+        }
     }
 
     /// What the workflow does with one template field of one node.

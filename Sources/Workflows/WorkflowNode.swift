@@ -80,7 +80,8 @@ final class WorkflowNode: Sendable {
         // `type` is missing on the nodes of old exports: they are invocations.
         isInvocation = kind.map { document.string(at: $0, equals: "invocation") || document.kind(at: $0) != .string } ?? true
         // The template is found by the type's bytes; its type string then serves the node.
-        let template = isInvocation ? type.flatMap { schemas.template(forStringAt: $0, in: document) } : nil
+        var template: InvocationTemplate?
+        if isInvocation, let type { template = schemas.template(forStringAt: type, in: document) }
         self.template = template
         self.type = template?.type ?? type.flatMap(document.string(at:)) ?? ""
         isBatch = isInvocation && (template?.isBatchNode ?? InvocationTemplate.isBatch(self.type))
