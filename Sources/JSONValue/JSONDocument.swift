@@ -178,15 +178,11 @@ public final class JSONDocument: Sendable {
         let entry = tape[index]
         guard entry.kind == .string else { return false }
         if entry.escaped { return string(at: index) == text }
-        let utf8 = text.utf8
-        guard utf8.count == Int(entry.length) else { return false }
-        return bytes.withUnsafeBufferPointer { buffer in
-            var position = Int(entry.start)
-            for byte in utf8 {
-                if buffer[position] != byte { return false }
-                position += 1
-            }
-            return true
+        var text = text
+        return text.withUTF8 { wanted in
+            wanted.count == Int(entry.length) && (wanted.isEmpty || bytes.withUnsafeBufferPointer {
+                memcmp($0.baseAddress! + Int(entry.start), wanted.baseAddress!, wanted.count) == 0
+            })
         }
     }
 

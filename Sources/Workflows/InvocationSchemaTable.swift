@@ -1,8 +1,9 @@
 import JSONValue
 
 /// Every invocation InvokeAI knows (custom nodes included), parsed once from its `/openapi.json`.
-/// Handed to the engine as a value, so tests can build one by hand.
-public struct InvocationSchemaTable: Sendable {
+/// Handed to the engine whole, so tests can build one by hand. A read-only class: handing it to
+/// each node being read costs one reference, not one per table it holds.
+public final class InvocationSchemaTable: Sendable {
     private let templates: [String: InvocationTemplate]
     /// The same templates, and their types to find one by a document's bytes.
     private let list: [InvocationTemplate]
@@ -15,7 +16,7 @@ public struct InvocationSchemaTable: Sendable {
         names = JSONNameList(pairs.map(\.key))
     }
 
-    public init(openAPI: JSONValue) {
+    public convenience init(openAPI: JSONValue) {
         let schemas = openAPI["components"]?["schemas"]?.objectValue ?? [:]
         var templates: [String: InvocationTemplate] = [:]
         for (_, schema) in schemas where schema["class"]?.stringValue == "invocation" {
