@@ -70,17 +70,6 @@ public final class JSONDocument: Sendable {
         }
     }
 
-    /// The member of the object at `index` named by the string at `keyPosition` (in this
-    /// document): an id that refers to another part of the same text, compared without building it.
-    public func member(keyAt keyPosition: Int, of index: Int) -> Int? {
-        let wanted = tape[keyPosition]
-        guard wanted.kind == .string else { return nil }
-        guard !wanted.escaped else { return member(string(at: keyPosition)!, of: index) }
-        return bytes.withUnsafeBufferPointer { text in
-            member(UnsafeBufferPointer(rebasing: text[Int(wanted.start)..<Int(wanted.start + wanted.length)]), of: index)
-        }
-    }
-
     /// The string member `key` of the object at `index`.
     public func string(_ key: String, of index: Int) -> String? { member(key, of: index).flatMap(string(at:)) }
 
