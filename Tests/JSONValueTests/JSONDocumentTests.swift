@@ -27,6 +27,26 @@ import Testing
         #expect(root["s"]?.isString("q\"\n") == true)
     }
 
+    @Test func aTextOfManySmallValuesGrowsTheTapePastItsFirstGuess() throws {
+        // The tape starts at one entry per eight bytes; "[0,1,...]" needs one per two to four.
+        let count = 20_000
+        let text = "[" + (0..<count).map { String($0 % 10) }.joined(separator: ",") + ",{\"k\":[true,null]}]"
+        let document = try JSONDocument(parsing: Array(text.utf8))
+        let items = document.items(of: 0)
+        #expect(items.count == count + 1)
+        #expect(items.prefix(12).map { document.int(at: $0) } == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1])
+        #expect(document.value(at: items[count]) == ["k": [true, nil]])
+        #expect(document.root.value.arrayValue?.count == count + 1)
+    }
+
+    @Test func nestingIsAllowedUpToTheLimitAndRefusedPastIt() throws {
+        let limit = FastJSONParser.maxDepth
+        func nested(_ depth: Int) -> [UInt8] { Array((String(repeating: "[{\"a\":", count: depth / 2) + "1" + String(repeating: "}]", count: depth / 2)).utf8) }
+        let document = try JSONDocument(parsing: nested(limit))
+        #expect(document.count(at: 0) == 1)
+        #expect(throws: FastJSONParser.Error.self) { try JSONDocument(parsing: nested(limit + 2)) }
+    }
+
     @Test func theLastOfARepeatedKeyWinsEverywhere() throws {
         let document = try JSONDocument(parsing: Array(#"{"a":1,"b":2,"a":3}"#.utf8))
         #expect(document.root["a"]?.intValue == 3)
