@@ -36,6 +36,12 @@ public final class InvocationTemplate: Sendable {
         isGeneratorNode = Self.isGenerator(type)
     }
 
+    /// The position in `orderedInputs` of the input called `name`.
+    func ordinal(of name: String) -> Int? {
+        var name = name
+        return name.withUTF8(inputNames.position(of:))
+    }
+
     /// Batch and generator nodes exist for the editor only: they become `batch.data`, not graph nodes.
     public var isExecutable: Bool { !isBatchNode && !isGeneratorNode }
 

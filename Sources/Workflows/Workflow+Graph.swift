@@ -59,10 +59,7 @@ extension Workflow {
     /// instead where one is given), `use_cache` and `is_intermediate`.
     private func writeGraphNode(_ position: Int, overrides: [String: JSONValue]?, steps: inout [String: Int], to out: inout [UInt8]) {
         let node = nodes[position], base = fieldBase[position]
-        func isGraphFed(_ name: String) -> Bool {
-            var name = name
-            return name.withUTF8 { node.template!.inputNames.position(of: $0) }.map { graphFed[base + $0] } ?? false
-        }
+        func isGraphFed(_ name: String) -> Bool { node.template!.ordinal(of: name).map { graphFed[base + $0] } ?? false }
         out.append(#"{"id":"#)
         document.appendRaw(at: node.idPosition, to: &out)
         out.append(#","type":"#)

@@ -37,8 +37,7 @@ final class WorkflowNode: Sendable {
     let isBatch: Bool
 
     func field(_ name: String) -> Field? {
-        var name = name
-        return name.withUTF8 { template?.inputNames.position(of: $0) }.flatMap(field(ordinal:))
+        template?.ordinal(of: name).flatMap(field(ordinal:))
     }
 
     func name(of field: Field) -> String { template!.orderedInputs[field.ordinal].name }
