@@ -47,8 +47,12 @@ public final class EventHub: Sendable {
     // MARK: publishing
 
     /// Numbers the event, keeps it for replay and queues it for every matching subscriber.
+    /// `runStreamsOnly`: the event goes only to subscribers that asked for its run by id (per-run
+    /// streams, `?run=`) and is not held for replay: the end of a run found in InvokeAI's history
+    /// after a restart, which the previous process already announced to everyone.
     @discardableResult
-    public func publish(_ type: String, run: String? = nil, workflow: String? = nil, data: JSONValue, preview: JSONValue? = nil) -> GatewayEvent {
+    public func publish(_ type: String, run: String? = nil, workflow: String? = nil, data: JSONValue, preview: JSONValue? = nil,
+                        runStreamsOnly: Bool = false) -> GatewayEvent {
         let time = now()
         return state.withLock { s in
             // Numbering and queueing under one lock: every subscriber sees ids in order.
@@ -56,14 +60,14 @@ public final class EventHub: Sendable {
                                      workflow: workflow, time: time, data: data, preview: preview)
             s.nextSequence += 1
             s.published += 1
-            Self.append(event, to: &s, capacity: configuration.replayCapacity)
+            if !runStreamsOnly { Self.append(event, to: &s, capacity: configuration.replayCapacity) }
             // Writers are handed to their event loops in small batches: fewer hand-offs than one
             // per subscriber, while the loops already write the first batches as the rest are
             // prepared. Still under the lock: the next event's bytes cannot overtake these.
             var direct: [HTTPResponseWriter] = [], directWithPreview: [HTTPResponseWriter] = []
             direct.reserveCapacity(Self.handOffBatch)
             s.subscribers.forEach { subscriber in
-                guard subscriber.filter.matches(event) else { return }
+                guard subscriber.filter.matches(event), !runStreamsOnly || !subscriber.filter.runs.isEmpty else { return }
                 switch subscriber.enqueue(event) {
                 case .direct(let writer, let previews):
                     if previews { directWithPreview.append(writer) } else { direct.append(writer) }

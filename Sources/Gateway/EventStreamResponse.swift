@@ -56,11 +56,18 @@ enum EventStreamResponse {
         }
     }
 
-    /// The stream of a run that has already ended: what is still held of it, then the end.
-    static func replay(hub: EventHub, filter: EventFilter, after: EventID?, extraHeaders: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
-        let events = hub.held(matching: filter).filter { event in after.map { event.id > $0 } ?? true }
+    /// The stream of a run that has already ended: what is still held of it, then the end. When
+    /// the hub no longer holds the terminal event (it was sent before a gateway restart, or
+    /// long ago), the run's recorded terminal event ends the stream instead, without an id (it
+    /// is not part of this process's sequence).
+    static func replay(hub: EventHub, run: Run, filter: EventFilter, after: EventID?, extraHeaders: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+        let held = hub.held(matching: filter)
+        let events = held.filter { event in after.map { event.id > $0 } ?? true }
         var bytes = ServerSentEvent.retry(milliseconds: hub.configuration.retryMilliseconds)
         for event in events { bytes += filter.previews ? (event.encodedWithPreview ?? event.encoded) : event.encoded }
+        if !held.contains(where: { $0.runID == run.id && $0.isTerminal }), let data = run.terminalEventData {
+            bytes += ServerSentEvent.encode(event: "run.\(run.status.rawValue)", id: nil, data: JSONValue.object(data).compactJSON)
+        }
         return HTTPResponse(status: .ok, headers: headers(extraHeaders), bytes: bytes)
     }
 

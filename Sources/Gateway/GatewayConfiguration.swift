@@ -29,6 +29,9 @@ public struct GatewayConfiguration: Sendable {
     public var maxWait: Double
     /// Output images of an ended run are deleted this many seconds after it ended; nil keeps them.
     public var outputTTL: TimeInterval?
+    /// How many ended runs, and for how long, the run table keeps (older ones are read from
+    /// InvokeAI when asked for).
+    public var runs: RunTrackerConfiguration
 
     public init(
         server: HTTPServerConfiguration = HTTPServerConfiguration(),
@@ -43,7 +46,8 @@ public struct GatewayConfiguration: Sendable {
         followsUpstreamEvents: Bool = true,
         stateDirectory: String? = nil,
         maxWait: Double = 300,
-        outputTTL: TimeInterval? = nil
+        outputTTL: TimeInterval? = nil,
+        runs: RunTrackerConfiguration = RunTrackerConfiguration()
     ) {
         self.server = server
         self.invokeAIURL = invokeAIURL
@@ -58,5 +62,6 @@ public struct GatewayConfiguration: Sendable {
         self.stateDirectory = stateDirectory
         self.maxWait = maxWait
         self.outputTTL = outputTTL
+        self.runs = runs
     }
 }

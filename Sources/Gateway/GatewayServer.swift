@@ -28,11 +28,12 @@ public final class GatewayServer: Sendable {
         self.logger = logger
         events = EventHub(configuration: configuration.events)
         let hub = events
-        let catalog = WorkflowCatalog(directory: configuration.workflowsDirectory, client: upstream, logger: logger)
+        let catalog = WorkflowCatalog(directory: configuration.workflowsDirectory, client: upstream, logger: logger,
+                                      schemaCacheFile: configuration.stateDirectory.map { ($0 as NSString).appendingPathComponent("invokeai-openapi.json") })
         self.catalog = catalog
         // Outputs through the workflow when it is known (output nodes, board inputs); otherwise
         // every image of the run.
-        let tracker = RunTracker(client: upstream, hub: hub, destination: configuration.destination,
+        let tracker = RunTracker(client: upstream, hub: hub, destination: configuration.destination, configuration: configuration.runs,
                                  outputTTL: configuration.outputTTL, mapOutputs: { name, items in
             guard let entry = catalog.cached(name) else { return QueueItemOutputs.map(items) }
             return WorkflowOutputs.map(entry.workflow, items: items)
@@ -43,6 +44,8 @@ public final class GatewayServer: Sendable {
             onEvent: { tracker.handle($0) },
             onStateChange: { state in
                 tracker.eventStreamChanged()
+                // InvokeAI may have restarted with other node packs: read its schemas again.
+                if state.connected { catalog.upstreamChanged() }
                 hub.publish(state.connected ? "upstream.connected" : "upstream.disconnected",
                             data: ["connected": .bool(state.connected), "reconnects": .int(state.reconnectCount),
                                    "error": state.lastError.map { .string($0) } ?? .null])
@@ -56,9 +59,11 @@ public final class GatewayServer: Sendable {
         EventRoutes.add(to: &router, hub: events, cors: configuration.cors)
         RunRoutes.add(to: &router, tracker: tracker, hub: hub, cors: configuration.cors)
         ImageRoutes.add(to: &router, client: upstream, tracker: tracker)
-        WorkflowRoutes.add(to: &router, catalog: catalog)
-        let keys = IdempotencyStore(file: configuration.stateDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("idempotency-keys.json") })
-        RunSubmission(catalog: catalog, tracker: tracker, client: upstream, idempotency: keys, maxWait: configuration.maxWait).add(to: &router)
+        WorkflowRoutes.add(to: &router, catalog: catalog, models: InstalledModelList(client: upstream))
+        let keys = IdempotencyStore(file: configuration.stateDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("idempotency-keys.jsonl") },
+                                    destination: configuration.destination)
+        RunSubmission(catalog: catalog, tracker: tracker, client: upstream, idempotency: keys,
+                      preparation: RunPreparation(client: upstream), maxWait: configuration.maxWait).add(to: &router)
         ReadThroughRoutes.add(to: &router, client: upstream, destination: configuration.destination)
         try OpenAPIRoutes.add(to: &router, documentPath: configuration.openAPIFile)
         if let publicDirectory = configuration.publicDirectory {
@@ -78,8 +83,19 @@ public final class GatewayServer: Sendable {
             upstreamEvents.start()
             // Runs enqueued before a restart are found again from InvokeAI's queue.
             let tracker = runs, logger = logger
+            // Retried until it succeeds: with InvokeAI down at start, runs are found once it is up.
             Task {
-                do { try await tracker.recover() } catch { logger.warning("could not recover runs from InvokeAI: \(error)") }
+                var pause = 1.0
+                while !Task.isCancelled {
+                    do {
+                        try await tracker.recover()
+                        return
+                    } catch {
+                        logger.warning("could not recover runs from InvokeAI (retrying in \(Int(pause)) s): \(error)")
+                        try? await Task.sleep(for: .seconds(pause))
+                        pause = min(pause * 2, 30)
+                    }
+                }
             }
         }
         // Upkeep on the heartbeat's beat: idle event streams get their comment, outputs past
@@ -92,6 +108,7 @@ public final class GatewayServer: Sendable {
                     try? await Task.sleep(for: interval)
                     hub.heartbeat()
                     tracker.expireOutputs()
+                    tracker.evictExpired()
                 }
             }
         }

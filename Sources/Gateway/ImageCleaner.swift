@@ -84,6 +84,15 @@ public final class ImageCleaner: Sendable {
 
     public var counts: Counts { state.withLock { $0.counts } }
 
+    /// Drops what is known of a run that left the tracker's table (its deletions in flight go on).
+    public func forget(run: String) {
+        state.withLock { s in
+            if s.pending[run]?.isEmpty ?? true { s.pending[run] = nil }
+            s.failures[run] = nil
+            s.deleted[run] = nil
+        }
+    }
+
     /// Whether `image` of `run` is already deleted, pending or given up on.
     public func isHandled(_ image: String, run: String) -> Bool {
         state.withLock { s in

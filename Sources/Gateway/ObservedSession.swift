@@ -11,6 +11,8 @@ struct ObservedSession {
     private var preparedBySource: [String: [JSONValue]] = [:]
     private var results: [String: JSONValue] = [:]
     private var end: QueueItemStatusChange?
+    /// It waited for child items (a called workflow): its results then come from InvokeAI's record.
+    private var didWait = false
 
     init(streamEpoch: Int) { self.streamEpoch = streamEpoch }
 
@@ -21,11 +23,12 @@ struct ObservedSession {
     }
 
     mutating func ended(_ change: QueueItemStatusChange) { end = change }
+    mutating func waited() { didWait = true }
 
     /// The item as `items_by_ids` would give it, when it completed (only then are all results
     /// known to have been sent).
     var completedItem: InvokeAIQueueItem? {
-        guard let end, end.status == .completed else { return nil }
+        guard let end, end.status == .completed, !didWait else { return nil }
         let item = end.item
         func text(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
         return InvokeAIQueueItem([

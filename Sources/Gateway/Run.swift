@@ -9,6 +9,11 @@ public struct Run: Sendable {
     public let workflow: String
     public var itemIDs: [Int]
     public var itemStatuses: [Int: QueueItemStatus] = [:]
+    /// Child items (of saved workflows a node calls) and the item that waits for each.
+    public var itemParents: [Int: Int] = [:]
+    /// Items joined the batch after it was enqueued (child items): the events do not say whose
+    /// child each is, so the run's end is read back from InvokeAI's record.
+    var gainedItems = false
     public var status: RunStatus = .queued
     public var createdAt: Date
     public var startedAt: Date?
@@ -17,8 +22,17 @@ public struct Run: Sendable {
     public var progress: JSONValue?
     /// Type, message and failing node, once a node failed.
     public var error: JSONValue?
-    /// Images per output node, once the run completed.
+    /// Images per output node, once the run completed. Each image says its `board_id` and
+    /// whether this run's own session made it (`created_by_run`) as InvokeAI's record has it.
     public var outputs: JSONValue = .array([])
+    /// Why the run is not reported as ended although InvokeAI's events said it ended: its record
+    /// could not be read back yet (retried); nil otherwise.
+    public var readBackError: String?
+    /// The stored model references of the workflow and what each resolved to, when any.
+    public var models: JSONValue?
+    /// The `run.<status>` event's data, kept so a per-run stream can end with it even after a
+    /// gateway restart (when the hub no longer holds the event).
+    public var terminalEventData: JSONObject?
     /// Images the gateway uploaded for this run's inputs (deleted when it ends).
     public var uploadedImages: [String] = []
     /// `"outputs"`: delete the outputs once fetched.
@@ -45,12 +59,18 @@ public struct Run: Sendable {
             "started_at": startedAt.map { .string(Self.format($0)) } ?? .null,
             "completed_at": completedAt.map { .string(Self.format($0)) } ?? .null,
             "item_ids": .array(itemIDs.map { .int($0) }),
+            "items": .array(itemIDs.map { id in
+                ["id": .int(id), "status": itemStatuses[id].map { .string($0.rawValue) } ?? .null,
+                 "parent_item_id": itemParents[id].map { .int($0) } ?? .null]
+            }),
             "progress": progress ?? .null,
             "error": error ?? .null,
             "outputs": outputs,
             "cleanup": cleanupJSON,
             "links": ["self": .string("/v1/runs/\(id)"), "events": .string("/v1/runs/\(id)/events")],
         ]
+        if let readBackError { fields["read_back_error"] = .string(readBackError) }
+        if let models { fields["models"] = models }
         if let startedAt, let end = completedAt ?? (status.isTerminal ? nil : Date()) {
             fields["duration_seconds"] = .double((end.timeIntervalSince(startedAt) * 1000).rounded() / 1000)
         }
@@ -71,6 +91,14 @@ public struct Run: Sendable {
         (outputs.arrayValue ?? []).flatMap { $0["images"]?.arrayValue ?? [] }.compactMap { $0["name"]?.stringValue }
     }
 
+    /// The output images this run's own session made (InvokeAI's image record names the
+    /// session): the only ones its cleanup may delete. An image another run made (a cached
+    /// result), an input passed through, or an image whose record was not read is left alone.
+    public var ownedOutputImageNames: [String] {
+        (outputs.arrayValue ?? []).flatMap { $0["images"]?.arrayValue ?? [] }
+            .filter { $0["created_by_run"]?.boolValue == true }.compactMap { $0["name"]?.stringValue }
+    }
+
     var eventData: JSONObject {
         ["run": .string(id), "workflow": .string(workflow), "status": .string(status.rawValue)]
     }
@@ -79,5 +107,30 @@ public struct Run: Sendable {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
+    }
+}
+
+extension Run {
+    /// Every image name in an outputs list.
+    static func imageNames(in outputs: JSONValue) -> [String] {
+        (outputs.arrayValue ?? []).flatMap { $0["images"]?.arrayValue ?? [] }.compactMap { $0["name"]?.stringValue }
+    }
+
+    /// The outputs with each image's `board_id` and `created_by_run` from InvokeAI's image
+    /// record: made by one of `sessions` (the run's items), or not (a result another run's
+    /// node made and the cache handed out again, an input passed through). An image without a
+    /// record (deleted meanwhile) gets `board_id` null and `created_by_run` false.
+    static func outputs(_ outputs: JSONValue, describedBy records: [String: InvokeAIImage], sessions: Set<String>) -> JSONValue {
+        .array((outputs.arrayValue ?? []).map { node in
+            guard case .object(var fields) = node else { return node }
+            fields["images"] = .array((node["images"]?.arrayValue ?? []).map { image in
+                guard case .object(var described) = image, let name = image["name"]?.stringValue else { return image }
+                let record = records[name]
+                described["board_id"] = record?.boardId.map { .string($0) } ?? .null
+                described["created_by_run"] = .bool(record?.sessionId.map(sessions.contains) ?? false)
+                return .object(described)
+            })
+            return .object(fields)
+        })
     }
 }

@@ -14,18 +14,17 @@ enum RunRoutes {
             }
             let limit = try boundedInt(request.query("limit"), name: "limit", default: 50, range: 1...500)
             let offset = try boundedInt(request.query("offset"), name: "offset", default: 0, range: 0...Int.max)
-            let all = tracker.runs(workflow: request.query("workflow"), status: status)
-            let page = all.dropFirst(offset).prefix(limit)
+            let (page, total) = tracker.runs(workflow: request.query("workflow"), status: status, offset: offset, limit: limit)
             return .json([
                 "runs": .array(page.map(\.json)),
-                "total": .int(all.count), "limit": .int(limit), "offset": .int(offset),
+                "total": .int(total), "limit": .int(limit), "offset": .int(offset),
             ] as JSONValue)
         })
-        router.add(.GET, "/v1/runs/{id}", .sync { request in
-            .json(try run(request, tracker).json)
+        router.add(.GET, "/v1/runs/{id}", .async { request in
+            .json(try await run(request, tracker).json)
         })
         router.add(.DELETE, "/v1/runs/{id}", .async { request in
-            let run = try run(request, tracker)
+            let run = try await run(request, tracker)
             guard !run.status.isTerminal else {
                 throw HTTPError(.conflict, "run \(run.id) has already ended (\(run.status.rawValue))")
             }
@@ -37,28 +36,31 @@ enum RunRoutes {
             return .json(tracker.run(run.id)?.json ?? run.json, status: .accepted)
         })
         router.add(.DELETE, "/v1/runs/{id}/outputs", .async { request in
-            let run = try run(request, tracker)
+            let run = try await run(request, tracker)
             guard run.status.isTerminal else {
                 throw HTTPError(.conflict, "run \(run.id) has not ended (\(run.status.rawValue)); cancel it first")
             }
             return .json((await tracker.deleteOutputs(of: run.id) ?? run).json)
         })
-        router.add(.GET, "/v1/runs/{id}/events", .sync { request in
-            let run = try run(request, tracker)
+        router.add(.GET, "/v1/runs/{id}/events", .async { request in
+            let run = try await run(request, tracker)
             var filter = EventRoutes.filter(from: request)
             filter.runs = [run.id]
             let after = try EventRoutes.lastEventID(of: request)
             if run.status.isTerminal {
-                return EventStreamResponse.replay(hub: hub, filter: filter, after: after, extraHeaders: cors.headers(for: request))
+                return EventStreamResponse.replay(hub: hub, run: run, filter: filter, after: after, extraHeaders: cors.headers(for: request))
             }
             return try EventStreamResponse.make(hub: hub, filter: filter, after: after, endAfter: run.id,
                                                 extraHeaders: cors.headers(for: request))
         })
     }
 
-    private static func run(_ request: HTTPRequest, _ tracker: RunTracker) throws -> Run {
+    /// The run from the tracker's table, else from InvokeAI's record (an older run).
+    private static func run(_ request: HTTPRequest, _ tracker: RunTracker) async throws -> Run {
         let id = request.pathParameters["id"] ?? ""
-        guard let run = tracker.run(id) else { throw HTTPError(.notFound, "no run \(id) made by this gateway") }
+        let found: Run?
+        do { found = try await tracker.lookup(id) } catch { throw UpstreamProblem.from(error) }
+        guard let run = found else { throw HTTPError(.notFound, "no run \(id) made by this gateway") }
         return run
     }
 

@@ -6,8 +6,9 @@ public enum RunStatus: String, Sendable, CaseIterable {
 
     public var isTerminal: Bool { self == .completed || self == .failed || self == .canceled }
 
-    /// The run's status from its items': running while any runs, terminal once all are
-    /// (failed wins over canceled, which wins over completed), queued before.
+    /// The run's status from its items': running while any runs or waits (a parent item waits
+    /// for the child items of the workflows it calls), terminal once all are (failed wins over
+    /// canceled, which wins over completed), queued before.
     static func summarising(_ items: [QueueItemStatus]) -> RunStatus {
         if items.isEmpty { return .queued }
         if items.allSatisfy(\.isTerminal) {
@@ -15,7 +16,7 @@ public enum RunStatus: String, Sendable, CaseIterable {
             if items.contains(.canceled) { return .canceled }
             return .completed
         }
-        if items.contains(where: { $0 == .inProgress || $0.isTerminal }) { return .running }
+        if items.contains(where: { $0 == .inProgress || $0 == .waiting || $0.isTerminal }) { return .running }
         return .queued
     }
 }

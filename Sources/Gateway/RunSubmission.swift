@@ -11,6 +11,8 @@ struct RunSubmission: Sendable {
     let tracker: RunTracker
     let client: InvokeAIClient
     let idempotency: IdempotencyStore
+    /// Validation, runnability and model and board resolution of a request's inputs.
+    let preparation: RunPreparation
     /// Longest `wait` honoured, in seconds.
     let maxWait: Double
 
@@ -19,7 +21,13 @@ struct RunSubmission: Sendable {
     }
 
     func submit(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let entry = try await WorkflowRoutes.named(request, catalog)
+        var entry = try await WorkflowRoutes.named(request, catalog)
+        if !entry.schemasLive {
+            // Described from the saved schemas while InvokeAI is down: nothing can be checked or
+            // run. Ask once more, so the answer carries InvokeAI's own failure (503/504).
+            do { _ = try await catalog.schemas() } catch { throw UpstreamProblem.from(error) }
+            entry = try await WorkflowRoutes.named(request, catalog)
+        }
         let workflow = entry.workflow
         let body = try parseBody(request)
 
@@ -31,32 +39,57 @@ struct RunSubmission: Sendable {
                             title: "Workflow drifted", extensions: extensions)
         }
 
-        let key = request.headers["Idempotency-Key"]
+        guard let key = request.headers["Idempotency-Key"] else {
+            return try await enqueue(entry, body, request, batchID: UUID().uuidString.lowercased(), key: nil)
+        }
+        guard !key.isEmpty, key.utf8.count <= 255 else {
+            throw HTTPError(.badRequest, "Idempotency-Key must be 1 to 255 bytes")
+        }
         // The parsed body in canonical form (sorted keys, no whitespace): a client that re-encodes the
         // same request, with its keys in another order, is still the same request.
         let digest = RequestDigest.of(Array(entry.name.utf8), Array(body.compactJSON.utf8))
-        if let key {
-            switch idempotency.check(key: key, requestDigest: digest) {
-            case .new: break
-            case .replay(let id):
-                if let run = tracker.run(id) { return try await answer(run, request, created: false) }
-            case .mismatch(let id):
-                throw HTTPError(.unprocessableContent, "Idempotency-Key '\(key)' was already used with another request (run \(id))",
-                                extensions: ["run": .string(id)])
-            }
+        return try await idempotency.withKey(key) {
+            try await submitKeyed(entry, body, request, key: key, digest: digest)
         }
+    }
 
+    /// A keyed submission, while no other request with the key runs: InvokeAI's record decides
+    /// whether the key's run exists (the batch id is the key's), the digest whether this is the
+    /// same request.
+    private func submitKeyed(_ entry: WorkflowCatalog.Entry, _ body: JSONValue, _ request: HTTPRequest,
+                             key: String, digest: String) async throws -> HTTPResponse {
+        let batchID = idempotency.batchID(for: key)
+        func mismatch() -> HTTPError {
+            HTTPError(.unprocessableContent, "Idempotency-Key '\(key)' was already used with another request (run \(batchID))",
+                      extensions: ["run": .string(batchID)])
+        }
+        if let first = idempotency.digest(for: key), first != digest { throw mismatch() }
+        let existing: Run?
+        if let known = tracker.run(batchID) {
+            existing = known
+        } else {
+            do { existing = try await tracker.lookup(batchID) } catch { throw UpstreamProblem.from(error) }
+        }
+        if let existing {
+            guard existing.workflow == entry.name else { throw mismatch() }
+            return try await answer(existing, request, created: false)
+        }
+        do {
+            try idempotency.remember(key: key, requestDigest: digest)
+        } catch {
+            throw HTTPError(.serviceUnavailable, "the idempotency key could not be stored: \(error)", headers: ["Retry-After": "5"])
+        }
+        return try await enqueue(entry, body, request, batchID: batchID, key: key)
+    }
+
+    /// Validates, resolves and enqueues one run as batch `batchID`, then answers.
+    private func enqueue(_ entry: WorkflowCatalog.Entry, _ body: JSONValue, _ request: HTTPRequest,
+                         batchID: String, key: String?) async throws -> HTTPResponse {
+        let workflow = entry.workflow
         let inputs = body["inputs"]?.objectValue ?? [:]
-        let needsModels = workflow.inputs.contains { $0.type == "model" }
-        var models: [InstalledModel] = []
-        if needsModels {
-            do { models = try await client.models().map(InstalledModel.init(json:)) } catch { throw UpstreamProblem.from(error) }
-        }
-        var resolved: ResolvedInputs
-        switch workflow.validate(inputs.dictionary, models: models, board: body["board"]) {
-        case .success(let values): resolved = values
-        case .failure(let failure): throw Self.invalidInputs(failure.errors, workflow: entry.name)
-        }
+        let prepared = try await preparation.prepare(entry, inputs: inputs, board: body["board"],
+                                                     anyModel: body["models"]?.stringValue == "any")
+        var resolved = prepared.inputs
 
         // Inline images (data URLs, base64) are uploaded first; the run deletes them when it ends.
         var uploaded: [String] = []
@@ -73,24 +106,27 @@ struct RunSubmission: Sendable {
         }
 
         let origin = RunTracker.origin(for: entry.name)
-        let batch = workflow.buildBatch(resolved, origin: origin, destination: tracker.destination, prepend: body["priority"]?.boolValue ?? false)
+        let batch = workflow.buildBatch(resolved, origin: origin, destination: tracker.destination,
+                                        prepend: body["priority"]?.boolValue ?? false, batchID: batchID)
         let result: EnqueueResult
         do {
-            result = try await client.enqueueBatch(body: batch.bytes, origin: origin, destination: tracker.destination)
+            result = try await client.enqueueBatch(body: batch.bytes, batchId: batchID)
         } catch {
             // `enqueueBatch` throws InvokeAIError only (typed throws).
-            await tracker.cleaner.removeNow(uploaded, run: "", reason: "input of a refused submission")
             if error.statusCode == 422, let list = error.validationErrors {
+                await tracker.cleaner.removeNow(uploaded, run: "", reason: "input of a refused submission")
                 throw Self.upstreamInvalid(list, workflow: workflow, name: entry.name)
             }
+            // After an ambiguous failure the run may exist: its inputs stay until it is known.
+            if !error.mayHaveCommitted { await tracker.cleaner.removeNow(uploaded, run: "", reason: "input of a refused submission") }
             throw UpstreamProblem.from(error)
         }
         var run = Run(id: result.batchId, workflow: entry.name, itemIDs: result.itemIds)
         run.uploadedImages = uploaded
         run.cleanup = body["cleanup"]?.stringValue
         run.nodeSteps = batch.nodeSteps
+        run.models = prepared.models
         tracker.register(run)
-        if let key { try? idempotency.record(key: key, requestDigest: digest, runID: run.id) }
         return try await answer(tracker.run(run.id) ?? run, request, created: true)
     }
 
@@ -148,8 +184,21 @@ struct RunSubmission: Sendable {
         if let cleanup = body["cleanup"], cleanup != "outputs", cleanup != "none" {
             throw HTTPError(.unprocessableContent, "\"cleanup\" must be \"outputs\" or \"none\"")
         }
+        if let models = body["models"], models != "any", models != "stored" {
+            throw HTTPError(.unprocessableContent, "\"models\" must be \"stored\" (the default: a stored model reference resolves by key, then by name, base and type) or \"any\" (else any installed model of the same base and type)")
+        }
+        if let priority = body["priority"], priority.boolValue == nil {
+            throw HTTPError(.unprocessableContent, "\"priority\" must be true or false")
+        }
+        // A misspelt option would otherwise be ignored silently (e.g. "board_id" for "board").
+        let unknown = (body.objectValue.map { Array($0.keys) } ?? []).filter { !Self.bodyKeys.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            throw HTTPError(.unprocessableContent, "unknown member\(unknown.count == 1 ? "" : "s") \(unknown.prefix(20).map { "\"\($0)\"" }.joined(separator: ", ")) in the run request; known: \(Self.bodyKeys.sorted().joined(separator: ", "))")
+        }
         return body
     }
+
+    static let bodyKeys: Set<String> = ["inputs", "board", "priority", "cleanup", "models"]
 
     static func invalidInputs(_ errors: [InputError], workflow: String) -> HTTPError {
         HTTPError(.unprocessableContent, "\(errors.count) input\(errors.count == 1 ? "" : "s") of workflow \(workflow) \(errors.count == 1 ? "is" : "are") not valid",

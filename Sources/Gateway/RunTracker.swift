@@ -3,52 +3,71 @@ import InvokeAI
 import JSONValue
 import Synchronization
 
-/// Follows the gateway's runs: InvokeAI's events (only those of the gateway's destination) update
-/// them and become the gateway's own events on the hub; outputs are mapped from the sessions the
-/// events described (read back over REST when events may have been missed); after an upstream reconnect or a gateway restart, runs are re-read so no end
-/// is missed or reported twice.
+/// Follows the gateway's runs so that what it says of each is what InvokeAI's queue records:
+/// InvokeAI's events (only those of the gateway's destination, or of a batch it knows) move
+/// them and become the gateway's own events on the hub; an ended run is confirmed against
+/// InvokeAI's record (its items, their sessions, the output images' records) before it is
+/// reported ended, exactly once. After an upstream reconnect, a queue clear or a gateway
+/// restart, runs are read again from InvokeAI, so no end is missed or reported twice.
+///
+/// Memory is bounded: ended runs leave the table by count and age (`RunTrackerConfiguration`)
+/// and are read from InvokeAI again when asked for (`lookup`).
 public final class RunTracker: Sendable {
     /// Maps a finished run's queue items to its outputs (the workflow engine's job).
     public typealias OutputMapper = @Sendable (_ workflow: String, _ items: [InvokeAIQueueItem]) -> JSONValue
 
     public let destination: String
+    public let configuration: RunTrackerConfiguration
     /// Deletes the images runs leave behind (inputs the gateway uploaded, outputs on request).
     public let cleaner: ImageCleaner
     /// Outputs of an ended run are deleted this long after it ended; nil keeps them.
     public let outputTTL: TimeInterval?
-    private let client: InvokeAIClient
-    private let hub: EventHub
+    let upstream: RunUpstream
+    let hub: EventHub
     private let mapOutputs: OutputMapper
 
-    private struct State {
-        var runs: [String: Run] = [:]
+    struct Waiter {
+        let continuation: CheckedContinuation<Void, Never>
+        var timer: Task<Void, Never>?
+    }
+
+    struct State {
+        var table = RunTable()
         var runOfItem: [Int: String] = [:]
-        /// Runs whose end is being read back (so it is reported once).
+        /// Runs whose end is being confirmed (so it is reported once).
         var finishing: Set<String> = []
-        var waiters: [String: [UUID: CheckedContinuation<Void, Never>]] = [:]
+        var waiters: [String: [UUID: Waiter]] = [:]
         /// Sessions of this gateway's items watched through their events, by item id.
         var sessions: [Int: ObservedSession] = [:]
         /// Bumped on every connect and disconnect of InvokeAI's event stream.
         var streamEpoch = 0
     }
 
-    private let state = Mutex(State())
+    let state = Mutex(State())
     private let outputsFromEvents = Atomic(0)
     private let outputsReadBack = Atomic(0)
+    let readBackFailures = Atomic(0)
 
     /// How ended runs got their outputs: from the events watched, or read back from InvokeAI.
     public var outputSources: (events: Int, readBack: Int) {
         (outputsFromEvents.load(ordering: .relaxed), outputsReadBack.load(ordering: .relaxed))
     }
 
-    public init(client: InvokeAIClient, hub: EventHub, destination: String, cleaner: ImageCleaner? = nil,
-                outputTTL: TimeInterval? = nil, mapOutputs: @escaping OutputMapper) {
-        self.client = client
-        self.cleaner = cleaner ?? ImageCleaner(client: client)
+    public init(upstream: RunUpstream, hub: EventHub, destination: String, configuration: RunTrackerConfiguration = RunTrackerConfiguration(),
+                cleaner: ImageCleaner, outputTTL: TimeInterval? = nil, mapOutputs: @escaping OutputMapper) {
+        self.upstream = upstream
+        self.cleaner = cleaner
         self.outputTTL = outputTTL
         self.hub = hub
         self.destination = destination
+        self.configuration = configuration
         self.mapOutputs = mapOutputs
+    }
+
+    public convenience init(client: InvokeAIClient, hub: EventHub, destination: String, configuration: RunTrackerConfiguration = RunTrackerConfiguration(),
+                            outputTTL: TimeInterval? = nil, mapOutputs: @escaping OutputMapper) {
+        self.init(upstream: InvokeAIRunUpstream(client: client), hub: hub, destination: destination, configuration: configuration,
+                  cleaner: ImageCleaner(client: client), outputTTL: outputTTL, mapOutputs: mapOutputs)
     }
 
     /// The origin written on a run's batch: it names the workflow, so a restarted gateway knows it.
@@ -61,16 +80,22 @@ public final class RunTracker: Sendable {
 
     // MARK: reading
 
-    public func run(_ id: String) -> Run? { state.withLock { $0.runs[id] }.map(withCleanup) }
+    /// The run, when it is in the table (see `lookup` for older ones).
+    public func run(_ id: String) -> Run? { state.withLock { $0.table[id] }.map(withCleanup) }
 
-    /// Newest first, optionally filtered.
-    public func runs(workflow: String? = nil, status: RunStatus? = nil) -> [Run] {
-        state.withLock { s in
-            s.runs.values.filter { run in
+    /// A page of runs, newest first, optionally filtered, and how many match in all. Walks the
+    /// table in its creation order: nothing is sorted per request.
+    public func runs(workflow: String? = nil, status: RunStatus? = nil, offset: Int = 0, limit: Int = Int.max) -> (page: [Run], total: Int) {
+        let (page, total) = state.withLock { s in
+            s.table.page(offset: offset, limit: limit) { run in
                 (workflow == nil || run.workflow == workflow) && (status == nil || run.status == status)
-            }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
-        }.map(withCleanup)
+            }
+        }
+        return (page.map(withCleanup), total)
     }
+
+    /// How many runs the table holds now.
+    public var count: Int { state.withLock { $0.table.count } }
 
     /// The run with what the cleaner did for it.
     private func withCleanup(_ run: Run) -> Run {
@@ -83,49 +108,24 @@ public final class RunTracker: Sendable {
 
     /// A batch was just enqueued for `run`.
     public func register(_ run: Run) {
-        state.withLock { s in
-            // The events of a fast run may have come first: keep what they taught.
+        let merged: Run = state.withLock { s in
+            // The events of a fast run may have come first (adopted from them): keep what they taught.
             var merged = run
-            if let known = s.runs[run.id] {
-                merged.itemStatuses = known.itemStatuses
+            if let known = s.table[run.id] {
+                merged.itemStatuses.merge(known.itemStatuses) { _, seen in seen }
+                merged.itemParents.merge(known.itemParents) { _, seen in seen }
+                for item in known.itemIDs where !merged.itemIDs.contains(item) { merged.itemIDs.append(item) }
                 merged.status = known.status
                 merged.startedAt = known.startedAt
                 merged.progress = known.progress
+                merged.error = known.error
             }
-            s.runs[run.id] = merged
-            for item in run.itemIDs { s.runOfItem[item] = run.id }
+            s.table.insert(merged)
+            for item in merged.itemIDs { s.runOfItem[item] = run.id }
+            return merged
         }
-        hub.publish("run.queued", run: run.id, workflow: run.workflow, data: .object(run.eventData))
-    }
-
-    /// Rebuilds the runs of this gateway from InvokeAI's queue (after a gateway restart).
-    public func recover() async throws(InvokeAIError) {
-        let items = try await client.queueItems(destination: destination)
-        let byBatch = Dictionary(grouping: items, by: \.batchId)
-        var toFinish: [String] = []
-        state.withLock { s in
-            for (batch, items) in byBatch where s.runs[batch] == nil {
-                guard let workflow = Self.workflow(fromOrigin: items.first?.origin) else { continue }
-                var run = Run(id: batch, workflow: workflow, itemIDs: items.map(\.itemId).sorted(),
-                              createdAt: Self.date(items.compactMap(\.createdAt).min()) ?? Date())
-                for item in items { run.itemStatuses[item.itemId] = item.status }
-                run.status = RunStatus.summarising(Array(run.itemStatuses.values))
-                run.startedAt = Self.date(items.compactMap(\.startedAt).min())
-                s.runs[batch] = run
-                for item in items { s.runOfItem[item.itemId] = batch }
-                if run.status.isTerminal { toFinish.append(batch) }
-            }
-        }
-        // Finished runs get their outputs mapped, quietly (their events were sent by the
-        // previous process; ids from it are answered with a gap).
-        for batch in toFinish { await finish(batch, announce: false) }
-    }
-
-    /// Re-reads every run not yet terminal: what a reconnect may have missed.
-    public func reconcile() async {
-        let pending = state.withLock { s in s.runs.values.filter { !$0.status.isTerminal }.flatMap(\.itemIDs) }
-        guard !pending.isEmpty, let items = try? await client.queueItems(ids: pending) else { return }
-        for item in items { apply(status: item.status, item: item.itemId, failure: item.failure) }
+        hub.publish("run.queued", run: run.id, workflow: run.workflow, data: .object(merged.eventData))
+        evictIfFull()
     }
 
     // MARK: events
@@ -134,7 +134,7 @@ public final class RunTracker: Sendable {
     public func handle(_ event: InvokeAIEvent) {
         switch event {
         case .queueItemStatusChanged(let change):
-            guard change.item.destination == destination else { return }
+            guard isOurs(change.item) else { return }
             observe(change)
             adoptIfUnknown(change.item)
             apply(status: change.status, item: change.item.itemId, failure: change.failure)
@@ -157,7 +157,7 @@ public final class RunTracker: Sendable {
             }
             publishNode("node.progress", run: run, info: info, extra: fields, preview: progress.image)
         case .invocationComplete(let info, let result):
-            guard info.item.destination == destination else { return }
+            guard isOurs(info.item) else { return }
             state.withLock { s in
                 guard s.sessions[info.item.itemId]?.streamEpoch == s.streamEpoch else { return }
                 s.sessions[info.item.itemId]?.record(info, result: result)
@@ -167,8 +167,13 @@ public final class RunTracker: Sendable {
         case .invocationError(let info, let failure):
             guard let run = runID(of: info) else { return }
             update(run) { $0.error = ["type": .string(failure.errorType), "message": .string(failure.errorMessage), "node": .string(info.sourceNodeId)] }
-        case .queueItemsCanceled, .queueCleared, .batchEnqueued, .unknown:
-            // Status changes follow for each affected item; nothing to do here.
+        case .queueItemsCanceled(_, let itemIds):
+            // Pending items cancelled in bulk get no per-item status change: this is their end.
+            for item in itemIds { apply(status: .canceled, item: item, failure: nil) }
+        case .queueCleared:
+            // Every item not running was removed or cancelled: ask InvokeAI what is left.
+            Task { await self.reconcile() }
+        case .batchEnqueued, .unknown:
             break
         }
     }
@@ -179,11 +184,33 @@ public final class RunTracker: Sendable {
         state.withLock { $0.streamEpoch += 1 }
     }
 
+    /// Re-reads every run not yet ended: what a reconnect or a queue clear may have hidden.
+    public func reconcile() async {
+        let pending = state.withLock { s in s.table.unfinished.flatMap(\.itemIDs) }
+        guard !pending.isEmpty, let items = try? await upstream.summaries(ids: pending) else { return }
+        let found = Set(items.map(\.itemId))
+        for item in items { apply(status: item.status, item: item.itemId, failure: nil) }
+        // An item InvokeAI no longer holds (deleted with a cleared queue) will never end by
+        // itself: it did not run to completion, so it counts as canceled.
+        for item in pending where !found.contains(item) { apply(status: .canceled, item: item, failure: nil) }
+    }
+
+    /// Ours: tagged with the gateway's destination, or in a batch the gateway knows (child items
+    /// of a workflow call are copies of their parent item, tags included).
+    private func isOurs(_ item: QueueItemRef) -> Bool {
+        item.destination == destination || state.withLock { $0.table[item.batchId] != nil }
+    }
+
     /// Starts watching an item's session when it starts (redacted events carry no results).
     private func observe(_ change: QueueItemStatusChange) {
         state.withLock { s in
             if change.status == .inProgress, !change.item.isRedacted {
-                s.sessions[change.item.itemId] = ObservedSession(streamEpoch: s.streamEpoch)
+                // An item resumed after waiting keeps what it was seen doing before.
+                if s.sessions[change.item.itemId]?.streamEpoch != s.streamEpoch {
+                    s.sessions[change.item.itemId] = ObservedSession(streamEpoch: s.streamEpoch)
+                }
+            } else if change.status == .waiting {
+                s.sessions[change.item.itemId]?.waited()
             } else if change.status.isTerminal {
                 s.sessions[change.item.itemId]?.ended(change)
             }
@@ -192,9 +219,10 @@ public final class RunTracker: Sendable {
 
     /// The run's items as watched, when every one completed on the current connection; nil
     /// when they must be read back. Forgets the watched sessions either way.
-    private func observedItems(of run: Run) -> [InvokeAIQueueItem]? {
+    func observedItems(of run: Run) -> [InvokeAIQueueItem]? {
         state.withLock { s in
             let watched = run.itemIDs.map { s.sessions.removeValue(forKey: $0) }
+            guard !run.gainedItems else { return nil }
             let items = watched.compactMap { session in
                 session.flatMap { $0.streamEpoch == s.streamEpoch ? $0.completedItem : nil }
             }
@@ -203,44 +231,53 @@ public final class RunTracker: Sendable {
     }
 
     private func runID(of info: InvocationInfo) -> String? {
-        guard info.item.destination == destination else { return nil }
-        return state.withLock { $0.runOfItem[info.item.itemId] }
+        state.withLock { s in
+            guard info.item.destination == destination || s.table[info.item.batchId] != nil else { return nil }
+            return s.runOfItem[info.item.itemId]
+        }
     }
 
-    /// An item of ours that this process did not enqueue (enqueued before a restart).
+    /// An item of ours that this process did not enqueue: enqueued before a restart, or a child
+    /// item of a workflow call (same batch).
     private func adoptIfUnknown(_ item: QueueItemRef) {
-        guard let workflow = Self.workflow(fromOrigin: item.origin) else { return }
         state.withLock { s in
             guard s.runOfItem[item.itemId] == nil else { return }
-            if s.runs[item.batchId] == nil { s.runs[item.batchId] = Run(id: item.batchId, workflow: workflow, itemIDs: []) }
-            s.runs[item.batchId]!.itemIDs.append(item.itemId)
+            if s.table[item.batchId] == nil {
+                guard let workflow = Self.workflow(fromOrigin: item.origin) else { return }
+                s.table.insert(Run(id: item.batchId, workflow: workflow, itemIDs: []))
+            }
+            s.table.modify(item.batchId) { run in
+                if !run.itemIDs.isEmpty { run.gainedItems = true }
+                run.itemIDs.append(item.itemId)
+            }
             s.runOfItem[item.itemId] = item.batchId
         }
     }
 
-    private func apply(status: QueueItemStatus, item: Int, failure: InvocationFailure?) {
+    /// One item's new status. Terminal item statuses are final; a run whose items all ended is
+    /// confirmed against InvokeAI's record before it is reported ended (`finish`).
+    func apply(status: QueueItemStatus, item: Int, failure: InvocationFailure?, parent: Int? = nil) {
         enum Outcome { case none, started(Run), ended(String) }
         let outcome: Outcome = state.withLock { s in
-            guard let id = s.runOfItem[item], var run = s.runs[id], !run.status.isTerminal else { return .none }
+            guard let id = s.runOfItem[item], var run = s.table[id], !run.status.isTerminal else { return .none }
             // A terminal item status is final: a later report of another status is stale.
             if let known = run.itemStatuses[item], known.isTerminal { return .none }
             run.itemStatuses[item] = status
+            if let parent { run.itemParents[item] = parent }
             if let failure, run.error == nil {
                 run.error = ["type": .string(failure.errorType), "message": .string(failure.errorMessage), "node": run.progress?["node"] ?? .null]
             }
             let before = run.status
-            let statuses = run.itemIDs.map { run.itemStatuses[$0] ?? .pending }
-            let after = RunStatus.summarising(statuses)
+            let after = RunStatus.summarising(run.itemIDs.map { run.itemStatuses[$0] ?? .pending })
             if after == .running, run.startedAt == nil { run.startedAt = Date() }
             if after.isTerminal {
-                // Stays "running" until the outputs are read back; `finish` makes it terminal.
-                s.runs[id] = run
-                guard !s.finishing.contains(id) else { return .none }
-                s.finishing.insert(id)
+                // Stays as it was until InvokeAI's record confirms the end; `finish` makes it terminal.
+                s.table[id] = run
+                guard s.finishing.insert(id).inserted else { return .none }
                 return .ended(id)
             }
             run.status = after
-            s.runs[id] = run
+            s.table[id] = run
             return before == .queued && after == .running ? .started(run) : .none
         }
         switch outcome {
@@ -252,64 +289,128 @@ public final class RunTracker: Sendable {
         }
     }
 
-    /// Reads the ended run's items back, maps its outputs, marks it terminal, tells everyone.
-    private func finish(_ id: String, announce: Bool) async {
+    // MARK: ending
+
+    /// Confirms an ended run against InvokeAI's record (its items, or the sessions watched in
+    /// full; the output images' records), maps its outputs, marks it terminal and tells
+    /// everyone, once. When the record cannot be read, the run is not reported ended: it says
+    /// why (`read_back_error`) and the read is tried again with growing pauses.
+    func finish(_ id: String, announce: Bool, items given: [InvokeAIQueueItem]? = nil, attempt: Int = 0) async {
         guard let run = self.run(id) else { return }
-        let items: [InvokeAIQueueItem]
-        if let observed = observedItems(of: run) {
-            items = observed
-            outputsFromEvents.add(1, ordering: .relaxed)
-        } else {
-            items = (try? await client.queueItems(ids: run.itemIDs)) ?? []
-            outputsReadBack.add(1, ordering: .relaxed)
-        }
-        let outputs = items.isEmpty ? JSONValue.array([]) : mapOutputs(run.workflow, items)
-        let (finished, waiters) = state.withLock { s -> (Run?, [CheckedContinuation<Void, Never>]) in
-            guard var run = s.runs[id], !run.status.isTerminal else { return (nil, []) }
-            for item in items { run.itemStatuses[item.itemId] = item.status }
-            if run.error == nil, let failure = items.compactMap(\.failure).first {
-                run.error = ["type": .string(failure.errorType), "message": .string(failure.errorMessage), "node": run.progress?["node"] ?? .null]
+        let confirmed: ConfirmedEnd
+        do {
+            confirmed = try await confirmEnd(of: run, given: given)
+        } catch {
+            readBackFailures.add(1, ordering: .relaxed)
+            state.withLock { s in s.table.modify(id) { $0.readBackError = error.description } }
+            let delay = configuration.readBackRetryDelays[min(attempt, configuration.readBackRetryDelays.count - 1)]
+            Task {
+                try? await Task.sleep(for: delay)
+                await self.finish(id, announce: announce, attempt: attempt + 1)
             }
-            run.status = RunStatus.summarising(run.itemIDs.map { run.itemStatuses[$0] ?? .pending })
-            if !run.status.isTerminal { run.status = .failed }  // read back as not ended: should not happen; never hang a waiter
-            run.outputs = outputs
-            run.completedAt = Self.date(items.compactMap(\.completedAt).max()) ?? Date()
+            return
+        }
+        let (finished, waiters) = state.withLock { s -> (Run?, [Waiter]) in
+            guard var run = s.table[id], !run.status.isTerminal else { return (nil, []) }
+            for item in confirmed.items {
+                run.itemStatuses[item.itemId] = item.status
+                if let parent = item.parentItemId { run.itemParents[item.itemId] = parent }
+                if !run.itemIDs.contains(item.itemId) { run.itemIDs.append(item.itemId); s.runOfItem[item.itemId] = id }
+            }
+            let status = RunStatus.summarising(run.itemIDs.map { run.itemStatuses[$0] ?? .pending })
+            guard status.isTerminal else {
+                // InvokeAI's record says an item still runs (an event raced ahead of the record):
+                // its own status change will end the run.
+                s.finishing.remove(id)
+                return (nil, [])
+            }
+            if let failure = confirmed.items.compactMap(\.failure).first {
+                run.error = ["type": .string(failure.errorType), "message": .string(failure.errorMessage),
+                             "node": run.error?["node"] ?? run.progress?["node"] ?? .null]
+            }
+            run.status = status
+            run.outputs = confirmed.outputs
+            run.readBackError = nil
+            // InvokeAI's times, where its record has them.
+            if let created = Self.date(confirmed.items.compactMap(\.createdAt).min()) { run.createdAt = created }
+            if let started = Self.date(confirmed.items.compactMap(\.startedAt).min()) { run.startedAt = started }
+            run.completedAt = Self.date(confirmed.items.compactMap(\.completedAt).max()) ?? run.completedAt ?? Date()
             run.progress = nil
-            s.runs[id] = run
+            var data = run.eventData
+            switch status {
+            case .completed: data["outputs"] = run.outputs
+            case .failed: data["error"] = run.error ?? .null
+            default: break
+            }
+            run.terminalEventData = data
+            s.table[id] = run
             s.finishing.remove(id)
             let waiters = Array((s.waiters.removeValue(forKey: id) ?? [:]).values)
             return (run, waiters)
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters {
+            waiter.timer?.cancel()
+            waiter.continuation.resume()
+        }
         guard let finished else { return }
-        if announce {
-            var data = finished.eventData
-            switch finished.status {
-            case .completed: data["outputs"] = finished.outputs
-            case .failed: data["error"] = finished.error ?? .null
-            default: break
-            }
-            hub.publish("run.\(finished.status.rawValue)", run: finished.id, workflow: finished.workflow, data: .object(data))
+        if let data = finished.terminalEventData {
+            // A run found in history was announced by the process that saw it end: only the
+            // streams following this run by id hear of it now (they must end).
+            hub.publish("run.\(finished.status.rawValue)", run: finished.id, workflow: finished.workflow, data: .object(data),
+                        runStreamsOnly: !announce)
         }
         // Inputs the gateway uploaded for this run are not needed any more.
         cleaner.remove(finished.uploadedImages, run: finished.id, reason: "input uploaded for the run")
+        evictIfFull()
     }
 
-    /// An output image was just fetched in full: when its run asked for `"cleanup": "outputs"`,
-    /// it is deleted now.
+    struct ConfirmedEnd {
+        var items: [InvokeAIQueueItem]
+        var outputs: JSONValue
+    }
+
+    /// The run's items as InvokeAI records them, with outputs mapped and each output image's
+    /// record (board, the session that made it) read. Throws when any of it cannot be read.
+    private func confirmEnd(of run: Run, given: [InvokeAIQueueItem]?) async throws(InvokeAIError) -> ConfirmedEnd {
+        let items: [InvokeAIQueueItem]
+        if let given {
+            items = given
+        } else if let observed = observedItems(of: run) {
+            items = observed
+            outputsFromEvents.add(1, ordering: .relaxed)
+        } else {
+            items = try await upstream.items(ids: run.itemIDs)
+            outputsReadBack.add(1, ordering: .relaxed)
+            guard !items.isEmpty else { throw .invalidResponse("InvokeAI no longer holds the items of run \(run.id)") }
+        }
+        var outputs = items.isEmpty ? JSONValue.array([]) : mapOutputs(run.workflow, items)
+        let names = Run.imageNames(in: outputs)
+        if !names.isEmpty {
+            let records = try await upstream.images(named: names)
+            let sessions = Set(items.compactMap(\.sessionId))
+            outputs = Run.outputs(outputs, describedBy: Dictionary(records.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
+                                  sessions: sessions)
+        }
+        return ConfirmedEnd(items: items, outputs: outputs)
+    }
+
+    // MARK: cleanup of outputs
+
+    /// An output image was just fetched in full: when its run asked for `"cleanup": "outputs"`
+    /// and made the image itself, it is deleted now.
     public func outputFetched(_ imageName: String) {
         let owner = state.withLock { s in
-            s.runs.values.first { run in
-                run.cleanup == "outputs" && run.status.isTerminal && run.outputImageNames.contains(imageName)
+            s.table.first { run in
+                run.cleanup == "outputs" && run.status.isTerminal && run.ownedOutputImageNames.contains(imageName)
             }?.id
         }
         if let owner { cleaner.remove([imageName], run: owner, reason: "output fetched (cleanup: outputs)") }
     }
 
-    /// Deletes every output image of an ended run now (`DELETE /v1/runs/{id}/outputs`).
+    /// Deletes the output images an ended run made itself, now (`DELETE /v1/runs/{id}/outputs`).
     public func deleteOutputs(of id: String) async -> Run? {
         guard let run = run(id), run.status.isTerminal else { return run(id) }
-        await cleaner.removeNow(run.outputImageNames, run: id, reason: "outputs deleted on request")
+        await cleaner.removeNow(run.ownedOutputImageNames, run: id, reason: "outputs deleted on request")
         return self.run(id)
     }
 
@@ -317,9 +418,9 @@ public final class RunTracker: Sendable {
     public func expireOutputs(now: Date = Date()) {
         guard let ttl = outputTTL else { return }
         let expired = state.withLock { s in
-            s.runs.values.filter { run in
+            s.table.filter { run in
                 run.status.isTerminal && (run.completedAt.map { now.timeIntervalSince($0) >= ttl } ?? false)
-            }.map { ($0.id, $0.outputImageNames) }
+            }.map { ($0.id, $0.ownedOutputImageNames) }
         }
         for (id, names) in expired {
             let left = names.filter { !cleaner.isHandled($0, run: id) }
@@ -330,36 +431,49 @@ public final class RunTracker: Sendable {
     // MARK: waiting and cancelling
 
     /// Waits until the run is terminal or `timeout` seconds pass; returns the run as it is then.
+    /// The timer is cancelled when the run ends first.
     public func wait(_ id: String, timeout: Double) async -> Run? {
         let token = UUID()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let ready = state.withLock { s -> Bool in
-                guard let run = s.runs[id], !run.status.isTerminal else { return true }
-                s.waiters[id, default: [:]][token] = continuation
+                guard let run = s.table[id], !run.status.isTerminal else { return true }
+                s.waiters[id, default: [:]][token] = Waiter(continuation: continuation)
                 return false
             }
             if ready { continuation.resume(); return }
-            Task {
+            let timer = Task {
                 try? await Task.sleep(for: .milliseconds(Int(timeout * 1000)))
+                guard !Task.isCancelled else { return }
                 let expired = self.state.withLock { $0.waiters[id]?.removeValue(forKey: token) }
-                expired?.resume()
+                expired?.continuation.resume()
             }
+            let ended = state.withLock { s -> Bool in
+                guard s.waiters[id]?[token] != nil else { return true }
+                s.waiters[id]?[token]?.timer = timer
+                return false
+            }
+            if ended { timer.cancel() }
         }
         return run(id)
     }
 
-    /// Cancels the run's batch upstream; the canceled status arrives as events.
+    /// How many `?wait` timers are running (for tests and metrics).
+    public var waiterCount: Int { state.withLock { $0.waiters.values.reduce(0) { $0 + $1.count } } }
+
+    /// Cancels the run's batch upstream, then reads its items back: pending items cancelled in
+    /// bulk end here even when the bulk event is missed.
     public func cancel(_ id: String) async throws(InvokeAIError) {
-        _ = try await client.cancelBatches([id])
+        try await upstream.cancel(batch: id)
+        guard let run = run(id), let items = try? await upstream.summaries(ids: run.itemIDs) else { return }
+        for item in items where item.status.isTerminal { apply(status: item.status, item: item.itemId, failure: nil) }
     }
 
     // MARK: helpers
 
     private func update(_ id: String, _ change: (inout Run) -> Void) {
         state.withLock { s in
-            guard var run = s.runs[id], !run.status.isTerminal else { return }
-            change(&run)
-            s.runs[id] = run
+            guard let run = s.table[id], !run.status.isTerminal else { return }
+            s.table.modify(id, change)
         }
     }
 
@@ -373,7 +487,7 @@ public final class RunTracker: Sendable {
         hub.publish(type, run: id, workflow: run.workflow, data: .object(data), preview: preview)
     }
 
-    private static func string(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+    static func string(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
 
     /// InvokeAI writes times as `2026-11-22 18:49:14.869` (UTC, no zone).
     static func date(_ text: String?) -> Date? {

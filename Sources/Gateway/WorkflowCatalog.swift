@@ -19,6 +19,10 @@ public final class WorkflowCatalog: Sendable {
         public let workflow: Workflow
         /// The file behind a `file` entry; the library id behind a `library` entry.
         public let location: String
+        /// Whether the workflow was read against InvokeAI's node schemas as InvokeAI serves them
+        /// now (false: InvokeAI is unreachable and a saved copy of its schemas, or none, was used,
+        /// so whether it can run is unknown).
+        public var schemasLive: Bool = true
 
         public var summaryJSON: JSONValue {
             var fields = workflow.summaryJSON.objectValue ?? [:]
@@ -49,6 +53,10 @@ public final class WorkflowCatalog: Sendable {
     private struct LibraryEntry { var updatedAt: String; var createdAt: String; var title: String; var workflow: Workflow }
     private struct State {
         var schemas: InvocationSchemaTable?
+        /// The schemas saved from the last InvokeAI answer (or none), used while InvokeAI is down.
+        var fallbackSchemas: InvocationSchemaTable?
+        /// Bumped by `upstreamChanged`: a schema read started before it is not kept.
+        var schemaEpoch = 0
         /// The one schema read in flight: every caller waits for the same answer.
         var schemaLoad: Task<Result<InvocationSchemaTable, InvokeAIError>, Never>?
         var files: [String: FileEntry] = [:]
@@ -76,17 +84,22 @@ public final class WorkflowCatalog: Sendable {
     /// Held while the folder is scanned, so one caller scans and the others use what is known.
     private let scanning = Mutex(())
 
+    /// Where InvokeAI's last schema answer is saved, so workflow files can still be described
+    /// while InvokeAI is down (nil: not saved).
+    private let schemaCacheFile: String?
+
     public init(directory: String?, upstream: WorkflowCatalogUpstream, logger: Logger,
-                libraryTTL: Double = 5, fileCheckInterval: Double = 1) {
+                libraryTTL: Double = 5, fileCheckInterval: Double = 1, schemaCacheFile: String? = nil) {
         self.directory = directory
+        self.schemaCacheFile = schemaCacheFile
         self.upstream = upstream
         self.logger = logger
         self.libraryTTL = libraryTTL
         self.fileCheckInterval = fileCheckInterval
     }
 
-    public convenience init(directory: String?, client: InvokeAIClient, logger: Logger) {
-        self.init(directory: directory, upstream: WorkflowCatalogUpstream(client: client), logger: logger)
+    public convenience init(directory: String?, client: InvokeAIClient, logger: Logger, schemaCacheFile: String? = nil) {
+        self.init(directory: directory, upstream: WorkflowCatalogUpstream(client: client), logger: logger, schemaCacheFile: schemaCacheFile)
     }
 
     // MARK: reading
@@ -95,7 +108,7 @@ public final class WorkflowCatalog: Sendable {
     /// most once per `fileCheckInterval`; the library is read on first use, then served while a
     /// background read refreshes it every `libraryTTL`.
     public func entries() async throws(InvokeAIError) -> [Entry] {
-        let schemas = try await schemas()
+        guard let schemas = try? await schemas() else { return offlineEntries() }
         checkFiles(schemas, force: false)
         let (firstRead, stale) = state.withLock { s in
             (s.libraryReadAt == nil, s.libraryReadAt.map { MonotonicClock.seconds() - $0 >= libraryTTL } ?? false)
@@ -112,7 +125,7 @@ public final class WorkflowCatalog: Sendable {
     /// file just written, a workflow just saved in the GUI): the folder, and a library read that
     /// starts after this call (reads are shared by everyone waiting, one at a time).
     public func entry(_ name: String) async throws(InvokeAIError) -> Entry? {
-        let schemas = try await schemas()
+        guard let schemas = try? await schemas() else { return offlineEntries().first { $0.name == name } }
         let ticket = state.withLock { $0.libraryReadsStarted }
         _ = try await entries()
         if let known = cached(name) { return known }
@@ -147,27 +160,77 @@ public final class WorkflowCatalog: Sendable {
         s.namedGeneration = s.generation
     }
 
-    /// InvokeAI's invocation schemas, read once (again after a failure); concurrent first
-    /// callers share one read.
+    /// With InvokeAI unreachable: the workflow files, read against the saved schemas (or none),
+    /// marked as not checked against InvokeAI. The library is InvokeAI's, so it is not listed.
+    private func offlineEntries() -> [Entry] {
+        guard let directory else { return [] }
+        let schemas = state.withLock { s -> InvocationSchemaTable in
+            if let saved = s.fallbackSchemas { return saved }
+            let saved = schemaCacheFile.flatMap { try? Data(contentsOf: URL(fileURLWithPath: $0)) }
+                .flatMap { try? FastJSONParser.parse($0) }.map(InvocationSchemaTable.init(openAPI:))
+            s.fallbackSchemas = saved ?? InvocationSchemaTable(templates: [:])
+            return s.fallbackSchemas!
+        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+        var entries: [Entry] = []
+        var taken = Set<String>()
+        for name in names {
+            let path = (directory as NSString).appendingPathComponent(name)
+            let base = WorkflowSlug.make(from: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
+            guard !base.isEmpty, !taken.contains(base), let data = try? Data(contentsOf: URL(fileURLWithPath: path)),
+                  let document = try? JSONDocument(parsing: data), let workflow = try? Workflow.parse(document, schemas: schemas) else { continue }
+            taken.insert(base)
+            var entry = Entry(name: base, source: .file, workflow: workflow, location: path)
+            entry.schemasLive = false
+            entries.append(entry)
+        }
+        return entries
+    }
+
+    /// InvokeAI reconnected (it may have restarted with other node packs, or another version):
+    /// its schemas are read again, and every workflow is read again against them.
+    public func upstreamChanged() {
+        state.withLock { s in
+            s.schemas = nil
+            s.schemaLoad = nil
+            s.schemaEpoch += 1
+            s.files = [:]
+            s.filesCheckedAt = nil
+            s.library = [:]
+            s.libraryProbe = nil
+            s.libraryReadAt = nil
+            s.generation += 1
+        }
+    }
+
+    /// InvokeAI's invocation schemas, read once per connection to InvokeAI (again after a
+    /// failure, and after `upstreamChanged`); concurrent first callers share one read. Each
+    /// answer is saved (`schemaCacheFile`) for describing files while InvokeAI is down.
     public func schemas() async throws(InvokeAIError) -> InvocationSchemaTable {
-        let (known, load) = state.withLock { s -> (InvocationSchemaTable?, Task<Result<InvocationSchemaTable, InvokeAIError>, Never>?) in
-            if let schemas = s.schemas { return (schemas, nil) }
-            if let running = s.schemaLoad { return (nil, running) }
-            let upstream = self.upstream
+        let (known, load, epoch) = state.withLock { s -> (InvocationSchemaTable?, Task<Result<InvocationSchemaTable, InvokeAIError>, Never>?, Int) in
+            if let schemas = s.schemas { return (schemas, nil, s.schemaEpoch) }
+            if let running = s.schemaLoad { return (nil, running, s.schemaEpoch) }
+            let upstream = self.upstream, cacheFile = self.schemaCacheFile
             let task = Task { () -> Result<InvocationSchemaTable, InvokeAIError> in
                 do throws(InvokeAIError) {
-                    return .success(InvocationSchemaTable(openAPI: try await upstream.openAPI()))
+                    let document = try await upstream.openAPI()
+                    if let cacheFile {
+                        try? FileManager.default.createDirectory(atPath: (cacheFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                        try? Data(document.compactJSON.utf8).write(to: URL(fileURLWithPath: cacheFile), options: .atomic)
+                    }
+                    return .success(InvocationSchemaTable(openAPI: document))
                 } catch {
                     return .failure(error)
                 }
             }
             s.schemaLoad = task
-            return (nil, task)
+            return (nil, task, s.schemaEpoch)
         }
         if let known { return known }
         let result = await load!.value
         state.withLock { s in
-            if case .success(let table) = result, s.schemas == nil { s.schemas = table }
+            guard s.schemaEpoch == epoch else { return }
+            if case .success(let table) = result, s.schemas == nil { s.schemas = table; s.fallbackSchemas = table }
             s.schemaLoad = nil
         }
         return try result.get()

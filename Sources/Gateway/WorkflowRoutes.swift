@@ -6,16 +6,29 @@ import Workflows
 
 /// `/v1/workflows`: the catalog, each workflow's inputs and schema, its stored definition.
 enum WorkflowRoutes {
-    static func add(to router: inout Router, catalog: WorkflowCatalog) {
+    static func add(to router: inout Router, catalog: WorkflowCatalog, models: InstalledModelList) {
         router.add(.GET, "/v1/workflows", .async { _ in
             let entries = try await listed(catalog)
-            return .json(["workflows": .array(entries.map(\.summaryJSON))] as JSONValue)
+            var summaries: [JSONValue] = []
+            for entry in entries {
+                guard case .object(var fields) = entry.summaryJSON, case .object(let runnability) = await models.runnability(of: entry) else { continue }
+                fields["runnable"] = runnability["runnable"] ?? .null
+                // The reasons, short: the full list is in the workflow's description.
+                fields["not_runnable_because"] = .array((runnability["issues"]?.arrayValue ?? []).prefix(5).compactMap { $0["message"] }
+                                                        + (runnability["runnable_reason"].map { [$0] } ?? []))
+                summaries.append(.object(fields))
+            }
+            return .json(["workflows": .array(summaries)] as JSONValue)
         })
         router.add(.GET, "/v1/workflows/{name}", .async { request in
             let entry = try await named(request, catalog)
             let etag = "\"\(entry.workflow.fingerprint)\""
             if request.headers["If-None-Match"] == etag { return HTTPResponse(status: .notModified, headers: ["ETag": etag]) }
-            var response = HTTPResponse.json(entry.detailJSON)
+            guard case .object(var detail) = entry.detailJSON, case .object(let runnability) = await models.runnability(of: entry) else {
+                return .json(entry.detailJSON)
+            }
+            for (key, value) in runnability { detail[key] = value }
+            var response = HTTPResponse.json(JSONValue.object(detail))
             response.headers["ETag"] = etag
             return response
         })

@@ -29,6 +29,17 @@ extension InvokeAIClient {
         return image
     }
 
+    /// `POST /api/v1/images/images_by_names`: the records of these images, in order; names
+    /// InvokeAI does not have are left out. Read-only, so retried like a GET.
+    public func images(named names: [String]) async throws(InvokeAIError) -> [InvokeAIImage] {
+        if names.isEmpty { return [] }
+        let body: JSONValue = ["image_names": .array(names.map(JSONValue.string))]
+        let request = InvokeAIRequest(method: "POST", path: "api/v1/images/images_by_names", body: Data(JSONText.data(body)),
+                                      contentType: "application/json", idempotent: true)
+        guard let list = try await json(request).arrayValue else { throw .invalidResponse("expected a list of image records") }
+        return list.compactMap(InvokeAIImage.init)
+    }
+
     /// `GET /api/v1/images/i/{name}/metadata`: the generation metadata (null when none).
     public func imageMetadata(_ name: String) async throws(InvokeAIError) -> JSONValue {
         try await json(.get("api/v1/images/i/\(Self.pathSegment(name))/metadata"))

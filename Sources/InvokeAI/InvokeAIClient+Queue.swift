@@ -11,22 +11,25 @@ extension InvokeAIClient {
     }
 
     /// `POST /api/v1/queue/{q}/enqueue_batch`. `batch` is InvokeAI's `Batch` (`graph`, `runs`,
-    /// `data`, `origin`, `destination`, `workflow`).
-    ///
-    /// Never re-sent blindly: after an ambiguous failure (connection lost, timeout, 502/503/504)
-    /// the client looks for items with the batch's `destination` and `origin` on the queue and
-    /// returns that batch (`recovered`) if it is there; only when it is certainly absent is the
-    /// batch sent again (within the retry policy). So give every batch a unique
-    /// destination/origin pair; without both, an ambiguous failure is thrown as it is.
+    /// `data`, `origin`, `destination`, `workflow`); a `batch_id` is added when it has none, so an
+    /// ambiguous failure can be resolved by looking the batch up (see the other overload).
     public func enqueueBatch(_ batch: JSONValue, prepend: Bool = false, queueId: String = "default") async throws(InvokeAIError) -> EnqueueResult {
+        var batch = batch
+        let batchId = batch["batch_id"]?.stringValue ?? UUID().uuidString.lowercased()
+        if case .object(var fields) = batch { fields["batch_id"] = .string(batchId); batch = .object(fields) }
         let body: JSONValue = ["prepend": .bool(prepend), "batch": batch]
-        return try await enqueueBatch(body: JSONText.data(body), origin: batch["origin"]?.stringValue,
-                                      destination: batch["destination"]?.stringValue, queueId: queueId)
+        return try await enqueueBatch(body: JSONText.data(body), batchId: batchId, queueId: queueId)
     }
 
     /// The same with the whole request body already written (`{"prepend": ..., "batch": ...}`);
-    /// `origin` and `destination` are the batch's, to find it again after an ambiguous failure.
-    public func enqueueBatch(body: [UInt8], origin: String?, destination: String?, queueId: String = "default") async throws(InvokeAIError) -> EnqueueResult {
+    /// the body must name `batchId` as its `batch_id`.
+    ///
+    /// Never re-sent blindly: after an ambiguous failure (connection lost, timeout, 500, 502,
+    /// 503, 504: InvokeAI may have committed the batch) the batch is looked up by its id; found,
+    /// its items are returned (`recovered`); certainly absent, it is sent again (within the retry
+    /// policy); when InvokeAI cannot be asked, the original failure is thrown as
+    /// `.ambiguousEnqueue`, which names the batch id so the caller can look again later.
+    public func enqueueBatch(body: [UInt8], batchId: String, queueId: String = "default") async throws(InvokeAIError) -> EnqueueResult {
         let request = InvokeAIRequest(method: "POST", path: queuePath(queueId, "enqueue_batch"), body: Data(body),
                                       contentType: "application/json", idempotent: false)
         var attempt = 0
@@ -34,28 +37,28 @@ extension InvokeAIClient {
             attempt += 1
             do throws(InvokeAIError) {
                 let answer = try await json(request)
-                guard let batchId = answer["batch"]?["batch_id"]?.stringValue, let ids = answer["item_ids"]?.arrayValue else {
+                guard let answered = answer["batch"]?["batch_id"]?.stringValue, let ids = answer["item_ids"]?.arrayValue else {
                     throw InvokeAIError.invalidResponse("enqueue_batch answer without batch id or item ids")
                 }
-                return EnqueueResult(queueId: queueId, batchId: batchId, itemIds: ids.compactMap(\.intValue),
+                return EnqueueResult(queueId: queueId, batchId: answered, itemIds: ids.compactMap(\.intValue),
                                      enqueued: answer["enqueued"]?.intValue ?? ids.count, requested: answer["requested"]?.intValue ?? ids.count)
             } catch {
-                let ambiguous = error.isTransport || [502, 503, 504].contains(error.statusCode ?? 0)
-                guard ambiguous, let origin, let destination, attempt < configuration.retry.maxAttempts else { throw error }
+                guard error.mayHaveCommitted else { throw error }
                 // Did it arrive? Ask until InvokeAI answers (bounded by the retry policy).
-                var found: [InvokeAIQueueItem]?
+                var status: BatchStatus?
                 var lookups = 0
-                while found == nil && lookups < configuration.retry.maxAttempts {
+                while status == nil && lookups < configuration.retry.maxAttempts {
                     lookups += 1
                     await Self.sleep(configuration.retry.delay(beforeRetry: attempt + lookups - 1))
-                    found = try? await queueItems(destination: destination, queueId: queueId).filter { $0.origin == origin }
+                    status = try? await batchStatus(batchId, queueId: queueId)
                 }
-                guard let found else { throw error }  // cannot tell: report the original failure
-                if let first = found.first {
-                    let mine = found.filter { $0.batchId == first.batchId }.map(\.itemId).sorted()
-                    return EnqueueResult(queueId: queueId, batchId: first.batchId, itemIds: mine, enqueued: mine.count,
-                                         requested: mine.count, recovered: true)
+                guard let status else { throw .ambiguousEnqueue(batchId: batchId, cause: error.description) }
+                if status.exists {
+                    let items = (try? await items(ofBatch: batchId, expected: status.total, queueId: queueId)) ?? []
+                    return EnqueueResult(queueId: queueId, batchId: batchId, itemIds: items.map(\.itemId).sorted(), enqueued: status.total,
+                                         requested: status.total, recovered: true)
                 }
+                guard attempt < configuration.retry.maxAttempts else { throw error }
             }
         }
     }
@@ -76,9 +79,52 @@ extension InvokeAIClient {
         return try Self.items(try await json(request))
     }
 
-    /// `GET /api/v1/queue/{q}/list_all?destination=`: every item with this destination.
+    /// `GET /api/v1/queue/{q}/list_all?destination=`: every item with this destination, graphs
+    /// and sessions included (about 7.6 KB per small item, unbounded with history: the gateway
+    /// reads history through `itemIDs` and `summaries(ids:)` instead).
     public func queueItems(destination: String, queueId: String = "default") async throws(InvokeAIError) -> [InvokeAIQueueItem] {
         try Self.items(try await json(.get(queuePath(queueId, "list_all"), query: [URLQueryItem(name: "destination", value: destination)])))
+    }
+
+    /// `GET /api/v1/queue/{q}/item_ids`: every item id on the queue, newest first (a few bytes each).
+    public func itemIDs(queueId: String = "default") async throws(InvokeAIError) -> [Int] {
+        let answer = try await json(.get(queuePath(queueId, "item_ids"), query: [URLQueryItem(name: "order_dir", value: "DESC")]))
+        guard let ids = answer["item_ids"]?.arrayValue else { throw .invalidResponse("item_ids answer without item_ids") }
+        return ids.compactMap(\.intValue)
+    }
+
+    /// At most this many ids per `items_by_ids` / `item_summaries_by_ids` request (InvokeAI's limit).
+    public static let maxIDsPerRequest = 1000
+
+    /// `POST /api/v1/queue/{q}/item_summaries_by_ids`: the items without graph or session, in the
+    /// order asked; ids InvokeAI no longer has are left out. Read-only, so retried like a GET.
+    public func summaries(ids: [Int], queueId: String = "default") async throws(InvokeAIError) -> [QueueItemSummary] {
+        var summaries: [QueueItemSummary] = []
+        for start in stride(from: 0, to: ids.count, by: Self.maxIDsPerRequest) {
+            let chunk = ids[start..<min(ids.count, start + Self.maxIDsPerRequest)]
+            let body: JSONValue = ["item_ids": .array(chunk.map(JSONValue.int))]
+            let request = InvokeAIRequest(method: "POST", path: queuePath(queueId, "item_summaries_by_ids"), body: Data(JSONText.data(body)),
+                                          contentType: "application/json", idempotent: true)
+            guard let list = try await json(request).arrayValue else { throw .invalidResponse("expected a list of queue item summaries") }
+            summaries += list.compactMap(QueueItemSummary.init)
+        }
+        return summaries
+    }
+
+    /// The items of one batch, found by walking the queue's history newest first in pages of
+    /// summaries until `expected` items of it were seen (or `maxScanned` items were looked at).
+    /// Batches are found where they were just made (an ambiguous enqueue, a retry after a
+    /// crash), so this usually takes one page.
+    public func items(ofBatch batchId: String, expected: Int, maxScanned: Int = 50_000, queueId: String = "default") async throws(InvokeAIError) -> [QueueItemSummary] {
+        let ids = try await itemIDs(queueId: queueId)
+        var found: [QueueItemSummary] = []
+        var start = 0
+        while start < min(ids.count, maxScanned) && found.count < expected {
+            let page = Array(ids[start..<min(ids.count, start + Self.maxIDsPerRequest)])
+            found += try await summaries(ids: page, queueId: queueId).filter { $0.batchId == batchId }
+            start += page.count
+        }
+        return found
     }
 
     private static func items(_ answer: JSONValue) throws(InvokeAIError) -> [InvokeAIQueueItem] {
@@ -86,9 +132,12 @@ extension InvokeAIClient {
         return list.compactMap(InvokeAIQueueItem.init)
     }
 
-    /// `GET /api/v1/queue/{q}/b/{batch_id}/status`: counts per status for one batch.
-    public func batchStatus(_ batchId: String, queueId: String = "default") async throws(InvokeAIError) -> JSONValue {
-        try await json(.get(queuePath(queueId, "b/\(Self.pathSegment(batchId))/status")))
+    /// `GET /api/v1/queue/{q}/b/{batch_id}/status`: counts per status for one batch (all zero,
+    /// `exists` false, for a batch InvokeAI does not hold).
+    public func batchStatus(_ batchId: String, queueId: String = "default") async throws(InvokeAIError) -> BatchStatus {
+        let answer = try await json(.get(queuePath(queueId, "b/\(Self.pathSegment(batchId))/status")))
+        guard let status = BatchStatus(answer) else { throw .invalidResponse("batch status without batch_id or total") }
+        return status
     }
 
     /// `GET /api/v1/queue/{q}/status`: the queue's counts and the current item.

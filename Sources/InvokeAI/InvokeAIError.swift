@@ -14,6 +14,9 @@ public enum InvokeAIError: Error, Sendable, CustomStringConvertible {
     case invalidResponse(String)
     /// Multi-user InvokeAI refused the configured credentials.
     case authenticationFailed(String)
+    /// An enqueue failed in a way that InvokeAI may still have committed it, and InvokeAI could
+    /// not be asked afterwards: whether batch `batchId` exists is unknown.
+    case ambiguousEnqueue(batchId: String, cause: String)
 
     /// The status code when InvokeAI answered with an error.
     public var statusCode: Int? {
@@ -33,9 +36,16 @@ public enum InvokeAIError: Error, Sendable, CustomStringConvertible {
     /// Connection errors and timeouts: InvokeAI may or may not have acted on the request.
     public var isTransport: Bool {
         switch self {
-        case .cannotConnect, .timedOut: true
+        case .cannotConnect, .timedOut, .ambiguousEnqueue: true
         default: false
         }
+    }
+
+    /// A failure after which a write may still have happened upstream: transport errors and the
+    /// statuses a proxy or a crashing handler answers after the work was done (500 included:
+    /// InvokeAI's enqueue commits before it builds its answer).
+    public var mayHaveCommitted: Bool {
+        isTransport || [500, 502, 503, 504].contains(statusCode ?? 0)
     }
 
     public var description: String {
@@ -45,6 +55,7 @@ public enum InvokeAIError: Error, Sendable, CustomStringConvertible {
         case .status(let code, let message, _): "InvokeAI answered \(code): \(message)"
         case .invalidResponse(let why): "unexpected answer from InvokeAI: \(why)"
         case .authenticationFailed(let why): "InvokeAI refused the credentials: \(why)"
+        case .ambiguousEnqueue(let batchId, let cause): "\(cause); InvokeAI could not be asked whether it enqueued batch \(batchId)"
         }
     }
 

@@ -6,6 +6,8 @@ public struct InvokeAIImage: Sendable, Equatable {
     public var width: Int?
     public var height: Int?
     public var boardId: String?
+    /// The session (queue item) whose node made the image; nil for uploads.
+    public var sessionId: String?
     public var raw: JSONValue
 
     public init?(_ json: JSONValue) {
@@ -14,6 +16,7 @@ public struct InvokeAIImage: Sendable, Equatable {
         width = json["width"]?.intValue
         height = json["height"]?.intValue
         boardId = json["board_id"]?.stringValue
+        sessionId = json["session_id"]?.stringValue
         raw = json
     }
 }

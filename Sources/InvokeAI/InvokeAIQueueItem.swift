@@ -14,6 +14,8 @@ public struct InvokeAIQueueItem: Sendable, Equatable {
     public var createdAt: String?
     public var startedAt: String?
     public var completedAt: String?
+    /// Set on the child items a workflow-calling node enqueues into its item's batch.
+    public var parentItemId: Int?
     /// Everything InvokeAI sent, including `session` (results, `source_prepared_mapping`).
     public var raw: JSONValue
 
@@ -34,6 +36,7 @@ public struct InvokeAIQueueItem: Sendable, Equatable {
         createdAt = json["created_at"]?.stringValue
         startedAt = json["started_at"]?.stringValue
         completedAt = json["completed_at"]?.stringValue
+        parentItemId = json["parent_item_id"]?.intValue
         raw = json
     }
 

@@ -2,6 +2,8 @@
 public enum QueueItemStatus: String, Sendable, Codable, CaseIterable {
     case pending
     case inProgress = "in_progress"
+    /// A parent item parked while the saved workflows it calls run as child items of its batch.
+    case waiting
     case completed
     case failed
     case canceled

@@ -1,7 +1,8 @@
-/// SHA-1 (FIPS 180-4), only for the WebSocket handshake's `Sec-WebSocket-Accept` check.
-/// Not for anything that needs collision resistance.
-enum SHA1 {
-    static func digest(_ message: [UInt8]) -> [UInt8] {
+/// SHA-1 (FIPS 180-4): the WebSocket handshake's `Sec-WebSocket-Accept` check, and the
+/// gateway's batch ids derived from idempotency keys (where finding a collision would take
+/// ~2^63 work). Not for signatures.
+public enum SHA1 {
+    public static func digest(_ message: [UInt8]) -> [UInt8] {
         var h0: UInt32 = 0x6745_2301, h1: UInt32 = 0xEFCD_AB89, h2: UInt32 = 0x98BA_DCFE
         var h3: UInt32 = 0x1032_5476, h4: UInt32 = 0xC3D2_E1F0
         var padded = message

@@ -151,14 +151,16 @@ enum InputCoercion {
             }
             chosen = found
         case .object:
-            guard case .string(let key)? = value["key"], !key.isEmpty else { return .invalid("a model object needs \"key\"") }
-            if let found = models.first(where: { $0.key == key }) {
-                chosen = found
-            } else {
-                // A complete identifier is taken as given (the model may be installed later).
-                let fields = ["hash", "name", "base", "type"].compactMap { value[$0]?.stringValue }
-                guard fields.count == 4 else { return .invalid("no installed model with key '\(key)' (give key, hash, name, base and type for another one)") }
-                chosen = InstalledModel(json: value)
+            let given = { (name: String) in value[name]?.stringValue.map { !$0.isEmpty } ?? false }
+            guard given("key") || ["name", "base", "type"].allSatisfy(given) else {
+                return .invalid("a model object needs \"key\" (or \"name\", \"base\" and \"type\")")
+            }
+            // A key this InvokeAI does not have would fail the run ("Unknown model"): an identifier
+            // made elsewhere finds the same model by name, base and type, or is refused with the
+            // models it could have named.
+            switch InstalledModel.match(value, in: models, bases: field?.modelBases ?? [], types: field?.modelTypes ?? [], allowAny: false) {
+            case .found(let found, _): chosen = found
+            case .none(let reason, _): return .invalid(reason)
             }
         default:
             return .invalid("must be a model name, key or {\"key\", \"hash\", \"name\", \"base\", \"type\"}, got \(value.compactJSON)")

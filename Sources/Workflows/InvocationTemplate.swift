@@ -12,6 +12,9 @@ public final class InvocationTemplate: Sendable {
     public let producesImages: Bool
     /// Ordinals of the inputs it cannot run without, in schema order.
     let requiredOrdinals: [Int]
+    /// Ordinals of its model fields (`ModelIdentifierField`): a stored one names a model that
+    /// must be installed.
+    let modelOrdinals: [Int]
     /// The ordered inputs' names: a stored field or an edge's handle is matched by its bytes.
     let inputNames: JSONNameList
     /// A batch node (`isBatch(type)`) or a generator (`isGenerator(type)`), worked out once.
@@ -30,6 +33,7 @@ public final class InvocationTemplate: Sendable {
         orderedInputs = ordered
         self.producesImages = producesImages
         requiredOrdinals = ordered.indices.filter { ordered[$0].required }
+        modelOrdinals = ordered.indices.filter { ordered[$0].kind == .model }
         inputNames = JSONNameList(ordered.map(\.name))
         stepsOrdinal = ordered.firstIndex { $0.name == "steps" }
         isBatchNode = Self.isBatch(type)

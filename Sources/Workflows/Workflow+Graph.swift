@@ -6,7 +6,10 @@ extension Workflow {
     /// the nodes, executable nodes only, edge-fed fields omitted, batch nodes as `batch.data`, the
     /// workflow embedded. Written straight to bytes: stored values and the workflow are copied
     /// from the definition's text as they are; only the inputs' values are written anew.
-    public func buildBatch(_ resolved: ResolvedInputs, origin: String, destination: String, prepend: Bool = false, runs: Int = 1) -> EnqueueBatchBody {
+    /// `batchID`, when given, is the batch's id (InvokeAI takes the client's; the gateway derives
+    /// it from an idempotency key, so the batch can be looked up after an ambiguous failure).
+    public func buildBatch(_ resolved: ResolvedInputs, origin: String, destination: String, prepend: Bool = false, runs: Int = 1,
+                           batchID: String? = nil) -> EnqueueBatchBody {
         // Input values by node and field.
         var overrides: [String: [String: JSONValue]] = [:]
         for (systemName, value) in resolved.values {
@@ -46,6 +49,10 @@ extension Workflow {
         JSONValue.writeString(origin, to: &out)
         out.append(#","destination":"#)
         JSONValue.writeString(destination, to: &out)
+        if let batchID {
+            out.append(#","batch_id":"#)
+            JSONValue.writeString(batchID, to: &out)
+        }
         let data = batchData(overrides)
         if !data.isEmpty {
             out.append(#","data":"#)
@@ -56,7 +63,7 @@ extension Workflow {
     }
 
     /// One graph node: id and type, its stored fields that no graph edge feeds (an input's value
-    /// instead where one is given), `use_cache` and `is_intermediate`.
+    /// instead where one is given), `use_cache` (off for output nodes) and `is_intermediate`.
     private func writeGraphNode(_ position: Int, overrides: [String: JSONValue]?, steps: inout [String: Int], to out: inout [UInt8]) {
         let node = nodes[position], base = fieldBase[position]
         func isGraphFed(_ name: String) -> Bool { node.template!.ordinal(of: name).map { graphFed[base + $0] } ?? false }
@@ -87,7 +94,11 @@ extension Workflow {
             given.write(to: &out)
             if name == "steps", let count = given.intValue, count > 0 { steps[node.id] = count }
         }
-        out.append(node.useCache ? #","use_cache":true"# : #","use_cache":false"#)
+        // Output nodes never answer from InvokeAI's cache: a cached result hands out the image an
+        // earlier run made, and the two runs would then share (and could delete) one image.
+        // Each run's outputs are its own; the nodes feeding them still use the cache.
+        let isOutput = node.template!.producesImages && !node.isIntermediate
+        out.append(node.useCache && !isOutput ? #","use_cache":true"# : #","use_cache":false"#)
         out.append(node.isIntermediate ? #","is_intermediate":true}"# : #","is_intermediate":false}"#)
     }
 

@@ -11,6 +11,10 @@ public struct Workflow: Sendable {
     public let inputs: [WorkflowInput]
     public let outputs: [WorkflowOutput]
     public let warnings: [WorkflowWarning]
+    /// What stops the workflow from running on this InvokeAI whatever a request gives: unknown
+    /// node types, generators the graph needs, required fields nothing fills. Stored models are
+    /// checked against the installed ones by `runnability(installed:allowAny:given:)`.
+    public let staticIssues: [RunnabilityIssue]
     /// A hash of the ordered input list (system names and types): it changes exactly when
     /// indices would mean other fields.
     public let fingerprint: String
@@ -25,6 +29,8 @@ public struct Workflow: Sendable {
     let graphFed: [Bool]
     /// The graph's edges: between executable nodes, with both handles, once each.
     let graphEdges: [WorkflowEdge]
+    /// Model fields of graph nodes whose stored identifier the graph sends, in node order.
+    let storedModels: [StoredModel]
 
     public var definition: JSONValue { document.root.value }
 
@@ -45,6 +51,9 @@ public struct Workflow: Sendable {
         name = document.string("name", of: 0) ?? ""
         description = document.string("description", of: 0) ?? ""
         var warnings: [WorkflowWarning] = []
+        var issues: [RunnabilityIssue] = []
+        // Positions of known generator nodes: rare, looked at again once the edges are read.
+        var generators: [Int] = []
         var nodes: [WorkflowNode] = []
         nodes.reserveCapacity(document.count(at: nodeList))
         // Nodes by id (the first of a repeated id): edges and the form name them by the id's bytes.
@@ -56,9 +65,13 @@ public struct Workflow: Sendable {
             }
             if node.isInvocation, node.template == nil {
                 warnings.append(WorkflowWarning(nodeID: node.id, field: nil, message: "node type '\(node.type)' is not known to this InvokeAI"))
+                // Left out, the graph would run and do something else; sent, InvokeAI refuses it.
+                issues.append(RunnabilityIssue(kind: .unknownNodeType, nodeID: node.id, nodeType: node.type,
+                                               message: "node \(node.id) has type '\(node.type)', which this InvokeAI does not know"))
             }
             if node.isInvocation, node.template?.isGeneratorNode ?? InvocationTemplate.isGenerator(node.type) {
                 warnings.append(WorkflowWarning(nodeID: node.id, field: nil, message: "generator node '\(node.type)' is not supported by the gateway; its values are not sent"))
+                if node.template != nil { generators.append(nodes.count) }
             }
             if nodeIndex.value(forStringAt: node.idPosition) == nil { nodeIndex.set(nodes.count, forStringAt: node.idPosition) }
             nodes.append(node)
@@ -84,11 +97,26 @@ public struct Workflow: Sendable {
         }
         var flags = [FieldFlags](repeating: [], count: fieldCount)
 
-        // Any non-collapsed edge feeds its field; only graph edges (distinct, between executable
-        // nodes) take it out of the graph node. An edge into a field no graph edge feeds yet
-        // cannot repeat an earlier one: edges are compared by identity (handles and type by their
-        // interned text) only from the first that might, or that names a field the template lacks.
         let executable = nodes.map(\.isExecutable)
+        // A generator is harmless alone; one that feeds a batch or graph node makes the run use
+        // that node's stored values (or none) instead of the generated ones.
+        for generator in generators {
+            let fed = edges.compactMap { edge -> String? in
+                guard edge.sourceNode == generator, !edge.isCollapsed, let target = edge.targetNode,
+                      executable[target] || nodes[target].isBatch else { return nil }
+                return "\(nodes[target].id).\(edge.targetHandle.flatMap(document.string(at:)) ?? "?")"
+            }
+            guard !fed.isEmpty else { continue }
+            let node = nodes[generator]
+            issues.append(RunnabilityIssue(kind: .unsupportedGenerator, nodeID: node.id, nodeType: node.type,
+                                           message: "generator node \(node.id) ('\(node.type)') feeds \(fed.joined(separator: ", ")): the gateway does not evaluate generators, so the run would not use its values"))
+        }
+        // Any non-collapsed edge from a node the workflow has feeds its field (one from a node it
+        // lacks feeds nothing: the GUI drops it on load); only graph edges (distinct, between
+        // executable nodes) take it out of the graph node. An edge into a field no graph edge
+        // feeds yet cannot repeat an earlier one: edges are compared by identity (handles and type
+        // by their interned text) only from the first that might, or that names a field the
+        // template lacks.
         var graphEdges: [WorkflowEdge] = []
         var handles = JSONStringIndex(document, capacity: 16)
         func identity(_ edge: WorkflowEdge) -> WorkflowEdge.Identity {
@@ -101,7 +129,7 @@ public struct Workflow: Sendable {
         for edge in edges where !edge.isCollapsed {
             guard let target = edge.targetNode, let targetHandle = edge.targetHandle else { continue }
             let slot = nodes[target].ordinal(ofFieldNamedAt: targetHandle, in: document).map { fieldBase[target] + $0 }
-            if let slot { flags[slot].insert(.edgeFed) }
+            if let slot, edge.sourceNode != nil { flags[slot].insert(.edgeFed) }
             guard let source = edge.sourceNode, edge.sourceHandle != nil, executable[source], executable[target] else { continue }
             if identities != nil || slot.map({ flags[$0].contains(.graphFed) }) ?? true {
                 if identities == nil { identities = Set(graphEdges.map(identity)) }
@@ -155,14 +183,24 @@ public struct Workflow: Sendable {
         }
         self.inputs = inputs
 
-        // Required fields that nothing fills: InvokeAI would refuse the graph.
+        // Required fields that nothing fills: InvokeAI would refuse the graph. (A required input
+        // with no value is the request's to fill: `validate` asks for it.) And the stored models
+        // the graph would send, which must be installed.
+        var storedModels: [StoredModel] = []
         for (position, node) in nodes.enumerated() where node.isExecutable {
             for ordinal in node.template!.requiredOrdinals where node.field(ordinal: ordinal)?.value == nil {
                 guard flags[fieldBase[position] + ordinal].isDisjoint(with: [.edgeFed, .input]) else { continue }
                 let name = node.template!.orderedInputs[ordinal].name
-                warnings.append(WorkflowWarning(nodeID: node.id, field: name, message: "node \(node.id) (\(node.type)) field '\(name)' is required and has no value, no edge and is not an input"))
+                let message = "node \(node.id) (\(node.type)) field '\(name)' is required and has no value, no edge and is not an input"
+                warnings.append(WorkflowWarning(nodeID: node.id, field: name, message: message))
+                issues.append(RunnabilityIssue(kind: .missingRequiredValue, nodeID: node.id, field: name, message: message))
+            }
+            for ordinal in node.template!.modelOrdinals where !flags[fieldBase[position] + ordinal].contains(.graphFed) {
+                guard let value = node.field(ordinal: ordinal)?.value else { continue }
+                storedModels.append(StoredModel(node: position, ordinal: ordinal, value: value))
             }
         }
+        self.storedModels = storedModels
 
         var outputs: [WorkflowOutput] = []
         for (position, node) in nodes.enumerated() where executable[position] && node.template!.producesImages && !node.isIntermediate {
@@ -171,6 +209,7 @@ public struct Workflow: Sendable {
         }
         self.outputs = outputs
         self.warnings = warnings
+        staticIssues = issues
         fingerprint = Self.fingerprint(of: inputs)
     }
 
@@ -198,6 +237,14 @@ public struct Workflow: Sendable {
         static let graphFed = FieldFlags(rawValue: 2)
         /// The form places it: it is an input.
         static let input = FieldFlags(rawValue: 4)
+    }
+
+    /// A model field's stored identifier that the graph sends: node position, template ordinal,
+    /// tape position of the value.
+    struct StoredModel {
+        let node: Int
+        let ordinal: Int
+        let value: Int
     }
 
     /// Where a form places a field: tape positions of its node id and field name (strings) and

@@ -36,6 +36,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Delete a run's output images this many seconds after it ended; 0 keeps them. (env GATEWAY_OUTPUT_TTL)")
     var outputTTL: Double = Environment.double("GATEWAY_OUTPUT_TTL", 0)
 
+    @Option(help: "Ended runs the run table keeps in memory; older ones are read from InvokeAI when asked for. (env GATEWAY_MAX_RUNS)")
+    var maxRuns: Int = Environment.int("GATEWAY_MAX_RUNS", 10_000)
+
+    @Option(help: "Seconds an ended run stays in the run table (default 7 days). (env GATEWAY_RUN_RETENTION)")
+    var runRetention: Double = Environment.double("GATEWAY_RUN_RETENTION", 7 * 24 * 3600)
+
     @Option(name: .customLong("public"), help: "Folder served at / (the status page). (env GATEWAY_PUBLIC)")
     var publicDirectory: String = Environment.string("GATEWAY_PUBLIC", "Public")
 
@@ -116,6 +122,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.stateDirectory = stateDir
         configuration.maxWait = maxWait
         configuration.outputTTL = outputTTL > 0 ? outputTTL : nil
+        configuration.runs = RunTrackerConfiguration(maxRuns: maxRuns, maxAge: runRetention)
         configuration.events.maxSubscribers = maxSubscribers
         configuration.events.heartbeatInterval = heartbeat
         if configuration.publicDirectory == nil { logger.warning("no folder at --public \(publicDirectory): / will answer 404") }

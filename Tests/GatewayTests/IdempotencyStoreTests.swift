@@ -1,41 +1,92 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Gateway
 
 @Suite("Idempotency keys")
 struct IdempotencyStoreTests {
-    @Test func replaysTheSameRequestAndRefusesAnotherOne() throws {
+    @Test func aKeyKeepsItsFirstDigestAndNamesOneBatchPerDestination() throws {
         let store = IdempotencyStore(file: nil)
-        #expect(store.check(key: "k", requestDigest: "a") == .new)
-        try store.record(key: "k", requestDigest: "a", runID: "run-1")
-        #expect(store.check(key: "k", requestDigest: "a") == .replay(runID: "run-1"))
-        #expect(store.check(key: "k", requestDigest: "b") == .mismatch(runID: "run-1"))
-        #expect(store.check(key: "other", requestDigest: "a") == .new)
+        #expect(store.digest(for: "k") == nil)
+        try store.remember(key: "k", requestDigest: "a")
+        try store.remember(key: "k", requestDigest: "b")  // a retry with another body does not rewrite it
+        #expect(store.digest(for: "k") == "a")
+        #expect(store.batchID(for: "k") == store.batchID(for: "k"))
+        #expect(store.batchID(for: "k") != store.batchID(for: "k2"))
+        #expect(store.batchID(for: "k") != IdempotencyStore(file: nil, destination: "another-gateway").batchID(for: "k"))
+        #expect(store.batchID(for: "k").hasPrefix("idem-") && store.batchID(for: "k").count == 37)
     }
 
-    @Test func keysSurviveARestartThroughTheFile() throws {
+    @Test func digestsSurviveARestartThroughTheAppendOnlyFile() throws {
         let file = FileManager.default.temporaryDirectory
-            .appendingPathComponent("idem-\(UUID().uuidString)/keys.json")
+            .appendingPathComponent("idem-\(UUID().uuidString)/keys.jsonl")
         defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
-        try IdempotencyStore(file: file).record(key: "k", requestDigest: "a", runID: "run-7")
+        try IdempotencyStore(file: file).remember(key: "k", requestDigest: "a")
+        try IdempotencyStore(file: file).remember(key: "j", requestDigest: "b")
+        // A torn last line (a crash mid-append) is skipped.
+        let handle = try FileHandle(forWritingTo: file)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"k":"torn","d":"#.utf8))
+        try handle.close()
         let reopened = IdempotencyStore(file: file)
-        #expect(reopened.check(key: "k", requestDigest: "a") == .replay(runID: "run-7"))
+        #expect(reopened.digest(for: "k") == "a" && reopened.digest(for: "j") == "b")
+        #expect(reopened.count == 2)
     }
 
     @Test func entriesExpireAndTheCapacityIsBounded() throws {
         let start = Date(timeIntervalSince1970: 1_000_000)
         let store = IdempotencyStore(file: nil, lifetime: 60, capacity: 2)
-        try store.record(key: "old", requestDigest: "a", runID: "1", now: start)
-        #expect(store.check(key: "old", requestDigest: "a", now: start.addingTimeInterval(61)) == .new)
-        try store.record(key: "a", requestDigest: "a", runID: "a", now: start.addingTimeInterval(1))
-        try store.record(key: "b", requestDigest: "b", runID: "b", now: start.addingTimeInterval(2))
-        try store.record(key: "c", requestDigest: "c", runID: "c", now: start.addingTimeInterval(3))
+        try store.remember(key: "old", requestDigest: "a", now: start)
+        #expect(store.digest(for: "old", now: start.addingTimeInterval(61)) == nil)
+        try store.remember(key: "a", requestDigest: "a", now: start.addingTimeInterval(1))
+        try store.remember(key: "b", requestDigest: "b", now: start.addingTimeInterval(2))
+        try store.remember(key: "c", requestDigest: "c", now: start.addingTimeInterval(3))
         let later = start.addingTimeInterval(4)
-        #expect(store.check(key: "c", requestDigest: "c", now: later) == .replay(runID: "c"))
-        #expect(store.check(key: "b", requestDigest: "b", now: later) == .replay(runID: "b"))
-        #expect(store.check(key: "old", requestDigest: "a", now: later) == .new)
-        #expect(store.check(key: "a", requestDigest: "a", now: later) == .new)
+        #expect(store.digest(for: "c", now: later) == "c")
+        #expect(store.digest(for: "b", now: later) == "b")
+        #expect(store.digest(for: "a", now: later) == nil)
+        #expect(store.count == 2)
     }
+
+    /// One appended line per new key: the file holds live keys plus a bounded share of old lines,
+    /// however many keys come and go.
+    @Test func theFileIsCompactedSoItsSizeFollowsTheLiveKeys() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("idem-\(UUID().uuidString)/keys.jsonl")
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let store = IdempotencyStore(file: file, capacity: 100)
+        for i in 0..<5000 { try store.remember(key: "key-\(i)", requestDigest: "d") }
+        let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").count
+        #expect(store.count == 100)
+        #expect(lines <= 2 * 100 + 1001)
+        #expect(IdempotencyStore(file: file, capacity: 100).digest(for: "key-4999") == "d")
+    }
+
+    /// Requests with one key take turns: a second waits until the first is done.
+    @Test func requestsWithOneKeyTakeTurns() async throws {
+        let store = IdempotencyStore(file: nil)
+        let counts = TurnCounter()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    try await store.withKey("same") {
+                        counts.enter()
+                        try await Task.sleep(for: .milliseconds(5))
+                        counts.leave()
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(counts.most == 1)
+    }
+}
+
+/// How many callers were inside at once, at most.
+final class TurnCounter: Sendable {
+    private let state = Mutex((inside: 0, most: 0))
+    func enter() { state.withLock { $0.inside += 1; $0.most = max($0.most, $0.inside) } }
+    func leave() { state.withLock { $0.inside -= 1 } }
+    var most: Int { state.withLock { $0.most } }
 }
 
 @Suite("Workflow names")

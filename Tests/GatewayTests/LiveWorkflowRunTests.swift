@@ -13,36 +13,14 @@ import TestSupport
 struct LiveWorkflowRunTests {
     private func gateway<T: Sendable>(configure: @escaping (inout GatewayConfiguration) -> Void = { _ in },
                                       _ body: (URL, GatewayServer) async throws -> T) async throws -> T {
-        let upstream = try LiveEnvironment.invokeAIURL()
-        return try await GatewayHTTP.withGateway(invokeAI: upstream, configure: {
-            $0.followsUpstreamEvents = true
-            $0.destination = "gateway-live-runs-\(UUID().uuidString.prefix(6))"
-            $0.workflowsDirectory = GatewayHTTP.repositoryRoot.appendingPathComponent("workflows").path
-            configure(&$0)
-        }) { base, server in
-            let stream = server.upstreamEvents
-            let connected = try await blocking { stream.waitUntilConnected(timeout: 30) }
-            try #require(connected, "the gateway's event stream did not connect to InvokeAI")
-            return try await body(base, server)
-        }
+        try await LiveGateway.with(destination: "gateway-live-runs-\(UUID().uuidString.prefix(6))", configure: configure, body)
     }
 
     private func send(_ method: String, _ url: URL, json: JSONValue? = nil, raw: String? = nil, headers: [String: String] = [:]) async throws -> (Int, [String: String], Data) {
-        var request = URLRequest(url: url)
-        // Runs that wait may take minutes on a loaded CPU; the test states what must happen, not how fast.
-        request.timeoutInterval = 300
-        request.httpMethod = method
-        if let json { request.httpBody = try JSONEncoder().encode(json); request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
-        if let raw { request.httpBody = Data(raw.utf8); request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await TestHTTP.data(for: request)
-        let http = response
-        var fields: [String: String] = [:]
-        for (name, value) in http.allHeaderFields { fields[String(describing: name).lowercased()] = String(describing: value) }
-        return (http.statusCode, fields, data)
+        try await LiveGateway.send(method, url, json: json, raw: raw, headers: headers)
     }
 
-    private func json(_ data: Data) throws -> JSONValue { try JSONDecoder().decode(JSONValue.self, from: data) }
+    private func json(_ data: Data) throws -> JSONValue { try LiveGateway.json(data) }
 
     /// Width and height from a PNG's IHDR.
     private func pngSize(_ data: Data) -> (Int, Int)? {
@@ -298,7 +276,7 @@ struct LiveWorkflowRunTests {
             #expect(errors.count == 4)
             #expect(try await send("POST", runs, json: ["inputs": [:]], headers: ["If-Match": "\"0000\""]).0 == 412)
             #expect(try await send("POST", runs, json: ["inputs": "nope"]).0 == 422)
-            #expect(server.runs.runs().isEmpty)
+            #expect(server.runs.runs().total == 0)
 
             // Idempotency: the same key and body give the same run; another body is refused.
             let key = ["Idempotency-Key": "live-\(UUID().uuidString)"]
@@ -307,7 +285,7 @@ struct LiveWorkflowRunTests {
             let again = try json(try await send("POST", runs, raw: #"{"cleanup":"none","inputs":{"1":8,"0":8}}"#, headers: key).2)["id"]
             #expect(first != nil && first == again)
             #expect(try await send("POST", runs, json: ["inputs": ["0": 16]], headers: key).0 == 422)
-            #expect(server.runs.runs().count == 1)
+            #expect(server.runs.runs().total == 1)
         }
     }
 

@@ -3,30 +3,46 @@ import Foundation
 import InvokeAI
 import JSONValue
 import Testing
+import Synchronization
+import TestSupport
 
-/// How the tracker turns InvokeAI's events into a finished run. Its client points at a port
-/// where nothing listens, so anything read back over REST comes back empty: outputs present
-/// means they were mapped from the events.
+/// How the tracker turns InvokeAI's events and records into runs, against a scripted queue:
+/// every path that ends or changes an item, the confirmation of an end against InvokeAI's
+/// record, restart recovery, output ownership and the bounded window.
 @Suite struct RunTrackerTests {
-    let tracker = RunTracker(client: InvokeAIClient(configuration: InvokeAIClientConfiguration(
-                                 baseURL: URL(string: "http://127.0.0.1:9")!, requestTimeout: 2, retry: RetryPolicy(maxAttempts: 1))),
-                             hub: EventHub(), destination: "gw-test", mapOutputs: { _, items in QueueItemOutputs.map(items) })
+    let upstream = ScriptedRunUpstream()
+    let hub = EventHub()
+    let deleted = DeletedImages()
+    let tracker: RunTracker
 
-    func item(_ id: Int) -> QueueItemRef {
-        QueueItemRef(queueId: "default", itemId: id, batchId: "batch-1", sessionId: "s\(id)",
+    init() {
+        let deleted = self.deleted
+        tracker = RunTracker(upstream: upstream, hub: hub, destination: "gw-test",
+                             configuration: RunTrackerConfiguration(readBackRetryDelays: [.milliseconds(20)]),
+                             cleaner: ImageCleaner(retryDelays: []) { name in deleted.add(name) },
+                             mapOutputs: { _, items in QueueItemOutputs.map(items) })
+    }
+
+    func ref(_ id: Int, batch: String = "batch-1") -> QueueItemRef {
+        QueueItemRef(queueId: "default", itemId: id, batchId: batch, sessionId: "s\(id)",
                      origin: RunTracker.origin(for: "blur"), destination: "gw-test")
     }
 
-    func status(_ id: Int, _ status: QueueItemStatus) -> InvokeAIEvent {
-        .queueItemStatusChanged(QueueItemStatusChange(item: item(id), status: status, completedAt: "2026-12-01 10:00:00.000"))
+    func status(_ id: Int, _ status: QueueItemStatus, batch: String = "batch-1") -> InvokeAIEvent {
+        .queueItemStatusChanged(QueueItemStatusChange(item: ref(id, batch: batch), status: status, completedAt: "2026-12-01 10:00:00.000"))
     }
 
     func completed(_ id: Int, node: String, prepared: String, image: String) -> InvokeAIEvent {
-        .invocationComplete(InvocationInfo(item: item(id), sourceNodeId: node, invocationId: prepared, invocationType: "save_image"),
+        .invocationComplete(InvocationInfo(item: ref(id), sourceNodeId: node, invocationId: prepared, invocationType: "save_image"),
                             result: ["type": "image_output", "image": ["image_name": .string(image)], "width": 8, "height": 6])
     }
 
+    func terminalEvents(of run: String) -> [GatewayEvent] { hub.held().filter { $0.runID == run && $0.isTerminal } }
+
     @Test func aRunWatchedFromItsStartHasItsOutputsMappedFromItsEvents() async throws {
+        upstream.addImage("a.png", session: "s7")
+        upstream.addImage("b.png", session: "s8")
+        upstream.addImage("c.png", session: "s8")
         tracker.register(Run(id: "batch-1", workflow: "blur", itemIDs: [7, 8]))
         for event in [status(7, .inProgress), completed(7, node: "save", prepared: "p1", image: "a.png"), status(7, .completed),
                       status(8, .inProgress), completed(8, node: "save", prepared: "p2", image: "b.png"),
@@ -39,27 +55,172 @@ import Testing
         #expect(outputs.map { $0["node"]?.stringValue } == ["noise", "save"])
         #expect(outputs.last?["images"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["a.png", "b.png"])
         #expect(outputs.last?["images"]?[0]?["width"] == 8)
-        #expect(outputs.last?["images"]?[0]?["height"] == 6)
+        #expect(outputs.last?["images"]?[0]?["created_by_run"] == true)
         #expect(tracker.outputSources.events == 1)
+        #expect(terminalEvents(of: "batch-1").count == 1)
     }
 
-    @Test func aRunWhoseEventStreamReconnectedMidRunIsReadBackInstead() async throws {
+    @Test func aPendingRunCanceledInBulkEndsCanceledOnceAndItsWaiterAndTimerEnd() async throws {
+        upstream.add(ScriptedRunUpstream.item(7, batch: "batch-1", status: .pending))
+        tracker.register(Run(id: "batch-1", workflow: "blur", itemIDs: [7]))
+        let waiting = Task { await tracker.wait("batch-1", timeout: 300) }
+        try await eventually { tracker.waiterCount == 1 }
+        // InvokeAI sends no per-item status change for pending items cancelled in bulk.
+        upstream.setStatus(7, .canceled)
+        tracker.handle(.queueItemsCanceled(queueId: "default", itemIds: [7]))
+        tracker.handle(.queueItemsCanceled(queueId: "default", itemIds: [7]))  // repeated: still one end
+        let run = try #require(await waiting.value)
+        #expect(run.status == .canceled)
+        #expect(tracker.waiterCount == 0)
+        #expect(terminalEvents(of: "batch-1").map(\.type) == ["run.canceled"])
+    }
+
+    @Test func cancellingReadsTheBatchBackSoAMissedBulkEventStillEndsTheRun() async throws {
+        upstream.add(ScriptedRunUpstream.item(7, batch: "batch-1", status: .pending))
+        tracker.register(Run(id: "batch-1", workflow: "blur", itemIDs: [7]))
+        try await tracker.cancel("batch-1")
+        let run = try #require(await tracker.wait("batch-1", timeout: 10))
+        #expect(run.status == .canceled)
+        #expect(upstream.queue.withLock { $0.canceled } == ["batch-1"])
+    }
+
+    @Test func anEndWhoseRecordCannotBeReadIsNotReportedUntilItIsRead() async throws {
+        upstream.add(ScriptedRunUpstream.item(7, batch: "batch-1", status: .completed, image: "a.png"))
+        upstream.addImage("a.png", session: "s7")
+        upstream.failReads = true
+        tracker.register(Run(id: "batch-1", workflow: "blur", itemIDs: [7]))
+        tracker.handle(status(7, .completed))  // not watched from its start: must be read back
+        try await eventually { tracker.run("batch-1")?.readBackError != nil }
+        #expect(tracker.run("batch-1")?.status.isTerminal == false)
+        #expect(terminalEvents(of: "batch-1").isEmpty)
+        upstream.failReads = false
+        let run = try #require(await tracker.wait("batch-1", timeout: 10))
+        #expect(run.status == .completed)
+        #expect(run.readBackError == nil)
+        #expect(run.outputImageNames == ["a.png"])
+        #expect(terminalEvents(of: "batch-1").count == 1)
+    }
+
+    @Test func aFailedRunKeepsInvokeAIsErrorAndTimes() async throws {
+        upstream.add(ScriptedRunUpstream.item(7, batch: "batch-1", status: .failed, error: "boom"))
+        tracker.register(Run(id: "batch-1", workflow: "blur", itemIDs: [7]))
+        tracker.handle(status(7, .failed))
+        let run = try #require(await tracker.wait("batch-1", timeout: 10))
+        #expect(run.status == .failed)
+        #expect(run.error?["message"] == "boom")
+        #expect(run.completedAt == RunTracker.date("2026-12-01 10:00:02.500"))
+    }
+
+    @Test func waitingParentsAndTheirChildItemsStayUnderTheRun() async throws {
         tracker.register(Run(id: "batch-1", workflow: "blur", itemIDs: [7]))
         tracker.handle(status(7, .inProgress))
-        tracker.eventStreamChanged()  // lost and regained: events in between may be missing
-        tracker.handle(completed(7, node: "save", prepared: "p1", image: "a.png"))
+        tracker.handle(status(7, .waiting))
+        tracker.handle(status(9, .pending))  // a child item: same batch, same tags
+        #expect(tracker.run("batch-1")?.itemIDs == [7, 9])
+        #expect(tracker.run("batch-1")?.status == .running)
+        tracker.handle(status(9, .inProgress))
+        tracker.handle(status(9, .completed))
+        #expect(tracker.run("batch-1")?.status == .running)  // the parent still waits
+        upstream.add(ScriptedRunUpstream.item(7, batch: "batch-1", status: .completed))
+        upstream.add(ScriptedRunUpstream.item(9, batch: "batch-1", status: .completed, parent: 7))
         tracker.handle(status(7, .completed))
         let run = try #require(await tracker.wait("batch-1", timeout: 10))
         #expect(run.status == .completed)
-        #expect(run.outputs == [])  // the read-back failed (nothing listens): not guessed from events
-        #expect(tracker.outputSources.readBack == 1)
+        #expect(run.itemParents[9] == 7)
+        #expect(run.json["items"]?.arrayValue?.count == 2)
     }
 
-    @Test func aRunNotWatchedFromItsStartIsReadBackInstead() async throws {
+    @Test func aClearedQueueEndsTheRunsWhoseItemsItRemoved() async throws {
+        tracker.register(Run(id: "batch-1", workflow: "blur", itemIDs: [7]))  // InvokeAI holds no item 7 any more
+        tracker.handle(.queueCleared(queueId: "default"))
+        try await eventually { tracker.run("batch-1")?.status == .canceled || tracker.run("batch-1")?.readBackError != nil }
+    }
+
+    @Test func aRestartReadsEndedRunsBackWithStatusTimesErrorsOutputsAndTheirTerminalEvent() async throws {
+        upstream.add(ScriptedRunUpstream.item(1, batch: "done", status: .completed, image: "done.png"))
+        upstream.add(ScriptedRunUpstream.item(2, batch: "broken", status: .failed, error: "boom"))
+        upstream.add(ScriptedRunUpstream.item(3, batch: "running", status: .inProgress))
+        upstream.add(ScriptedRunUpstream.item(4, batch: "someone-else", status: .completed, destination: "gui"))
+        upstream.addImage("done.png", session: "s1", board: "board-1")
+        try await tracker.recover()
+        let done = try #require(tracker.run("done"))
+        #expect(done.status == .completed)
+        #expect(done.completedAt == RunTracker.date("2026-12-01 10:00:02.500"))
+        #expect(done.outputImageNames == ["done.png"])
+        #expect(done.outputs[0]?["images"]?[0]?["board_id"] == "board-1")
+        #expect(done.terminalEventData?["outputs"] == done.outputs)
+        let broken = try #require(tracker.run("broken"))
+        #expect(broken.status == .failed && broken.error?["message"] == "boom")
+        #expect(tracker.run("running")?.status == .running)
+        #expect(tracker.run("someone-else") == nil)
+        // Not announced on /v1/events again: the previous process did that.
+        #expect(hub.held().filter(\.isTerminal).isEmpty)
+    }
+
+    @Test func outputsAnotherSessionMadeAreNeverDeletedByThisRunsCleanup() async throws {
+        // A cached result: the image's record names the session of the run that made it.
+        upstream.add(ScriptedRunUpstream.item(7, batch: "batch-1", status: .completed, image: "shared.png"))
+        upstream.addImage("shared.png", session: "s-other-run")
         tracker.register(Run(id: "batch-1", workflow: "blur", itemIDs: [7]))
-        tracker.handle(completed(7, node: "save", prepared: "p1", image: "a.png"))
         tracker.handle(status(7, .completed))
         let run = try #require(await tracker.wait("batch-1", timeout: 10))
-        #expect(run.outputs == [])
+        #expect(run.outputImageNames == ["shared.png"])
+        #expect(run.ownedOutputImageNames.isEmpty)
+        _ = await tracker.deleteOutputs(of: "batch-1")
+        #expect(deleted.names.isEmpty)
     }
+
+    @Test func runsOlderThanTheWindowAreReadFromInvokeAIWhenAskedFor() async throws {
+        let small = RunTracker(upstream: upstream, hub: hub, destination: "gw-test", configuration: RunTrackerConfiguration(maxRuns: 2),
+                               cleaner: ImageCleaner(retryDelays: []) { _ in }, mapOutputs: { _, items in QueueItemOutputs.map(items) })
+        for id in 1...5 {
+            upstream.add(ScriptedRunUpstream.item(id, batch: "batch-\(id)", status: .completed))
+            small.register(Run(id: "batch-\(id)", workflow: "blur", itemIDs: [id]))
+            small.handle(.queueItemStatusChanged(QueueItemStatusChange(item: ref(id, batch: "batch-\(id)"), status: .completed)))
+            _ = await small.wait("batch-\(id)", timeout: 10)
+        }
+        #expect(small.count == 2)
+        #expect(small.run("batch-1") == nil)
+        let old = try #require(try await small.lookup("batch-1"))
+        #expect(old.status == .completed && old.workflow == "blur")
+        #expect(try await small.lookup("no-such-batch") == nil)
+    }
+
+    @Test func pagesComeNewestFirstWithTheTotal() {
+        for id in 1...5 { tracker.register(Run(id: "batch-\(id)", workflow: id % 2 == 0 ? "even" : "odd", itemIDs: [id])) }
+        let (page, total) = tracker.runs(workflow: "odd", offset: 1, limit: 1)
+        #expect(total == 3)
+        #expect(page.map(\.id) == ["batch-3"])
+    }
+
+    /// 100,000 synthetic runs through the tracker: the table stays within its window.
+    @Test func theRunTableStaysWithinItsWindow() async throws {
+        let bounded = RunTracker(upstream: upstream, hub: EventHub(), destination: "gw-test", configuration: RunTrackerConfiguration(maxRuns: 1000),
+                                 cleaner: ImageCleaner(retryDelays: []) { _ in }, mapOutputs: { _, _ in [] })
+        let before = Self.residentMiB()
+        for id in 1...100_000 {
+            var run = Run(id: "batch-\(id)", workflow: "blur", itemIDs: [id])
+            run.status = .completed
+            run.completedAt = Date()
+            bounded.register(run)
+        }
+        print("run table: 100,000 runs through a window of 1,000: RSS \(before) MiB before, \(Self.residentMiB()) MiB after")
+        #expect(bounded.count == 1000)
+        #expect(bounded.run("batch-100000") != nil && bounded.run("batch-99000") == nil)
+    }
+}
+
+extension RunTrackerTests {
+    /// This process's resident memory from /proc/self/statm (pages of 4 KiB), in MiB.
+    static func residentMiB() -> Int {
+        let fields = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8))?.split(separator: " ") ?? []
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * 4096 / (1024 * 1024) : 0
+    }
+}
+
+/// The names the cleaner was asked to delete.
+final class DeletedImages: Sendable {
+    private let state = Mutex<[String]>([])
+    func add(_ name: String) { state.withLock { $0.append(name) } }
+    var names: [String] { state.withLock { $0 } }
 }

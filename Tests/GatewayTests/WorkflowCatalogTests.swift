@@ -43,7 +43,8 @@ import TestSupport
     @Test func aFailedSchemaReadIsTriedAgainByTheNextCaller() async throws {
         fake.failOpenAPI.withLock { $0 = true }
         let catalog = WorkflowCatalog(directory: nil, upstream: fake.upstream, logger: logger)
-        await #expect(throws: (any Error).self) { try await catalog.entries() }
+        // Unreadable schemas: only the workflow files are listed (none here), marked unchecked.
+        #expect(try await catalog.entries().isEmpty)
         fake.failOpenAPI.withLock { $0 = false }
         _ = try await catalog.entries()
         _ = try await catalog.entries()

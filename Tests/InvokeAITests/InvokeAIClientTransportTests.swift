@@ -95,4 +95,34 @@ import Testing
         }
         #expect(server.requests.map { $0.head.split(separator: " ")[1] } == ["/api/v1/images/i/a.png/full", "/api/v1/images/i/gone.png/thumbnail"])
     }
+
+    /// InvokeAI commits the batch, then answers 500: the client looks the batch up by its id and
+    /// returns it (`recovered`) instead of enqueueing it again or reporting a failure.
+    @Test func anEnqueueAnswered500ButCommittedIsFoundByItsBatchID() async throws {
+        let server = try ScriptedHTTPServer(scripts: [
+            [.answer("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")],
+            [.answer(Self.json("200 OK", #"{"queue_id":"default","batch_id":"idem-1","origin":"o","destination":"d","pending":1,"in_progress":0,"waiting":0,"completed":0,"failed":0,"canceled":0,"total":1}"#))],
+            [.answer(Self.json("200 OK", #"{"item_ids":[42,41],"total_count":2}"#))],
+            [.answer(Self.json("200 OK", #"[{"item_id":42,"batch_id":"idem-1","status":"pending","created_at":"2026-12-01 10:00:00","started_at":null,"completed_at":null,"origin":"o","destination":"d","user_id":"system","user_display_name":null,"user_email":null,"field_values":null,"parent_item_id":null},{"item_id":41,"batch_id":"other","status":"completed","created_at":"2026-12-01 09:00:00","started_at":null,"completed_at":null,"origin":"o","destination":"d","user_id":"system","user_display_name":null,"user_email":null,"field_values":null,"parent_item_id":null}]"#))],
+        ])
+        defer { server.stop() }
+        let result = try await client(server).enqueueBatch(body: Array(#"{"prepend":false,"batch":{"batch_id":"idem-1"}}"#.utf8), batchId: "idem-1")
+        #expect(result.recovered)
+        #expect(result.batchId == "idem-1")
+        #expect(result.itemIds == [42])
+        #expect(server.requests.filter { $0.head.hasPrefix("POST /api/v1/queue/default/enqueue_batch") }.count == 1)
+    }
+
+    /// When InvokeAI cannot be asked afterwards, the failure names the batch, so the caller can
+    /// say which run may exist.
+    @Test func anAmbiguousEnqueueThatCannotBeCheckedNamesItsBatch() async throws {
+        let server = try ScriptedHTTPServer(scripts: [[.answer("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")]],
+                                            otherwise: [.answer("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")])
+        defer { server.stop() }
+        let client = try client(server, retry: RetryPolicy(maxAttempts: 2, initialDelay: 0.01))
+        await #expect { try await client.enqueueBatch(body: Array("{}".utf8), batchId: "idem-2") } throws: { error in
+            guard case .ambiguousEnqueue(let batch, _)? = error as? InvokeAIError else { return false }
+            return batch == "idem-2"
+        }
+    }
 }

@@ -53,7 +53,7 @@ struct LiveInvokeAITests {
         #expect(read.status == .completed && read.destination == destination && read.origin == "invokeai-tests")
         #expect(read.results(forNode: "slow").first?["value"] == 5)
         let batch = try await client.batchStatus(result.batchId)
-        #expect(batch["completed"] == 1 && batch["total"] == 1)
+        #expect(batch.counts[.completed] == 1 && batch.total == 1 && batch.destination == destination)
         let counts = try await client.queueCounts(destination: destination)
         #expect(counts["completed"] == 1)
         let byIds = try await client.queueItems(ids: [item])

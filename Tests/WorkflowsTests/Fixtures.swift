@@ -30,6 +30,12 @@ enum Fixtures {
         "main_model_loader": InvocationTemplate(type: "main_model_loader", title: "Main Model", inputs: [
             FieldTemplate(name: "model", title: "Model", kind: .model, required: true, modelBases: ["sd-1", "sd-2"], modelTypes: ["main"]),
         ]),
+        "model_identifier": InvocationTemplate(type: "model_identifier", title: "Any Model", inputs: [
+            FieldTemplate(name: "model", title: "Model", kind: .model),
+        ]),
+        "string_generator": InvocationTemplate(type: "string_generator", title: "String Generator", inputs: [
+            FieldTemplate(name: "generator", title: "Generator", kind: .other("StringGeneratorField")),
+        ]),
         "image_batch": InvocationTemplate(type: "image_batch", title: "Image Batch", inputs: [
             FieldTemplate(name: "images", title: "Images", kind: .collection(.image)),
             FieldTemplate(name: "batch_group_id", title: "Batch Group", kind: .enumeration(["None", "Group 1"]), defaultValue: "None"),

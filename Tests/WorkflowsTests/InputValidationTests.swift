@@ -65,8 +65,18 @@ struct InputValidationTests {
         #expect(coerce(["key": "k-tiny"], .model, field) == .value(tiny))
         #expect(message(coerce("big-xl", .model, field)) == "model 'big-xl' is sdxl; this input takes sd-1")
         #expect(message(coerce("tiny", .model, field)) == "no installed model named or keyed 'tiny'; close: tiny-sd15")
+        // An identifier made elsewhere: a key this InvokeAI does not have would fail the run
+        // ("Unknown model"), so it finds the installed model of its name, base and type...
+        let reinstalled: JSONValue = ["key": "k9", "hash": "h", "name": "tiny-sd15", "base": "sd-1", "type": "main"]
+        #expect(coerce(reinstalled, .model, field) == .value(tiny))
+        #expect(coerce(["name": "tiny-sd15", "base": "sd-1", "type": "main"], .model, field) == .value(tiny))
+        // ...or is refused, naming the installed models of its base and type (it used to be sent as given).
         let elsewhere: JSONValue = ["key": "k9", "hash": "h", "name": "n", "base": "sd-1", "type": "main"]
-        #expect(coerce(elsewhere, .model, field) == .value(elsewhere))
+        #expect(message(coerce(elsewhere, .model, field)) == "model 'n' (key k9) is not installed; installed sd-1 main models: 'tiny-sd15' (k-tiny)")
+        #expect(message(coerce(["key": "k9"], .model, field)) == "no installed model has key 'k9'; installed sd-1 main models: 'tiny-sd15' (k-tiny)")
+        #expect(message(coerce(["key": "k9", "name": "n", "base": "sdxl", "type": "lora"], .model, field))
+                == "model 'n' (key k9) is not installed; no installed model is sdxl lora")
+        #expect(message(coerce(["name": "tiny-sd15"], .model, field)) == "a model object needs \"key\" (or \"name\", \"base\" and \"type\")")
     }
 
     @Test func listsAreCoercedItemByItem() {

@@ -5,6 +5,6 @@ start-up; the @invocation decorator registers the nodes, so importing the module
 is all that is needed. The harness copies this folder to ROOT/nodes/.
 """
 
-from .nodes import GatewayTestFailInvocation, GatewayTestSlowInvocation
+from .nodes import GatewayTestFailInvocation, GatewayTestSlowInvocation, GatewayTestWaitFileInvocation
 
-__all__ = ["GatewayTestFailInvocation", "GatewayTestSlowInvocation"]
+__all__ = ["GatewayTestFailInvocation", "GatewayTestSlowInvocation", "GatewayTestWaitFileInvocation"]

@@ -1,12 +1,14 @@
-"""Test nodes: a slow node with real progress and cancellation, and a node that fails.
+"""Test nodes: a slow node with real progress and cancellation, a node that fails, and
+a node that waits for a file (so a test decides exactly when a run ends).
 
-Both set use_cache=False: InvokeAI otherwise answers an identical node (same
+All set use_cache=False: InvokeAI otherwise answers an identical node (same
 inputs) from its invocation cache without running it, so a second run of the
 same graph would finish at once with no progress events. Tests can still turn
 the cache on per node with the `use_cache` field every node has.
 """
 
 import time
+from pathlib import Path
 
 from invokeai.app.services.session_processor.session_processor_common import CanceledException
 from invokeai.invocation_api import (
@@ -91,5 +93,39 @@ class GatewayTestFailInvocation(BaseInvocation):
         raise GatewayTestError(self.message)
 
 
+@invocation(
+    "gateway_test_wait_file",
+    title="Gateway Test: Wait For File",
+    tags=["test", "gateway"],
+    category="test",
+    version="1.0.0",
+    use_cache=False,
+)
+class GatewayTestWaitFileInvocation(BaseInvocation):
+    """Waits until the file `path` exists, then outputs its text.
+
+    A test ends the run exactly when it wants by creating the file (write it elsewhere
+    and rename it into place, so the node never reads it half-written), and keeps every
+    item queued behind this one pending until then. Stops when the session is canceled;
+    fails with GatewayTestError when `timeout_s` passes first.
+    """
+
+    path: str = InputField(description="Absolute path of the file to wait for")
+    timeout_s: float = InputField(default=60.0, ge=0, description="Seconds to wait before failing")
+    label: str = InputField(default="", description="Free text, e.g. to tell runs apart")
+
+    def invoke(self, context: InvocationContext) -> StringOutput:
+        context.util.signal_progress(f"waiting for {self.path}")
+        target = Path(self.path)
+        deadline = time.monotonic() + self.timeout_s
+        while not target.is_file():
+            if context.util.is_canceled():
+                raise CanceledException()
+            if time.monotonic() >= deadline:
+                raise GatewayTestError(f"{self.path} did not appear within {self.timeout_s:g} s")
+            time.sleep(_CANCEL_POLL_SECONDS)
+        return StringOutput(value=target.read_text(encoding="utf-8", errors="replace"))
+
+
 class GatewayTestError(Exception):
-    """The error gateway_test_fail raises (its name shows up as error_type)."""
+    """The error gateway_test_fail (and a timed-out gateway_test_wait_file) raises; its name shows up as error_type."""

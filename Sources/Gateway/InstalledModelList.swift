@@ -1,0 +1,44 @@
+import HTTPServer
+import InvokeAI
+import JSONValue
+import Synchronization
+import Workflows
+
+/// InvokeAI's installed models, for saying whether workflows can run: read at most once per
+/// `ttl` (describing 30 workflows makes one call, not 30), nil while InvokeAI cannot be asked.
+/// A run's own check always reads the list afresh (`RunPreparation`).
+final class InstalledModelList: Sendable {
+    private let client: InvokeAIClient
+    private let ttl: Double
+    private let cached = Mutex<(models: [InstalledModel], readAt: Double)?>(nil)
+
+    init(client: InvokeAIClient, ttl: Double = 5) {
+        self.client = client
+        self.ttl = ttl
+    }
+
+    func current() async -> [InstalledModel]? {
+        if let held = cached.withLock({ $0 }), MonotonicClock.seconds() - held.readAt < ttl { return held.models }
+        guard let list = try? await client.models() else { return nil }
+        let models = list.map(InstalledModel.init(json:))
+        cached.withLock { $0 = (models, MonotonicClock.seconds()) }
+        return models
+    }
+
+    /// Whether the entry can run here, as `{"runnable", "issues", "models"}`; runnable null with a
+    /// reason when InvokeAI could not be asked.
+    func runnability(of entry: WorkflowCatalog.Entry) async -> JSONValue {
+        guard entry.schemasLive else {
+            // Read against saved schemas (or none): what they say of node types proves nothing now.
+            var json = entry.workflow.runnability(installed: nil, allowAny: false).json.objectValue ?? [:]
+            json["runnable"] = .null
+            json["issues"] = []
+            json["runnable_reason"] = "InvokeAI is not reachable: whether this workflow can run there is unknown"
+            return .object(json)
+        }
+        let models = entry.workflow.modelReferences.isEmpty ? [] : await current()
+        var json = entry.workflow.runnability(installed: models, allowAny: false).json.objectValue ?? [:]
+        if models == nil { json["runnable_reason"] = "InvokeAI's installed models could not be read" }
+        return .object(json)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import HTTPServer
+import InvokeAI
+import JSONValue
+import Workflows
+
+/// Everything a run request is checked against before anything is enqueued: the workflow can
+/// run on this InvokeAI (node types it knows, required fields filled, stored model references
+/// that resolve), the inputs are valid, and the boards named exist. Every cause is reported at
+/// once in one 422, bounded to `maxErrors`.
+struct RunPreparation: Sendable {
+    let client: InvokeAIClient
+    static let maxErrors = 100
+
+    struct Prepared: Sendable {
+        var inputs: ResolvedInputs
+        /// The stored model references and what each resolved to, for the run's record.
+        var models: JSONValue?
+    }
+
+    func prepare(_ entry: WorkflowCatalog.Entry, inputs: JSONObject, board: JSONValue?, anyModel: Bool) async throws -> Prepared {
+        let workflow = entry.workflow
+        var errors: [JSONValue] = workflow.staticIssues.map(\.json)
+
+        let needsModels = workflow.inputs.contains { $0.type == "model" } || !workflow.modelReferences.isEmpty
+        var models: [InstalledModel] = []
+        if needsModels {
+            do { models = try await client.models().map(InstalledModel.init(json:)) } catch { throw UpstreamProblem.from(error) }
+        }
+        var resolved = ResolvedInputs()
+        switch workflow.validate(inputs.dictionary, models: models, board: board) {
+        case .success(let values): resolved = values
+        case .failure(let failure): errors += failure.errors.map(\.json)
+        }
+        let resolution = workflow.resolveModels(installed: models, allowAnyOfBaseAndType: anyModel, given: Set(resolved.values.keys))
+        errors += resolution.issues.map(\.json)
+        resolved.values.merge(resolution.values) { given, _ in given }
+
+        errors += try await checkBoards(&resolved, workflow)
+        guard errors.isEmpty else { throw Self.refusal(errors, workflow: entry.name) }
+        return Prepared(inputs: resolved, models: resolution.resolutions.isEmpty ? nil : .array(resolution.resolutions.map(\.json)))
+    }
+
+    /// Board values given by the request (board inputs, and the run's `board` applied to output
+    /// nodes) must name a board InvokeAI has: by id, or by a name only one board has (then
+    /// replaced by its id). InvokeAI itself would save the images uncategorized.
+    private func checkBoards(_ resolved: inout ResolvedInputs, _ workflow: Workflow) async throws -> [JSONValue] {
+        var named: [(systemName: String, id: String)] = []
+        for (systemName, value) in resolved.values where systemName.hasSuffix(".board") {
+            if let id = value["board_id"]?.stringValue { named.append((systemName, id)) }
+        }
+        guard !named.isEmpty else { return [] }
+        let boards: [JSONValue]
+        do { boards = try await client.boards(includeArchived: true) } catch { throw UpstreamProblem.from(error) }
+        let ids = Set(boards.compactMap { $0["board_id"]?.stringValue })
+        var byName: [String: [String]] = [:]
+        for board in boards {
+            if let name = board["board_name"]?.stringValue, let id = board["board_id"]?.stringValue { byName[name, default: []].append(id) }
+        }
+        var errors: [JSONValue] = []
+        for (systemName, id) in named.sorted(by: { $0.systemName < $1.systemName }) where !ids.contains(id) {
+            if let match = byName[id], match.count == 1 {
+                resolved.values[systemName] = ["board_id": .string(match[0])]
+                continue
+            }
+            let input = workflow.inputs.first { $0.systemName == systemName }
+            let why = (byName[id]?.count ?? 0) > 1 ? "more than one board is named '\(id)': give its id" : "InvokeAI has no board '\(id)' (GET /v1/boards lists them)"
+            errors.append(["input": .string(input.map { String($0.index) } ?? "board"), "index": input.map { .int($0.index) } ?? .null,
+                           "system_name": .string(systemName), "message": .string(why)])
+        }
+        return errors
+    }
+
+    static func refusal(_ errors: [JSONValue], workflow: String) -> HTTPError {
+        let shown = Array(errors.prefix(maxErrors))
+        var extensions: [String: JSONValue] = ["errors": .array(shown)]
+        if errors.count > shown.count { extensions["errors_omitted"] = .int(errors.count - shown.count) }
+        return HTTPError(.unprocessableContent, "\(errors.count) problem\(errors.count == 1 ? "" : "s") with this run of workflow \(workflow); nothing was enqueued",
+                         title: "Invalid inputs", extensions: extensions)
+    }
+}

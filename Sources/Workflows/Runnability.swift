@@ -1,0 +1,34 @@
+import JSONValue
+
+/// Whether a workflow can run on this InvokeAI, and every reason it cannot: what describing a
+/// workflow says, and what refuses a run before anything is enqueued.
+public struct Runnability: Sendable, Equatable {
+    /// Every blocking cause: the workflow's static ones, then unresolved models.
+    public let issues: [RunnabilityIssue]
+    /// One per stored model reference not overridden by a request input.
+    public let resolutions: [ModelResolution]
+    /// Identifiers to merge into `ResolvedInputs.values` (see `ModelResolutionResult.values`).
+    public let values: [String: JSONValue]
+    /// The installed models were known; without them stored models could not be checked.
+    public let modelsChecked: Bool
+
+    public init(issues: [RunnabilityIssue], resolutions: [ModelResolution], values: [String: JSONValue], modelsChecked: Bool) {
+        self.issues = issues
+        self.resolutions = resolutions
+        self.values = values
+        self.modelsChecked = modelsChecked
+    }
+
+    /// false when any cause is known; nil when only the unchecked models could stop it (InvokeAI
+    /// unreachable); true otherwise.
+    public var runnable: Bool? {
+        if !issues.isEmpty { return false }
+        if !modelsChecked && !resolutions.isEmpty { return nil }
+        return true
+    }
+
+    /// `{"runnable": true|false|null, "issues": [...], "models": [...]}`.
+    public var json: JSONValue {
+        ["runnable": runnable.map { .bool($0) } ?? .null, "issues": .array(issues.map(\.json)), "models": .array(resolutions.map(\.json))]
+    }
+}
