@@ -91,9 +91,12 @@ async function loadWorkflows() {
   }
   $("workflows-error").hidden = true;
   for (const workflow of body.workflows) {
-    const button = element("button", { type: "button", "data-workflow": workflow.name },
+    // Whether it can run on this InvokeAI: false (with why), null (unknown: InvokeAI unreachable).
+    const mark = workflow.runnable === false ? " · cannot run here" : workflow.runnable === null ? " · runnable: unknown" : "";
+    const button = element("button", { type: "button", "data-workflow": workflow.name, "data-runnable": String(workflow.runnable),
+                                        title: (workflow.not_runnable_because || []).join("\n") },
       element("span", { text: workflow.title || workflow.name }),
-      element("small", { text: `${workflow.name} · ${workflow.input_count} input${workflow.input_count === 1 ? "" : "s"}` }));
+      element("small", { text: `${workflow.name} · ${workflow.input_count} input${workflow.input_count === 1 ? "" : "s"}${mark}` }));
     button.addEventListener("click", () => selectWorkflow(workflow.name, true));
     list.append(element("li", {}, button));
   }
@@ -119,10 +122,23 @@ async function selectWorkflow(name, focus) {
   $("workflow-title").textContent = body.title || name;
   $("workflow-description").textContent = body.description || "";
   $("workflow-warnings").replaceChildren(...body.warnings.map((w) => element("li", { text: w.message })));
+  showRunnability(body);
   const fields = await Promise.all(body.inputs.map(renderField));
   $("fields").replaceChildren(...fields);
   if (body.inputs.length === 0) $("fields").append(element("p", { className: "muted", text: "This workflow has no inputs." }));
   if (focus) $("workflow-title").focus();
+}
+
+// A workflow that cannot run on this InvokeAI says why, and its Run button is off; one whose
+// runnability is unknown (InvokeAI unreachable) says so and stays enabled (the gateway answers).
+function showRunnability(body) {
+  const blocked = body.runnable === false;
+  const unknown = body.runnable === null || body.runnable === undefined;
+  $("not-runnable").hidden = !blocked && !unknown;
+  $("not-runnable-title").textContent = blocked ? "This workflow cannot run on this InvokeAI:"
+    : unknown ? (body.runnable_reason || "Whether this workflow can run is unknown.") : "";
+  $("not-runnable-reasons").replaceChildren(...(blocked ? body.issues : []).map((issue) => element("li", { text: issue.message })));
+  $("submit").disabled = blocked;
 }
 
 // Each input becomes a labelled control; `read(control)` gives its value for the run request
@@ -333,7 +349,7 @@ async function submitRun(event) {
   } catch (error) {
     showFormError(error.message);
   } finally {
-    button.disabled = false;
+    button.disabled = current?.runnable === false;
   }
 }
 

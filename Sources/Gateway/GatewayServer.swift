@@ -35,7 +35,9 @@ public final class GatewayServer: Sendable {
         // every image of the run.
         let tracker = RunTracker(client: upstream, hub: hub, destination: configuration.destination, configuration: configuration.runs,
                                  outputTTL: configuration.outputTTL, mapOutputs: { name, items in
-            guard let entry = catalog.cached(name) else { return QueueItemOutputs.map(items) }
+            // (Looked up, not just read from the cache: right after a restart the catalog may not
+            // have been read yet when recovered runs are mapped.)
+            guard let entry = try? await catalog.entry(name) else { return QueueItemOutputs.map(items) }
             return WorkflowOutputs.map(entry.workflow, items: items)
         })
         runs = tracker

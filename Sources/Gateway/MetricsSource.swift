@@ -23,6 +23,12 @@ final class MetricsSource: Sendable {
         # TYPE gateway_run_outputs_total counter
         gateway_run_outputs_total{source="events"} \(sources.events)
         gateway_run_outputs_total{source="read_back"} \(sources.readBack)
+        # HELP gateway_run_read_back_failures_total Reads of an ended run's record from InvokeAI that failed (the run is not reported ended until one succeeds).
+        # TYPE gateway_run_read_back_failures_total counter
+        gateway_run_read_back_failures_total \(tracker.readBackFailureCount)
+        # HELP gateway_runs_held Runs in the gateway's run table now (older ones are read from InvokeAI when asked for).
+        # TYPE gateway_runs_held gauge
+        gateway_runs_held \(tracker.count)
 
         """
         return (server.withLock { $0 }?.prometheusText() ?? "") + cleanup

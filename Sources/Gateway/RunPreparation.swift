@@ -75,7 +75,10 @@ struct RunPreparation: Sendable {
         let shown = Array(errors.prefix(maxErrors))
         var extensions: [String: JSONValue] = ["errors": .array(shown)]
         if errors.count > shown.count { extensions["errors_omitted"] = .int(errors.count - shown.count) }
+        // Input errors alone: the caller can fix them. A cause in the workflow itself (`kind`): it
+        // cannot run on this InvokeAI as it is.
+        let title = errors.contains { $0["kind"] != nil } ? "Workflow cannot run here" : "Invalid inputs"
         return HTTPError(.unprocessableContent, "\(errors.count) problem\(errors.count == 1 ? "" : "s") with this run of workflow \(workflow); nothing was enqueued",
-                         title: "Invalid inputs", extensions: extensions)
+                         title: title, extensions: extensions)
     }
 }

@@ -14,7 +14,7 @@ import Synchronization
 /// and are read from InvokeAI again when asked for (`lookup`).
 public final class RunTracker: Sendable {
     /// Maps a finished run's queue items to its outputs (the workflow engine's job).
-    public typealias OutputMapper = @Sendable (_ workflow: String, _ items: [InvokeAIQueueItem]) -> JSONValue
+    public typealias OutputMapper = @Sendable (_ workflow: String, _ items: [InvokeAIQueueItem]) async -> JSONValue
 
     public let destination: String
     public let configuration: RunTrackerConfiguration
@@ -47,6 +47,9 @@ public final class RunTracker: Sendable {
     private let outputsFromEvents = Atomic(0)
     private let outputsReadBack = Atomic(0)
     let readBackFailures = Atomic(0)
+
+    /// Reads of an ended run's record that failed (each is retried).
+    public var readBackFailureCount: Int { readBackFailures.load(ordering: .relaxed) }
 
     /// How ended runs got their outputs: from the events watched, or read back from InvokeAI.
     public var outputSources: (events: Int, readBack: Int) {
@@ -383,7 +386,7 @@ public final class RunTracker: Sendable {
             outputsReadBack.add(1, ordering: .relaxed)
             guard !items.isEmpty else { throw .invalidResponse("InvokeAI no longer holds the items of run \(run.id)") }
         }
-        var outputs = items.isEmpty ? JSONValue.array([]) : mapOutputs(run.workflow, items)
+        var outputs = items.isEmpty ? JSONValue.array([]) : await mapOutputs(run.workflow, items)
         let names = Run.imageNames(in: outputs)
         if !names.isEmpty {
             let records = try await upstream.images(named: names)

@@ -164,6 +164,26 @@ class StatusPageTest(unittest.TestCase):
             self.assertIn(example, names)
         self.assertEqual(self.console_errors(), [])
 
+    def test_a_workflow_that_cannot_run_here_says_why_and_cannot_be_run(self):
+        # Some of InvokeAI 6.14.2's own default workflows use node types it no longer has.
+        self.open_page()
+        blocked = self.driver.find_elements(By.CSS_SELECTOR, '#workflow-list button[data-runnable="false"]')
+        self.assertTrue(blocked, "no workflow is marked as not runnable")
+        self.assertIn("cannot run here", blocked[0].text)
+        self.assertTrue(blocked[0].get_attribute("title"), "the reason is not given on hover")
+        name = blocked[0].get_attribute("data-workflow")
+        blocked[0].click()
+        self.wait_for(lambda d: d.find_element(By.ID, "workflow-title").text and not d.find_element(By.ID, "not-runnable").get_attribute("hidden"),
+                      f"the reasons {name} cannot run")
+        reasons = self.driver.find_elements(By.CSS_SELECTOR, "#not-runnable-reasons li")
+        self.assertTrue(reasons and reasons[0].text, "no reason listed")
+        self.assertFalse(self.driver.find_element(By.ID, "submit").is_enabled())
+        # A runnable one is runnable again.
+        self.choose("blank-blur")
+        self.assertTrue(self.driver.find_element(By.ID, "submit").is_enabled())
+        self.assertTrue(self.driver.find_element(By.ID, "not-runnable").get_attribute("hidden"))
+        self.assertEqual(self.console_errors(), [])
+
     def test_image_example_runs_from_the_form_and_shows_its_output(self):
         self.open_page()
         self.choose("resize-image")

@@ -229,3 +229,41 @@ struct LiveRunTruthTests {
         }
     }
 }
+
+/// InvokeAI restarted with another node set: the gateway reads its schemas again when the event
+/// stream reconnects, so runnability is always current. Restarts InvokeAI twice (without the
+/// test node pack, then with it): run alone, last (see scripts/test).
+extension LiveRunTruthTests {
+    private func restartInvokeAI(_ arguments: [String]) async throws {
+        let state = try #require(ProcessInfo.processInfo.environment["INVOKEAI_HARNESS_STATE"], "run under scripts/invokeai-harness run")
+        let restart = Process()
+        restart.executableURL = GatewayHTTP.repositoryRoot.appendingPathComponent("scripts/invokeai-harness")
+        restart.arguments = ["restart", "--state", state, "--down", "0.5"] + arguments
+        try restart.run()
+        try await eventually(within: .seconds(240)) { !restart.isRunning }
+        #expect(restart.terminationStatus == 0, "harness restart failed")
+    }
+
+    @Test func runnabilityFollowsInvokeAIsNodeSetAcrossRestarts() async throws {
+        try await LiveGateway.with { base, server in
+            func slowSteps() async throws -> JSONValue { try json(try await send("GET", base.appendingPathComponent("v1/workflows/slow-steps"), nil, nil, [:]).2) }
+            #expect(try await slowSteps()["runnable"] == true)
+            let reconnects = server.upstreamEvents.state.reconnectCount
+            try await restartInvokeAI(["--without-test-nodes"])
+            try await eventually(within: .seconds(120)) { server.upstreamEvents.state.connected && server.upstreamEvents.state.reconnectCount > reconnects }
+            let without = try await slowSteps()
+            #expect(without["runnable"] == false)
+            #expect(without["issues"]?[0]?["kind"] == "unknown_node_type")
+            let (refused, _, _) = try await send("POST", base.appendingPathComponent("v1/workflows/slow-steps/runs"), ["inputs": ["0": 1, "1": 1]], nil, [:])
+            #expect(refused == 422)
+
+            let again = server.upstreamEvents.state.reconnectCount
+            try await restartInvokeAI([])
+            try await eventually(within: .seconds(120)) { server.upstreamEvents.state.connected && server.upstreamEvents.state.reconnectCount > again }
+            #expect(try await slowSteps()["runnable"] == true)
+            let (status, _, body) = try await send("POST", URL(string: "\(base)/v1/workflows/slow-steps/runs?wait=60")!, ["inputs": ["0": 1, "1": 1]], nil, [:])
+            #expect(status == 200)
+            #expect(try json(body)["status"] == "completed")
+        }
+    }
+}

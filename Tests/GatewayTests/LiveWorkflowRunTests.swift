@@ -314,7 +314,10 @@ struct LiveWorkflowRunTests {
                 // What the gateway answered, next to what InvokeAI's stored queue items give.
                 let items = try await server.upstream.queueItems(ids: run.itemIDs)
                 let entry = try #require(server.catalog.cached("blank-blur"))
-                let readBack = WorkflowOutputs.map(entry.workflow, items: items)
+                let mapped = WorkflowOutputs.map(entry.workflow, items: items)
+                let records = try await server.upstream.images(named: Run.imageNames(in: mapped))
+                let readBack = Run.outputs(mapped, describedBy: Dictionary(uniqueKeysWithValues: records.map { ($0.name, $0) }),
+                                           sessions: Set(items.compactMap(\.sessionId)))
                 #expect(run.outputs == readBack)
                 #expect(run.outputs.arrayValue?.isEmpty == false)
             }
