@@ -22,6 +22,8 @@ public final class IdempotencyStore: Sendable {
         /// A digest of the request the key was first used with (workflow + body).
         public var requestDigest: String
         public var created: Date
+        /// The run of a key recorded by a gateway before batch ids were derived from keys.
+        public var legacyRunID: String?
     }
 
     private struct State {
@@ -55,12 +57,13 @@ public final class IdempotencyStore: Sendable {
                 loaded.linesInFile += 1
                 // A torn last line (a crash mid-append) is skipped.
                 guard let record = try? decoder.decode(Line.self, from: Data(line.utf8)) else { continue }
-                if loaded.entries.updateValue(Entry(requestDigest: record.d, created: record.t), forKey: record.k) == nil {
+                if loaded.entries.updateValue(Entry(requestDigest: record.d, created: record.t, legacyRunID: record.r), forKey: record.k) == nil {
                     loaded.order.append(record.k)
                 }
             }
         }
         state = Mutex(loaded)
+        if let file { migrateLegacyFile(next: file) }
     }
 
     /// One line of the file.
@@ -68,10 +71,40 @@ public final class IdempotencyStore: Sendable {
         var k: String
         var d: String
         var t: Date
+        /// Only for keys carried over from the old whole-file format (their runs have random ids).
+        var r: String?
     }
 
-    /// The batch id a key's run gets: `idem-` and 32 hex digits of SHA-1(destination, key).
+    /// Keys of the earlier format (`idempotency-keys.json`, one JSON object rewritten per key)
+    /// are carried over with their runs, so an upgrade never makes a retry enqueue again.
+    private func migrateLegacyFile(next file: URL) {
+        struct Legacy: Decodable { var requestDigest: String; var runID: String; var created: Date }
+        let old = file.deletingLastPathComponent().appendingPathComponent("idempotency-keys.json")
+        guard let data = try? Data(contentsOf: old) else { return }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let legacy = (try? decoder.decode([String: Legacy].self, from: data)) ?? [:]
+        do {
+            for (key, entry) in legacy.sorted(by: { $0.value.created < $1.value.created }) {
+                let fresh = state.withLock { s -> Bool in
+                    guard s.entries[key] == nil else { return false }
+                    s.entries[key] = Entry(requestDigest: entry.requestDigest, created: entry.created, legacyRunID: entry.runID)
+                    s.order.append(key)
+                    s.linesInFile += 1
+                    return true
+                }
+                if fresh { try append(file, Line(k: key, d: entry.requestDigest, t: entry.created, r: entry.runID)) }
+            }
+            try FileManager.default.removeItem(at: old)
+        } catch {
+            // The old file stays; the next start tries again (lines already carried over are known).
+        }
+    }
+
+    /// The batch id a key's run gets: `idem-` and 32 hex digits of SHA-1(destination, key); a key
+    /// carried over from the old format keeps the run it made.
     public func batchID(for key: String) -> String {
+        if let legacy = state.withLock({ $0.entries[key]?.legacyRunID }) { return legacy }
         let digest = SHA1.digest(Array("\(destination)\n\(key)".utf8))
         return "idem-" + digest.prefix(16).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }
@@ -120,7 +153,7 @@ public final class IdempotencyStore: Sendable {
     private func rememberLocked(key: String, requestDigest: String, now: Date) throws {
         let (line, compact) = state.withLock { s -> (Line?, [Line]?) in
             if let entry = s.entries[key], now.timeIntervalSince(entry.created) < lifetime { return (nil, nil) }
-            if s.entries.updateValue(Entry(requestDigest: requestDigest, created: now), forKey: key) == nil { s.order.append(key) }
+            if s.entries.updateValue(Entry(requestDigest: requestDigest, created: now, legacyRunID: nil), forKey: key) == nil { s.order.append(key) }
             // Oldest out first when over capacity; expired ones go at compaction.
             var dropped = 0
             while s.entries.count > capacity, dropped < s.order.count {
@@ -130,11 +163,11 @@ public final class IdempotencyStore: Sendable {
             }
             if dropped > 0 { s.order.removeFirst(dropped) }
             s.linesInFile += 1
-            guard s.linesInFile > 2 * s.entries.count + 1000 else { return (Line(k: key, d: requestDigest, t: now), nil) }
+            guard s.linesInFile > 2 * s.entries.count + 1000 else { return (Line(k: key, d: requestDigest, t: now, r: nil), nil) }
             s.entries = s.entries.filter { now.timeIntervalSince($0.value.created) < lifetime }
             s.order.removeAll { s.entries[$0] == nil }
             s.linesInFile = s.order.count
-            return (nil, s.order.map { Line(k: $0, d: s.entries[$0]!.requestDigest, t: s.entries[$0]!.created) })
+            return (nil, s.order.map { Line(k: $0, d: s.entries[$0]!.requestDigest, t: s.entries[$0]!.created, r: s.entries[$0]!.legacyRunID) })
         }
         guard let file else { return }
         if let compact { try rewrite(file, compact) } else if let line { try append(file, line) }
@@ -153,7 +186,7 @@ public final class IdempotencyStore: Sendable {
 
     private func append(_ file: URL, _ line: Line) throws {
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: file.path) { FileManager.default.createFile(atPath: file.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: file.path) { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: file)
         defer { try? handle.close() }
         try handle.seekToEnd()

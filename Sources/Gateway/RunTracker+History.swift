@@ -64,7 +64,7 @@ extension RunTracker {
         guard Self.isPlausibleBatchID(id) else { return nil }
         let status = try await upstream.batchStatus(id)
         guard status.exists, status.destination == destination, Self.workflow(fromOrigin: status.origin) != nil else { return nil }
-        let summaries = try await itemsOfBatch(id, expected: status.total)
+        let summaries = try await upstream.summaries(ofBatch: id, expected: status.total)
         guard !summaries.isEmpty else { return nil }
         let run = Self.run(id, from: summaries)
         let isEnded = state.withLock { s -> Bool in
@@ -78,19 +78,6 @@ extension RunTracker {
         if isEnded { await finishFromHistory([run]) }
         // Made newest in the table's order, so it stays while it is being looked at.
         return self.run(id)
-    }
-
-    /// The items of one batch, newest history first (see `InvokeAIClient.items(ofBatch:)`).
-    private func itemsOfBatch(_ id: String, expected: Int) async throws(InvokeAIError) -> [QueueItemSummary] {
-        let ids = try await upstream.itemIDs()
-        var found: [QueueItemSummary] = []
-        var start = 0
-        while start < min(ids.count, 50_000) && found.count < expected {
-            let page = Array(ids[start..<min(ids.count, start + InvokeAIClient.maxIDsPerRequest)])
-            found += try await upstream.summaries(ids: page).filter { $0.batchId == id }
-            start += page.count
-        }
-        return found
     }
 
     /// Ended runs found in history get their record read (a few hundred items at a time) and

@@ -109,25 +109,33 @@ public final class RunTracker: Sendable {
 
     // MARK: registering
 
-    /// A batch was just enqueued for `run`.
+    /// A batch was just enqueued for `run`. When its events came first (a fast run, adopted from
+    /// them, perhaps already ended), what they taught is kept and the submission's facts are added.
     public func register(_ run: Run) {
-        let merged: Run = state.withLock { s in
-            // The events of a fast run may have come first (adopted from them): keep what they taught.
-            var merged = run
-            if let known = s.table[run.id] {
-                merged.itemStatuses.merge(known.itemStatuses) { _, seen in seen }
-                merged.itemParents.merge(known.itemParents) { _, seen in seen }
-                for item in known.itemIDs where !merged.itemIDs.contains(item) { merged.itemIDs.append(item) }
-                merged.status = known.status
-                merged.startedAt = known.startedAt
-                merged.progress = known.progress
-                merged.error = known.error
+        enum Outcome { case queued(Run), known(Run) }
+        let outcome: Outcome = state.withLock { s in
+            for item in run.itemIDs { s.runOfItem[item] = run.id }
+            guard var known = s.table[run.id] else {
+                s.table.insert(run)
+                return .queued(run)
             }
-            s.table.insert(merged)
-            for item in merged.itemIDs { s.runOfItem[item] = run.id }
-            return merged
+            for item in run.itemIDs where !known.itemIDs.contains(item) { known.itemIDs.append(item) }
+            known.uploadedImages = run.uploadedImages
+            known.cleanup = run.cleanup
+            known.nodeSteps = run.nodeSteps
+            known.models = run.models
+            s.table[run.id] = known
+            return .known(known)
         }
-        hub.publish("run.queued", run: run.id, workflow: run.workflow, data: .object(merged.eventData))
+        switch outcome {
+        case .queued(let run):
+            hub.publish("run.queued", run: run.id, workflow: run.workflow, data: .object(run.eventData))
+        case .known(let known) where known.status.isTerminal:
+            // It ended before its submission was answered: its inputs can go now.
+            cleaner.remove(known.uploadedImages, run: known.id, reason: "input uploaded for the run")
+        case .known:
+            break
+        }
         evictIfFull()
     }
 
@@ -382,9 +390,10 @@ public final class RunTracker: Sendable {
             items = observed
             outputsFromEvents.add(1, ordering: .relaxed)
         } else {
+            // InvokeAI answered: items it no longer holds were deleted (a cleared queue). Their
+            // end is what its events said; there is nothing more to read.
             items = try await upstream.items(ids: run.itemIDs)
             outputsReadBack.add(1, ordering: .relaxed)
-            guard !items.isEmpty else { throw .invalidResponse("InvokeAI no longer holds the items of run \(run.id)") }
         }
         var outputs = items.isEmpty ? JSONValue.array([]) : await mapOutputs(run.workflow, items)
         let names = Run.imageNames(in: outputs)

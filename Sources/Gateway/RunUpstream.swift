@@ -11,6 +11,8 @@ public protocol RunUpstream: Sendable {
     /// Every item id on the queue, newest first.
     func itemIDs() async throws(InvokeAIError) -> [Int]
     func batchStatus(_ batchId: String) async throws(InvokeAIError) -> BatchStatus
+    /// The items of one batch, walking history newest first until `expected` were seen.
+    func summaries(ofBatch batchId: String, expected: Int) async throws(InvokeAIError) -> [QueueItemSummary]
     /// Items of `destination` that have not ended (pending, in progress, waiting).
     func unfinishedCount(destination: String) async throws(InvokeAIError) -> Int
     func images(named names: [String]) async throws(InvokeAIError) -> [InvokeAIImage]
@@ -35,6 +37,9 @@ public struct InvokeAIRunUpstream: RunUpstream {
     public func summaries(ids: [Int]) async throws(InvokeAIError) -> [QueueItemSummary] { try await client.summaries(ids: ids) }
     public func itemIDs() async throws(InvokeAIError) -> [Int] { try await client.itemIDs() }
     public func batchStatus(_ batchId: String) async throws(InvokeAIError) -> BatchStatus { try await client.batchStatus(batchId) }
+    public func summaries(ofBatch batchId: String, expected: Int) async throws(InvokeAIError) -> [QueueItemSummary] {
+        try await client.items(ofBatch: batchId, expected: expected)
+    }
 
     public func unfinishedCount(destination: String) async throws(InvokeAIError) -> Int {
         let counts = try await client.queueCounts(destination: destination)

@@ -33,6 +33,21 @@ struct IdempotencyStoreTests {
         #expect(reopened.count == 2)
     }
 
+    /// Keys a gateway recorded in the old whole-file format keep their runs after an upgrade.
+    @Test func keysOfTheOldFormatAreCarriedOverWithTheirRuns() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("idem-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data(#"{"old-key":{"requestDigest":"a","runID":"run-7","created":"2026-12-06T10:00:00Z"}}"#.utf8)
+            .write(to: folder.appendingPathComponent("idempotency-keys.json"))
+        let file = folder.appendingPathComponent("idempotency-keys.jsonl")
+        let store = IdempotencyStore(file: file, lifetime: 365 * 24 * 3600)
+        #expect(store.batchID(for: "old-key") == "run-7")
+        #expect(store.digest(for: "old-key") == "a")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("idempotency-keys.json").path))
+        #expect(IdempotencyStore(file: file, lifetime: 365 * 24 * 3600).batchID(for: "old-key") == "run-7")
+    }
+
     @Test func entriesExpireAndTheCapacityIsBounded() throws {
         let start = Date(timeIntervalSince1970: 1_000_000)
         let store = IdempotencyStore(file: nil, lifetime: 60, capacity: 2)

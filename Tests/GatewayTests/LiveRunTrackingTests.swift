@@ -41,7 +41,7 @@ struct LiveRunTrackingTests {
 
     private func json(_ url: URL) async throws -> (Int, JSONValue) {
         let (data, response) = try await TestHTTP.data(from: url)
-        return (response.statusCode ?? 0, try JSONDecoder().decode(JSONValue.self, from: data))
+        return (response.statusCode, try JSONDecoder().decode(JSONValue.self, from: data))
     }
 
     @Test func twoSubscribersFollowASlowRunInOrderAndTheRunIsListed() async throws {
@@ -106,7 +106,7 @@ struct LiveRunTrackingTests {
                 post.httpMethod = "POST"
                 post.setValue("image/png", forHTTPHeaderField: "Content-Type")
                 let (body, answer) = try await TestHTTP.upload(for: post, from: data)
-                return (answer.statusCode ?? 0, try JSONDecoder().decode(JSONValue.self, from: body))
+                return (answer.statusCode, try JSONDecoder().decode(JSONValue.self, from: body))
             }
             let (uncategorized, copy) = try await upload(board: "")
             #expect(uncategorized == 201)

@@ -133,7 +133,8 @@ import TestSupport
     @Test func aClearedQueueEndsTheRunsWhoseItemsItRemoved() async throws {
         tracker.register(Run(id: "batch-1", workflow: "blur", itemIDs: [7]))  // InvokeAI holds no item 7 any more
         tracker.handle(.queueCleared(queueId: "default"))
-        try await eventually { tracker.run("batch-1")?.status == .canceled || tracker.run("batch-1")?.readBackError != nil }
+        try await eventually { tracker.run("batch-1")?.status == .canceled }
+        #expect(terminalEvents(of: "batch-1").map(\.type) == ["run.canceled"])
     }
 
     @Test func aRestartReadsEndedRunsBackWithStatusTimesErrorsOutputsAndTheirTerminalEvent() async throws {
@@ -184,6 +185,23 @@ import TestSupport
         let old = try #require(try await small.lookup("batch-1"))
         #expect(old.status == .completed && old.workflow == "blur")
         #expect(try await small.lookup("no-such-batch") == nil)
+    }
+
+    @Test func aRunWhoseEventsCameBeforeItsSubmissionWasRecordedKeepsWhatTheyTaught() async throws {
+        upstream.add(ScriptedRunUpstream.item(7, batch: "batch-1", status: .completed, image: "a.png"))
+        upstream.addImage("a.png", session: "s7")
+        upstream.addImage("input.png", session: nil)
+        // The fast run's events arrive first: adopted from them, and ended.
+        tracker.handle(status(7, .completed))
+        try await eventually { tracker.run("batch-1")?.status == .completed }
+        var submitted = Run(id: "batch-1", workflow: "blur", itemIDs: [7])
+        submitted.uploadedImages = ["input.png"]
+        tracker.register(submitted)
+        let run = try #require(tracker.run("batch-1"))
+        #expect(run.status == .completed && run.outputImageNames == ["a.png"])
+        #expect(run.terminalEventData != nil)
+        try await eventually { deleted.names == ["input.png"] }
+        #expect(hub.held().filter { $0.type == "run.queued" }.isEmpty)
     }
 
     @Test func pagesComeNewestFirstWithTheTotal() {

@@ -64,6 +64,10 @@ final class ScriptedRunUpstream: RunUpstream, Sendable {
         }
     }
 
+    func summaries(ofBatch batchId: String, expected: Int) async throws(InvokeAIError) -> [QueueItemSummary] {
+        try await summaries(ids: try await itemIDs()).filter { $0.batchId == batchId }
+    }
+
     func unfinishedCount(destination: String) async throws(InvokeAIError) -> Int {
         try read { q in q.items.values.filter { $0.destination == destination && !$0.status.isTerminal }.count }
     }
