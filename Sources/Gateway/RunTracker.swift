@@ -359,17 +359,18 @@ public final class RunTracker: Sendable {
             let waiters = Array((s.waiters.removeValue(forKey: id) ?? [:]).values)
             return (run, waiters)
         }
-        for waiter in waiters {
-            waiter.timer?.cancel()
-            waiter.continuation.resume()
-        }
-        guard let finished else { return }
-        if let data = finished.terminalEventData {
+        if let finished, let data = finished.terminalEventData {
             // A run found in history was announced by the process that saw it end: only the
             // streams following this run by id hear of it now (they must end).
             hub.publish("run.\(finished.status.rawValue)", run: finished.id, workflow: finished.workflow, data: .object(data),
                         runStreamsOnly: !announce)
         }
+        // After the event: whoever waited sees the end already announced.
+        for waiter in waiters {
+            waiter.timer?.cancel()
+            waiter.continuation.resume()
+        }
+        guard let finished else { return }
         // Inputs the gateway uploaded for this run are not needed any more.
         cleaner.remove(finished.uploadedImages, run: finished.id, reason: "input uploaded for the run")
         evictIfFull()
