@@ -248,20 +248,35 @@ public final class RunTracker: Sendable {
         }
     }
 
-    /// An item of ours that this process did not enqueue: enqueued before a restart, or a child
-    /// item of a workflow call (same batch).
+    /// An item of ours that this process did not enqueue: enqueued before a restart, a child
+    /// item of a workflow call, or a retry of a failed or canceled item (InvokeAI adds both to the
+    /// same batch). A retry reopens an ended run: it runs again and ends again (its new end is
+    /// announced like the first).
     private func adoptIfUnknown(_ item: QueueItemRef) {
-        state.withLock { s in
-            guard s.runOfItem[item.itemId] == nil else { return }
+        let reopened: Run? = state.withLock { s in
+            guard s.runOfItem[item.itemId] == nil else { return nil }
             if s.table[item.batchId] == nil {
-                guard let workflow = Self.workflow(fromOrigin: item.origin) else { return }
+                guard let workflow = Self.workflow(fromOrigin: item.origin) else { return nil }
                 s.table.insert(Run(id: item.batchId, workflow: workflow, itemIDs: []))
             }
+            s.runOfItem[item.itemId] = item.batchId
+            var reopened: Run?
             s.table.modify(item.batchId) { run in
                 if !run.itemIDs.isEmpty { run.gainedItems = true }
                 run.itemIDs.append(item.itemId)
+                guard run.status.isTerminal else { return }
+                run.status = .running
+                run.completedAt = nil
+                run.terminalEventData = nil
+                run.error = nil
+                reopened = run
             }
-            s.runOfItem[item.itemId] = item.batchId
+            return reopened
+        }
+        if let reopened {
+            var data = reopened.eventData
+            data["retried_item"] = .int(item.itemId)
+            hub.publish("run.started", run: reopened.id, workflow: reopened.workflow, data: .object(data))
         }
     }
 
@@ -328,14 +343,16 @@ public final class RunTracker: Sendable {
                 if let parent = item.parentItemId { run.itemParents[item.itemId] = parent }
                 if !run.itemIDs.contains(item.itemId) { run.itemIDs.append(item.itemId); s.runOfItem[item.itemId] = id }
             }
-            let status = RunStatus.summarising(run.itemIDs.map { run.itemStatuses[$0] ?? .pending })
+            // A retried item is superseded by its newest retry: the run ends as its last attempts did.
+            let superseded = Self.superseded(confirmed.items)
+            let status = RunStatus.summarising(run.itemIDs.filter { !superseded.contains($0) }.map { run.itemStatuses[$0] ?? .pending })
             guard status.isTerminal else {
                 // InvokeAI's record says an item still runs (an event raced ahead of the record):
                 // its own status change will end the run.
                 s.finishing.remove(id)
                 return (nil, [])
             }
-            if let failure = confirmed.items.compactMap(\.failure).first {
+            if let failure = confirmed.items.filter({ !superseded.contains($0.itemId) }).compactMap(\.failure).first {
                 run.error = ["type": .string(failure.errorType), "message": .string(failure.errorMessage),
                              "node": run.error?["node"] ?? run.progress?["node"] ?? .null]
             }
@@ -374,6 +391,20 @@ public final class RunTracker: Sendable {
         // Inputs the gateway uploaded for this run are not needed any more.
         cleaner.remove(finished.uploadedImages, run: finished.id, reason: "input uploaded for the run")
         evictIfFull()
+    }
+
+    /// Items InvokeAI retried: of each original item and its retries (`retried_from_item_id`
+    /// names the original), all but the newest.
+    static func superseded(_ items: [InvokeAIQueueItem]) -> Set<Int> {
+        var newest: [Int: Int] = [:]
+        for item in items {
+            let original = item.raw["retried_from_item_id"]?.intValue ?? item.itemId
+            newest[original] = max(newest[original] ?? item.itemId, item.itemId)
+        }
+        return Set(items.map(\.itemId).filter { id in
+            let original = items.first { $0.itemId == id }?.raw["retried_from_item_id"]?.intValue ?? id
+            return newest[original] != id
+        })
     }
 
     struct ConfirmedEnd {

@@ -204,6 +204,26 @@ import TestSupport
         #expect(hub.held().filter { $0.type == "run.queued" }.isEmpty)
     }
 
+    /// InvokeAI's retry adds a new item to the failed item's batch: the run runs again and ends
+    /// again, each end announced once.
+    @Test func aRetriedItemReopensTheRunWhichEndsAgain() async throws {
+        upstream.add(ScriptedRunUpstream.item(7, batch: "batch-1", status: .failed, error: "boom"))
+        tracker.register(Run(id: "batch-1", workflow: "blur", itemIDs: [7]))
+        tracker.handle(status(7, .failed))
+        #expect(await tracker.wait("batch-1", timeout: 10)?.status == .failed)
+        tracker.handle(status(8, .inProgress))  // the retry
+        #expect(tracker.run("batch-1")?.status == .running)
+        #expect(tracker.run("batch-1")?.error == nil)
+        upstream.add(ScriptedRunUpstream.item(8, batch: "batch-1", status: .completed, retriedFrom: 7))
+        tracker.handle(status(8, .completed))
+        try await eventually { tracker.run("batch-1")?.status.isTerminal == true }
+        // The retry supersedes the failed item: the run ends as its last attempt did.
+        let run = try #require(tracker.run("batch-1"))
+        #expect(run.status == .completed && run.error == nil)
+        #expect(run.itemIDs == [7, 8])
+        #expect(terminalEvents(of: "batch-1").map(\.type) == ["run.failed", "run.completed"])
+    }
+
     @Test func pagesComeNewestFirstWithTheTotal() {
         for id in 1...5 { tracker.register(Run(id: "batch-\(id)", workflow: id % 2 == 0 ? "even" : "odd", itemIDs: [id])) }
         let (page, total) = tracker.runs(workflow: "odd", offset: 1, limit: 1)

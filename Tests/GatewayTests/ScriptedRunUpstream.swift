@@ -83,7 +83,8 @@ final class ScriptedRunUpstream: RunUpstream, Sendable {
 
     /// A full queue item as InvokeAI returns it, with one save node's image in its session.
     static func item(_ id: Int, batch: String, status: QueueItemStatus, workflow: String = "blur", destination: String = "gw-test",
-                     image: String? = nil, error: String? = nil, parent: Int? = nil, created: String = "2026-12-01 10:00:00.000") -> JSONValue {
+                     image: String? = nil, error: String? = nil, parent: Int? = nil, retriedFrom: Int? = nil,
+                     created: String = "2026-12-01 10:00:00.000") -> JSONValue {
         var json: JSONObject = [
             "item_id": .int(id), "batch_id": .string(batch), "queue_id": "default", "status": .string(status.rawValue),
             "origin": .string(RunTracker.origin(for: workflow)), "destination": .string(destination), "session_id": .string("s\(id)"),
@@ -91,6 +92,7 @@ final class ScriptedRunUpstream: RunUpstream, Sendable {
             "completed_at": status.isTerminal ? "2026-12-01 10:00:02.500" : .null,
         ]
         if let parent { json["parent_item_id"] = .int(parent) }
+        if let retriedFrom { json["retried_from_item_id"] = .int(retriedFrom) }
         if let error { json["error_type"] = "GatewayTestError"; json["error_message"] = .string(error) }
         if let image {
             json["session"] = ["source_prepared_mapping": ["save": [.string("p\(id)")]],
