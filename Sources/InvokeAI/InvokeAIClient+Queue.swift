@@ -168,6 +168,16 @@ extension InvokeAIClient {
         return try await json(request)["canceled"]?.intValue ?? 0
     }
 
+    /// `PUT /api/v1/queue/{q}/retry_items_by_id`: enqueues a failed or canceled item again, as a
+    /// new item of the same batch. Returns the ids retried. Not retried itself.
+    @discardableResult
+    public func retryItems(_ itemIds: [Int], queueId: String = "default") async throws(InvokeAIError) -> [Int] {
+        let request = InvokeAIRequest(method: "PUT", path: queuePath(queueId, "retry_items_by_id"),
+                                      body: Data(JSONText.data(.array(itemIds.map(JSONValue.int)))),
+                                      contentType: "application/json", idempotent: false)
+        return (try await json(request)["retried_item_ids"]?.arrayValue ?? []).compactMap(\.intValue)
+    }
+
     /// `PUT /api/v1/queue/{q}/cancel_by_destination?destination=`: returns how many were canceled.
     @discardableResult
     public func cancelByDestination(_ destination: String, queueId: String = "default") async throws(InvokeAIError) -> Int {

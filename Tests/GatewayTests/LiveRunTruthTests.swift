@@ -181,6 +181,22 @@ struct LiveRunTruthTests {
         }
     }
 
+    @Test func anItemRetriedInInvokeAIReopensItsRunWhichEndsAgain() async throws {
+        let folder = try LiveGateway.workflowFolder(["fails": LiveGateway.oneNodeWorkflow("gateway_test_fail", fields: [("message", "fails each time")])])
+        try await LiveGateway.with(workflows: folder) { base, server in
+            let (_, _, body) = try await send("POST", URL(string: "\(base)/v1/workflows/fails/runs?wait=60")!, ["inputs": [:]], nil, [:])
+            let run = try json(body)
+            #expect(run["status"] == "failed")
+            let id = try #require(run["id"]?.stringValue)
+            let item = try #require(run["item_ids"]?[0]?.intValue)
+            #expect(try await server.upstream.retryItems([item]) == [item])
+            try await eventually(within: .seconds(60)) { server.runs.run(id)?.itemIDs.count == 2 && server.runs.run(id)?.status == .failed }
+            let ends = server.events.held().filter { $0.runID == id && $0.isTerminal }.map(\.type)
+            #expect(ends == ["run.failed", "run.failed"])
+            #expect(server.runs.run(id)?.error?["message"]?.stringValue?.contains("fails each time") == true)
+        }
+    }
+
     @Test func concurrentRequestsWithOneKeyMakeOneRunAndACrashedEnqueueIsFoundAgain() async throws {
         try await LiveGateway.with { base, server in
             let key = "concurrent-\(UUID().uuidString)"
@@ -265,5 +281,64 @@ extension LiveRunTruthTests {
             #expect(status == 200)
             #expect(try json(body)["status"] == "completed")
         }
+    }
+}
+
+/// The gateway process killed (SIGKILL) at points 0-10 ms after a keyed POST arrived, then
+/// started again on the same state and destination: the client's retry with the same key
+/// finds the run InvokeAI has, or makes it, never a second one.
+extension LiveRunTruthTests {
+    /// A gateway process of the built binary on a free port; killed with SIGKILL by the caller.
+    private func startGatewayProcess(port: Int, destination: String, state: String) throws -> Process {
+        let process = Process()
+        process.executableURL = GatewayHTTP.repositoryRoot.appendingPathComponent(".build/debug/invokeai-gateway")
+        process.arguments = ["serve", "--port", String(port), "--invokeai", try LiveEnvironment.invokeAIURL().absoluteString,
+                             "--state-dir", state, "--destination", destination, "--log-level", "error",
+                             "--workflows", GatewayHTTP.repositoryRoot.appendingPathComponent("workflows").path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test func aGatewayKilledRightAfterAKeyedPOSTNeverMakesTheRetryEnqueueTwice() async throws {
+        let destination = "gateway-live-kill-\(UUID().uuidString.prefix(6))"
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-kill-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let client = InvokeAIClient(baseURL: try LiveEnvironment.invokeAIURL())
+        let port = try #require(GatewayHTTP.deadUpstream().port)
+        let base = URL(string: "http://127.0.0.1:\(port)")!
+        /// Waits until the gateway answers /readyz with 200 (InvokeAI reachable, events connected).
+        func ready() async throws {
+            for _ in 0..<600 {
+                if (try? await TestHTTP.data(from: base.appendingPathComponent("readyz")).1.statusCode) == 200 { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw LiveGateway.Unexpected(why: "the gateway process did not become ready")
+        }
+        let delays = [0, 2, 4, 6, 8, 10]
+        for (i, delay) in delays.enumerated() {
+            let key = "kill-\(destination)-\(i)"
+            let first = try startGatewayProcess(port: port, destination: destination, state: state)
+            try await ready()
+            // The POST goes out; the process dies `delay` ms after it was sent, answered or not.
+            let send = self.send
+            let post = Task { try? await send("POST", base.appendingPathComponent("v1/workflows/blank-blur/runs"), ["inputs": ["0": 8, "1": 8]], nil, ["Idempotency-Key": key]) }
+            try await Task.sleep(for: .milliseconds(delay))
+            kill(first.processIdentifier, SIGKILL)
+            first.waitUntilExit()
+            _ = await post.value
+
+            let second = try startGatewayProcess(port: port, destination: destination, state: state)
+            defer { kill(second.processIdentifier, SIGKILL); second.waitUntilExit() }
+            try await ready()
+            let (status, _, body) = try await send("POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!, ["inputs": ["0": 8, "1": 8]], nil, ["Idempotency-Key": key])
+            #expect(status == 200 || status == 202, "delay \(delay) ms: \(String(decoding: body, as: UTF8.self))")
+            let id = try #require(try json(body)["id"]?.stringValue)
+            #expect(try await client.batchStatus(id).total == 1, "delay \(delay) ms")
+        }
+        // One batch per key, whatever happened to the first attempt.
+        let counts = try await client.queueCounts(destination: destination)
+        #expect(counts["total"]?.intValue == delays.count)
     }
 }
