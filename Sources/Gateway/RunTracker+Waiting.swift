@@ -1,0 +1,80 @@
+import Foundation
+import InvokeAI
+import JSONValue
+
+/// Output cleanup (only images the run made), `?wait`, and cancelling.
+extension RunTracker {
+    // MARK: cleanup of outputs
+
+    /// An output image was just fetched in full: when its run asked for `"cleanup": "outputs"`
+    /// and made the image itself, it is deleted now.
+    public func outputFetched(_ imageName: String) {
+        let owner = state.withLock { s in
+            s.table.first { run in
+                run.cleanup == "outputs" && run.status.isTerminal && run.ownedOutputImageNames.contains(imageName)
+            }?.id
+        }
+        if let owner { cleaner.remove([imageName], run: owner, reason: "output fetched (cleanup: outputs)") }
+    }
+
+    /// Deletes the output images an ended run made itself, now (`DELETE /v1/runs/{id}/outputs`).
+    public func deleteOutputs(of id: String) async -> Run? {
+        guard let run = run(id), run.status.isTerminal else { return run(id) }
+        await cleaner.removeNow(run.ownedOutputImageNames, run: id, reason: "outputs deleted on request")
+        return self.run(id)
+    }
+
+    /// Deletes the outputs of runs that ended more than `outputTTL` ago.
+    public func expireOutputs(now: Date = Date()) {
+        guard let ttl = outputTTL else { return }
+        let expired = state.withLock { s in
+            s.table.filter { run in
+                run.status.isTerminal && (run.completedAt.map { now.timeIntervalSince($0) >= ttl } ?? false)
+            }.map { ($0.id, $0.ownedOutputImageNames) }
+        }
+        for (id, names) in expired {
+            let left = names.filter { !cleaner.isHandled($0, run: id) }
+            if !left.isEmpty { cleaner.remove(left, run: id, reason: "output past its time-to-live") }
+        }
+    }
+
+    // MARK: waiting and cancelling
+
+    /// Waits until the run is terminal or `timeout` seconds pass; returns the run as it is then.
+    /// The timer is cancelled when the run ends first.
+    public func wait(_ id: String, timeout: Double) async -> Run? {
+        let token = UUID()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { s -> Bool in
+                guard let run = s.table[id], !run.status.isTerminal else { return true }
+                s.waiters[id, default: [:]][token] = Waiter(continuation: continuation)
+                return false
+            }
+            if ready { continuation.resume(); return }
+            let timer = Task {
+                try? await Task.sleep(for: .milliseconds(Int(timeout * 1000)))
+                guard !Task.isCancelled else { return }
+                let expired = self.state.withLock { $0.waiters[id]?.removeValue(forKey: token) }
+                expired?.continuation.resume()
+            }
+            let ended = state.withLock { s -> Bool in
+                guard s.waiters[id]?[token] != nil else { return true }
+                s.waiters[id]?[token]?.timer = timer
+                return false
+            }
+            if ended { timer.cancel() }
+        }
+        return run(id)
+    }
+
+    /// How many `?wait` timers are running (for tests and metrics).
+    public var waiterCount: Int { state.withLock { $0.waiters.values.reduce(0) { $0 + $1.count } } }
+
+    /// Cancels the run's batch upstream, then reads its items back: pending items cancelled in
+    /// bulk end here even when the bulk event is missed.
+    public func cancel(_ id: String) async throws(InvokeAIError) {
+        try await upstream.cancel(batch: id)
+        guard let run = run(id), let items = try? await upstream.summaries(ids: run.itemIDs) else { return }
+        for item in items where item.status.isTerminal { apply(status: item.status, item: item.itemId, failure: nil) }
+    }
+}
