@@ -54,6 +54,8 @@ public final class GatewayServer: Sendable {
             },
             reconcile: { await tracker.reconcile() })
         var router = Router()
+        // InvokeAI's failures become 502/503/504 problems here, once, for every route.
+        router.errorMapper = UpstreamProblem.mapped
         let stream = upstreamEvents
         var streamState: (@Sendable () -> InvokeAIEventStreamState)?
         if configuration.followsUpstreamEvents { streamState = { @Sendable in stream.state } }

@@ -18,7 +18,7 @@ enum ImageRoutes {
             } catch let error as InvokeAIError where error.statusCode == 404 && board != nil {
                 // InvokeAI answers 404 for a board it does not have: the client named it, so it is the client's to fix.
                 throw UpstreamProblem.refused("no board \(board!) in InvokeAI (GET /v1/boards lists them)", error)
-            } catch { throw UpstreamProblem.from(error) }
+            }
         })
         for (suffix, size) in [("", InvokeAIImageSize.full), ("/thumbnail", .thumbnail)] {
             router.add(.GET, "/v1/images/{name}\(suffix)", .async { request in
@@ -33,7 +33,7 @@ enum ImageRoutes {
                     download = try await client.downloadImage(name, size: size)
                 } catch let error as InvokeAIError where error.statusCode == 404 {
                     throw HTTPError(.notFound, "no image \(name) in InvokeAI")
-                } catch { throw UpstreamProblem.from(error) }
+                }
                 let headers: HTTPHeaders = [
                     "Content-Type": download.contentType ?? "application/octet-stream",
                     "Content-Length": String(download.length),
@@ -52,7 +52,7 @@ enum ImageRoutes {
                 try await client.deleteImage(name)
             } catch let error as InvokeAIError where error.statusCode == 404 {
                 throw HTTPError(.notFound, "no image \(name) in InvokeAI")
-            } catch { throw UpstreamProblem.from(error) }
+            }
             return HTTPResponse(status: .noContent)
         })
     }

@@ -6,9 +6,7 @@ import JSONValue
 enum ReadThroughRoutes {
     static func add(to router: inout Router, client: InvokeAIClient, destination: String) {
         router.add(.GET, "/v1/boards", .async { _ in
-            do {
-                return .json(["boards": .array(try await client.boards())] as JSONValue)
-            } catch { throw UpstreamProblem.from(error) }
+            .json(["boards": .array(try await client.boards())] as JSONValue)
         })
         router.add(.GET, "/v1/models", .async { request in
             do {
@@ -17,14 +15,12 @@ enum ReadThroughRoutes {
             } catch let error as InvokeAIError where error.statusCode == 422 {
                 // InvokeAI's 422 lists the base and type values it knows: the client's filter is wrong.
                 throw UpstreamProblem.refused("InvokeAI refused the filter: \(error)", error)
-            } catch { throw UpstreamProblem.from(error) }
+            }
         })
         router.add(.GET, "/v1/queue", .async { _ in
-            do {
-                async let status = client.queueStatus()
-                async let ours = client.queueCounts(destination: destination)
-                return .json(["queue": try await status, "gateway": try await ours, "destination": .string(destination)] as JSONValue)
-            } catch { throw UpstreamProblem.from(error) }
+            async let status = client.queueStatus()
+            async let ours = client.queueCounts(destination: destination)
+            return .json(["queue": try await status, "gateway": try await ours, "destination": .string(destination)] as JSONValue)
         })
     }
 }

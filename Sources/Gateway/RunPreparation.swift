@@ -25,7 +25,7 @@ struct RunPreparation: Sendable {
         let needsModels = workflow.inputs.contains { $0.type == "model" } || !workflow.modelReferences.isEmpty
         var models: [InstalledModel] = []
         if needsModels {
-            do { models = try await client.models().map(InstalledModel.init(json:)) } catch { throw UpstreamProblem.from(error) }
+            models = try await client.models().map(InstalledModel.init(json:))
         }
         var resolved = ResolvedInputs()
         switch workflow.validate(inputs.dictionary, models: models, board: board) {
@@ -50,8 +50,7 @@ struct RunPreparation: Sendable {
             if let id = value["board_id"]?.stringValue { named.append((systemName, id)) }
         }
         guard !named.isEmpty else { return [] }
-        let boards: [JSONValue]
-        do { boards = try await client.boards(includeArchived: true) } catch { throw UpstreamProblem.from(error) }
+        let boards = try await client.boards(includeArchived: true)
         let ids = Set(boards.compactMap { $0["board_id"]?.stringValue })
         var byName: [String: [String]] = [:]
         for board in boards {

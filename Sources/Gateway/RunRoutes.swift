@@ -28,11 +28,7 @@ enum RunRoutes {
             guard !run.status.isTerminal else {
                 throw HTTPError(.conflict, "run \(run.id) has already ended (\(run.status.rawValue))")
             }
-            do {
-                try await tracker.cancel(run.id)
-            } catch {
-                throw UpstreamProblem.from(error)
-            }
+            try await tracker.cancel(run.id)
             return .json(tracker.run(run.id)?.json ?? run.json, status: .accepted)
         })
         router.add(.DELETE, "/v1/runs/{id}/outputs", .async { request in
@@ -58,9 +54,7 @@ enum RunRoutes {
     /// The run from the tracker's table, else from InvokeAI's record (an older run).
     private static func run(_ request: HTTPRequest, _ tracker: RunTracker) async throws -> Run {
         let id = request.pathParameters["id"] ?? ""
-        let found: Run?
-        do { found = try await tracker.lookup(id) } catch { throw UpstreamProblem.from(error) }
-        guard let run = found else { throw HTTPError(.notFound, "no run \(id) made by this gateway") }
+        guard let run = try await tracker.lookup(id) else { throw HTTPError(.notFound, "no run \(id) made by this gateway") }
         return run
     }
 

@@ -25,7 +25,7 @@ struct RunSubmission: Sendable {
         if !entry.schemasLive {
             // Described from the saved schemas while InvokeAI is down: nothing can be checked or
             // run. Ask once more, so the answer carries InvokeAI's own failure (503/504).
-            do { _ = try await catalog.schemas() } catch { throw UpstreamProblem.from(error) }
+            _ = try await catalog.schemas()
             entry = try await WorkflowRoutes.named(request, catalog)
         }
         let workflow = entry.workflow
@@ -64,13 +64,7 @@ struct RunSubmission: Sendable {
                       extensions: ["run": .string(batchID)])
         }
         if let first = idempotency.digest(for: key), first != digest { throw mismatch() }
-        let existing: Run?
-        if let known = tracker.run(batchID) {
-            existing = known
-        } else {
-            do { existing = try await tracker.lookup(batchID) } catch { throw UpstreamProblem.from(error) }
-        }
-        if let existing {
+        if let existing = try await tracker.lookup(batchID) {
             guard existing.workflow == entry.name else { throw mismatch() }
             return try await answer(existing, request, created: false)
         }
@@ -101,7 +95,7 @@ struct RunSubmission: Sendable {
                 uploaded.append(stored.name)
             } catch {
                 await tracker.cleaner.removeNow(uploaded, run: "", reason: "input of a refused submission")
-                throw UpstreamProblem.from(error)
+                throw error
             }
         }
 
@@ -119,7 +113,7 @@ struct RunSubmission: Sendable {
             }
             // After an ambiguous failure the run may exist: its inputs stay until it is known.
             if !error.mayHaveCommitted { await tracker.cleaner.removeNow(uploaded, run: "", reason: "input of a refused submission") }
-            throw UpstreamProblem.from(error)
+            throw error
         }
         var run = Run(id: result.batchId, workflow: entry.name, itemIDs: result.itemIds)
         run.uploadedImages = uploaded
@@ -145,12 +139,10 @@ struct RunSubmission: Sendable {
         if acceptsImage(request), current.status == .completed {
             let images = (current.outputs.arrayValue ?? []).flatMap { $0["images"]?.arrayValue ?? [] }
             if images.count == 1, let name = images[0]["name"]?.stringValue {
-                do {
-                    let (data, type) = try await client.imageData(name)
-                    tracker.outputFetched(name)
-                    return HTTPResponse(status: .ok, headers: ["Content-Type": type ?? "image/png", "Location": location,
-                                                               "Content-Location": "/v1/images/\(name)"], bytes: Array(data))
-                } catch { throw UpstreamProblem.from(error) }
+                let (data, type) = try await client.imageData(name)
+                tracker.outputFetched(name)
+                return HTTPResponse(status: .ok, headers: ["Content-Type": type ?? "image/png", "Location": location,
+                                                           "Content-Location": "/v1/images/\(name)"], bytes: Array(data))
             }
         }
         var response = HTTPResponse.json(current.json, status: .ok)

@@ -5,6 +5,11 @@ import JSONValue
 /// InvokeAI's failures as the gateway's answers: cannot connect → 503, timed out → 504,
 /// InvokeAI answered an error → 502 with its status and detail.
 enum UpstreamProblem {
+    /// The router's error hook: InvokeAI's failures, wherever a route lets them through.
+    static func mapped(_ error: any Error) -> HTTPError? {
+        error is InvokeAIError ? from(error) : nil
+    }
+
     static func from(_ error: any Error) -> HTTPError {
         guard let error = error as? InvokeAIError else {
             return HTTPError(.badGateway, "InvokeAI call failed: \(error)", title: "Upstream error")

@@ -56,8 +56,6 @@ enum WorkflowRoutes {
                 throw HTTPError(.unprocessableContent, "not a workflow: \(error.message)")
             } catch let error as WorkflowCatalog.CatalogError {
                 throw HTTPError(.unprocessableContent, "\(error)")
-            } catch let error as InvokeAIError {
-                throw UpstreamProblem.from(error)
             }
         })
         router.add(.DELETE, "/v1/workflows/{name}/definition", .async { request in
@@ -72,14 +70,12 @@ enum WorkflowRoutes {
     }
 
     static func listed(_ catalog: WorkflowCatalog) async throws -> [WorkflowCatalog.Entry] {
-        do { return try await catalog.entries() } catch { throw UpstreamProblem.from(error) }
+        try await catalog.entries()
     }
 
     static func named(_ request: HTTPRequest, _ catalog: WorkflowCatalog) async throws -> WorkflowCatalog.Entry {
         let name = request.pathParameters["name"] ?? ""
-        let found: WorkflowCatalog.Entry?
-        do { found = try await catalog.entry(name) } catch { throw UpstreamProblem.from(error) }
-        guard let entry = found else {
+        guard let entry = try await catalog.entry(name) else {
             throw HTTPError(.notFound, "no workflow named '\(name)'; GET /v1/workflows lists them")
         }
         return entry

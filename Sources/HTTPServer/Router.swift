@@ -11,6 +11,9 @@ public struct Router: HTTPResponder {
     private var routes: [Route] = []
     /// Serves GET and HEAD requests no route matched (the static files).
     public var fallback: RouteHandler?
+    /// Turns errors a handler throws into answers, in one place (the application's own error
+    /// types, e.g. its upstream's failures as 502/503/504); nil for errors it does not know.
+    public var errorMapper: (@Sendable (any Error) -> HTTPError?)?
 
     public init() {}
 
@@ -30,13 +33,13 @@ public struct Router: HTTPResponder {
             if route.method == request.method || (request.method == .HEAD && route.method == .GET) {
                 var routed = request
                 routed.pathParameters = parameters
-                return Self.run(route.handler, routed)
+                return run(route.handler, routed)
             }
             allowed.append(route.method)
         }
         if allowed.isEmpty {
             if let fallback, request.method == .GET || request.method == .HEAD {
-                return Self.run(fallback, request)
+                return run(fallback, request)
             }
             return .now(HTTPError(.notFound, "no resource at \(path)").response(instance: path))
         }
@@ -49,20 +52,23 @@ public struct Router: HTTPResponder {
                               headers: ["Allow": allow]).response(instance: path))
     }
 
-    private static func run(_ handler: RouteHandler, _ request: HTTPRequest) -> HTTPResponderResult {
+    private func run(_ handler: RouteHandler, _ request: HTTPRequest) -> HTTPResponderResult {
+        let mapper = errorMapper
         switch handler {
         case .sync(let body):
-            do { return .now(try body(request)) } catch { return .now(errorResponse(error, request)) }
+            do { return .now(try body(request)) } catch { return .now(Self.errorResponse(error, request, mapper)) }
         case .async(let body):
             return .later {
-                do { return try await body(request) } catch { return errorResponse(error, request) }
+                do { return try await body(request) } catch { return Self.errorResponse(error, request, mapper) }
             }
         }
     }
 
-    /// HTTPError answers as itself; anything else is a defect on our side: 500 with its text.
-    static func errorResponse(_ error: Error, _ request: HTTPRequest) -> HTTPResponse {
+    /// HTTPError answers as itself, an error the mapper knows as it says; anything else is a
+    /// defect on our side: 500 with its text.
+    static func errorResponse(_ error: Error, _ request: HTTPRequest, _ mapper: (@Sendable (any Error) -> HTTPError?)? = nil) -> HTTPResponse {
         if let httpError = error as? HTTPError { return httpError.response(instance: request.path) }
+        if let mapped = mapper?(error) { return mapped.response(instance: request.path) }
         return HTTPError(.internalServerError, "internal error: \(error)").response(instance: request.path)
     }
 }

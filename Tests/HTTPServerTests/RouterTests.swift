@@ -33,6 +33,20 @@ struct RouterTests {
         #expect(options.headers["Allow"]?.contains("DELETE") == true)
     }
 
+    /// The application maps its own errors once, for every route; what it does not know is a 500.
+    @Test func errorsAreMappedByTheErrorHookInOnePlace() throws {
+        struct Unavailable: Error {}
+        struct Unknown: Error {}
+        var router = Router()
+        router.add(.GET, "/down", .sync { _ in throw Unavailable() })
+        router.add(.GET, "/broken", .sync { _ in throw Unknown() })
+        router.errorMapper = { error in error is Unavailable ? HTTPError(.serviceUnavailable, "the upstream is down") : nil }
+        let down = try #require(immediate(router.respond(to: request(.GET, "/down"))))
+        #expect(down.status == .serviceUnavailable)
+        #expect(String(decoding: bodyBytes(down), as: UTF8.self).contains("the upstream is down"))
+        #expect(try #require(immediate(router.respond(to: request(.GET, "/broken")))).status == .internalServerError)
+    }
+
     @Test func headUsesGetRoutes() throws {
         let response = try #require(immediate(TestServer.router.respond(to: request(.HEAD, "/hello"))))
         #expect(response.status == .ok)
