@@ -1,9 +1,20 @@
 import Foundation
 
 /// The runs the tracker holds, by id and in creation order, so pages come out newest first
-/// without sorting the table per request. Removal leaves a hole in the order, compacted when
-/// holes outnumber runs.
+/// without sorting the table per request, with how many runs there are per workflow and status
+/// kept as runs come, change and go (a page's total is a look-up, not a count). Removal leaves
+/// a hole in the order, compacted when holes outnumber runs.
 struct RunTable {
+    /// A page's filter: a workflow, a status, both or neither.
+    struct Filter: Hashable {
+        var workflow: String?
+        var status: RunStatus?
+
+        func matches(_ run: Run) -> Bool {
+            (workflow == nil || run.workflow == workflow) && (status == nil || run.status == status)
+        }
+    }
+
     private var byID: [String: Run] = [:]
     /// Ids in creation order (oldest first); ids no longer in `byID` are holes.
     private var order: [String] = []
@@ -11,6 +22,8 @@ struct RunTable {
     /// Where the first id still in the table is: eviction removes from the front, and this keeps
     /// the next eviction from walking the holes it left.
     private var front = 0
+    /// Runs per filter, for every filter a run matches (four per run).
+    private var counts: [Filter: Int] = [:]
 
     var count: Int { byID.count }
 
@@ -18,14 +31,26 @@ struct RunTable {
         get { byID[id] }
         set {
             guard let newValue else { remove(id); return }
-            if byID[id] == nil { insert(newValue) } else { byID[id] = newValue }
+            insert(newValue)
         }
     }
 
     /// Adds a run, or replaces the one with its id (keeping its place). New runs go last.
     mutating func insert(_ run: Run) {
-        guard byID.updateValue(run, forKey: run.id) == nil else { return }
+        let old = byID.updateValue(run, forKey: run.id)
+        recount(old: old, new: run)
+        guard old == nil else { return }
         order.append(run.id)
+    }
+
+    private mutating func recount(old: Run?, new: Run?) {
+        guard old?.workflow != new?.workflow || old?.status != new?.status else { return }
+        for (run, delta) in [(old, -1), (new, 1)] {
+            guard let run else { continue }
+            for filter in [Filter(), Filter(workflow: run.workflow), Filter(status: run.status), Filter(workflow: run.workflow, status: run.status)] {
+                counts[filter, default: 0] += delta
+            }
+        }
     }
 
     /// Puts the order back by creation time, once, after runs found in history were added.
@@ -37,12 +62,15 @@ struct RunTable {
 
     mutating func modify(_ id: String, _ change: (inout Run) -> Void) {
         guard var run = byID[id] else { return }
+        let old = run
         change(&run)
         byID[id] = run
+        recount(old: old, new: run)
     }
 
     mutating func remove(_ id: String) {
-        guard byID.removeValue(forKey: id) != nil else { return }
+        guard let removed = byID.removeValue(forKey: id) else { return }
+        recount(old: removed, new: nil)
         holes += 1
         while front < order.count, byID[order[front]] == nil { front += 1 }
         if holes > byID.count {
@@ -58,21 +86,27 @@ struct RunTable {
     func first(where matches: (Run) -> Bool) -> Run? { byID.values.first(where: matches) }
     func filter(_ matches: (Run) -> Bool) -> [Run] { byID.values.filter(matches) }
 
-    /// Newest first: `limit` matching runs after skipping `offset`, and how many match in all.
-    func page(offset: Int, limit: Int, matching matches: (Run) -> Bool) -> (page: [Run], total: Int) {
+    /// Newest first: `limit` runs matching `filter` after skipping `offset`, and how many match
+    /// in all. Walks back from the newest only as far as the page reaches.
+    func page(offset: Int, limit: Int, matching filter: Filter) -> (page: [Run], total: Int) {
+        let total = counts[filter] ?? 0
         var page: [Run] = []
-        var total = 0
+        var skipped = 0
+        guard offset < total, limit > 0 else { return ([], total) }
         for id in order.reversed() {
-            guard let run = byID[id], matches(run) else { continue }
-            if total >= offset && page.count < limit { page.append(run) }
-            total += 1
+            guard let run = byID[id], filter.matches(run) else { continue }
+            if skipped < offset { skipped += 1; continue }
+            page.append(run)
+            if page.count == limit { break }
         }
         return (page, total)
     }
 
-    /// The oldest ended runs beyond `maxRuns`: cheap when the table is not over (the common case).
+    /// The oldest ended runs beyond `maxRuns` ended runs (runs not ended never leave): cheap when
+    /// the table is not over (the common case).
     func overCount(maxRuns: Int) -> [String] {
-        var excess = byID.count - maxRuns
+        let ended = RunStatus.allCases.filter(\.isTerminal).reduce(0) { $0 + (counts[Filter(status: $1)] ?? 0) }
+        var excess = ended - maxRuns
         guard excess > 0 else { return [] }
         var out: [String] = []
         for id in order[front...] where excess > 0 {

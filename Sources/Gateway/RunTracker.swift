@@ -86,13 +86,11 @@ public final class RunTracker: Sendable {
     /// The run, when it is in the table (see `lookup` for older ones).
     public func run(_ id: String) -> Run? { state.withLock { $0.table[id] }.map(withCleanup) }
 
-    /// A page of runs, newest first, optionally filtered, and how many match in all. Walks the
-    /// table in its creation order: nothing is sorted per request.
+    /// A page of runs, newest first, optionally filtered, and how many match in all. Nothing is
+    /// sorted or counted per request (see `RunTable`).
     public func runs(workflow: String? = nil, status: RunStatus? = nil, offset: Int = 0, limit: Int = Int.max) -> (page: [Run], total: Int) {
         let (page, total) = state.withLock { s in
-            s.table.page(offset: offset, limit: limit) { run in
-                (workflow == nil || run.workflow == workflow) && (status == nil || run.status == status)
-            }
+            s.table.page(offset: offset, limit: limit, matching: RunTable.Filter(workflow: workflow, status: status))
         }
         return (page.map(withCleanup), total)
     }
