@@ -151,10 +151,11 @@ async function renderField(input) {
   let control;
   let read;
 
-  switch (input.type) {
+  // `kind` is the machine-readable kind (`type` is display text, e.g. "list of integer").
+  switch (input.kind) {
     case "integer":
     case "float": {
-      const integer = input.type === "integer";
+      const integer = input.kind === "integer";
       control = element("input", { type: "number", id, inputmode: integer ? "numeric" : "decimal" });
       const minimum = schema.minimum ?? schema.exclusiveMinimum;
       const maximum = schema.maximum ?? schema.exclusiveMaximum;
@@ -220,7 +221,7 @@ async function renderField(input) {
       break;
     }
     default:
-      if (input.type.startsWith("list of")) {
+      if (input.kind === "list") {
         control = element("input", { type: "text", id });
         if (Array.isArray(value)) control.value = JSON.stringify(value);
         hintParts.push("a JSON list, e.g. [1, 2]");

@@ -8,7 +8,31 @@ public indirect enum FieldKind: Sendable, Equatable, CustomStringConvertible {
     /// practice, passed through as given.
     case other(String)
 
-    /// The short type name shown for an input.
+    /// What a program switches on: one of a fixed set of names (`integer`, `float`, `string`,
+    /// `boolean`, `enum`, `image`, `board`, `model`, `color`, `list`, `other`), never parsed
+    /// back out of the display text. A list's items have their own (`elementKind`).
+    public var machineName: String {
+        switch self {
+        case .integer: "integer"
+        case .float: "float"
+        case .string: "string"
+        case .boolean: "boolean"
+        case .enumeration: "enum"
+        case .image: "image"
+        case .board: "board"
+        case .model: "model"
+        case .color: "color"
+        case .collection: "list"
+        case .other: "other"
+        }
+    }
+
+    /// The kind of a list's items; nil for anything else.
+    public var elementKind: FieldKind? {
+        if case .collection(let element) = self { element } else { nil }
+    }
+
+    /// The short type name shown for an input (display text: `list of integer`, a custom type's name).
     public var description: String {
         switch self {
         case .integer: "integer"

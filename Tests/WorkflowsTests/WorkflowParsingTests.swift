@@ -18,6 +18,16 @@ struct WorkflowParsingTests {
         #expect(workflow.outputs.first?.boardInputIndex == 4)
     }
 
+    /// A program switches on `kind`; `type` is display text ("list of integer").
+    @Test func eachInputSaysItsMachineKindApartFromItsDisplayType() throws {
+        let json = Fixtures.workflow(nodes: [Fixtures.node("f", "flags")], exposed: [("f", "sizes"), ("f", "on")])
+        let workflow = try Workflow.parse(json, schemas: Fixtures.schemas)
+        let sizes = workflow.inputs[0].json, on = workflow.inputs[1].json
+        #expect(sizes["type"] == "list of integer")
+        #expect(sizes["kind"] == "list" && sizes["item_kind"] == "integer")
+        #expect(on["kind"] == "boolean" && on["item_kind"] == .null)
+    }
+
     @Test func aStringShownAsATextareaSaysSoInItsSchema() throws {
         let schemas = InvocationSchemaTable(templates: ["prompt": InvocationTemplate(type: "prompt", title: "Prompt", inputs: [
             FieldTemplate(name: "text", title: "Text", kind: .string, jsonSchema: ["type": "string", "ui_component": "textarea"]),
