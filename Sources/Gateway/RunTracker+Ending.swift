@@ -62,16 +62,14 @@ extension RunTracker {
             run.terminalEventData = data
             s.table[id] = run
             s.finishing.remove(id)
+            // Published under the tracker's lock (the hub never calls back into it): no reader
+            // can see the run ended before its terminal event is out. A run found in history was
+            // announced by the process that saw it end: only the streams following this run by
+            // id hear of it now (they must end).
+            hub.publish("run.\(status.rawValue)", run: id, workflow: run.workflow, data: .object(data), runStreamsOnly: !announce)
             let waiters = Array((s.waiters.removeValue(forKey: id) ?? [:]).values)
             return (run, waiters)
         }
-        if let finished, let data = finished.terminalEventData {
-            // A run found in history was announced by the process that saw it end: only the
-            // streams following this run by id hear of it now (they must end).
-            hub.publish("run.\(finished.status.rawValue)", run: finished.id, workflow: finished.workflow, data: .object(data),
-                        runStreamsOnly: !announce)
-        }
-        // After the event: whoever waited sees the end already announced.
         for waiter in waiters {
             waiter.timer?.cancel()
             waiter.continuation.resume()

@@ -10,11 +10,4 @@ public struct DriftReport: Sendable, Equatable {
 
     /// Callers addressing inputs by index are safe: nothing moved or disappeared.
     public var isCompatible: Bool { moved.isEmpty && missing.isEmpty }
-
-    public var json: JSONValue {
-        ["unchanged": .array(unchanged.map { .string($0) }),
-         "moved": .array(moved.map { ["system_name": .string($0.systemName), "from": .int($0.from), "to": .int($0.to)] }),
-         "missing": .array(missing.map { .string($0) }), "added": .array(added.map { .string($0) }),
-         "compatible": .bool(isCompatible)]
-    }
 }

@@ -14,9 +14,4 @@ public struct InputError: Sendable, Equatable {
         self.systemName = systemName
         self.message = message
     }
-
-    public var json: JSONValue {
-        ["input": .string(key), "index": index.map { .int($0) } ?? .null,
-         "system_name": systemName.map { .string($0) } ?? .null, "message": .string(message)]
-    }
 }

@@ -26,9 +26,6 @@ public struct InstalledModel: Sendable, Equatable {
         ["key": .string(key), "hash": .string(hash), "name": .string(name), "base": .string(base), "type": .string(type)]
     }
 
-    /// How a candidate is listed to someone choosing a model: enough to name it in a request.
-    public var candidateJSON: JSONValue { ["name": .string(name), "key": .string(key)] }
-
     /// `'name' (key)`, as messages name a model.
     var shortDescription: String { "'\(name)' (\(key))" }
 }

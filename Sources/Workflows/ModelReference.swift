@@ -22,9 +22,4 @@ public struct ModelReference: Sendable, Equatable {
         self.bases = bases
         self.types = types
     }
-
-    public var json: JSONValue {
-        ["node": .string(nodeID), "field": .string(field), "system_name": .string(systemName), "stored": stored,
-         "bases": .array(bases.map { .string($0) }), "types": .array(types.map { .string($0) })]
-    }
 }

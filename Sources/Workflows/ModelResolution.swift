@@ -29,10 +29,4 @@ public struct ModelResolution: Sendable, Equatable {
 
     /// Another model than the stored key stands in.
     public var isSubstitution: Bool { method == .name || method == .any }
-
-    public var json: JSONValue {
-        ["node": .string(reference.nodeID), "field": .string(reference.field), "system_name": .string(reference.systemName),
-         "stored": reference.stored, "resolved": resolved?.identifier ?? .null,
-         "resolved_by": method.map { .string($0.rawValue) } ?? .null, "message": message.map { .string($0) } ?? .null]
-    }
 }

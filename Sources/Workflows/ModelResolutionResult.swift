@@ -14,8 +14,4 @@ public struct ModelResolutionResult: Sendable, Equatable {
         self.issues = issues
         self.values = values
     }
-
-    public var json: JSONValue {
-        ["models": .array(resolutions.map(\.json)), "issues": .array(issues.map(\.json))]
-    }
 }

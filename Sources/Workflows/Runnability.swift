@@ -26,9 +26,4 @@ public struct Runnability: Sendable, Equatable {
         if !modelsChecked && !resolutions.isEmpty { return nil }
         return true
     }
-
-    /// `{"runnable": true|false|null, "issues": [...], "models": [...]}`.
-    public var json: JSONValue {
-        ["runnable": runnable.map { .bool($0) } ?? .null, "issues": .array(issues.map(\.json)), "models": .array(resolutions.map(\.json))]
-    }
 }

@@ -40,14 +40,4 @@ public struct RunnabilityIssue: Sendable, Equatable {
 
     /// `<node>.<field>`, when the issue is about a field.
     public var systemName: String? { field.map { "\(nodeID).\($0)" } }
-
-    public var json: JSONValue {
-        var fields: JSONObject = [
-            "kind": .string(kind.rawValue), "node": .string(nodeID), "field": field.map { .string($0) } ?? .null,
-            "system_name": systemName.map { .string($0) } ?? .null, "message": .string(message),
-        ]
-        if let nodeType { fields["node_type"] = .string(nodeType) }
-        if kind == .unresolvedModel { fields["candidates"] = .array(candidates.map(\.candidateJSON)) }
-        return .object(fields)
-    }
 }

@@ -335,19 +335,4 @@ public struct Workflow: Sendable {
         let hex = { (v: UInt64) -> String in let s = String(v, radix: 16); return String(repeating: "0", count: 16 - s.count) + s }
         return hex(a) + hex(b)
     }
-
-    // MARK: views
-
-    public var summaryJSON: JSONValue {
-        ["title": .string(name), "description": .string(description), "input_count": .int(inputs.count),
-         "fingerprint": .string(fingerprint), "warning_count": .int(warnings.count)]
-    }
-
-    public var detailJSON: JSONValue {
-        var fields = summaryJSON.objectValue ?? [:]
-        fields["inputs"] = .array(inputs.map(\.json))
-        fields["outputs"] = .array(outputs.map(\.json))
-        fields["warnings"] = .array(warnings.map(\.json))
-        return .object(fields)
-    }
 }

@@ -25,14 +25,4 @@ public struct WorkflowInput: Sendable {
         guard let template else { return [:] }
         return InputSchema.make(template, label: label, value: value, component: component)
     }
-
-    public var json: JSONValue {
-        [
-            "index": .int(index), "system_name": .string(systemName), "label": .string(label),
-            "field": .string(fieldName), "node": ["id": .string(nodeID), "type": .string(nodeType), "label": .string(nodeLabel)],
-            "type": .string(type), "kind": template.map { .string($0.kind.machineName) } ?? "other",
-            "item_kind": template?.kind.elementKind.map { .string($0.machineName) } ?? .null,
-            "schema": schema, "required": .bool(required), "value": value ?? .null,
-        ]
-    }
 }

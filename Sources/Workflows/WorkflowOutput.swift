@@ -9,9 +9,4 @@ public struct WorkflowOutput: Sendable, Equatable {
     public let boardInputIndex: Int?
     /// The node has a board field (a run's `board` applies to it).
     let hasBoardField: Bool
-
-    public var json: JSONValue {
-        ["node": .string(nodeID), "node_type": .string(nodeType), "label": .string(label),
-         "board_input": boardInputIndex.map { .int($0) } ?? .null]
-    }
 }

@@ -12,8 +12,4 @@ public struct WorkflowWarning: Sendable, Equatable {
         self.field = field
         self.message = message
     }
-
-    public var json: JSONValue {
-        ["node": nodeID.map { .string($0) } ?? .null, "field": field.map { .string($0) } ?? .null, "message": .string(message)]
-    }
 }

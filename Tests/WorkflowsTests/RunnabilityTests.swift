@@ -29,13 +29,13 @@ struct RunnabilityTests {
         #expect(issue.nodeID == "x")
         #expect(issue.nodeType == "no_such_node")
         #expect(issue.message.contains("no_such_node") && issue.message.contains("x"))
-        #expect(issue.json["kind"] == "unknown_node_type")
-        #expect(issue.json["node"] == "x")
-        #expect(issue.json["node_type"] == "no_such_node")
+        #expect(issue.kind == .unknownNodeType)
+        #expect(issue.nodeID == "x")
+        #expect(issue.nodeType == "no_such_node")
         // Known models change nothing: the node alone stops it.
         let runnability = workflow.runnability(installed: Fixtures.models, allowAny: true)
         #expect(runnability.runnable == false)
-        #expect(runnability.json["runnable"] == false)
+        #expect(runnability.runnable == false)
         #expect(runnability.issues == [issue])
         #expect(workflow.runnability(installed: nil, allowAny: false).runnable == false)
         // The same workflow without it runs, models known or not (it needs none).
@@ -49,7 +49,7 @@ struct RunnabilityTests {
         #expect(lonely.staticIssues.map(\.kind) == [.missingRequiredValue])
         #expect(lonely.staticIssues.first?.nodeID == "s")
         #expect(lonely.staticIssues.first?.field == "image")
-        #expect(lonely.staticIssues.first?.json["system_name"] == "s.image")
+        #expect(lonely.staticIssues.first?.systemName == "s.image")
         #expect(lonely.runnability(installed: [], allowAny: false).runnable == false)
         // Fed by an edge, or in the form (a request can fill it: `validate` asks for it): no cause.
         let fed = try Workflow.parse(Fixtures.workflow(nodes: [Fixtures.node("b", "blank_image"), Fixtures.node("s", "save_image")],
@@ -93,13 +93,13 @@ struct RunnabilityTests {
         #expect(result.resolutions.first?.resolved == tiny)
         #expect(result.resolutions.first?.isSubstitution == false)
         #expect(result.values.isEmpty)  // the stored identifier is sent as it is
-        #expect(result.resolutions.first?.json["resolved_by"] == "key")
-        #expect(result.resolutions.first?.json["stored"] == stored)
+        #expect(result.resolutions.first?.method == .key)
+        #expect(result.resolutions.first?.reference.stored == stored)
         #expect(workflow.runnability(installed: [tiny], allowAny: false).runnable == true)
         // Models unknown (InvokeAI unreachable): listed, unresolved, and "don't know".
         let unknown = workflow.runnability(installed: nil, allowAny: false)
         #expect(unknown.runnable == nil)
-        #expect(unknown.json["runnable"] == .null)
+        #expect(unknown.runnable == nil)
         #expect(unknown.resolutions.map(\.reference.systemName) == ["m.model"])
         #expect(unknown.resolutions.first?.resolved == nil)
     }
@@ -139,8 +139,8 @@ struct RunnabilityTests {
         #expect(issue.field == "model")
         #expect(issue.candidates == [otherSD15, tiny])  // sd-1 main only, by name
         #expect(issue.message == "node m (main_model_loader) field 'model': model 'gone' (key k-gone) is not installed; installed sd-1 main models: 'other-sd15' (k-other), 'tiny-sd15' (k-tiny)")
-        #expect(issue.json["candidates"] == [["name": "other-sd15", "key": "k-other"], ["name": "tiny-sd15", "key": "k-tiny"]])
-        #expect(issue.json["system_name"] == "m.model")
+        #expect(issue.candidates.map { [$0.name, $0.key] } == [["other-sd15", "k-other"], ["tiny-sd15", "k-tiny"]])
+        #expect(issue.systemName == "m.model")
         let runnability = workflow.runnability(installed: [tiny, otherSD15], allowAny: false)
         #expect(runnability.runnable == false)
         #expect(runnability.issues.map(\.kind) == [.unresolvedModel])
@@ -165,8 +165,8 @@ struct RunnabilityTests {
         #expect(resolution.resolved == otherSD15)
         #expect(resolution.isSubstitution)
         #expect(resolution.message == "used 'other-sd15' (k-other) in place of 'gone' (k-gone)")
-        #expect(resolution.json["resolved_by"] == "any")
-        #expect(resolution.json["resolved"] == otherSD15.identifier)
+        #expect(resolution.method == .any)
+        #expect(resolution.resolved == otherSD15)
         #expect(result.values == ["m.model": otherSD15.identifier])
         #expect(workflow.runnability(installed: [tiny, otherSD15], allowAny: true).runnable == true)
         // Nothing of that base and type: still an issue.
@@ -202,16 +202,14 @@ struct RunnabilityTests {
         #expect(result.values.isEmpty)
         let runnability = workflow.runnability(installed: [tiny], allowAny: false, given: given)
         #expect(runnability.runnable == true)
-        #expect(runnability.json["models"] == [])
+        #expect(runnability.resolutions.isEmpty)
     }
 
-    @Test func theDescriptionOfRunnabilityHasSnakeCaseKeys() throws {
+    @Test func aSubstitutedModelIsWrittenInPlaceOfTheStoredOne() throws {
         let json = Fixtures.workflow(nodes: [Fixtures.node("x", "no_such_node"), Fixtures.node("m", "main_model_loader", ["model": identifier(key: "k-old", name: "tiny-sd15")])])
         let runnability = try Workflow.parse(json, schemas: Fixtures.schemas).runnability(installed: [tiny], allowAny: false)
-        #expect(runnability.json.objectValue?.keys.sorted() == ["issues", "models", "runnable"])
-        #expect(runnability.json["issues"]?[0]?.objectValue?.keys.sorted() == ["field", "kind", "message", "node", "node_type", "system_name"])
-        #expect(runnability.json["models"]?[0]?.objectValue?.keys.sorted() == ["field", "message", "node", "resolved", "resolved_by", "stored", "system_name"])
-        #expect(runnability.json["models"]?[0]?["resolved_by"] == "name")
+        #expect(runnability.issues.map(\.kind) == [.unknownNodeType])
+        #expect(runnability.resolutions.map(\.method) == [.name])
         #expect(runnability.values == ["m.model": tiny.identifier])
     }
 }

@@ -22,10 +22,10 @@ struct WorkflowParsingTests {
     @Test func eachInputSaysItsMachineKindApartFromItsDisplayType() throws {
         let json = Fixtures.workflow(nodes: [Fixtures.node("f", "flags")], exposed: [("f", "sizes"), ("f", "on")])
         let workflow = try Workflow.parse(json, schemas: Fixtures.schemas)
-        let sizes = workflow.inputs[0].json, on = workflow.inputs[1].json
-        #expect(sizes["type"] == "list of integer")
-        #expect(sizes["kind"] == "list" && sizes["item_kind"] == "integer")
-        #expect(on["kind"] == "boolean" && on["item_kind"] == .null)
+        let sizes = try #require(workflow.inputs[0].template?.kind), on = try #require(workflow.inputs[1].template?.kind)
+        #expect(workflow.inputs[0].type == "list of integer")
+        #expect(sizes.machineName == "list" && sizes.elementKind?.machineName == "integer")
+        #expect(on.machineName == "boolean" && on.elementKind == nil)
     }
 
     @Test func aStringShownAsATextareaSaysSoInItsSchema() throws {
