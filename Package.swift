@@ -6,6 +6,13 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "invokeai-gateway", targets: ["invokeai-gateway"]),
+        // For the benchmark package under bench/ (bench/Package.swift); not a supported API.
+        .library(name: "CEpoll", targets: ["CEpoll"]),
+        .library(name: "JSONValue", targets: ["JSONValue"]),
+        .library(name: "HTTPServer", targets: ["HTTPServer"]),
+        .library(name: "Workflows", targets: ["Workflows"]),
+        .library(name: "InvokeAI", targets: ["InvokeAI"]),
+        .library(name: "Gateway", targets: ["Gateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,13 +55,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // bench/sse's load generator and in-process publisher (not part of the product).
-        .executableTarget(name: "sse-bench", dependencies: ["CEpoll", "Gateway", "HTTPServer", "JSONValue",
-                                                            .product(name: "Logging", package: "swift-log")]),
-        // bench/workflows' engine loop (not part of the product).
-        .executableTarget(name: "workflows-bench", dependencies: ["Workflows", "JSONValue"]),
-        // bench/events' decoder and latency probe (not part of the product).
-        .executableTarget(name: "invokeai-events-bench", dependencies: ["InvokeAI", "JSONValue"]),
         // Helpers shared by the test targets (waiting for asynchronous facts, blocking I/O).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
