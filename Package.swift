@@ -24,21 +24,26 @@ let package = Package(
         // HTTP/2 framing, HPACK and flow control (h2c beside HTTP/1.1 on the same port).
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .target(name: "JSONValue"),
+        // Pure HTTP types both sides share: method, status (the one reason-phrase table), headers,
+        // version, an answer-head parser, the monotonic clock and deadlines. No sockets.
+        .target(name: "HTTPCore"),
         .target(
             name: "HTTPServer",
             dependencies: [
                 "CEpoll",
                 "CNGHTTP2",
+                "HTTPCore",
                 "JSONValue",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Pure: workflow parsing, inputs, validation, graph building, outputs. No I/O.
         .target(name: "Workflows", dependencies: ["JSONValue"]),
-        .target(name: "InvokeAI", dependencies: ["JSONValue"]),
+        .target(name: "InvokeAI", dependencies: ["HTTPCore", "JSONValue"]),
         .target(
             name: "Gateway",
             dependencies: [
+                "HTTPCore",
                 "HTTPServer",
                 "InvokeAI",
                 "JSONValue",
@@ -57,9 +62,10 @@ let package = Package(
         ),
         // Helpers shared by the test targets (waiting for asynchronous facts, blocking I/O).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer", "TestSupport"]),
-        .testTarget(name: "InvokeAITests", dependencies: ["InvokeAI", "JSONValue"]),
+        .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPCore", "HTTPServer", "TestSupport"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPCore", "HTTPServer", "TestSupport"]),
+        .testTarget(name: "InvokeAITests", dependencies: ["HTTPCore", "InvokeAI", "JSONValue"]),
         .testTarget(name: "JSONValueTests", dependencies: ["JSONValue"]),
         .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "JSONValue", "TestSupport"]),
     ]

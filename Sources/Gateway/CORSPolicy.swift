@@ -1,3 +1,4 @@
+import HTTPCore
 import HTTPServer
 
 /// Which browser origins may read the gateway's answers cross-origin. Off (empty) by default;

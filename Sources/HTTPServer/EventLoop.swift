@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CEpoll
 import Foundation
+import HTTPCore
 import Synchronization
 
 /// Something registered with an event loop for readiness events on one file descriptor.

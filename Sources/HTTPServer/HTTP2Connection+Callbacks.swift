@@ -1,4 +1,5 @@
 import CNGHTTP2
+import HTTPCore
 
 /// The nghttp2 callbacks. They are C function pointers, so they capture nothing and find their
 /// connection through the session's user data (unretained: `HTTPServerLoop` keeps the

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CEpoll
 import CNGHTTP2
+import HTTPCore
 
 /// One HTTP/2 cleartext connection (h2c by prior knowledge or after `Upgrade: h2c`).
 ///

@@ -1,3 +1,4 @@
+import HTTPCore
 /// HTTP/1.1 `Upgrade: h2c` (RFC 7540 §3.2): recognising the request, decoding its
 /// `HTTP2-Settings`, and the `101 Switching Protocols` that precedes the server's preface.
 enum HTTP2Upgrade {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CEpoll
+import HTTPCore
 
 /// One HTTP/1.x connection: reads and decodes requests, hands them to the responder one at a
 /// time (pipelined requests wait their turn, so answers leave in order), writes responses.

@@ -1,3 +1,4 @@
+import HTTPCore
 import JSONValue
 
 /// An error a handler throws to answer with an RFC 9457 problem document.

@@ -1,3 +1,4 @@
+import HTTPCore
 /// A complete request: head, body, and what routing learned about it.
 public struct HTTPRequest: Sendable {
     public var head: HTTPRequestHead

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import HTTPCore
 
 /// An incremental HTTP/1.1 request decoder (RFC 9112, with the field rules of RFC 9110).
 ///

@@ -1,3 +1,4 @@
+import HTTPCore
 /// The request line and header fields of a request, as decoded from the wire.
 public struct HTTPRequestHead: Sendable {
     public var method: HTTPMethod

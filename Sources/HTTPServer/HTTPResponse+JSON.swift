@@ -1,4 +1,5 @@
 import Foundation
+import HTTPCore
 
 extension HTTPResponse {
     private static let encoder: JSONEncoder = {

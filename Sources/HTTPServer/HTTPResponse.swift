@@ -1,3 +1,4 @@
+import HTTPCore
 /// A response as a handler builds it. The server adds framing (Content-Length or chunked),
 /// `Date`, `Server` and `Connection`.
 public struct HTTPResponse: Sendable {

@@ -1,3 +1,4 @@
+import HTTPCore
 /// Serialises response heads and body framing for HTTP/1.x into a byte buffer.
 enum HTTPResponseEncoder {
     /// How the body that follows a head is delimited.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HTTPCore
 import Logging
 
 /// The server's share of one event loop: its listening sockets, the connections it accepted,

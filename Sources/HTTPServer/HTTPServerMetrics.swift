@@ -1,3 +1,4 @@
+import HTTPCore
 import Synchronization
 
 /// Counters the server keeps for `/metrics`. Every limit that is hit is counted here.

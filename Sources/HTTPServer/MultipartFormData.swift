@@ -1,4 +1,5 @@
 import CEpoll
+import HTTPCore
 
 /// A `multipart/form-data` body (RFC 7578) split into its parts. The whole body is already in
 /// memory (the request decoder bounds it), so parts are slices copied out once.

@@ -1,3 +1,4 @@
+import HTTPCore
 /// Dispatches by method and path pattern. Unknown paths get 404 (or the fallback, for GET and
 /// HEAD), known paths with another method 405 with `Allow`; HEAD is served by GET routes.
 /// Build it fully before the server starts: it is a value and is copied into the server.

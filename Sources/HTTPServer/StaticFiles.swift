@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HTTPCore
 import Synchronization
 
 /// Serves files below one folder for GET and HEAD, with content types, a strong ETag

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -81,7 +82,7 @@ final class HTTPClientConnection: @unchecked Sendable {
             }
             completedExchanges += 1
             isReusable = head.keepsAlive && framing.endsOnItsOwn && inboxStart == inbox.count
-            return HTTPClientResponse(status: head.status, reason: head.reason, headers: head.fields, body: body)
+            return HTTPClientResponse(status: head.status, reason: head.reason, headers: head.headers, body: body)
         } catch {
             close()
             throw error
@@ -190,17 +191,22 @@ final class HTTPClientConnection: @unchecked Sendable {
         throw .invalidResponse("line over \(limit) bytes")
     }
 
-    private func readHead(by deadline: Deadline) throws(HTTPClientError) -> HTTPClientResponseHead {
+    private func readHead(by deadline: Deadline) throws(HTTPClientError) -> HTTPResponseHead {
         var budget = maxHeadBytes
         let statusLine = try readLine(limit: budget, by: deadline, phase: "no answer")
         budget -= statusLine.count
-        var head = try HTTPClientResponseHead(statusLine: String(decoding: statusLine, as: UTF8.self))
+        var head: HTTPResponseHead
+        do throws(HTTPResponseHeadError) {
+            head = try HTTPResponseHead(statusLine: String(decoding: statusLine, as: UTF8.self))
+        } catch { throw HTTPClientError(error) }
         while true {
             let line = try readLine(limit: budget, by: deadline, phase: "answer head incomplete")
             if line.isEmpty { return head }
             budget -= line.count + 2
             if budget < 0 { throw .invalidResponse("answer head over \(maxHeadBytes) bytes") }
-            try head.addField(line: String(decoding: line, as: UTF8.self))
+            do throws(HTTPResponseHeadError) {
+                try head.addField(line: String(decoding: line, as: UTF8.self))
+            } catch { throw HTTPClientError(error) }
         }
     }
 
@@ -215,7 +221,7 @@ final class HTTPClientConnection: @unchecked Sendable {
     }
 
     /// RFC 9112 §6.3: how the body of this answer to this request is delimited.
-    private static func framing(of head: HTTPClientResponseHead, for request: HTTPClientRequest) throws(HTTPClientError) -> Framing {
+    private static func framing(of head: HTTPResponseHead, for request: HTTPClientRequest) throws(HTTPClientError) -> Framing {
         if request.expectsNoBody || head.status == 204 || head.status == 304 { return .none }
         if let codings = head.value(of: "Transfer-Encoding") {
             let last = codings.split(separator: ",").last?.trimmingCharacters(in: .whitespaces).lowercased()

@@ -1,3 +1,5 @@
+import HTTPCore
+
 /// Why an exchange of `PooledHTTPClient` failed. Only `connectionClosed(beforeAnyResponseByte: true)`
 /// says for sure that the server never answered; after the others it may have acted.
 enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -24,6 +26,16 @@ enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidResponse(let why): "invalid HTTP answer: \(why)"
         case .tooLarge(let limit): "answer body over the limit of \(limit) bytes"
         case .cannotWriteFile(let why): "cannot write the download: \(why)"
+        }
+    }
+}
+
+extension HTTPClientError {
+    /// A malformed answer head, told as `invalidResponse` naming the line.
+    init(_ error: HTTPResponseHeadError) {
+        switch error {
+        case .invalidStatusLine(let line): self = .invalidResponse("status line \(line.prefix(80).debugDescription)")
+        case .invalidFieldLine(let line): self = .invalidResponse("header line \(line.prefix(80).debugDescription)")
         }
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import HTTPCore
+import Synchronization
 
 /// Bookkeeping for `PooledHTTPClient`'s connections: at most `maxConnections` open at once
 /// (in use, being opened or idle), kept-alive idle ones per `host:port` for reuse.
@@ -40,7 +42,7 @@ final class HTTPConnectionPool: Sendable {
         var lastWaiterID = 0
     }
 
-    private let state = LockedValue(State())
+    private let state = Mutex(State())
 
     init(maxConnections: Int = 64, maxIdlePerEndpoint: Int = 16, maxIdleAge: Double = 2) {
         self.maxConnections = max(1, maxConnections)
@@ -97,7 +99,7 @@ final class HTTPConnectionPool: Sendable {
                 // Straight to the first waiter, which wants this very endpoint.
                 handOffs.append((s.waiters.removeFirst(), connection))
             } else if let connection, connection.isReusable, s.waiters.isEmpty, maxIdlePerEndpoint > 0 {
-                connection.idleSince = Deadline.now()
+                connection.idleSince = MonotonicClock.seconds()
                 s.idle[endpoint, default: []].append(connection)
                 if let list = s.idle[endpoint], list.count > maxIdlePerEndpoint {
                     closing.append(list[0])
@@ -145,7 +147,7 @@ final class HTTPConnectionPool: Sendable {
 
     /// Closes idle connections to `endpoint` that have been idle too long.
     private func pruneIdle(_ endpoint: String, in s: inout State, closing: inout [HTTPClientConnection]) {
-        let now = Deadline.now()
+        let now = MonotonicClock.seconds()
         while let oldest = s.idle[endpoint]?.first, now - oldest.idleSince > maxIdleAge {
             s.idle[endpoint]?.removeFirst()
             closing.append(oldest)

@@ -1,5 +1,7 @@
 import Foundation
+import HTTPCore
 import JSONValue
+import Synchronization
 
 /// The gateway's REST client for InvokeAI: typed calls (see the `+Queue`, `+Images`,
 /// `+Boards`, `+Models`, `+Workflows` extensions), per-request timeouts, bounded retries of
@@ -9,14 +11,14 @@ public final class InvokeAIClient: Sendable {
     public var baseURL: URL { configuration.baseURL }
     /// Its own pool of kept-alive connections to InvokeAI.
     let http = PooledHTTPClient()
-    private let token: LockedValue<String?>
+    private let token: Mutex<String?>
 
     public init(configuration: InvokeAIClientConfiguration) {
         self.configuration = configuration
         if case .token(let given) = configuration.auth {
-            token = LockedValue(given)
+            token = Mutex(given)
         } else {
-            token = LockedValue(nil)
+            token = Mutex(nil)
         }
     }
 
@@ -43,7 +45,7 @@ public final class InvokeAIClient: Sendable {
     /// The bearer token to send, logging in first when configured with credentials and no
     /// token is held yet; nil for a single-user InvokeAI.
     public func bearerToken() async throws(InvokeAIError) -> String? {
-        if let held = token.current { return held }
+        if let held = token.withLock({ $0 }) { return held }
         guard case .login = configuration.auth else { return nil }
         return try await renewToken()
     }
@@ -52,7 +54,7 @@ public final class InvokeAIClient: Sendable {
     /// auth there is nothing to renew: returns the fixed token or nil.
     @discardableResult
     public func renewToken() async throws(InvokeAIError) -> String? {
-        guard case .login(let email, let password) = configuration.auth else { return token.current }
+        guard case .login(let email, let password) = configuration.auth else { return token.withLock { $0 } }
         let body: JSONValue = ["email": .string(email), "password": .string(password)]
         let request = InvokeAIRequest(method: "POST", path: "api/v1/auth/login", body: Data(JSONText.data(body)),
                                       contentType: "application/json", idempotent: true)
@@ -188,7 +190,21 @@ public final class InvokeAIClient: Sendable {
             return .status(status, message: InvokeAIError.message(forDetail: detail), detail: detail)
         }
         let text = String(decoding: data.prefix(500), as: UTF8.self)
-        return .status(status, message: text.isEmpty ? HTTPStatusPhrase.text(for: status) : text, detail: json)
+        return .status(status, message: text.isEmpty ? Self.statusText(status) : text, detail: json)
+    }
+
+    /// Words for a status whose answer had no body: its reason phrase in lower case (from the
+    /// one table, `HTTPStatus`), or the status class for a code the table does not name.
+    static func statusText(_ status: Int) -> String {
+        if let reason = HTTPStatus.knownReason(status) { return reason.lowercased() }
+        switch status {
+        case 100..<200: return "informational"
+        case 200..<300: return "success"
+        case 300..<400: return "redirected"
+        case 400..<500: return "client error"
+        case 500..<600: return "server error"
+        default: return "status \(status)"
+        }
     }
 
     static func sleep(_ seconds: Double) async {

@@ -1,5 +1,7 @@
 import Foundation
+import HTTPCore
 import JSONValue
+import Synchronization
 
 /// Follows InvokeAI's queue events: Socket.IO 5 / Engine.IO 4 on `/ws/socket.io` over the
 /// project's own `WebSocketClient`, on a thread of its own.
@@ -31,7 +33,7 @@ public final class InvokeAIEventStream: @unchecked Sendable {
     private let onStateChange: StateHandler
     private let reconcile: Reconcile
 
-    private let shared = LockedValue(Shared())
+    private let shared = Mutex(Shared())
     private let wake = NSCondition()
     private let finished = DispatchSemaphore(value: 0)
 
@@ -52,7 +54,7 @@ public final class InvokeAIEventStream: @unchecked Sendable {
         self.reconcile = reconcile
     }
 
-    public var state: InvokeAIEventStreamState { shared.current.state }
+    public var state: InvokeAIEventStreamState { shared.withLock { $0.state } }
 
     /// Starts the stream's thread (once; later calls do nothing).
     public func start() {
@@ -96,7 +98,7 @@ public final class InvokeAIEventStream: @unchecked Sendable {
         return state.connected
     }
 
-    private var isStopped: Bool { shared.current.stopped }
+    private var isStopped: Bool { shared.withLock { $0.stopped } }
 
     // MARK: - the stream's thread
 
@@ -268,14 +270,19 @@ public final class InvokeAIEventStream: @unchecked Sendable {
     /// Runs async work from this (non-cooperative) thread and waits for it.
     private func blockingAwait<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
         let semaphore = DispatchSemaphore(value: 0)
-        let box = LockedValue<Result<T, any Error>?>(nil)
+        let box = ResultSlot<T>()
         Task {
             let result: Result<T, any Error>
             do { result = .success(try await operation()) } catch { result = .failure(error) }
-            box.withLock { $0 = result }
+            box.result.withLock { $0 = result }
             semaphore.signal()
         }
         semaphore.wait()
-        return try box.current!.get()
+        return try box.result.withLock { $0 }!.get()
     }
+}
+
+/// Where `blockingAwait`'s task leaves its result for the waiting thread.
+private final class ResultSlot<T: Sendable>: Sendable {
+    let result = Mutex<Result<T, any Error>?>(nil)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPCore
 
 /// A small HTTP/1.1 client (plain `http`) with kept-alive connections, replacing URLSession,
 /// whose Linux implementation aborts the process now and then under concurrent use.

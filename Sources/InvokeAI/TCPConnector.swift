@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HTTPCore
 
 /// Opens TCP connections to one host and port: every resolved address in turn, each connect
 /// made non-blocking so the whole attempt ends by its deadline, the socket handed back blocking

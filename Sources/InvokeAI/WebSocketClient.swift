@@ -1,4 +1,5 @@
 import Foundation
+import HTTPCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -66,7 +67,7 @@ public final class WebSocketClient: @unchecked Sendable {
     /// The next text or binary message. Waits at most `timeout` seconds (nil: no limit) for
     /// *any* frame; pings are answered and pongs skipped, but both count as life.
     public func receive(timeout: Double?) throws(WebSocketError) -> WebSocketMessage {
-        let deadline = timeout.map { Deadline.now() + $0 }
+        let deadline = timeout.map { MonotonicClock.seconds() + $0 }
         while true {
             do {
                 while let frame = try codec.nextFrame() {
@@ -97,9 +98,9 @@ public final class WebSocketClient: @unchecked Sendable {
 
     /// Reads what the socket has into the codec, waiting until `deadline`.
     private func fill(deadline: Double?) throws(WebSocketError) {
-        let remaining = deadline.map { max(0, $0 - Deadline.now()) }
+        let remaining = deadline.map { max(0, $0 - MonotonicClock.seconds()) }
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let timeoutMs = remaining.map { Int32(min($0 * 1000, Double(Int32.max)).rounded(.up)) } ?? -1
+        let timeoutMs = remaining.map { Deadline.pollTimeout(seconds: $0) } ?? -1
         let ready = poll(&pfd, 1, timeoutMs)
         if ready < 0 {
             if errno == EINTR { return }
@@ -176,14 +177,13 @@ public final class WebSocketClient: @unchecked Sendable {
         do { try writeAll(Array(request.utf8)) } catch { sendLock.unlock(); throw error }
         sendLock.unlock()
 
-        let deadline = Deadline.now() + options.handshakeTimeout
+        let deadline = Deadline.after(options.handshakeTimeout)
         var head: [UInt8] = []
         let terminator: [UInt8] = [13, 10, 13, 10]
         while true {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let remaining = deadline - Deadline.now()
-            if remaining <= 0 { throw .timedOut("no handshake answer within \(options.handshakeTimeout) s") }
-            let ready = poll(&pfd, 1, Int32((remaining * 1000).rounded(.up)))
+            if deadline.hasPassed { throw .timedOut("no handshake answer within \(options.handshakeTimeout) s") }
+            let ready = poll(&pfd, 1, deadline.pollTimeout)
             if ready < 0 { if errno == EINTR { continue }; throw .io("poll: \(String(cString: strerror(errno)))") }
             if ready == 0 { continue }
             let count = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, 4096)) }
@@ -198,27 +198,38 @@ public final class WebSocketClient: @unchecked Sendable {
             }
             if head.count > options.maxHandshakeBytes { throw .handshakeFailed("answer head over \(options.maxHandshakeBytes) bytes") }
         }
-        let lines = String(decoding: head, as: UTF8.self).components(separatedBy: "\r\n")
-        let status = lines.first ?? ""
-        let parts = status.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1.") else { throw .handshakeFailed("not an HTTP answer: \(status.prefix(100))") }
-        guard parts[1] == "101" else { throw .handshakeFailed("server answered \(status.prefix(200))") }
-        var fields: [String: String] = [:]
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            fields[name] = fields[name].map { "\($0), \(value)" } ?? value
+        try Self.checkUpgrade(head, key: key)
+    }
+
+    /// Checks the handshake's answer head (without its empty line): 101, `Upgrade: websocket`,
+    /// `Connection: Upgrade`, the accept value for `key`, no extensions (RFC 6455 §4.1).
+    static func checkUpgrade(_ headBytes: [UInt8], key: String) throws(WebSocketError) {
+        let head: HTTPResponseHead
+        do throws(HTTPResponseHeadError) {
+            head = try HTTPResponseHead(parsing: headBytes)
+        } catch {
+            switch error {
+            case .invalidStatusLine(let line): throw .handshakeFailed("not an HTTP answer: \(line.prefix(100))")
+            case .invalidFieldLine(let line): throw .handshakeFailed("header line \(line.prefix(80).debugDescription)")
+            }
         }
-        guard fields["upgrade"]?.lowercased() == "websocket" else { throw .handshakeFailed("Upgrade is \(fields["upgrade"] ?? "missing")") }
-        guard fields["connection"]?.lowercased().split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "upgrade" }) == true else {
-            throw .handshakeFailed("Connection is \(fields["connection"] ?? "missing")")
+        guard head.status == 101 else {
+            let statusLine = head.reason.isEmpty ? "\(head.version) \(head.status)" : "\(head.version) \(head.status) \(head.reason)"
+            throw .handshakeFailed("server answered \(statusLine.prefix(200))")
+        }
+        let fields = head.headers
+        guard fields.combinedValue("Upgrade")?.lowercased() == "websocket" else {
+            throw .handshakeFailed("Upgrade is \(fields.combinedValue("Upgrade") ?? "missing")")
+        }
+        guard fields.tokens("Connection").contains("upgrade") else {
+            throw .handshakeFailed("Connection is \(fields.combinedValue("Connection") ?? "missing")")
         }
         let expected = Self.acceptValue(forKey: key)
-        guard fields["sec-websocket-accept"] == expected else {
-            throw .handshakeFailed("Sec-WebSocket-Accept \(fields["sec-websocket-accept"] ?? "missing"), expected \(expected)")
+        let accept = fields.combinedValue("Sec-WebSocket-Accept")
+        guard accept == expected else {
+            throw .handshakeFailed("Sec-WebSocket-Accept \(accept ?? "missing"), expected \(expected)")
         }
-        if let ext = fields["sec-websocket-extensions"], !ext.isEmpty { throw .handshakeFailed("unrequested extensions \(ext)") }
+        if let ext = fields.combinedValue("Sec-WebSocket-Extensions"), !ext.isEmpty { throw .handshakeFailed("unrequested extensions \(ext)") }
     }
 
     /// base64(SHA-1(key + GUID)), RFC 6455 §4.2.2.

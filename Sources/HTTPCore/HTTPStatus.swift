@@ -1,4 +1,5 @@
-/// A response status code with its reason phrase.
+/// A response status code with its reason phrase: the one table of reason phrases, for the
+/// server's status lines and the upstream client's messages.
 public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
     public let code: Int
     public let reason: String
@@ -42,7 +43,11 @@ public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(code) \(reason)" }
 
-    static func standardReason(_ code: Int) -> String {
+    /// The standard reason phrase, or `Status <code>` for a code the table does not name.
+    public static func standardReason(_ code: Int) -> String { knownReason(code) ?? "Status \(code)" }
+
+    /// The standard reason phrase of a code the table names (RFC 9110 §15), else nil.
+    public static func knownReason(_ code: Int) -> String? {
         switch code {
         case 100: "Continue"
         case 101: "Switching Protocols"
@@ -81,7 +86,7 @@ public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
         case 503: "Service Unavailable"
         case 504: "Gateway Timeout"
         case 505: "HTTP Version Not Supported"
-        default: "Status \(code)"
+        default: nil
         }
     }
 }
