@@ -18,6 +18,12 @@ final class InstalledModelList: Sendable {
         self.ttl = ttl
     }
 
+    /// The list as last read and when (its stamp), while it is fresh; nil when a read is due.
+    func currentWithoutIO() -> (models: [InstalledModel], stamp: Double)? {
+        guard let held = cached.withLock({ $0 }), MonotonicClock.seconds() - held.readAt < ttl else { return nil }
+        return (held.models, held.readAt)
+    }
+
     func current() async -> [InstalledModel]? {
         if let held = cached.withLock({ $0 }), MonotonicClock.seconds() - held.readAt < ttl { return held.models }
         guard let list = try? await client.models() else { return nil }
@@ -28,6 +34,20 @@ final class InstalledModelList: Sendable {
 
     /// Whether the entry can run here, as `{"runnable", "issues", "models"}`; runnable null with a
     /// reason when InvokeAI could not be asked.
+    /// The models these entries are judged against, without I/O: `[]` (stamp 0) when none of
+    /// them stores a model reference, the held list and its stamp while fresh; nil when a read
+    /// is due or an entry was not checked against InvokeAI's live schemas.
+    func modelsWithoutIO(for entries: [WorkflowCatalog.Entry]) -> (models: [InstalledModel], stamp: Double)? {
+        guard entries.allSatisfy(\.schemasLive) else { return nil }
+        guard entries.contains(where: { !$0.workflow.modelReferences.isEmpty }) else { return ([], 0) }
+        return currentWithoutIO()
+    }
+
+    /// Whether the entry can run against `models` (its live schemas known), as `{"runnable", "issues", "models"}`.
+    static func runnability(of entry: WorkflowCatalog.Entry, against models: [InstalledModel]) -> JSONValue {
+        entry.workflow.runnability(installed: models, allowAny: false).json
+    }
+
     func runnability(of entry: WorkflowCatalog.Entry) async -> JSONValue {
         guard entry.schemasLive else {
             // Read against saved schemas (or none): what they say of node types proves nothing now.

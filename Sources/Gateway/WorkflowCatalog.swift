@@ -135,6 +135,23 @@ public final class WorkflowCatalog: Sendable {
         return state.withLock { s in Self.rebuildNamed(&s); return s.byName[name] }
     }
 
+    /// The named workflows and the catalog's generation (bumped on every change), when serving
+    /// them needs no I/O now: the schemas are read, the folder was checked within
+    /// `fileCheckInterval` and the library has been read (a stale one starts its background
+    /// refresh, as `entries()` does). Nil when a request must take the asynchronous path.
+    public func currentWithoutIO() -> (entries: [Entry], byName: [String: Entry], generation: Int)? {
+        let now = MonotonicClock.seconds()
+        let (snapshot, staleLibrary) = state.withLock { s -> ((entries: [Entry], byName: [String: Entry], generation: Int)?, InvocationSchemaTable?) in
+            guard let schemas = s.schemas, let readAt = s.libraryReadAt, directory == nil || s.filesCheckedAt.map({ now - $0 < fileCheckInterval }) == true else {
+                return (nil, nil)
+            }
+            Self.rebuildNamed(&s)
+            return ((s.named, s.byName, s.generation), now - readAt >= libraryTTL ? schemas : nil)
+        }
+        if let staleLibrary { startLibraryReadIfIdle(staleLibrary) }
+        return snapshot
+    }
+
     /// The entry as last listed (no refresh, no I/O).
     public func cached(_ name: String) -> Entry? { state.withLock { s in Self.rebuildNamed(&s); return s.byName[name] } }
 

@@ -7,31 +7,31 @@ import Workflows
 /// `/v1/workflows`: the catalog, each workflow's inputs and schema, its stored definition.
 enum WorkflowRoutes {
     static func add(to router: inout Router, catalog: WorkflowCatalog, models: InstalledModelList) {
-        router.add(.GET, "/v1/workflows", .async { _ in
-            let entries = try await listed(catalog)
-            var summaries: [JSONValue] = []
-            for entry in entries {
-                guard case .object(var fields) = entry.summaryJSON, case .object(let runnability) = await models.runnability(of: entry) else { continue }
-                fields["runnable"] = runnability["runnable"] ?? .null
-                // The reasons, short: the full list is in the workflow's description.
-                fields["not_runnable_because"] = .array((runnability["issues"]?.arrayValue ?? []).prefix(5).compactMap { $0["message"] }
-                                                        + (runnability["runnable_reason"].map { [$0] } ?? []))
-                summaries.append(.object(fields))
+        let prepared = PreparedViews()
+        // Both read routes answer from prepared bytes on the event loop when nothing needs
+        // reading (the usual case); otherwise as a task, as any route that awaits.
+        router.add(.GET, "/v1/workflows", .either(now: { _ in
+            guard let current = catalog.currentWithoutIO(), let (installed, stamp) = models.modelsWithoutIO(for: current.entries) else { return nil }
+            return prepared.response(for: .init(name: nil, generation: current.generation, modelStamp: stamp)) {
+                listResponse(current.entries.map { ($0, InstalledModelList.runnability(of: $0, against: installed)) })
             }
-            return .json(["workflows": .array(summaries)] as JSONValue)
-        })
-        router.add(.GET, "/v1/workflows/{name}", .async { request in
+        }, later: { _ in
+            var views: [(WorkflowCatalog.Entry, JSONValue)] = []
+            for entry in try await listed(catalog) { views.append((entry, await models.runnability(of: entry))) }
+            return listResponse(views)
+        }))
+        router.add(.GET, "/v1/workflows/{name}", .either(now: { request in
+            guard let current = catalog.currentWithoutIO(), let entry = current.byName[request.pathParameters["name"] ?? ""],
+                  let (installed, stamp) = models.modelsWithoutIO(for: [entry]) else { return nil }
+            if let notModified = notModified(request, entry) { return notModified }
+            return prepared.response(for: .init(name: entry.name, generation: current.generation, modelStamp: stamp)) {
+                detailResponse(entry, InstalledModelList.runnability(of: entry, against: installed))
+            }
+        }, later: { request in
             let entry = try await named(request, catalog)
-            let etag = "\"\(entry.workflow.fingerprint)\""
-            if request.headers["If-None-Match"] == etag { return HTTPResponse(status: .notModified, headers: ["ETag": etag]) }
-            guard case .object(var detail) = entry.detailJSON, case .object(let runnability) = await models.runnability(of: entry) else {
-                return .json(entry.detailJSON)
-            }
-            for (key, value) in runnability { detail[key] = value }
-            var response = HTTPResponse.json(JSONValue.object(detail))
-            response.headers["ETag"] = etag
-            return response
-        })
+            if let notModified = notModified(request, entry) { return notModified }
+            return detailResponse(entry, await models.runnability(of: entry))
+        }))
         router.add(.GET, "/v1/workflows/{name}/schema", .async { request in
             .json(try await named(request, catalog).workflow.runRequestSchema, contentType: "application/schema+json")
         })
@@ -67,6 +67,33 @@ enum WorkflowRoutes {
             }
             return HTTPResponse(status: .noContent)
         })
+    }
+
+    /// `{"workflows": [...]}`: each summary with whether it can run and the first reasons not.
+    private static func listResponse(_ views: [(WorkflowCatalog.Entry, JSONValue)]) -> HTTPResponse {
+        let summaries: [JSONValue] = views.compactMap { entry, runnability in
+            guard case .object(var fields) = entry.summaryJSON else { return nil }
+            fields["runnable"] = runnability["runnable"] ?? .null
+            // The reasons, short: the full list is in the workflow's description.
+            fields["not_runnable_because"] = .array((runnability["issues"]?.arrayValue ?? []).prefix(5).compactMap { $0["message"] }
+                                                    + (runnability["runnable_reason"].map { [$0] } ?? []))
+            return .object(fields)
+        }
+        return .json(["workflows": .array(summaries)] as JSONValue)
+    }
+
+    /// A workflow's description with its runnability; `ETag` is its fingerprint.
+    private static func detailResponse(_ entry: WorkflowCatalog.Entry, _ runnability: JSONValue) -> HTTPResponse {
+        guard case .object(var detail) = entry.detailJSON else { return .json(entry.detailJSON) }
+        for (key, value) in runnability.objectValue ?? [:] { detail[key] = value }
+        var response = HTTPResponse.json(JSONValue.object(detail))
+        response.headers["ETag"] = "\"\(entry.workflow.fingerprint)\""
+        return response
+    }
+
+    private static func notModified(_ request: HTTPRequest, _ entry: WorkflowCatalog.Entry) -> HTTPResponse? {
+        let etag = "\"\(entry.workflow.fingerprint)\""
+        return request.headers["If-None-Match"] == etag ? HTTPResponse(status: .notModified, headers: ["ETag": etag]) : nil
     }
 
     static func listed(_ catalog: WorkflowCatalog) async throws -> [WorkflowCatalog.Entry] {

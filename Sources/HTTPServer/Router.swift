@@ -62,6 +62,13 @@ public struct Router: HTTPResponder {
             return .later {
                 do { return try await body(request) } catch { return Self.errorResponse(error, request, mapper) }
             }
+        case .either(let now, let later):
+            do {
+                if let response = try now(request) { return .now(response) }
+            } catch {
+                return .now(Self.errorResponse(error, request, mapper))
+            }
+            return run(.async(later), request)
         }
     }
 

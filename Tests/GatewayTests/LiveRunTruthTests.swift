@@ -342,3 +342,35 @@ extension LiveRunTruthTests {
         #expect(counts["total"]?.intValue == delays.count)
     }
 }
+
+/// Descriptions are served from prepared bytes while nothing changed, and follow every change.
+extension LiveRunTruthTests {
+    @Test func preparedDescriptionsFollowEveryChangeOfTheCatalog() async throws {
+        let folder = try Self.folder()
+        try await LiveGateway.with(workflows: folder) { base, _ in
+            let list = base.appendingPathComponent("v1/workflows")
+            let first = try await send("GET", list, nil, nil, [:]).2
+            let again = try await send("GET", list, nil, nil, [:]).2
+            #expect(first == again)
+            // A definition stored through the API is described at once, and so is its replacement.
+            let one = LiveGateway.oneNodeWorkflow("gateway_test_slow", fields: [("steps", 1)])
+            let two = LiveGateway.oneNodeWorkflow("gateway_test_slow", fields: [("steps", 1), ("step_ms", 5)])
+            #expect(try await send("PUT", base.appendingPathComponent("v1/workflows/changing/definition"), one, nil, [:]).0 == 201)
+            let described = try json(try await send("GET", base.appendingPathComponent("v1/workflows/changing"), nil, nil, [:]).2)
+            #expect(described["inputs"]?.arrayValue?.count == 1)
+            #expect(try await send("PUT", base.appendingPathComponent("v1/workflows/changing/definition"), two, nil, [:]).0 == 200)
+            let redescribed = try json(try await send("GET", base.appendingPathComponent("v1/workflows/changing"), nil, nil, [:]).2)
+            #expect(redescribed["inputs"]?.arrayValue?.count == 2)
+            // A file written into the folder by hand appears in the list (the folder is checked each second).
+            try JSONEncoder().encode(one).write(to: URL(fileURLWithPath: folder).appendingPathComponent("by-hand.json"))
+            let send = self.send, json = self.json
+            var listed = false
+            for _ in 0..<100 where !listed {
+                let names = try json(try await send("GET", list, nil, nil, [:]).2)["workflows"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+                listed = names.contains("by-hand")
+                if !listed { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(listed, "a workflow file written by hand was never listed")
+        }
+    }
+}
