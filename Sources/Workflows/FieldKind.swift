@@ -35,17 +35,9 @@ public indirect enum FieldKind: Sendable, Equatable, CustomStringConvertible {
     /// The short type name shown for an input (display text: `list of integer`, a custom type's name).
     public var description: String {
         switch self {
-        case .integer: "integer"
-        case .float: "float"
-        case .string: "string"
-        case .boolean: "boolean"
-        case .enumeration: "enum"
-        case .image: "image"
-        case .board: "board"
-        case .model: "model"
-        case .color: "color"
         case .collection(let element): "list of \(element)"
         case .other(let name): name
+        default: machineName
         }
     }
 }
