@@ -24,16 +24,15 @@ final class InstalledModelList: Sendable {
         return (held.models, held.readAt)
     }
 
+    /// The list, read again when it is older than `ttl`; nil when InvokeAI cannot be asked.
     func current() async -> [InstalledModel]? {
-        if let held = cached.withLock({ $0 }), MonotonicClock.seconds() - held.readAt < ttl { return held.models }
+        if let (models, _) = currentWithoutIO() { return models }
         guard let list = try? await client.models() else { return nil }
         let models = list.map(InstalledModel.init(json:))
         cached.withLock { $0 = (models, MonotonicClock.seconds()) }
         return models
     }
 
-    /// Whether the entry can run here, as `{"runnable", "issues", "models"}`; runnable null with a
-    /// reason when InvokeAI could not be asked.
     /// The models these entries are judged against, without I/O: `[]` (stamp 0) when none of
     /// them stores a model reference, the held list and its stamp while fresh; nil when a read
     /// is due or an entry was not checked against InvokeAI's live schemas.
@@ -48,6 +47,8 @@ final class InstalledModelList: Sendable {
         entry.workflow.runnability(installed: models, allowAny: false).json
     }
 
+    /// Whether the entry can run here, as `{"runnable", "issues", "models"}`; runnable null with a
+    /// reason when InvokeAI could not be asked.
     func runnability(of entry: WorkflowCatalog.Entry) async -> JSONValue {
         guard entry.schemasLive else {
             // Read against saved schemas (or none): what they say of node types proves nothing now.
@@ -58,7 +59,7 @@ final class InstalledModelList: Sendable {
             return .object(json)
         }
         let models = entry.workflow.modelReferences.isEmpty ? [] : await current()
-        var json = entry.workflow.runnability(installed: models, allowAny: false).json.objectValue ?? [:]
+        var json = Self.runnability(of: entry, against: models ?? []).objectValue ?? [:]
         if models == nil { json["runnable_reason"] = "InvokeAI's installed models could not be read" }
         return .object(json)
     }

@@ -111,6 +111,11 @@ public struct Run: Sendable {
 }
 
 extension Run {
+    /// A run's `error`: InvokeAI's type and message, and the node that failed when known.
+    static func error(_ failure: InvocationFailure, node: JSONValue) -> JSONValue {
+        ["type": .string(failure.errorType), "message": .string(failure.errorMessage), "node": node]
+    }
+
     /// Every image name in an outputs list.
     static func imageNames(in outputs: JSONValue) -> [String] {
         (outputs.arrayValue ?? []).flatMap { $0["images"]?.arrayValue ?? [] }.compactMap { $0["name"]?.stringValue }

@@ -42,8 +42,7 @@ extension RunTracker {
                 return (nil, [])
             }
             if let failure = confirmed.items.filter({ !superseded.contains($0.itemId) }).compactMap(\.failure).first {
-                run.error = ["type": .string(failure.errorType), "message": .string(failure.errorMessage),
-                             "node": run.error?["node"] ?? run.progress?["node"] ?? .null]
+                run.error = Run.error(failure, node: run.error?["node"] ?? run.progress?["node"] ?? .null)
             }
             run.status = status
             run.outputs = confirmed.outputs
@@ -83,15 +82,10 @@ extension RunTracker {
     /// Items InvokeAI retried: of each original item and its retries (`retried_from_item_id`
     /// names the original), all but the newest.
     static func superseded(_ items: [InvokeAIQueueItem]) -> Set<Int> {
+        let originals = items.map { ($0.itemId, $0.raw["retried_from_item_id"]?.intValue ?? $0.itemId) }
         var newest: [Int: Int] = [:]
-        for item in items {
-            let original = item.raw["retried_from_item_id"]?.intValue ?? item.itemId
-            newest[original] = max(newest[original] ?? item.itemId, item.itemId)
-        }
-        return Set(items.map(\.itemId).filter { id in
-            let original = items.first { $0.itemId == id }?.raw["retried_from_item_id"]?.intValue ?? id
-            return newest[original] != id
-        })
+        for (id, original) in originals { newest[original] = max(newest[original] ?? id, id) }
+        return Set(originals.filter { id, original in newest[original] != id }.map(\.0))
     }
 
     struct ConfirmedEnd {

@@ -43,7 +43,7 @@ extension RunTracker {
             publishNode("node.completed", run: run, info: info, extra: [:])
         case .invocationError(let info, let failure):
             guard let run = runID(of: info) else { return }
-            update(run) { $0.error = ["type": .string(failure.errorType), "message": .string(failure.errorMessage), "node": .string(info.sourceNodeId)] }
+            update(run) { $0.error = Run.error(failure, node: .string(info.sourceNodeId)) }
         case .queueItemsCanceled(_, let itemIds):
             // Pending items cancelled in bulk get no per-item status change: this is their end.
             for item in itemIds { apply(status: .canceled, item: item, failure: nil) }
@@ -75,7 +75,11 @@ extension RunTracker {
     /// Ours: tagged with the gateway's destination, or in a batch the gateway knows (child items
     /// of a workflow call are copies of their parent item, tags included).
     func isOurs(_ item: QueueItemRef) -> Bool {
-        item.destination == destination || state.withLock { $0.table[item.batchId] != nil }
+        state.withLock { isOurs(item, in: $0) }
+    }
+
+    private func isOurs(_ item: QueueItemRef, in s: State) -> Bool {
+        item.destination == destination || s.table[item.batchId] != nil
     }
 
     /// Starts watching an item's session when it starts (redacted events carry no results).
@@ -109,7 +113,7 @@ extension RunTracker {
 
     func runID(of info: InvocationInfo) -> String? {
         state.withLock { s in
-            guard info.item.destination == destination || s.table[info.item.batchId] != nil else { return nil }
+            guard isOurs(info.item, in: s) else { return nil }
             return s.runOfItem[info.item.itemId]
         }
     }
@@ -148,16 +152,15 @@ extension RunTracker {
 
     /// One item's new status. Terminal item statuses are final; a run whose items all ended is
     /// confirmed against InvokeAI's record before it is reported ended (`finish`).
-    func apply(status: QueueItemStatus, item: Int, failure: InvocationFailure?, parent: Int? = nil) {
+    func apply(status: QueueItemStatus, item: Int, failure: InvocationFailure?) {
         enum Outcome { case none, started(Run), ended(String) }
         let outcome: Outcome = state.withLock { s in
             guard let id = s.runOfItem[item], var run = s.table[id], !run.status.isTerminal else { return .none }
             // A terminal item status is final: a later report of another status is stale.
             if let known = run.itemStatuses[item], known.isTerminal { return .none }
             run.itemStatuses[item] = status
-            if let parent { run.itemParents[item] = parent }
             if let failure, run.error == nil {
-                run.error = ["type": .string(failure.errorType), "message": .string(failure.errorMessage), "node": run.progress?["node"] ?? .null]
+                run.error = Run.error(failure, node: run.progress?["node"] ?? .null)
             }
             let before = run.status
             let after = RunStatus.summarising(run.itemIDs.map { run.itemStatuses[$0] ?? .pending })

@@ -54,7 +54,11 @@ extension RunTracker {
             let timer = Task {
                 try? await Task.sleep(for: .milliseconds(Int(timeout * 1000)))
                 guard !Task.isCancelled else { return }
-                let expired = self.state.withLock { $0.waiters[id]?.removeValue(forKey: token) }
+                let expired = self.state.withLock { s -> Waiter? in
+                    let waiter = s.waiters[id]?.removeValue(forKey: token)
+                    if s.waiters[id]?.isEmpty == true { s.waiters[id] = nil }
+                    return waiter
+                }
                 expired?.continuation.resume()
             }
             let ended = state.withLock { s -> Bool in
