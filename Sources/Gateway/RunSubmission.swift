@@ -40,7 +40,7 @@ struct RunSubmission: Sendable {
         }
 
         guard let key = request.headers["Idempotency-Key"] else {
-            return try await enqueue(entry, body, request, batchID: UUID().uuidString.lowercased(), key: nil)
+            return try await enqueue(entry, body, request, batchID: UUID().uuidString.lowercased())
         }
         guard !key.isEmpty, key.utf8.count <= 255 else {
             throw HTTPError(.badRequest, "Idempotency-Key must be 1 to 255 bytes")
@@ -73,12 +73,12 @@ struct RunSubmission: Sendable {
         } catch {
             throw HTTPError(.serviceUnavailable, "the idempotency key could not be stored: \(error)", headers: ["Retry-After": "5"])
         }
-        return try await enqueue(entry, body, request, batchID: batchID, key: key)
+        return try await enqueue(entry, body, request, batchID: batchID)
     }
 
     /// Validates, resolves and enqueues one run as batch `batchID`, then answers.
     private func enqueue(_ entry: WorkflowCatalog.Entry, _ body: JSONValue, _ request: HTTPRequest,
-                         batchID: String, key: String?) async throws -> HTTPResponse {
+                         batchID: String) async throws -> HTTPResponse {
         let workflow = entry.workflow
         let inputs = body["inputs"]?.objectValue ?? [:]
         let prepared = try await preparation.prepare(entry, inputs: inputs, board: body["board"],
