@@ -18,7 +18,9 @@ public struct EventFilter: Sendable, Equatable {
         // Gateway-wide events (upstream.*) have no run: they pass run and workflow filters only
         // when those are not set, so a run's stream carries its own events alone.
         if !runs.isEmpty { guard let run = event.runID, runs.contains(run) else { return false } }
-        if !workflows.isEmpty { guard let workflow = event.workflow, workflows.contains(workflow) else { return false } }
+        if !workflows.isEmpty {
+            guard let workflow = event.workflow, workflows.contains(workflow) else { return false }
+        }
         return true
     }
 }

@@ -36,9 +36,11 @@ public final class EventHub: Sendable {
     static let handOffBatch = 64
     private let now: @Sendable () -> Date
 
-    public init(configuration: EventHubConfiguration = EventHubConfiguration(),
-                epoch: UInt64 = UInt64(Date().timeIntervalSince1970 * 1000),
-                now: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        configuration: EventHubConfiguration = EventHubConfiguration(),
+        epoch: UInt64 = UInt64(Date().timeIntervalSince1970 * 1000),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.configuration = configuration
         self.epoch = epoch
         self.now = now
@@ -51,13 +53,16 @@ public final class EventHub: Sendable {
     /// streams, `?run=`) and is not held for replay: the end of a run found in InvokeAI's history
     /// after a restart, which the previous process already announced to everyone.
     @discardableResult
-    public func publish(_ type: String, run: String? = nil, workflow: String? = nil, data: JSONValue, preview: JSONValue? = nil,
-                        runStreamsOnly: Bool = false) -> GatewayEvent {
+    public func publish(
+        _ type: String, run: String? = nil, workflow: String? = nil, data: JSONValue, preview: JSONValue? = nil,
+        runStreamsOnly: Bool = false
+    ) -> GatewayEvent {
         let time = now()
         return state.withLock { s in
             // Numbering and queueing under one lock: every subscriber sees ids in order.
-            let event = GatewayEvent(id: EventID(epoch: epoch, sequence: s.nextSequence), type: type, runID: run,
-                                     workflow: workflow, time: time, data: data, preview: preview)
+            let event = GatewayEvent(
+                id: EventID(epoch: epoch, sequence: s.nextSequence), type: type, runID: run,
+                workflow: workflow, time: time, data: data, preview: preview)
             s.nextSequence += 1
             s.published += 1
             if !runStreamsOnly { Self.append(event, to: &s, capacity: configuration.replayCapacity) }
@@ -67,7 +72,9 @@ public final class EventHub: Sendable {
             var direct: [HTTPResponseWriter] = [], directWithPreview: [HTTPResponseWriter] = []
             direct.reserveCapacity(Self.handOffBatch)
             s.subscribers.forEach { subscriber in
-                guard subscriber.filter.matches(event), !runStreamsOnly || !subscriber.filter.runs.isEmpty else { return }
+                guard subscriber.filter.matches(event), !runStreamsOnly || !subscriber.filter.runs.isEmpty else {
+                    return
+                }
                 switch subscriber.enqueue(event) {
                 case .direct(let writer, let previews):
                     if previews { directWithPreview.append(writer) } else { direct.append(writer) }
@@ -100,7 +107,9 @@ public final class EventHub: Sendable {
     /// (no loss, no duplicate: replay and registration happen under one lock).
     /// `replayHeld`: with no `after`, start with every held event that matches (a per-run stream
     /// opened just after its submission must not miss the run's first events).
-    public func subscribe(_ filter: EventFilter, after: EventID? = nil, replayHeld: Bool = false) throws(SubscribeError) -> (EventSubscription, Resume) {
+    public func subscribe(_ filter: EventFilter, after: EventID? = nil, replayHeld: Bool = false) throws(SubscribeError)
+        -> (EventSubscription, Resume)
+    {
         let cutoff = now().addingTimeInterval(-configuration.replayMaxAge)
         let result: Result<(EventSubscription, Resume), SubscribeError> = state.withLock { s in
             guard s.subscribers.count < configuration.maxSubscribers else {
@@ -114,7 +123,8 @@ public final class EventHub: Sendable {
                 let firstHeld = held.first?.id
                 // Continuous when the next id after `after` is still held (or nothing was missed).
                 let nextWanted = EventID(epoch: after.epoch, sequence: after.sequence + 1)
-                let continuous = after.epoch == epoch
+                let continuous =
+                    after.epoch == epoch
                     && (after.sequence + 1 >= s.nextSequence || (firstHeld.map { $0 <= nextWanted } ?? false))
                 if !continuous { resume = .gap(requested: after, firstHeld: firstHeld) }
                 replay = held.filter { $0.id > after && filter.matches($0) }
@@ -122,7 +132,8 @@ public final class EventHub: Sendable {
             } else if replayHeld {
                 replay = Self.held(s, since: cutoff).filter { filter.matches($0) }
             }
-            let subscription = EventSubscription(filter: filter, limit: configuration.subscriberQueueLimit, replay: replay)
+            let subscription = EventSubscription(
+                filter: filter, limit: configuration.subscriberQueueLimit, replay: replay)
             s.subscribers.insert(subscription)
             return .success((subscription, resume))
         }
@@ -174,6 +185,10 @@ public final class EventHub: Sendable {
     }
 
     public var metrics: Metrics {
-        state.withLock { Metrics(subscribers: $0.subscribers.count, published: $0.published, overflows: $0.overflows, refused: $0.refused, held: $0.ring.count) }
+        state.withLock {
+            Metrics(
+                subscribers: $0.subscribers.count, published: $0.published, overflows: $0.overflows,
+                refused: $0.refused, held: $0.ring.count)
+        }
     }
 }

@@ -5,20 +5,24 @@ import HTTPServer
 /// (each repeatable or comma-separated), resumable with `Last-Event-ID` or `?last_event_id=`.
 enum EventRoutes {
     static func add(to router: inout Router, hub: EventHub, cors: CORSPolicy) {
-        router.add(.GET, "/v1/events", .sync { request in
-            let filter = filter(from: request)
-            return try EventStreamResponse.make(hub: hub, filter: filter, after: try lastEventID(of: request),
-                                                extraHeaders: cors.headers(for: request))
-        })
+        router.add(
+            .GET, "/v1/events",
+            .sync { request in
+                let filter = filter(from: request)
+                return try EventStreamResponse.make(
+                    hub: hub, filter: filter, after: try lastEventID(of: request),
+                    extraHeaders: cors.headers(for: request))
+            })
     }
 
     /// The filter a request's query asks for.
     static func filter(from request: HTTPRequest) -> EventFilter {
         func list(_ name: String) -> Set<String> {
-            Set(request.queryItems.filter { $0.name == name }
-                .flatMap { $0.value.split(separator: ",") }
-                .map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty })
+            Set(
+                request.queryItems.filter { $0.name == name }
+                    .flatMap { $0.value.split(separator: ",") }
+                    .map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty })
         }
         let previews = request.query("previews").map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false
         return EventFilter(runs: list("run"), workflows: list("workflow"), types: list("type"), previews: previews)
@@ -26,9 +30,12 @@ enum EventRoutes {
 
     /// `Last-Event-ID` (what EventSource sends on reconnect) wins over `?last_event_id=`.
     static func lastEventID(of request: HTTPRequest) throws -> EventID? {
-        guard let text = request.headers["Last-Event-ID"] ?? request.query("last_event_id"), !text.isEmpty else { return nil }
+        guard let text = request.headers["Last-Event-ID"] ?? request.query("last_event_id"), !text.isEmpty else {
+            return nil
+        }
         guard let id = EventID(text) else {
-            throw HTTPError(.badRequest, "Last-Event-ID '\(text)' is not an event id of this gateway (<epoch>-<sequence>)")
+            throw HTTPError(
+                .badRequest, "Last-Event-ID '\(text)' is not an event id of this gateway (<epoch>-<sequence>)")
         }
         return id
     }

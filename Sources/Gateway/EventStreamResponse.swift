@@ -8,15 +8,19 @@ import JSONValue
 enum EventStreamResponse {
     /// `endAfter`: a run id whose terminal event ends the stream (per-run streams), which also
     /// start with what is held of that run when no id is given.
-    static func make(hub: EventHub, filter: EventFilter, after: EventID?, endAfter run: String? = nil,
-                     extraHeaders: HTTPHeaders = HTTPHeaders()) throws -> HTTPResponse {
+    static func make(
+        hub: EventHub, filter: EventFilter, after: EventID?, endAfter run: String? = nil,
+        extraHeaders: HTTPHeaders = HTTPHeaders()
+    ) throws -> HTTPResponse {
         let subscription: EventSubscription
         let resume: EventHub.Resume
         do {
             (subscription, resume) = try hub.subscribe(filter, after: after, replayHeld: run != nil)
         } catch {
-            throw HTTPError(.serviceUnavailable, "too many event subscribers (limit \(hub.configuration.maxSubscribers)); retry later",
-                            headers: ["Retry-After": "5"])
+            throw HTTPError(
+                .serviceUnavailable,
+                "too many event subscribers (limit \(hub.configuration.maxSubscribers)); retry later",
+                headers: ["Retry-After": "5"])
         }
         let previews = filter.previews
         return .stream(headers: headers(extraHeaders)) { writer in
@@ -26,7 +30,8 @@ enum EventStreamResponse {
                 let data: JSONValue = [
                     "requested": requested.map { .string($0.description) } ?? .null,
                     "first_held": firstHeld.map { .string($0.description) } ?? .null,
-                    "message": "events after the requested id are no longer held (too old, or from before a gateway restart); the replay starts at first_held",
+                    "message":
+                        "events after the requested id are no longer held (too old, or from before a gateway restart); the replay starts at first_held",
                 ]
                 opening += ServerSentEvent.encode(event: "gap", id: nil, data: data.compactJSON)
             }
@@ -46,8 +51,13 @@ enum EventStreamResponse {
                 case .heartbeat:
                     guard await writer.write(ServerSentEvent.comment("heartbeat")) else { break streaming }
                 case .overflow(let dropped):
-                    let data: JSONValue = ["dropped": .int(dropped), "message": "this client fell too far behind and is disconnected; reconnect with Last-Event-ID to resume"]
-                    writer.offer(ServerSentEvent.encode(event: "overflow", id: nil, data: data.compactJSON), pastTheMark: true)
+                    let data: JSONValue = [
+                        "dropped": .int(dropped),
+                        "message":
+                            "this client fell too far behind and is disconnected; reconnect with Last-Event-ID to resume",
+                    ]
+                    writer.offer(
+                        ServerSentEvent.encode(event: "overflow", id: nil, data: data.compactJSON), pastTheMark: true)
                     break streaming
                 case .closed:
                     break streaming
@@ -61,13 +71,16 @@ enum EventStreamResponse {
     /// the hub no longer holds the terminal event (it was sent before a gateway restart, or
     /// long ago), the run's recorded terminal event ends the stream instead, without an id (it
     /// is not part of this process's sequence).
-    static func replay(hub: EventHub, run: Run, filter: EventFilter, after: EventID?, extraHeaders: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+    static func replay(
+        hub: EventHub, run: Run, filter: EventFilter, after: EventID?, extraHeaders: HTTPHeaders = HTTPHeaders()
+    ) -> HTTPResponse {
         let held = hub.held(matching: filter)
         let events = held.filter { event in after.map { event.id > $0 } ?? true }
         var bytes = ServerSentEvent.retry(milliseconds: hub.configuration.retryMilliseconds)
         for event in events { bytes += filter.previews ? (event.encodedWithPreview ?? event.encoded) : event.encoded }
         if !held.contains(where: { $0.runID == run.id && $0.isTerminal }), let data = run.terminalEventData {
-            bytes += ServerSentEvent.encode(event: "run.\(run.status.rawValue)", id: nil, data: JSONValue.object(data).compactJSON)
+            bytes += ServerSentEvent.encode(
+                event: "run.\(run.status.rawValue)", id: nil, data: JSONValue.object(data).compactJSON)
         }
         return HTTPResponse(status: .ok, headers: headers(extraHeaders), bytes: bytes)
     }

@@ -82,7 +82,9 @@ public final class EventSubscription: Sendable {
 
     /// Lets the publisher write to `writer` directly while this subscriber keeps up.
     public func attach(_ writer: HTTPResponseWriter) {
-        state.withLock { $0.direct = writer; $0.previews = filter.previews }
+        state.withLock {
+            $0.direct = writer; $0.previews = filter.previews
+        }
     }
 
     /// The stream's task finished writing what `next()` gave it.
@@ -105,7 +107,8 @@ public final class EventSubscription: Sendable {
 
     /// Queues an event, or reserves room for it on the writer while the subscriber keeps up.
     func enqueue(_ event: GatewayEvent) -> Enqueued {
-        let (waiter, delivery, result) = state.withLock { s -> (CheckedContinuation<Delivery, Never>?, Delivery?, Enqueued) in
+        let (waiter, delivery, result) = state.withLock {
+            s -> (CheckedContinuation<Delivery, Never>?, Delivery?, Enqueued) in
             guard !s.closed else { return (nil, nil, .ignored) }
             // Terminal events take the task's path: a run's own stream ends after them.
             if let writer = s.direct, s.queue.isEmpty, !s.writing, s.overflowedBy == 0, !event.isTerminal {
@@ -113,7 +116,7 @@ public final class EventSubscription: Sendable {
                 switch writer.reserve(size) {
                 case .queued: return (nil, nil, .direct(writer, previews: s.previews))
                 case .closed: return (nil, nil, .ignored)
-                case .full: break  // the client lags: queue it, the stream's task waits for room
+                case .full: break // the client lags: queue it, the stream's task waits for room
                 }
             }
             if s.overflowedBy > 0 || s.queue.count >= limit {

@@ -18,7 +18,10 @@ public struct GatewayEvent: Sendable {
     /// A run's own stream ends after this event (asked once per subscriber on fan-out: kept).
     public let isTerminal: Bool
 
-    public init(id: EventID, type: String, runID: String?, workflow: String?, time: Date, data: JSONValue, preview: JSONValue? = nil) {
+    public init(
+        id: EventID, type: String, runID: String?, workflow: String?, time: Date, data: JSONValue,
+        preview: JSONValue? = nil
+    ) {
         self.id = id
         self.type = type
         self.runID = runID
@@ -29,7 +32,8 @@ public struct GatewayEvent: Sendable {
         encoded = ServerSentEvent.encode(event: type, id: id.description, data: data.compactJSON)
         if let preview, case .object(var fields) = data {
             fields["preview"] = preview
-            encodedWithPreview = ServerSentEvent.encode(event: type, id: id.description, data: JSONValue.object(fields).compactJSON)
+            encodedWithPreview = ServerSentEvent.encode(
+                event: type, id: id.description, data: JSONValue.object(fields).compactJSON)
         } else {
             encodedWithPreview = nil
         }

@@ -28,18 +28,23 @@ public final class GatewayServer: Sendable {
         self.logger = logger
         events = EventHub(configuration: configuration.events)
         let hub = events
-        let catalog = WorkflowCatalog(directory: configuration.workflowsDirectory, client: upstream, logger: logger,
-                                      schemaCacheFile: configuration.stateDirectory.map { ($0 as NSString).appendingPathComponent("invokeai-openapi.json") })
+        let catalog = WorkflowCatalog(
+            directory: configuration.workflowsDirectory, client: upstream, logger: logger,
+            schemaCacheFile: configuration.stateDirectory.map {
+                ($0 as NSString).appendingPathComponent("invokeai-openapi.json")
+            })
         self.catalog = catalog
         // Outputs through the workflow when it is known (output nodes, board inputs); otherwise
         // every image of the run.
-        let tracker = RunTracker(client: upstream, hub: hub, destination: configuration.destination, configuration: configuration.runs,
-                                 outputTTL: configuration.outputTTL, mapOutputs: { name, items in
-            // (Looked up, not just read from the cache: right after a restart the catalog may not
-            // have been read yet when recovered runs are mapped.)
-            guard let entry = try? await catalog.entry(name) else { return QueueItemOutputs.map(items) }
-            return WorkflowOutputs.map(entry.workflow, items: items)
-        })
+        let tracker = RunTracker(
+            client: upstream, hub: hub, destination: configuration.destination, configuration: configuration.runs,
+            outputTTL: configuration.outputTTL,
+            mapOutputs: { name, items in
+                // (Looked up, not just read from the cache: right after a restart the catalog may not
+                // have been read yet when recovered runs are mapped.)
+                guard let entry = try? await catalog.entry(name) else { return QueueItemOutputs.map(items) }
+                return WorkflowOutputs.map(entry.workflow, items: items)
+            })
         runs = tracker
         upstreamEvents = InvokeAIEventStream(
             client: upstream,
@@ -48,9 +53,12 @@ public final class GatewayServer: Sendable {
                 tracker.eventStreamChanged()
                 // InvokeAI may have restarted with other node packs: read its schemas again.
                 if state.connected { catalog.upstreamChanged() }
-                hub.publish(state.connected ? "upstream.connected" : "upstream.disconnected",
-                            data: ["connected": .bool(state.connected), "reconnects": .int(state.reconnectCount),
-                                   "error": state.lastError.map { .string($0) } ?? .null])
+                hub.publish(
+                    state.connected ? "upstream.connected" : "upstream.disconnected",
+                    data: [
+                        "connected": .bool(state.connected), "reconnects": .int(state.reconnectCount),
+                        "error": state.lastError.map { .string($0) } ?? .null,
+                    ])
             },
             reconcile: { await tracker.reconcile() })
         var router = Router()
@@ -64,10 +72,15 @@ public final class GatewayServer: Sendable {
         RunRoutes.add(to: &router, tracker: tracker, hub: hub, cors: configuration.cors)
         ImageRoutes.add(to: &router, client: upstream, tracker: tracker)
         WorkflowRoutes.add(to: &router, catalog: catalog, models: InstalledModelList(client: upstream))
-        let keys = IdempotencyStore(file: configuration.stateDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("idempotency-keys.jsonl") },
-                                    destination: configuration.destination)
-        RunSubmission(catalog: catalog, tracker: tracker, client: upstream, idempotency: keys,
-                      preparation: RunPreparation(client: upstream), maxWait: configuration.maxWait).add(to: &router)
+        let keys = IdempotencyStore(
+            file: configuration.stateDirectory.map {
+                URL(fileURLWithPath: $0).appendingPathComponent("idempotency-keys.jsonl")
+            },
+            destination: configuration.destination)
+        RunSubmission(
+            catalog: catalog, tracker: tracker, client: upstream, idempotency: keys,
+            preparation: RunPreparation(client: upstream), maxWait: configuration.maxWait
+        ).add(to: &router)
         ReadThroughRoutes.add(to: &router, client: upstream, destination: configuration.destination)
         try OpenAPIRoutes.add(to: &router, documentPath: configuration.openAPIFile)
         if let publicDirectory = configuration.publicDirectory {

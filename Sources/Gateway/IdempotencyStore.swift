@@ -44,7 +44,10 @@ public final class IdempotencyStore: Sendable {
     private let writing = Mutex(())
 
     /// `file` nil keeps the digests in memory only (tests).
-    public init(file: URL?, destination: String = "invokeai-gateway", lifetime: TimeInterval = 24 * 3600, capacity: Int = 100_000) {
+    public init(
+        file: URL?, destination: String = "invokeai-gateway", lifetime: TimeInterval = 24 * 3600,
+        capacity: Int = 100_000
+    ) {
         self.file = file
         self.destination = destination
         self.lifetime = lifetime
@@ -57,7 +60,9 @@ public final class IdempotencyStore: Sendable {
                 loaded.linesInFile += 1
                 // A torn last line (a crash mid-append) is skipped.
                 guard let record = try? decoder.decode(Line.self, from: Data(line.utf8)) else { continue }
-                if loaded.entries.updateValue(Entry(requestDigest: record.d, created: record.t, legacyRunID: record.r), forKey: record.k) == nil {
+                if loaded.entries.updateValue(
+                    Entry(requestDigest: record.d, created: record.t, legacyRunID: record.r), forKey: record.k) == nil
+                {
                     loaded.order.append(record.k)
                 }
             }
@@ -88,7 +93,8 @@ public final class IdempotencyStore: Sendable {
             for (key, entry) in legacy.sorted(by: { $0.value.created < $1.value.created }) {
                 let fresh = state.withLock { s -> Bool in
                     guard s.entries[key] == nil else { return false }
-                    s.entries[key] = Entry(requestDigest: entry.requestDigest, created: entry.created, legacyRunID: entry.runID)
+                    s.entries[key] = Entry(
+                        requestDigest: entry.requestDigest, created: entry.created, legacyRunID: entry.runID)
                     s.order.append(key)
                     s.linesInFile += 1
                     return true
@@ -134,7 +140,7 @@ public final class IdempotencyStore: Sendable {
             s.busy[key] = waiting
             return first
         }
-        next?.resume()  // the key passes straight to the next request
+        next?.resume() // the key passes straight to the next request
     }
 
     /// The digest a key was first used with, while it has not expired.
@@ -153,7 +159,11 @@ public final class IdempotencyStore: Sendable {
     private func rememberLocked(key: String, requestDigest: String, now: Date) throws {
         let (line, compact) = state.withLock { s -> (Line?, [Line]?) in
             if let entry = s.entries[key], now.timeIntervalSince(entry.created) < lifetime { return (nil, nil) }
-            if s.entries.updateValue(Entry(requestDigest: requestDigest, created: now, legacyRunID: nil), forKey: key) == nil { s.order.append(key) }
+            if s.entries.updateValue(Entry(requestDigest: requestDigest, created: now, legacyRunID: nil), forKey: key)
+                == nil
+            {
+                s.order.append(key)
+            }
             // Oldest out first when over capacity; expired ones go at compaction.
             var dropped = 0
             while s.entries.count > capacity, dropped < s.order.count {
@@ -163,11 +173,20 @@ public final class IdempotencyStore: Sendable {
             }
             if dropped > 0 { s.order.removeFirst(dropped) }
             s.linesInFile += 1
-            guard s.linesInFile > 2 * s.entries.count + 1000 else { return (Line(k: key, d: requestDigest, t: now, r: nil), nil) }
+            guard s.linesInFile > 2 * s.entries.count + 1000 else {
+                return (Line(k: key, d: requestDigest, t: now, r: nil), nil)
+            }
             s.entries = s.entries.filter { now.timeIntervalSince($0.value.created) < lifetime }
             s.order.removeAll { s.entries[$0] == nil }
             s.linesInFile = s.order.count
-            return (nil, s.order.map { Line(k: $0, d: s.entries[$0]!.requestDigest, t: s.entries[$0]!.created, r: s.entries[$0]!.legacyRunID) })
+            return (
+                nil,
+                s.order.map {
+                    Line(
+                        k: $0, d: s.entries[$0]!.requestDigest, t: s.entries[$0]!.created, r: s.entries[$0]!.legacyRunID
+                    )
+                }
+            )
         }
         guard let file else { return }
         if let compact { try rewrite(file, compact) } else if let line { try append(file, line) }
@@ -186,7 +205,9 @@ public final class IdempotencyStore: Sendable {
 
     private func append(_ file: URL, _ line: Line) throws {
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: file.path) { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: file.path) {
+            _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+        }
         let handle = try FileHandle(forWritingTo: file)
         defer { try? handle.close() }
         try handle.seekToEnd()
@@ -203,5 +224,7 @@ public final class IdempotencyStore: Sendable {
 }
 
 private extension String {
-    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
 }

@@ -76,9 +76,11 @@ public final class ImageCleaner: Sendable {
         state.withLock { s in
             let pending = s.pending[run] ?? [], failures = s.failures[run] ?? [], deleted = s.deleted[run] ?? []
             guard !pending.isEmpty || !failures.isEmpty || !deleted.isEmpty else { return nil }
-            return ["deleted": .array(deleted.sorted().map { .string($0) }),
-                    "pending": .array(pending.sorted().map { .string($0) }),
-                    "failed": .array(failures.map(\.json))]
+            return [
+                "deleted": .array(deleted.sorted().map { .string($0) }),
+                "pending": .array(pending.sorted().map { .string($0) }),
+                "failed": .array(failures.map(\.json)),
+            ]
         }
     }
 
@@ -107,8 +109,9 @@ public final class ImageCleaner: Sendable {
     private func claim(_ images: [String], run: String) -> [String] {
         state.withLock { s in
             var fresh: [String] = []
-            for image in images where !(s.pending[run]?.contains(image) ?? false) && !(s.deleted[run]?.contains(image) ?? false) {
-                s.failures[run]?.removeAll { $0.image == image }  // asked again: try again
+            for image in images
+            where !(s.pending[run]?.contains(image) ?? false) && !(s.deleted[run]?.contains(image) ?? false) {
+                s.failures[run]?.removeAll { $0.image == image } // asked again: try again
                 s.pending[run, default: []].insert(image)
                 fresh.append(image)
             }
@@ -132,7 +135,9 @@ public final class ImageCleaner: Sendable {
                 return
             } catch {
                 guard Self.isRetryable(error), attempt <= retryDelays.count else {
-                    finish(image, run: run, failure: Failure(image: image, reason: reason, attempts: attempt, error: error.description))
+                    finish(
+                        image, run: run,
+                        failure: Failure(image: image, reason: reason, attempts: attempt, error: error.description))
                     return
                 }
                 state.withLock { $0.counts.retried += 1 }

@@ -9,53 +9,62 @@ enum ImageRoutes {
     static let acceptedTypes: Set<String> = ["image/png", "image/jpeg", "image/webp"]
 
     static func add(to router: inout Router, client: InvokeAIClient, tracker: RunTracker) {
-        router.add(.POST, "/v1/images", .async { request in
-            let (bytes, contentType, fileName) = try imagePart(of: request)
-            // No board, an empty one or `none`: the image goes to InvokeAI's uncategorized images.
-            let board = request.filledQuery("board").flatMap { $0 == "none" ? nil : $0 }
-            do {
-                let image = try await client.uploadImage(Data(bytes), fileName: fileName, contentType: contentType, boardId: board)
-                return .json(json(image), status: .created)
-            } catch let error as InvokeAIError where error.statusCode == 404 && board != nil {
-                // InvokeAI answers 404 for a board it does not have: the client named it, so it is the client's to fix.
-                throw UpstreamProblem.refused("no board \(board!) in InvokeAI (GET /v1/boards lists them)", error)
-            }
-        })
-        for (suffix, size) in [("", InvokeAIImageSize.full), ("/thumbnail", .thumbnail)] {
-            router.add(.GET, "/v1/images/{name}\(suffix)", .async { request in
-                let name = request.pathParameters["name"] ?? ""
-                // An image never changes once made (it can only be deleted): its name is its ETag.
-                let etag = "\"\(name)\(suffix.isEmpty ? "" : "-thumb")\""
-                if let match = request.headers["If-None-Match"], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) {
-                    return HTTPResponse(status: .notModified, headers: ["ETag": etag])
-                }
-                let download: (file: URL, contentType: String?, length: Int64)
+        router.add(
+            .POST, "/v1/images",
+            .async { request in
+                let (bytes, contentType, fileName) = try imagePart(of: request)
+                // No board, an empty one or `none`: the image goes to InvokeAI's uncategorized images.
+                let board = request.filledQuery("board").flatMap { $0 == "none" ? nil : $0 }
                 do {
-                    download = try await client.downloadImage(name, size: size)
+                    let image = try await client.uploadImage(
+                        Data(bytes), fileName: fileName, contentType: contentType, boardId: board)
+                    return .json(json(image), status: .created)
+                } catch let error as InvokeAIError where error.statusCode == 404 && board != nil {
+                    // InvokeAI answers 404 for a board it does not have: the client named it, so it is the client's to fix.
+                    throw UpstreamProblem.refused("no board \(board!) in InvokeAI (GET /v1/boards lists them)", error)
+                }
+            })
+        for (suffix, size) in [("", InvokeAIImageSize.full), ("/thumbnail", .thumbnail)] {
+            router.add(
+                .GET, "/v1/images/{name}\(suffix)",
+                .async { request in
+                    let name = request.pathParameters["name"] ?? ""
+                    // An image never changes once made (it can only be deleted): its name is its ETag.
+                    let etag = "\"\(name)\(suffix.isEmpty ? "" : "-thumb")\""
+                    if let match = request.headers["If-None-Match"],
+                        match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag })
+                    {
+                        return HTTPResponse(status: .notModified, headers: ["ETag": etag])
+                    }
+                    let download: (file: URL, contentType: String?, length: Int64)
+                    do {
+                        download = try await client.downloadImage(name, size: size)
+                    } catch let error as InvokeAIError where error.statusCode == 404 {
+                        throw HTTPError(.notFound, "no image \(name) in InvokeAI")
+                    }
+                    let headers: HTTPHeaders = [
+                        "Content-Type": download.contentType ?? "application/octet-stream",
+                        "Content-Length": String(download.length),
+                        "ETag": etag,
+                        "Cache-Control": "private, max-age=31536000, immutable",
+                    ]
+                    // Outputs of a run that asked for `"cleanup": "outputs"` go once fetched in full.
+                    return fileResponse(download.file, headers: headers) {
+                        if size == .full { tracker.outputFetched(name) }
+                    }
+                })
+        }
+        router.add(
+            .DELETE, "/v1/images/{name}",
+            .async { request in
+                let name = request.pathParameters["name"] ?? ""
+                do {
+                    try await client.deleteImage(name)
                 } catch let error as InvokeAIError where error.statusCode == 404 {
                     throw HTTPError(.notFound, "no image \(name) in InvokeAI")
                 }
-                let headers: HTTPHeaders = [
-                    "Content-Type": download.contentType ?? "application/octet-stream",
-                    "Content-Length": String(download.length),
-                    "ETag": etag,
-                    "Cache-Control": "private, max-age=31536000, immutable",
-                ]
-                // Outputs of a run that asked for `"cleanup": "outputs"` go once fetched in full.
-                return fileResponse(download.file, headers: headers) {
-                    if size == .full { tracker.outputFetched(name) }
-                }
+                return HTTPResponse(status: .noContent)
             })
-        }
-        router.add(.DELETE, "/v1/images/{name}", .async { request in
-            let name = request.pathParameters["name"] ?? ""
-            do {
-                try await client.deleteImage(name)
-            } catch let error as InvokeAIError where error.statusCode == 404 {
-                throw HTTPError(.notFound, "no image \(name) in InvokeAI")
-            }
-            return HTTPResponse(status: .noContent)
-        })
     }
 
     /// The image of an upload: a raw body with an image Content-Type, or the first file part
@@ -69,12 +78,17 @@ enum ImageRoutes {
             }
             let partType = ParameterizedValue(parsing: part.contentType).value
             guard acceptedTypes.contains(partType) else {
-                throw HTTPError(.unsupportedMediaType, "the file part is \(partType); accepted: \(acceptedTypes.sorted().joined(separator: ", "))")
+                throw HTTPError(
+                    .unsupportedMediaType,
+                    "the file part is \(partType); accepted: \(acceptedTypes.sorted().joined(separator: ", "))")
             }
             return (part.body, partType, part.filename ?? "upload")
         }
         guard acceptedTypes.contains(contentType) else {
-            throw HTTPError(.unsupportedMediaType, "send an image (\(acceptedTypes.sorted().joined(separator: ", "))) or multipart/form-data, not '\(contentType)'")
+            throw HTTPError(
+                .unsupportedMediaType,
+                "send an image (\(acceptedTypes.sorted().joined(separator: ", "))) or multipart/form-data, not '\(contentType)'"
+            )
         }
         guard !request.body.isEmpty else { throw HTTPError(.badRequest, "empty image body") }
         return (request.body, contentType, "upload")
@@ -93,7 +107,9 @@ enum ImageRoutes {
 
     /// Streams a downloaded file to the client in 64 KiB pieces, then removes it; `sent` runs
     /// once the whole file went out.
-    static func fileResponse(_ file: URL, headers: HTTPHeaders, sent: @escaping @Sendable () async -> Void = {}) -> HTTPResponse {
+    static func fileResponse(_ file: URL, headers: HTTPHeaders, sent: @escaping @Sendable () async -> Void = {})
+        -> HTTPResponse
+    {
         .stream(headers: headers) { writer in
             defer { try? FileManager.default.removeItem(at: file) }
             guard let handle = try? FileHandle(forReadingFrom: file) else { return }

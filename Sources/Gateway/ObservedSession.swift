@@ -36,7 +36,10 @@ struct ObservedSession {
             "status": .string(end.status.rawValue), "origin": text(item.origin), "destination": text(item.destination),
             "session_id": text(item.sessionId), "created_at": text(end.createdAt), "started_at": text(end.startedAt),
             "completed_at": text(end.completedAt),
-            "session": ["source_prepared_mapping": .object(JSONObject(preparedBySource.mapValues { .array($0) })), "results": .object(JSONObject(results))],
+            "session": [
+                "source_prepared_mapping": .object(JSONObject(preparedBySource.mapValues { .array($0) })),
+                "results": .object(JSONObject(results)),
+            ],
         ])
     }
 }

@@ -16,7 +16,9 @@ final class PreparedViews: Sendable {
 
     /// The response for `key`, made by `make` when not held yet.
     func response(for key: Key, make: () -> HTTPResponse) -> HTTPResponse {
-        if let response = held.withLock({ $0.generation == key.generation ? $0.responses[key] : nil }) { return response }
+        if let response = held.withLock({ $0.generation == key.generation ? $0.responses[key] : nil }) {
+            return response
+        }
         let response = make()
         held.withLock { held in
             if key.generation > held.generation { held = (key.generation, [:]) }

@@ -25,8 +25,9 @@ enum QueueItemOutputs {
                 }
             }
         }
-        return .array(imagesByNode.keys.sorted().map { node in
-            ["node": .string(node), "images": .array(imagesByNode[node]!)]
-        })
+        return .array(
+            imagesByNode.keys.sorted().map { node in
+                ["node": .string(node), "images": .array(imagesByNode[node]!)]
+            })
     }
 }

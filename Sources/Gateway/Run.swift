@@ -59,10 +59,13 @@ public struct Run: Sendable {
             "started_at": startedAt.map { .string(Self.format($0)) } ?? .null,
             "completed_at": completedAt.map { .string(Self.format($0)) } ?? .null,
             "item_ids": .array(itemIDs.map { .int($0) }),
-            "items": .array(itemIDs.map { id in
-                ["id": .int(id), "status": itemStatuses[id].map { .string($0.rawValue) } ?? .null,
-                 "parent_item_id": itemParents[id].map { .int($0) } ?? .null]
-            }),
+            "items": .array(
+                itemIDs.map { id in
+                    [
+                        "id": .int(id), "status": itemStatuses[id].map { .string($0.rawValue) } ?? .null,
+                        "parent_item_id": itemParents[id].map { .int($0) } ?? .null,
+                    ]
+                }),
             "progress": progress ?? .null,
             "error": error ?? .null,
             "outputs": outputs,
@@ -125,17 +128,23 @@ extension Run {
     /// record: made by one of `sessions` (the run's items), or not (a result another run's
     /// node made and the cache handed out again, an input passed through). An image without a
     /// record (deleted meanwhile) gets `board_id` null and `created_by_run` false.
-    static func outputs(_ outputs: JSONValue, describedBy records: [String: InvokeAIImage], sessions: Set<String>) -> JSONValue {
-        .array((outputs.arrayValue ?? []).map { node in
-            guard case .object(var fields) = node else { return node }
-            fields["images"] = .array((node["images"]?.arrayValue ?? []).map { image in
-                guard case .object(var described) = image, let name = image["name"]?.stringValue else { return image }
-                let record = records[name]
-                described["board_id"] = record?.boardId.map { .string($0) } ?? .null
-                described["created_by_run"] = .bool(record?.sessionId.map(sessions.contains) ?? false)
-                return .object(described)
+    static func outputs(_ outputs: JSONValue, describedBy records: [String: InvokeAIImage], sessions: Set<String>)
+        -> JSONValue
+    {
+        .array(
+            (outputs.arrayValue ?? []).map { node in
+                guard case .object(var fields) = node else { return node }
+                fields["images"] = .array(
+                    (node["images"]?.arrayValue ?? []).map { image in
+                        guard case .object(var described) = image, let name = image["name"]?.stringValue else {
+                            return image
+                        }
+                        let record = records[name]
+                        described["board_id"] = record?.boardId.map { .string($0) } ?? .null
+                        described["created_by_run"] = .bool(record?.sessionId.map(sessions.contains) ?? false)
+                        return .object(described)
+                    })
+                return .object(fields)
             })
-            return .object(fields)
-        })
     }
 }

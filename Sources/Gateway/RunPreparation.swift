@@ -18,7 +18,9 @@ struct RunPreparation: Sendable {
         var models: JSONValue?
     }
 
-    func prepare(_ entry: WorkflowCatalog.Entry, inputs: JSONObject, board: JSONValue?, anyModel: Bool) async throws -> Prepared {
+    func prepare(_ entry: WorkflowCatalog.Entry, inputs: JSONObject, board: JSONValue?, anyModel: Bool) async throws
+        -> Prepared
+    {
         let workflow = entry.workflow
         var errors: [JSONValue] = workflow.staticIssues.map(\.json)
 
@@ -32,13 +34,15 @@ struct RunPreparation: Sendable {
         case .success(let values): resolved = values
         case .failure(let failure): errors += failure.errors.map(\.json)
         }
-        let resolution = workflow.resolveModels(installed: models, allowAnyOfBaseAndType: anyModel, given: Set(resolved.values.keys))
+        let resolution = workflow.resolveModels(
+            installed: models, allowAnyOfBaseAndType: anyModel, given: Set(resolved.values.keys))
         errors += resolution.issues.map(\.json)
         resolved.values.merge(resolution.values) { given, _ in given }
 
         errors += try await checkBoards(&resolved, workflow)
         guard errors.isEmpty else { throw Self.refusal(errors, workflow: entry.name) }
-        return Prepared(inputs: resolved, models: resolution.resolutions.isEmpty ? nil : .array(resolution.resolutions.map(\.json)))
+        return Prepared(
+            inputs: resolved, models: resolution.resolutions.isEmpty ? nil : .array(resolution.resolutions.map(\.json)))
     }
 
     /// Board values given by the request (board inputs, and the run's `board` applied to output
@@ -54,7 +58,9 @@ struct RunPreparation: Sendable {
         let ids = Set(boards.compactMap { $0["board_id"]?.stringValue })
         var byName: [String: [String]] = [:]
         for board in boards {
-            if let name = board["board_name"]?.stringValue, let id = board["board_id"]?.stringValue { byName[name, default: []].append(id) }
+            if let name = board["board_name"]?.stringValue, let id = board["board_id"]?.stringValue {
+                byName[name, default: []].append(id)
+            }
         }
         var errors: [JSONValue] = []
         for (systemName, id) in named.sorted(by: { $0.systemName < $1.systemName }) where !ids.contains(id) {
@@ -63,9 +69,15 @@ struct RunPreparation: Sendable {
                 continue
             }
             let input = workflow.inputs.first { $0.systemName == systemName }
-            let why = (byName[id]?.count ?? 0) > 1 ? "more than one board is named '\(id)': give its id" : "InvokeAI has no board '\(id)' (GET /v1/boards lists them)"
-            errors.append(["input": .string(input.map { String($0.index) } ?? "board"), "index": input.map { .int($0.index) } ?? .null,
-                           "system_name": .string(systemName), "message": .string(why)])
+            let why =
+                (byName[id]?.count ?? 0) > 1
+                ? "more than one board is named '\(id)': give its id"
+                : "InvokeAI has no board '\(id)' (GET /v1/boards lists them)"
+            errors.append([
+                "input": .string(input.map { String($0.index) } ?? "board"),
+                "index": input.map { .int($0.index) } ?? .null,
+                "system_name": .string(systemName), "message": .string(why),
+            ])
         }
         return errors
     }
@@ -77,7 +89,9 @@ struct RunPreparation: Sendable {
         // Input errors alone: the caller can fix them. A cause in the workflow itself (`kind`): it
         // cannot run on this InvokeAI as it is.
         let title = errors.contains { $0["kind"] != nil } ? "Workflow cannot run here" : "Invalid inputs"
-        return HTTPError(.unprocessableContent, "\(errors.count) problem\(errors.count == 1 ? "" : "s") with this run of workflow \(workflow); nothing was enqueued",
-                         title: title, extensions: extensions)
+        return HTTPError(
+            .unprocessableContent,
+            "\(errors.count) problem\(errors.count == 1 ? "" : "s") with this run of workflow \(workflow); nothing was enqueued",
+            title: title, extensions: extensions)
     }
 }

@@ -5,63 +5,85 @@ import JSONValue
 /// `/v1/runs`: list, read, cancel, and follow runs.
 enum RunRoutes {
     static func add(to router: inout Router, tracker: RunTracker, hub: EventHub, cors: CORSPolicy) {
-        router.add(.GET, "/v1/runs", .sync { request in
-            let status = try request.query("status").map { text -> RunStatus in
-                guard let status = RunStatus(rawValue: text) else {
-                    throw HTTPError(.badRequest, "status must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        router.add(
+            .GET, "/v1/runs",
+            .sync { request in
+                let status = try request.query("status").map { text -> RunStatus in
+                    guard let status = RunStatus(rawValue: text) else {
+                        throw HTTPError(
+                            .badRequest,
+                            "status must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    return status
                 }
-                return status
-            }
-            let limit = try boundedInt(request.query("limit"), name: "limit", default: 50, range: 1...500)
-            let offset = try boundedInt(request.query("offset"), name: "offset", default: 0, range: 0...Int.max)
-            let (page, total) = tracker.runs(workflow: request.query("workflow"), status: status, offset: offset, limit: limit)
-            return .json([
-                "runs": .array(page.map(\.json)),
-                "total": .int(total), "limit": .int(limit), "offset": .int(offset),
-            ] as JSONValue)
-        })
-        router.add(.GET, "/v1/runs/{id}", .async { request in
-            .json(try await run(request, tracker).json)
-        })
-        router.add(.DELETE, "/v1/runs/{id}", .async { request in
-            let run = try await run(request, tracker)
-            guard !run.status.isTerminal else {
-                throw HTTPError(.conflict, "run \(run.id) has already ended (\(run.status.rawValue))")
-            }
-            try await tracker.cancel(run.id)
-            return .json(tracker.run(run.id)?.json ?? run.json, status: .accepted)
-        })
-        router.add(.DELETE, "/v1/runs/{id}/outputs", .async { request in
-            let run = try await run(request, tracker)
-            guard run.status.isTerminal else {
-                throw HTTPError(.conflict, "run \(run.id) has not ended (\(run.status.rawValue)); cancel it first")
-            }
-            return .json((await tracker.deleteOutputs(of: run.id) ?? run).json)
-        })
-        router.add(.GET, "/v1/runs/{id}/events", .async { request in
-            let run = try await run(request, tracker)
-            var filter = EventRoutes.filter(from: request)
-            filter.runs = [run.id]
-            let after = try EventRoutes.lastEventID(of: request)
-            if run.status.isTerminal {
-                return EventStreamResponse.replay(hub: hub, run: run, filter: filter, after: after, extraHeaders: cors.headers(for: request))
-            }
-            return try EventStreamResponse.make(hub: hub, filter: filter, after: after, endAfter: run.id,
-                                                extraHeaders: cors.headers(for: request))
-        })
+                let limit = try boundedInt(request.query("limit"), name: "limit", default: 50, range: 1...500)
+                let offset = try boundedInt(request.query("offset"), name: "offset", default: 0, range: 0...Int.max)
+                let (page, total) = tracker.runs(
+                    workflow: request.query("workflow"), status: status, offset: offset, limit: limit)
+                return .json(
+                    [
+                        "runs": .array(page.map(\.json)),
+                        "total": .int(total), "limit": .int(limit), "offset": .int(offset),
+                    ] as JSONValue)
+            })
+        router.add(
+            .GET, "/v1/runs/{id}",
+            .async { request in
+                .json(try await run(request, tracker).json)
+            })
+        router.add(
+            .DELETE, "/v1/runs/{id}",
+            .async { request in
+                let run = try await run(request, tracker)
+                guard !run.status.isTerminal else {
+                    throw HTTPError(.conflict, "run \(run.id) has already ended (\(run.status.rawValue))")
+                }
+                try await tracker.cancel(run.id)
+                return .json(tracker.run(run.id)?.json ?? run.json, status: .accepted)
+            })
+        router.add(
+            .DELETE, "/v1/runs/{id}/outputs",
+            .async { request in
+                let run = try await run(request, tracker)
+                guard run.status.isTerminal else {
+                    throw HTTPError(.conflict, "run \(run.id) has not ended (\(run.status.rawValue)); cancel it first")
+                }
+                return .json((await tracker.deleteOutputs(of: run.id) ?? run).json)
+            })
+        router.add(
+            .GET, "/v1/runs/{id}/events",
+            .async { request in
+                let run = try await run(request, tracker)
+                var filter = EventRoutes.filter(from: request)
+                filter.runs = [run.id]
+                let after = try EventRoutes.lastEventID(of: request)
+                if run.status.isTerminal {
+                    return EventStreamResponse.replay(
+                        hub: hub, run: run, filter: filter, after: after, extraHeaders: cors.headers(for: request))
+                }
+                return try EventStreamResponse.make(
+                    hub: hub, filter: filter, after: after, endAfter: run.id,
+                    extraHeaders: cors.headers(for: request))
+            })
     }
 
     /// The run from the tracker's table, else from InvokeAI's record (an older run).
     private static func run(_ request: HTTPRequest, _ tracker: RunTracker) async throws -> Run {
         let id = request.pathParameters["id"] ?? ""
-        guard let run = try await tracker.lookup(id) else { throw HTTPError(.notFound, "no run \(id) made by this gateway") }
+        guard let run = try await tracker.lookup(id) else {
+            throw HTTPError(.notFound, "no run \(id) made by this gateway")
+        }
         return run
     }
 
-    static func boundedInt(_ text: String?, name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
+    static func boundedInt(_ text: String?, name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int
+    {
         guard let text else { return fallback }
         guard let value = Int(text), range.contains(value) else {
-            throw HTTPError(.badRequest, "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound == Int.max ? "" : String(range.upperBound))")
+            throw HTTPError(
+                .badRequest,
+                "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound == Int.max ? "" : String(range.upperBound))"
+            )
         }
         return value
     }

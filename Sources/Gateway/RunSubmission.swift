@@ -31,12 +31,18 @@ struct RunSubmission: Sendable {
         let workflow = entry.workflow
         let body = try parseBody(request)
 
-        if let expected = request.headers["If-Match"]?.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"")),
-           expected != "*", expected != workflow.fingerprint {
+        if let expected = request.headers["If-Match"]?.trimmingCharacters(in: .whitespaces).trimmingCharacters(
+            in: CharacterSet(charactersIn: "\"")),
+            expected != "*", expected != workflow.fingerprint
+        {
             var extensions: [String: JSONValue] = ["fingerprint": .string(workflow.fingerprint)]
-            if let old = catalog.version(expected) { extensions["drift"] = Workflow.drift(from: old, to: workflow).json }
-            throw HTTPError(.preconditionFailed, "workflow \(entry.name) changed: its inputs no longer match fingerprint \(expected)",
-                            title: "Workflow drifted", extensions: extensions)
+            if let old = catalog.version(expected) {
+                extensions["drift"] = Workflow.drift(from: old, to: workflow).json
+            }
+            throw HTTPError(
+                .preconditionFailed,
+                "workflow \(entry.name) changed: its inputs no longer match fingerprint \(expected)",
+                title: "Workflow drifted", extensions: extensions)
         }
 
         guard let key = request.headers["Idempotency-Key"] else {
@@ -56,12 +62,16 @@ struct RunSubmission: Sendable {
     /// A keyed submission, while no other request with the key runs: InvokeAI's record decides
     /// whether the key's run exists (the batch id is the key's), the digest whether this is the
     /// same request.
-    private func submitKeyed(_ entry: WorkflowCatalog.Entry, _ body: JSONValue, _ request: HTTPRequest,
-                             key: String, digest: String) async throws -> HTTPResponse {
+    private func submitKeyed(
+        _ entry: WorkflowCatalog.Entry, _ body: JSONValue, _ request: HTTPRequest,
+        key: String, digest: String
+    ) async throws -> HTTPResponse {
         let batchID = idempotency.batchID(for: key)
         func mismatch() -> HTTPError {
-            HTTPError(.unprocessableContent, "Idempotency-Key '\(key)' was already used with another request (run \(batchID))",
-                      extensions: ["run": .string(batchID)])
+            HTTPError(
+                .unprocessableContent,
+                "Idempotency-Key '\(key)' was already used with another request (run \(batchID))",
+                extensions: ["run": .string(batchID)])
         }
         if let first = idempotency.digest(for: key), first != digest { throw mismatch() }
         if let existing = try await tracker.lookup(batchID) {
@@ -71,26 +81,31 @@ struct RunSubmission: Sendable {
         do {
             try idempotency.remember(key: key, requestDigest: digest)
         } catch {
-            throw HTTPError(.serviceUnavailable, "the idempotency key could not be stored: \(error)", headers: ["Retry-After": "5"])
+            throw HTTPError(
+                .serviceUnavailable, "the idempotency key could not be stored: \(error)", headers: ["Retry-After": "5"])
         }
         return try await enqueue(entry, body, request, batchID: batchID)
     }
 
     /// Validates, resolves and enqueues one run as batch `batchID`, then answers.
-    private func enqueue(_ entry: WorkflowCatalog.Entry, _ body: JSONValue, _ request: HTTPRequest,
-                         batchID: String) async throws -> HTTPResponse {
+    private func enqueue(
+        _ entry: WorkflowCatalog.Entry, _ body: JSONValue, _ request: HTTPRequest,
+        batchID: String
+    ) async throws -> HTTPResponse {
         let workflow = entry.workflow
         let inputs = body["inputs"]?.objectValue ?? [:]
-        let prepared = try await preparation.prepare(entry, inputs: inputs, board: body["board"],
-                                                     anyModel: body["models"]?.stringValue == "any")
+        let prepared = try await preparation.prepare(
+            entry, inputs: inputs, board: body["board"],
+            anyModel: body["models"]?.stringValue == "any")
         var resolved = prepared.inputs
 
         // Inline images (data URLs, base64) are uploaded first; the run deletes them when it ends.
         var uploaded: [String] = []
         for (systemName, image) in resolved.inlineImages.sorted(by: { $0.key < $1.key }) {
             do {
-                let stored = try await client.uploadImage(Data(image.bytes), fileName: "\(systemName).input",
-                                                          contentType: image.contentType, isIntermediate: true)
+                let stored = try await client.uploadImage(
+                    Data(image.bytes), fileName: "\(systemName).input",
+                    contentType: image.contentType, isIntermediate: true)
                 resolved.setImage(stored.name, for: systemName)
                 uploaded.append(stored.name)
             } catch {
@@ -100,8 +115,9 @@ struct RunSubmission: Sendable {
         }
 
         let origin = RunTracker.origin(for: entry.name)
-        let batch = workflow.buildBatch(resolved, origin: origin, destination: tracker.destination,
-                                        prepend: body["priority"]?.boolValue ?? false, batchID: batchID)
+        let batch = workflow.buildBatch(
+            resolved, origin: origin, destination: tracker.destination,
+            prepend: body["priority"]?.boolValue ?? false, batchID: batchID)
         let result: EnqueueResult
         do {
             result = try await client.enqueueBatch(body: batch.bytes, batchId: batchID)
@@ -112,7 +128,9 @@ struct RunSubmission: Sendable {
                 throw Self.upstreamInvalid(list, workflow: workflow, name: entry.name)
             }
             // After an ambiguous failure the run may exist: its inputs stay until it is known.
-            if !error.mayHaveCommitted { await tracker.cleaner.removeNow(uploaded, run: "", reason: "input of a refused submission") }
+            if !error.mayHaveCommitted {
+                await tracker.cleaner.removeNow(uploaded, run: "", reason: "input of a refused submission")
+            }
             throw error
         }
         var run = Run(id: result.batchId, workflow: entry.name, itemIDs: result.itemIds)
@@ -141,8 +159,12 @@ struct RunSubmission: Sendable {
             if images.count == 1, let name = images[0]["name"]?.stringValue {
                 let (data, type) = try await client.imageData(name)
                 tracker.outputFetched(name)
-                return HTTPResponse(status: .ok, headers: ["Content-Type": type ?? "image/png", "Location": location,
-                                                           "Content-Location": "/v1/images/\(name)"], bytes: Array(data))
+                return HTTPResponse(
+                    status: .ok,
+                    headers: [
+                        "Content-Type": type ?? "image/png", "Location": location,
+                        "Content-Location": "/v1/images/\(name)",
+                    ], bytes: Array(data))
             }
         }
         var response = HTTPResponse.json(current.json, status: .ok)
@@ -171,13 +193,17 @@ struct RunSubmission: Sendable {
             throw HTTPError(.badRequest, "the body must be a JSON object: {\"inputs\": {...}}")
         }
         if let inputs = body["inputs"], inputs.objectValue == nil {
-            throw HTTPError(.unprocessableContent, "\"inputs\" must be an object keyed by input index, system name or label")
+            throw HTTPError(
+                .unprocessableContent, "\"inputs\" must be an object keyed by input index, system name or label")
         }
         if let cleanup = body["cleanup"], cleanup != "outputs", cleanup != "none" {
             throw HTTPError(.unprocessableContent, "\"cleanup\" must be \"outputs\" or \"none\"")
         }
         if let models = body["models"], models != "any", models != "stored" {
-            throw HTTPError(.unprocessableContent, "\"models\" must be \"stored\" (the default: a stored model reference resolves by key, then by name, base and type) or \"any\" (else any installed model of the same base and type)")
+            throw HTTPError(
+                .unprocessableContent,
+                "\"models\" must be \"stored\" (the default: a stored model reference resolves by key, then by name, base and type) or \"any\" (else any installed model of the same base and type)"
+            )
         }
         if let priority = body["priority"], priority.boolValue == nil {
             throw HTTPError(.unprocessableContent, "\"priority\" must be true or false")
@@ -185,7 +211,10 @@ struct RunSubmission: Sendable {
         // A misspelt option would otherwise be ignored silently (e.g. "board_id" for "board").
         let unknown = (body.objectValue.map { Array($0.keys) } ?? []).filter { !Self.bodyKeys.contains($0) }.sorted()
         if !unknown.isEmpty {
-            throw HTTPError(.unprocessableContent, "unknown member\(unknown.count == 1 ? "" : "s") \(unknown.prefix(20).map { "\"\($0)\"" }.joined(separator: ", ")) in the run request; known: \(Self.bodyKeys.sorted().joined(separator: ", "))")
+            throw HTTPError(
+                .unprocessableContent,
+                "unknown member\(unknown.count == 1 ? "" : "s") \(unknown.prefix(20).map { "\"\($0)\"" }.joined(separator: ", ")) in the run request; known: \(Self.bodyKeys.sorted().joined(separator: ", "))"
+            )
         }
         return body
     }
@@ -193,8 +222,10 @@ struct RunSubmission: Sendable {
     static let bodyKeys: Set<String> = ["inputs", "board", "priority", "cleanup", "models"]
 
     static func invalidInputs(_ errors: [InputError], workflow: String) -> HTTPError {
-        HTTPError(.unprocessableContent, "\(errors.count) input\(errors.count == 1 ? "" : "s") of workflow \(workflow) \(errors.count == 1 ? "is" : "are") not valid",
-                  title: "Invalid inputs", extensions: ["errors": .array(errors.map(\.json))])
+        HTTPError(
+            .unprocessableContent,
+            "\(errors.count) input\(errors.count == 1 ? "" : "s") of workflow \(workflow) \(errors.count == 1 ? "is" : "are") not valid",
+            title: "Invalid inputs", extensions: ["errors": .array(errors.map(\.json))])
     }
 
     /// InvokeAI refused the graph (pydantic `loc`: ..., node id, field): name the inputs it means.
@@ -205,12 +236,15 @@ struct RunSubmission: Sendable {
             for index in loc.indices.dropLast() {
                 let systemName = "\(loc[index]).\(loc[index + 1])"
                 if let input = workflow.inputs.first(where: { $0.systemName == systemName }) {
-                    return ["index": .int(input.index), "system_name": .string(systemName), "message": .string(message)]
+                    return [
+                        "index": .int(input.index), "system_name": .string(systemName), "message": .string(message),
+                    ]
                 }
             }
             return ["loc": .array(loc.map { .string($0) }), "message": .string(message)]
         }
-        return HTTPError(.unprocessableContent, "InvokeAI refused the graph of workflow \(name)", title: "Invalid inputs",
-                         extensions: ["errors": .array(errors)])
+        return HTTPError(
+            .unprocessableContent, "InvokeAI refused the graph of workflow \(name)", title: "Invalid inputs",
+            extensions: ["errors": .array(errors)])
     }
 }

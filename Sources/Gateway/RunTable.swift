@@ -47,7 +47,10 @@ struct RunTable {
         guard old?.workflow != new?.workflow || old?.status != new?.status else { return }
         for (run, delta) in [(old, -1), (new, 1)] {
             guard let run else { continue }
-            for filter in [Filter(), Filter(workflow: run.workflow), Filter(status: run.status), Filter(workflow: run.workflow, status: run.status)] {
+            for filter in [
+                Filter(), Filter(workflow: run.workflow), Filter(status: run.status),
+                Filter(workflow: run.workflow, status: run.status),
+            ] {
                 counts[filter, default: 0] += delta
             }
         }

@@ -34,7 +34,8 @@ extension RunTracker {
             }
             // A retried item is superseded by its newest retry: the run ends as its last attempts did.
             let superseded = Self.superseded(confirmed.items)
-            let status = RunStatus.summarising(run.itemIDs.filter { !superseded.contains($0) }.map { run.itemStatuses[$0] ?? .pending })
+            let status = RunStatus.summarising(
+                run.itemIDs.filter { !superseded.contains($0) }.map { run.itemStatuses[$0] ?? .pending })
             guard status.isTerminal else {
                 // InvokeAI's record says an item still runs (an event raced ahead of the record):
                 // its own status change will end the run.
@@ -65,7 +66,9 @@ extension RunTracker {
             // can see the run ended before its terminal event is out. A run found in history was
             // announced by the process that saw it end: only the streams following this run by
             // id hear of it now (they must end).
-            hub.publish("run.\(status.rawValue)", run: id, workflow: run.workflow, data: .object(data), runStreamsOnly: !announce)
+            hub.publish(
+                "run.\(status.rawValue)", run: id, workflow: run.workflow, data: .object(data),
+                runStreamsOnly: !announce)
             let waiters = Array((s.waiters.removeValue(forKey: id) ?? [:]).values)
             return (run, waiters)
         }
@@ -113,8 +116,10 @@ extension RunTracker {
         if !names.isEmpty {
             let records = try await upstream.images(named: names)
             let sessions = Set(items.compactMap(\.sessionId))
-            outputs = Run.outputs(outputs, describedBy: Dictionary(records.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
-                                  sessions: sessions)
+            outputs = Run.outputs(
+                outputs,
+                describedBy: Dictionary(records.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
+                sessions: sessions)
         }
         return ConfirmedEnd(items: items, outputs: outputs)
     }

@@ -17,11 +17,18 @@ extension RunTracker {
             apply(status: change.status, item: change.item.itemId, failure: change.failure)
         case .invocationStarted(let info):
             guard let run = runID(of: info) else { return }
-            update(run) { $0.progress = ["node": .string(info.sourceNodeId), "node_type": Self.string(info.invocationType), "message": .null, "percentage": .null] }
+            update(run) {
+                $0.progress = [
+                    "node": .string(info.sourceNodeId), "node_type": Self.string(info.invocationType), "message": .null,
+                    "percentage": .null,
+                ]
+            }
             publishNode("node.started", run: run, info: info, extra: [:])
         case .invocationProgress(let info, let progress):
             guard let run = runID(of: info) else { return }
-            var fields: JSONObject = ["message": .string(progress.message), "percentage": progress.percentage.map { .double($0) } ?? .null]
+            var fields: JSONObject = [
+                "message": .string(progress.message), "percentage": progress.percentage.map { .double($0) } ?? .null,
+            ]
             if let fraction = progress.percentage, let total = self.run(run)?.nodeSteps[info.sourceNodeId] {
                 fields["step"] = .int(min(total, max(0, Int((fraction * Double(total)).rounded()))))
                 fields["total"] = .int(total)

@@ -31,7 +31,8 @@ extension RunTracker {
                 if created >= cutoff { pageOlderThanWindow = false }
                 guard item.destination == destination, Self.workflow(fromOrigin: item.origin) != nil else { continue }
                 if !item.status.isTerminal { unfinishedSeen += 1 }
-                let wanted = !item.status.isTerminal || byBatch[item.batchId] != nil
+                let wanted =
+                    !item.status.isTerminal || byBatch[item.batchId] != nil
                     || (batchOrder.count < configuration.maxRuns && created >= cutoff)
                 guard wanted else { continue }
                 if byBatch[item.batchId] == nil { batchOrder.append(item.batchId) }
@@ -63,7 +64,9 @@ extension RunTracker {
         if let known = run(id) { return known }
         guard Self.isPlausibleBatchID(id) else { return nil }
         let status = try await upstream.batchStatus(id)
-        guard status.exists, status.destination == destination, Self.workflow(fromOrigin: status.origin) != nil else { return nil }
+        guard status.exists, status.destination == destination, Self.workflow(fromOrigin: status.origin) != nil else {
+            return nil
+        }
         let summaries = try await upstream.summaries(ofBatch: id, expected: status.total)
         guard !summaries.isEmpty else { return nil }
         let run = Self.run(id, from: summaries)
@@ -91,7 +94,9 @@ extension RunTracker {
             let byBatch = Dictionary(grouping: items, by: \.batchId)
             for run in chunk {
                 // A failed read is retried by `finish` itself (never reported as ended unread).
-                await finish(run.id, announce: false, items: byBatch[run.id].flatMap { $0.count == run.itemIDs.count ? $0 : nil })
+                await finish(
+                    run.id, announce: false, items: byBatch[run.id].flatMap { $0.count == run.itemIDs.count ? $0 : nil }
+                )
             }
             chunk = []
             chunkItems = 0
@@ -107,23 +112,26 @@ extension RunTracker {
     /// A run as its item summaries describe it.
     static func run(_ id: String, from items: [QueueItemSummary]) -> Run {
         let workflow = workflow(fromOrigin: items.first?.origin) ?? ""
-        var run = Run(id: id, workflow: workflow, itemIDs: items.map(\.itemId).sorted(),
-                      createdAt: date(items.compactMap(\.createdAt).min()) ?? Date())
+        var run = Run(
+            id: id, workflow: workflow, itemIDs: items.map(\.itemId).sorted(),
+            createdAt: date(items.compactMap(\.createdAt).min()) ?? Date())
         for item in items {
             run.itemStatuses[item.itemId] = item.status
             if let parent = item.parentItemId { run.itemParents[item.itemId] = parent }
         }
         let status = RunStatus.summarising(Array(run.itemStatuses.values))
-        run.status = status.isTerminal ? .running : status  // terminal once its record is read
+        run.status = status.isTerminal ? .running : status // terminal once its record is read
         run.startedAt = date(items.compactMap(\.startedAt).min())
         return run
     }
 
     /// Batch ids are UUIDs or the gateway's own `idem-...` ids: anything else is not looked up.
     static func isPlausibleBatchID(_ id: String) -> Bool {
-        (1...80).contains(id.utf8.count) && id.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x41 && byte <= 0x5a) || byte == 0x2d || byte == 0x5f
-        }
+        (1...80).contains(id.utf8.count)
+            && id.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x41 && byte <= 0x5a)
+                    || byte == 0x2d || byte == 0x5f
+            }
     }
 
     /// Lets go of ended runs beyond the window's count; they can be looked up again.

@@ -56,8 +56,11 @@ public final class RunTracker: Sendable {
         (outputsFromEvents.load(ordering: .relaxed), outputsReadBack.load(ordering: .relaxed))
     }
 
-    public init(upstream: RunUpstream, hub: EventHub, destination: String, configuration: RunTrackerConfiguration = RunTrackerConfiguration(),
-                cleaner: ImageCleaner, outputTTL: TimeInterval? = nil, mapOutputs: @escaping OutputMapper) {
+    public init(
+        upstream: RunUpstream, hub: EventHub, destination: String,
+        configuration: RunTrackerConfiguration = RunTrackerConfiguration(),
+        cleaner: ImageCleaner, outputTTL: TimeInterval? = nil, mapOutputs: @escaping OutputMapper
+    ) {
         self.upstream = upstream
         self.cleaner = cleaner
         self.outputTTL = outputTTL
@@ -67,10 +70,15 @@ public final class RunTracker: Sendable {
         self.mapOutputs = mapOutputs
     }
 
-    public convenience init(client: InvokeAIClient, hub: EventHub, destination: String, configuration: RunTrackerConfiguration = RunTrackerConfiguration(),
-                            outputTTL: TimeInterval? = nil, mapOutputs: @escaping OutputMapper) {
-        self.init(upstream: InvokeAIRunUpstream(client: client), hub: hub, destination: destination, configuration: configuration,
-                  cleaner: ImageCleaner(client: client), outputTTL: outputTTL, mapOutputs: mapOutputs)
+    public convenience init(
+        client: InvokeAIClient, hub: EventHub, destination: String,
+        configuration: RunTrackerConfiguration = RunTrackerConfiguration(),
+        outputTTL: TimeInterval? = nil, mapOutputs: @escaping OutputMapper
+    ) {
+        self.init(
+            upstream: InvokeAIRunUpstream(client: client), hub: hub, destination: destination,
+            configuration: configuration,
+            cleaner: ImageCleaner(client: client), outputTTL: outputTTL, mapOutputs: mapOutputs)
     }
 
     /// The origin written on a run's batch: it names the workflow, so a restarted gateway knows it.
@@ -88,7 +96,9 @@ public final class RunTracker: Sendable {
 
     /// A page of runs, newest first, optionally filtered, and how many match in all. Nothing is
     /// sorted or counted per request (see `RunTable`).
-    public func runs(workflow: String? = nil, status: RunStatus? = nil, offset: Int = 0, limit: Int = Int.max) -> (page: [Run], total: Int) {
+    public func runs(workflow: String? = nil, status: RunStatus? = nil, offset: Int = 0, limit: Int = Int.max) -> (
+        page: [Run], total: Int
+    ) {
         let (page, total) = state.withLock { s in
             s.table.page(offset: offset, limit: limit, matching: RunTable.Filter(workflow: workflow, status: status))
         }
@@ -146,7 +156,8 @@ public final class RunTracker: Sendable {
         }
     }
 
-    func publishNode(_ type: String, run id: String, info: InvocationInfo, extra: JSONObject, preview: JSONValue? = nil) {
+    func publishNode(_ type: String, run id: String, info: InvocationInfo, extra: JSONObject, preview: JSONValue? = nil)
+    {
         guard let run = self.run(id) else { return }
         var data = extra
         data["run"] = .string(id)
@@ -164,7 +175,9 @@ public final class RunTracker: Sendable {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
-        for format in ["yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss.SSSSSS", "yyyy-MM-dd'T'HH:mm:ss"] {
+        for format in [
+            "yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss.SSSSSS", "yyyy-MM-dd'T'HH:mm:ss",
+        ] {
             formatter.dateFormat = format
             if let date = formatter.date(from: text) { return date }
         }

@@ -10,8 +10,10 @@ public struct RunTrackerConfiguration: Sendable {
     /// Pauses between reads of an ended run's record that failed; the last one repeats.
     public var readBackRetryDelays: [Duration]
 
-    public init(maxRuns: Int = 10_000, maxAge: TimeInterval = 7 * 24 * 3600,
-                readBackRetryDelays: [Duration] = [.seconds(1), .seconds(2), .seconds(5), .seconds(15), .seconds(60)]) {
+    public init(
+        maxRuns: Int = 10_000, maxAge: TimeInterval = 7 * 24 * 3600,
+        readBackRetryDelays: [Duration] = [.seconds(1), .seconds(2), .seconds(5), .seconds(15), .seconds(60)]
+    ) {
         self.maxRuns = max(1, maxRuns)
         self.maxAge = maxAge
         self.readBackRetryDelays = readBackRetryDelays.isEmpty ? [.seconds(1)] : readBackRetryDelays

@@ -34,9 +34,13 @@ public struct InvokeAIRunUpstream: RunUpstream {
         return items
     }
 
-    public func summaries(ids: [Int]) async throws(InvokeAIError) -> [QueueItemSummary] { try await client.summaries(ids: ids) }
+    public func summaries(ids: [Int]) async throws(InvokeAIError) -> [QueueItemSummary] {
+        try await client.summaries(ids: ids)
+    }
     public func itemIDs() async throws(InvokeAIError) -> [Int] { try await client.itemIDs() }
-    public func batchStatus(_ batchId: String) async throws(InvokeAIError) -> BatchStatus { try await client.batchStatus(batchId) }
+    public func batchStatus(_ batchId: String) async throws(InvokeAIError) -> BatchStatus {
+        try await client.batchStatus(batchId)
+    }
     public func summaries(ofBatch batchId: String, expected: Int) async throws(InvokeAIError) -> [QueueItemSummary] {
         try await client.items(ofBatch: batchId, expected: expected)
     }
@@ -54,5 +58,7 @@ public struct InvokeAIRunUpstream: RunUpstream {
         return images
     }
 
-    public func cancel(batch batchId: String) async throws(InvokeAIError) { _ = try await client.cancelBatches([batchId]) }
+    public func cancel(batch batchId: String) async throws(InvokeAIError) {
+        _ = try await client.cancelBatches([batchId])
+    }
 }

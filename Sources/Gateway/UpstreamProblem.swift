@@ -16,16 +16,20 @@ enum UpstreamProblem {
         }
         switch error {
         case .cannotConnect:
-            return HTTPError(.serviceUnavailable, "\(error)", title: "Upstream unavailable", headers: ["Retry-After": "5"])
+            return HTTPError(
+                .serviceUnavailable, "\(error)", title: "Upstream unavailable", headers: ["Retry-After": "5"])
         case .timedOut:
             return HTTPError(.gatewayTimeout, "\(error)", title: "Upstream timed out")
         case .ambiguousEnqueue(let batchId, _):
             // The run may exist: say which, so the client can look instead of submitting again.
-            return HTTPError(.gatewayTimeout, "\(error). It may run: GET /v1/runs/\(batchId) tells once InvokeAI answers, and a retry with the same Idempotency-Key never enqueues it twice",
-                             title: "Upstream outcome unknown", extensions: ["run": .string(batchId)])
+            return HTTPError(
+                .gatewayTimeout,
+                "\(error). It may run: GET /v1/runs/\(batchId) tells once InvokeAI answers, and a retry with the same Idempotency-Key never enqueues it twice",
+                title: "Upstream outcome unknown", extensions: ["run": .string(batchId)])
         case .status(let code, _, let detail):
-            return HTTPError(.badGateway, "\(error)", title: "Upstream error",
-                             extensions: ["upstream_status": .int(code), "upstream_detail": detail ?? .null])
+            return HTTPError(
+                .badGateway, "\(error)", title: "Upstream error",
+                extensions: ["upstream_status": .int(code), "upstream_detail": detail ?? .null])
         default:
             return HTTPError(.badGateway, "\(error)", title: "Upstream error")
         }

@@ -51,7 +51,9 @@ public final class WorkflowCatalog: Sendable {
 
     private struct FileEntry { var stamp: FileStamp; var workflow: Workflow }
     private struct LibraryProbe: Equatable { var total: Int; var newestID: String; var newestUpdatedAt: String }
-    private struct LibraryEntry { var updatedAt: String; var createdAt: String; var title: String; var workflow: Workflow }
+    private struct LibraryEntry {
+        var updatedAt: String; var createdAt: String; var title: String; var workflow: Workflow
+    }
     private struct State {
         var schemas: InvocationSchemaTable?
         /// The schemas saved from the last InvokeAI answer (or none), used while InvokeAI is down.
@@ -89,8 +91,10 @@ public final class WorkflowCatalog: Sendable {
     /// while InvokeAI is down (nil: not saved).
     private let schemaCacheFile: String?
 
-    public init(directory: String?, upstream: WorkflowCatalogUpstream, logger: Logger,
-                libraryTTL: Double = 5, fileCheckInterval: Double = 1, schemaCacheFile: String? = nil) {
+    public init(
+        directory: String?, upstream: WorkflowCatalogUpstream, logger: Logger,
+        libraryTTL: Double = 5, fileCheckInterval: Double = 1, schemaCacheFile: String? = nil
+    ) {
         self.directory = directory
         self.schemaCacheFile = schemaCacheFile
         self.upstream = upstream
@@ -99,8 +103,11 @@ public final class WorkflowCatalog: Sendable {
         self.fileCheckInterval = fileCheckInterval
     }
 
-    public convenience init(directory: String?, client: InvokeAIClient, logger: Logger, schemaCacheFile: String? = nil) {
-        self.init(directory: directory, upstream: WorkflowCatalogUpstream(client: client), logger: logger, schemaCacheFile: schemaCacheFile)
+    public convenience init(directory: String?, client: InvokeAIClient, logger: Logger, schemaCacheFile: String? = nil)
+    {
+        self.init(
+            directory: directory, upstream: WorkflowCatalogUpstream(client: client), logger: logger,
+            schemaCacheFile: schemaCacheFile)
     }
 
     // MARK: reading
@@ -115,11 +122,13 @@ public final class WorkflowCatalog: Sendable {
             (s.libraryReadAt == nil, s.libraryReadAt.map { MonotonicClock.seconds() - $0 >= libraryTTL } ?? false)
         }
         if firstRead {
-            await readLibrary(startedAfter: 0, schemas)  // any read will do, the first one in flight too
+            await readLibrary(startedAfter: 0, schemas) // any read will do, the first one in flight too
         } else if stale {
             startLibraryReadIfIdle(schemas)
         }
-        return state.withLock { s in Self.rebuildNamed(&s); return s.named }
+        return state.withLock { s in
+            Self.rebuildNamed(&s); return s.named
+        }
     }
 
     /// The workflow named `name`. A name not known yet makes the catalog look again at once (a
@@ -132,7 +141,9 @@ public final class WorkflowCatalog: Sendable {
         if let known = cached(name) { return known }
         checkFiles(schemas, force: true)
         await readLibrary(startedAfter: ticket, schemas)
-        return state.withLock { s in Self.rebuildNamed(&s); return s.byName[name] }
+        return state.withLock { s in
+            Self.rebuildNamed(&s); return s.byName[name]
+        }
     }
 
     /// The named workflows and the catalog's generation (bumped on every change), when serving
@@ -141,8 +152,11 @@ public final class WorkflowCatalog: Sendable {
     /// refresh, as `entries()` does). Nil when a request must take the asynchronous path.
     public func currentWithoutIO() -> (entries: [Entry], byName: [String: Entry], generation: Int)? {
         let now = MonotonicClock.seconds()
-        let (snapshot, staleLibrary) = state.withLock { s -> ((entries: [Entry], byName: [String: Entry], generation: Int)?, InvocationSchemaTable?) in
-            guard let schemas = s.schemas, let readAt = s.libraryReadAt, directory == nil || s.filesCheckedAt.map({ now - $0 < fileCheckInterval }) == true else {
+        let (snapshot, staleLibrary) = state.withLock {
+            s -> ((entries: [Entry], byName: [String: Entry], generation: Int)?, InvocationSchemaTable?) in
+            guard let schemas = s.schemas, let readAt = s.libraryReadAt,
+                directory == nil || s.filesCheckedAt.map({ now - $0 < fileCheckInterval }) == true
+            else {
                 return (nil, nil)
             }
             Self.rebuildNamed(&s)
@@ -153,7 +167,11 @@ public final class WorkflowCatalog: Sendable {
     }
 
     /// The entry as last listed (no refresh, no I/O).
-    public func cached(_ name: String) -> Entry? { state.withLock { s in Self.rebuildNamed(&s); return s.byName[name] } }
+    public func cached(_ name: String) -> Entry? {
+        state.withLock { s in
+            Self.rebuildNamed(&s); return s.byName[name]
+        }
+    }
 
     /// A version of a workflow seen earlier, by its fingerprint.
     public func version(_ fingerprint: String) -> Workflow? { state.withLock { $0.versions[fingerprint] } }
@@ -189,14 +207,18 @@ public final class WorkflowCatalog: Sendable {
             s.fallbackSchemas = saved ?? InvocationSchemaTable(templates: [:])
             return s.fallbackSchemas!
         }
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
+            $0.hasSuffix(".json")
+        }.sorted()
         var entries: [Entry] = []
         var taken = Set<String>()
         for name in names {
             let path = (directory as NSString).appendingPathComponent(name)
             let base = WorkflowSlug.make(from: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
             guard !base.isEmpty, !taken.contains(base), let data = try? Data(contentsOf: URL(fileURLWithPath: path)),
-                  let document = try? JSONDocument(parsing: data), let workflow = try? Workflow.parse(document, schemas: schemas) else { continue }
+                let document = try? JSONDocument(parsing: data),
+                let workflow = try? Workflow.parse(document, schemas: schemas)
+            else { continue }
             taken.insert(base)
             var entry = Entry(name: base, source: .file, workflow: workflow, location: path)
             entry.schemasLive = false
@@ -225,7 +247,8 @@ public final class WorkflowCatalog: Sendable {
     /// failure, and after `upstreamChanged`); concurrent first callers share one read. Each
     /// answer is saved (`schemaCacheFile`) for describing files while InvokeAI is down.
     public func schemas() async throws(InvokeAIError) -> InvocationSchemaTable {
-        let (known, load, epoch) = state.withLock { s -> (InvocationSchemaTable?, Task<Result<InvocationSchemaTable, InvokeAIError>, Never>?, Int) in
+        let (known, load, epoch) = state.withLock {
+            s -> (InvocationSchemaTable?, Task<Result<InvocationSchemaTable, InvokeAIError>, Never>?, Int) in
             if let schemas = s.schemas { return (schemas, nil, s.schemaEpoch) }
             if let running = s.schemaLoad { return (nil, running, s.schemaEpoch) }
             let upstream = self.upstream, cacheFile = self.schemaCacheFile
@@ -233,8 +256,11 @@ public final class WorkflowCatalog: Sendable {
                 do throws(InvokeAIError) {
                     let document = try await upstream.openAPI()
                     if let cacheFile {
-                        try? FileManager.default.createDirectory(atPath: (cacheFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                        try? Data(document.compactJSON.utf8).write(to: URL(fileURLWithPath: cacheFile), options: .atomic)
+                        try? FileManager.default.createDirectory(
+                            atPath: (cacheFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true
+                        )
+                        try? Data(document.compactJSON.utf8).write(
+                            to: URL(fileURLWithPath: cacheFile), options: .atomic)
                     }
                     return .success(InvocationSchemaTable(openAPI: document))
                 } catch {
@@ -266,7 +292,7 @@ public final class WorkflowCatalog: Sendable {
         guard due else { return }
         let scan = {
             let recheck = self.state.withLock { $0.filesCheckedAt }
-            guard force || recheck == checkedAt else { return }  // someone scanned meanwhile
+            guard force || recheck == checkedAt else { return } // someone scanned meanwhile
             self.scanFiles(directory, schemas)
         }
         if checkedAt == nil || force {
@@ -277,7 +303,9 @@ public final class WorkflowCatalog: Sendable {
     }
 
     private func scanFiles(_ directory: String, _ schemas: InvocationSchemaTable) {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
+            $0.hasSuffix(".json")
+        }
         let known = state.withLock { $0.files }
         let wallNow = FileStamp.wallClockNanoseconds()
         var files: [String: FileEntry] = [:]
@@ -355,15 +383,20 @@ public final class WorkflowCatalog: Sendable {
     /// The library's total and most recently updated workflow, nil when unreadable (then the
     /// full listing decides).
     private func probeLibrary() async -> LibraryProbe? {
-        guard let answer = try? await upstream.libraryNewest(), let total = answer["total"]?.intValue else { return nil }
+        guard let answer = try? await upstream.libraryNewest(), let total = answer["total"]?.intValue else {
+            return nil
+        }
         let newest = answer["items"]?[0]
-        return LibraryProbe(total: total, newestID: newest?["workflow_id"]?.stringValue ?? "",
-                            newestUpdatedAt: newest?["updated_at"]?.stringValue ?? "")
+        return LibraryProbe(
+            total: total, newestID: newest?["workflow_id"]?.stringValue ?? "",
+            newestUpdatedAt: newest?["updated_at"]?.stringValue ?? "")
     }
 
     /// The library as InvokeAI lists it now, re-reading only workflows whose `updated_at` moved;
     /// nil when it cannot be read (the files still answer).
-    private func fetchLibrary(known: [String: LibraryEntry], _ schemas: InvocationSchemaTable) async -> [String: LibraryEntry]? {
+    private func fetchLibrary(known: [String: LibraryEntry], _ schemas: InvocationSchemaTable) async -> [String:
+        LibraryEntry]?
+    {
         var listed: [(id: String, updated: String, created: String, title: String)] = []
         do {
             var page = 0
@@ -371,7 +404,11 @@ public final class WorkflowCatalog: Sendable {
                 let answer = try await upstream.libraryPage(page)
                 for item in answer["items"]?.arrayValue ?? [] {
                     guard let id = item["workflow_id"]?.stringValue else { continue }
-                    listed.append((id, item["updated_at"]?.stringValue ?? "", item["created_at"]?.stringValue ?? "", item["name"]?.stringValue ?? id))
+                    listed.append(
+                        (
+                            id, item["updated_at"]?.stringValue ?? "", item["created_at"]?.stringValue ?? "",
+                            item["name"]?.stringValue ?? id
+                        ))
                 }
                 page += 1
                 if page >= (answer["pages"]?.intValue ?? 1) { break }
@@ -387,8 +424,10 @@ public final class WorkflowCatalog: Sendable {
                 continue
             }
             guard let record = try? await upstream.libraryWorkflow(item.id), let json = record["workflow"],
-                  let workflow = try? Workflow.parse(json, schemas: schemas) else { continue }
-            fresh[item.id] = LibraryEntry(updatedAt: item.updated, createdAt: item.created, title: item.title, workflow: workflow)
+                let workflow = try? Workflow.parse(json, schemas: schemas)
+            else { continue }
+            fresh[item.id] = LibraryEntry(
+                updatedAt: item.updated, createdAt: item.created, title: item.title, workflow: workflow)
         }
         return fresh
     }
@@ -408,7 +447,9 @@ public final class WorkflowCatalog: Sendable {
         try encoder.encode(definition).write(to: URL(fileURLWithPath: path), options: .atomic)
         // Known at once, without waiting for the next folder check.
         if let stamp = FileStamp(path: path) {
-            state.withLock { s in s.files[path] = FileEntry(stamp: stamp, workflow: workflow); s.generation += 1 }
+            state.withLock { s in
+                s.files[path] = FileEntry(stamp: stamp, workflow: workflow); s.generation += 1
+            }
         }
         return Entry(name: name, source: .file, workflow: workflow, location: path)
     }
@@ -417,7 +458,9 @@ public final class WorkflowCatalog: Sendable {
     public func remove(_ entry: Entry) throws {
         guard entry.source == .file else { throw CatalogError.notAFile(entry.name) }
         try FileManager.default.removeItem(atPath: entry.location)
-        state.withLock { s in s.files[entry.location] = nil; s.generation += 1 }
+        state.withLock { s in
+            s.files[entry.location] = nil; s.generation += 1
+        }
     }
 
     public enum CatalogError: Error, CustomStringConvertible {
@@ -425,7 +468,8 @@ public final class WorkflowCatalog: Sendable {
         public var description: String {
             switch self {
             case .noDirectory: "the gateway has no workflows folder (--workflows) to store uploads in"
-            case .badName(let name): "'\(name)' is not a valid workflow name (lowercase letters, digits and single dashes)"
+            case .badName(let name):
+                "'\(name)' is not a valid workflow name (lowercase letters, digits and single dashes)"
             case .notAFile(let name): "workflow \(name) comes from InvokeAI's library; delete it there"
             }
         }

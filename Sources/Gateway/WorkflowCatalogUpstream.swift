@@ -14,10 +14,12 @@ public struct WorkflowCatalogUpstream: Sendable {
     /// (InvokeAI answers it in ~4 ms; the full listing takes 20-35 ms of its time).
     public var libraryNewest: @Sendable () async throws(InvokeAIError) -> JSONValue
 
-    public init(openAPI: @escaping @Sendable () async throws(InvokeAIError) -> JSONValue,
-                libraryPage: @escaping @Sendable (_ page: Int) async throws(InvokeAIError) -> JSONValue,
-                libraryWorkflow: @escaping @Sendable (_ id: String) async throws(InvokeAIError) -> JSONValue,
-                libraryNewest: @escaping @Sendable () async throws(InvokeAIError) -> JSONValue) {
+    public init(
+        openAPI: @escaping @Sendable () async throws(InvokeAIError) -> JSONValue,
+        libraryPage: @escaping @Sendable (_ page: Int) async throws(InvokeAIError) -> JSONValue,
+        libraryWorkflow: @escaping @Sendable (_ id: String) async throws(InvokeAIError) -> JSONValue,
+        libraryNewest: @escaping @Sendable () async throws(InvokeAIError) -> JSONValue
+    ) {
         self.openAPI = openAPI
         self.libraryPage = libraryPage
         self.libraryWorkflow = libraryWorkflow
@@ -25,13 +27,15 @@ public struct WorkflowCatalogUpstream: Sendable {
     }
 
     public init(client: InvokeAIClient) {
-        self.init(openAPI: { () async throws(InvokeAIError) in try await client.openAPI() },
-                  libraryPage: { (page) async throws(InvokeAIError) in
-                      try await client.workflows(categories: ["user", "default"], page: page, perPage: 100)
-                  },
-                  libraryWorkflow: { (id) async throws(InvokeAIError) in try await client.workflow(id) },
-                  libraryNewest: { () async throws(InvokeAIError) in
-                      try await client.workflows(categories: ["user", "default"], page: 0, perPage: 1, orderBy: "updated_at", descending: true)
-                  })
+        self.init(
+            openAPI: { () async throws(InvokeAIError) in try await client.openAPI() },
+            libraryPage: { (page) async throws(InvokeAIError) in
+                try await client.workflows(categories: ["user", "default"], page: page, perPage: 100)
+            },
+            libraryWorkflow: { (id) async throws(InvokeAIError) in try await client.workflow(id) },
+            libraryNewest: { () async throws(InvokeAIError) in
+                try await client.workflows(
+                    categories: ["user", "default"], page: 0, perPage: 1, orderBy: "updated_at", descending: true)
+            })
     }
 }

@@ -13,22 +13,24 @@ enum WorkflowOutputs {
                 nodes[output.nodeID, default: (output, [])].images += output.images
             }
         }
-        return .array(nodes.keys.sorted().map { id in
-            let (output, images) = nodes[id]!
-            return [
-                "node": .string(output.nodeID),
-                "node_type": .string(output.nodeType),
-                "board_input": output.boardInputIndex.map { .int($0) } ?? .null,
-                "images": .array(images.map { image in
-                    [
-                        "name": .string(image.name),
-                        "width": image.width.map { .int($0) } ?? .null,
-                        "height": image.height.map { .int($0) } ?? .null,
-                        "url": .string("/v1/images/\(image.name)"),
-                        "thumbnail_url": .string("/v1/images/\(image.name)/thumbnail"),
-                    ]
-                }),
-            ]
-        })
+        return .array(
+            nodes.keys.sorted().map { id in
+                let (output, images) = nodes[id]!
+                return [
+                    "node": .string(output.nodeID),
+                    "node_type": .string(output.nodeType),
+                    "board_input": output.boardInputIndex.map { .int($0) } ?? .null,
+                    "images": .array(
+                        images.map { image in
+                            [
+                                "name": .string(image.name),
+                                "width": image.width.map { .int($0) } ?? .null,
+                                "height": image.height.map { .int($0) } ?? .null,
+                                "url": .string("/v1/images/\(image.name)"),
+                                "thumbnail_url": .string("/v1/images/\(image.name)/thumbnail"),
+                            ]
+                        }),
+                ]
+            })
     }
 }

@@ -10,63 +10,89 @@ enum WorkflowRoutes {
         let prepared = PreparedViews()
         // Both read routes answer from prepared bytes on the event loop when nothing needs
         // reading (the usual case); otherwise as a task, as any route that awaits.
-        router.add(.GET, "/v1/workflows", .either(now: { _ in
-            guard let current = catalog.currentWithoutIO(), let (installed, stamp) = models.modelsWithoutIO(for: current.entries) else { return nil }
-            return prepared.response(for: .init(name: nil, generation: current.generation, modelStamp: stamp)) {
-                listResponse(current.entries.map { ($0, InstalledModelList.runnability(of: $0, against: installed)) })
-            }
-        }, later: { _ in
-            var views: [(WorkflowCatalog.Entry, JSONValue)] = []
-            for entry in try await listed(catalog) { views.append((entry, await models.runnability(of: entry))) }
-            return listResponse(views)
-        }))
-        router.add(.GET, "/v1/workflows/{name}", .either(now: { request in
-            guard let current = catalog.currentWithoutIO(), let entry = current.byName[request.pathParameters["name"] ?? ""],
-                  let (installed, stamp) = models.modelsWithoutIO(for: [entry]) else { return nil }
-            if let notModified = notModified(request, entry) { return notModified }
-            return prepared.response(for: .init(name: entry.name, generation: current.generation, modelStamp: stamp)) {
-                detailResponse(entry, InstalledModelList.runnability(of: entry, against: installed))
-            }
-        }, later: { request in
-            let entry = try await named(request, catalog)
-            if let notModified = notModified(request, entry) { return notModified }
-            return detailResponse(entry, await models.runnability(of: entry))
-        }))
-        router.add(.GET, "/v1/workflows/{name}/schema", .async { request in
-            .json(try await named(request, catalog).workflow.runRequestSchema, contentType: "application/schema+json")
-        })
-        router.add(.GET, "/v1/workflows/{name}/definition", .async { request in
-            .json(try await named(request, catalog).workflow.definition)
-        })
-        router.add(.PUT, "/v1/workflows/{name}/definition", .async { request in
-            let name = request.pathParameters["name"] ?? ""
-            let definition: JSONValue
-            do {
-                definition = try FastJSONParser.parse(request.body)
-            } catch {
-                throw HTTPError(.badRequest, "the body is not JSON: \(error)")
-            }
-            let existed = try await listed(catalog).contains { $0.name == name }
-            do {
-                let entry = try await catalog.store(name: name, definition: definition)
-                var response = HTTPResponse.json(entry.detailJSON, status: existed ? .ok : .created)
-                response.headers["Location"] = "/v1/workflows/\(name)"
-                return response
-            } catch let error as WorkflowParseError {
-                throw HTTPError(.unprocessableContent, "not a workflow: \(error.message)")
-            } catch let error as WorkflowCatalog.CatalogError {
-                throw HTTPError(.unprocessableContent, "\(error)")
-            }
-        })
-        router.add(.DELETE, "/v1/workflows/{name}/definition", .async { request in
-            let entry = try await named(request, catalog)
-            do {
-                try catalog.remove(entry)
-            } catch let error as WorkflowCatalog.CatalogError {
-                throw HTTPError(.conflict, "\(error)")
-            }
-            return HTTPResponse(status: .noContent)
-        })
+        router.add(
+            .GET, "/v1/workflows",
+            .either(
+                now: { _ in
+                    guard let current = catalog.currentWithoutIO(),
+                        let (installed, stamp) = models.modelsWithoutIO(for: current.entries)
+                    else { return nil }
+                    return prepared.response(for: .init(name: nil, generation: current.generation, modelStamp: stamp)) {
+                        listResponse(
+                            current.entries.map { ($0, InstalledModelList.runnability(of: $0, against: installed)) })
+                    }
+                },
+                later: { _ in
+                    var views: [(WorkflowCatalog.Entry, JSONValue)] = []
+                    for entry in try await listed(catalog) {
+                        views.append((entry, await models.runnability(of: entry)))
+                    }
+                    return listResponse(views)
+                }))
+        router.add(
+            .GET, "/v1/workflows/{name}",
+            .either(
+                now: { request in
+                    guard let current = catalog.currentWithoutIO(),
+                        let entry = current.byName[request.pathParameters["name"] ?? ""],
+                        let (installed, stamp) = models.modelsWithoutIO(for: [entry])
+                    else { return nil }
+                    if let notModified = notModified(request, entry) { return notModified }
+                    return prepared.response(
+                        for: .init(name: entry.name, generation: current.generation, modelStamp: stamp)
+                    ) {
+                        detailResponse(entry, InstalledModelList.runnability(of: entry, against: installed))
+                    }
+                },
+                later: { request in
+                    let entry = try await named(request, catalog)
+                    if let notModified = notModified(request, entry) { return notModified }
+                    return detailResponse(entry, await models.runnability(of: entry))
+                }))
+        router.add(
+            .GET, "/v1/workflows/{name}/schema",
+            .async { request in
+                .json(
+                    try await named(request, catalog).workflow.runRequestSchema, contentType: "application/schema+json")
+            })
+        router.add(
+            .GET, "/v1/workflows/{name}/definition",
+            .async { request in
+                .json(try await named(request, catalog).workflow.definition)
+            })
+        router.add(
+            .PUT, "/v1/workflows/{name}/definition",
+            .async { request in
+                let name = request.pathParameters["name"] ?? ""
+                let definition: JSONValue
+                do {
+                    definition = try FastJSONParser.parse(request.body)
+                } catch {
+                    throw HTTPError(.badRequest, "the body is not JSON: \(error)")
+                }
+                let existed = try await listed(catalog).contains { $0.name == name }
+                do {
+                    let entry = try await catalog.store(name: name, definition: definition)
+                    var response = HTTPResponse.json(entry.detailJSON, status: existed ? .ok : .created)
+                    response.headers["Location"] = "/v1/workflows/\(name)"
+                    return response
+                } catch let error as WorkflowParseError {
+                    throw HTTPError(.unprocessableContent, "not a workflow: \(error.message)")
+                } catch let error as WorkflowCatalog.CatalogError {
+                    throw HTTPError(.unprocessableContent, "\(error)")
+                }
+            })
+        router.add(
+            .DELETE, "/v1/workflows/{name}/definition",
+            .async { request in
+                let entry = try await named(request, catalog)
+                do {
+                    try catalog.remove(entry)
+                } catch let error as WorkflowCatalog.CatalogError {
+                    throw HTTPError(.conflict, "\(error)")
+                }
+                return HTTPResponse(status: .noContent)
+            })
     }
 
     /// `{"workflows": [...]}`: each summary with whether it can run and the first reasons not.
@@ -75,8 +101,9 @@ enum WorkflowRoutes {
             guard case .object(var fields) = entry.summaryJSON else { return nil }
             fields["runnable"] = runnability["runnable"] ?? .null
             // The reasons, short: the full list is in the workflow's description.
-            fields["not_runnable_because"] = .array((runnability["issues"]?.arrayValue ?? []).prefix(5).compactMap { $0["message"] }
-                                                    + (runnability["runnable_reason"].map { [$0] } ?? []))
+            fields["not_runnable_because"] = .array(
+                (runnability["issues"]?.arrayValue ?? []).prefix(5).compactMap { $0["message"] }
+                    + (runnability["runnable_reason"].map { [$0] } ?? []))
             return .object(fields)
         }
         return .json(["workflows": .array(summaries)] as JSONValue)
@@ -93,7 +120,8 @@ enum WorkflowRoutes {
 
     private static func notModified(_ request: HTTPRequest, _ entry: WorkflowCatalog.Entry) -> HTTPResponse? {
         let etag = "\"\(entry.workflow.fingerprint)\""
-        return request.headers["If-None-Match"] == etag ? HTTPResponse(status: .notModified, headers: ["ETag": etag]) : nil
+        return request.headers["If-None-Match"] == etag
+            ? HTTPResponse(status: .notModified, headers: ["ETag": etag]) : nil
     }
 
     static func listed(_ catalog: WorkflowCatalog) async throws -> [WorkflowCatalog.Entry] {

@@ -29,7 +29,9 @@ public enum WorkflowSlug {
     /// slug get `-2`, `-3`... in the order given (callers sort by something stable, e.g. creation
     /// time then id, so the same library always yields the same names). `taken` are names already
     /// used by another source, which wins.
-    public static func assign<Item>(_ items: [Item], title: (Item) -> String, taken: Set<String>) -> [(name: String, item: Item)] {
+    public static func assign<Item>(_ items: [Item], title: (Item) -> String, taken: Set<String>) -> [(
+        name: String, item: Item
+    )] {
         var used = taken
         var result: [(name: String, item: Item)] = []
         for item in items {

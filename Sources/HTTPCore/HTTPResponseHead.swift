@@ -13,7 +13,8 @@ public struct HTTPResponseHead: Sendable {
     public init(statusLine: String) throws(HTTPResponseHeadError) {
         let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), parts[1].count == 3,
-              let status = Int(parts[1]), (100...999).contains(status) else {
+            let status = Int(parts[1]), (100...999).contains(status)
+        else {
             throw .invalidStatusLine(statusLine)
         }
         version = String(parts[0])
@@ -27,7 +28,7 @@ public struct HTTPResponseHead: Sendable {
         var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { line in
             String(decoding: line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...], as: UTF8.self)
         }
-        if lines.last == "" { lines.removeLast() }  // the head's last line ended by its LF
+        if lines.last == "" { lines.removeLast() } // the head's last line ended by its LF
         try self.init(statusLine: lines.first ?? "")
         for line in lines.dropFirst() { try addField(line: line) }
     }
@@ -40,7 +41,8 @@ public struct HTTPResponseHead: Sendable {
             return
         }
         guard let colon = line.firstIndex(of: ":"), colon != line.startIndex,
-              !line[..<colon].contains(where: { $0 == " " || $0 == "\t" }) else {
+            !line[..<colon].contains(where: { $0 == " " || $0 == "\t" })
+        else {
             throw .invalidFieldLine(line)
         }
         headers.add(String(line[..<colon]), line[line.index(after: colon)...].trimmingHTTPWhitespace())

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CEpoll
 import Foundation
 import HTTPCore
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Something registered with an event loop for readiness events on one file descriptor.
 /// It is only ever called on its loop's thread.
@@ -87,7 +88,9 @@ final class EventLoop: @unchecked Sendable {
     // MARK: registration (loop thread only)
 
     func register(fd: Int32, events: UInt32, handler: EventLoopHandler) throws {
-        guard cepoll_ctl(epollFD, CEPOLL_CTL_ADD, fd, events, UInt64(fd)) == 0 else { throw SocketError("epoll_ctl(add)") }
+        guard cepoll_ctl(epollFD, CEPOLL_CTL_ADD, fd, events, UInt64(fd)) == 0 else {
+            throw SocketError("epoll_ctl(add)")
+        }
         handlers[fd] = handler
     }
 
@@ -110,7 +113,9 @@ final class EventLoop: @unchecked Sendable {
         while true {
             let now = MonotonicClock.now()
             let timeoutMS = now >= nextTick ? 0 : Int32(min((nextTick - now) / 1_000_000 + 1, 60_000))
-            let count = events.withUnsafeMutableBufferPointer { cepoll_wait(epollFD, $0.baseAddress, Int32($0.count), timeoutMS) }
+            let count = events.withUnsafeMutableBufferPointer {
+                cepoll_wait(epollFD, $0.baseAddress, Int32($0.count), timeoutMS)
+            }
             if count > 0 {
                 for i in 0..<Int(count) {
                     let event = events[i]

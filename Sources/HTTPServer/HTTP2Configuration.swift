@@ -10,7 +10,9 @@ public struct HTTP2Configuration: Sendable, Equatable {
     /// Request body bytes a client may send on the whole connection before the server grants more.
     public var connectionWindowSize: Int
 
-    public init(maxConcurrentStreams: Int = 512, initialStreamWindowSize: Int = 1 << 20, connectionWindowSize: Int = 4 << 20) {
+    public init(
+        maxConcurrentStreams: Int = 512, initialStreamWindowSize: Int = 1 << 20, connectionWindowSize: Int = 4 << 20
+    ) {
         self.maxConcurrentStreams = maxConcurrentStreams
         self.initialStreamWindowSize = initialStreamWindowSize
         self.connectionWindowSize = connectionWindowSize

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CEpoll
 import CNGHTTP2
 import HTTPCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One HTTP/2 cleartext connection (h2c by prior knowledge or after `Upgrade: h2c`).
 ///
@@ -88,9 +89,12 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         guard let session else { return }
         if let upgrade {
             let rv = upgrade.settings.withUnsafeBufferPointer {
-                nghttp2_session_upgrade2(session, $0.baseAddress, $0.count, upgrade.request.method == .HEAD ? 1 : 0, nil)
+                nghttp2_session_upgrade2(
+                    session, $0.baseAddress, $0.count, upgrade.request.method == .HEAD ? 1 : 0, nil)
             }
-            guard rv == 0 else { throw HTTPError(.badRequest, "HTTP2-Settings rejected: \(String(cString: nghttp2_strerror(rv)))") }
+            guard rv == 0 else {
+                throw HTTPError(.badRequest, "HTTP2-Settings rejected: \(String(cString: nghttp2_strerror(rv)))")
+            }
             output.append(contentsOf: HTTP2Upgrade.switchingProtocols)
         }
         submitSettings()
@@ -113,11 +117,15 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
 
     private func createSession() throws {
         var callbacks: OpaquePointer?
-        guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else { throw HTTPError(.internalServerError, "nghttp2: out of memory") }
+        guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else {
+            throw HTTPError(.internalServerError, "nghttp2: out of memory")
+        }
         defer { nghttp2_session_callbacks_del(callbacks) }
         Self.installCallbacks(callbacks)
         var option: OpaquePointer?
-        guard nghttp2_option_new(&option) == 0, let option else { throw HTTPError(.internalServerError, "nghttp2: out of memory") }
+        guard nghttp2_option_new(&option) == 0, let option else {
+            throw HTTPError(.internalServerError, "nghttp2: out of memory")
+        }
         defer { nghttp2_option_del(option) }
         // Window updates only for body bytes the server has taken (see `receivedData`).
         nghttp2_option_set_no_auto_window_update(option, 1)
@@ -131,13 +139,20 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         guard let session else { return }
         let http2 = context.configuration.http2
         var entries = [
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: UInt32(http2.maxConcurrentStreams)),
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: UInt32(http2.initialStreamWindowSize)),
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: UInt32(context.configuration.limits.maxHeaderBytes)),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
+                value: UInt32(http2.maxConcurrentStreams)),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
+                value: UInt32(http2.initialStreamWindowSize)),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
+                value: UInt32(context.configuration.limits.maxHeaderBytes)),
         ]
         _ = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &entries, entries.count)
         if http2.connectionWindowSize > 65_535 {
-            _ = nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(http2.connectionWindowSize))
+            _ = nghttp2_session_set_local_window_size(
+                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(http2.connectionWindowSize))
         }
     }
 
@@ -249,7 +264,9 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
 
     private func writeOutput() {
         while outputOffset < output.count {
-            let result = output.withUnsafeBytes { Socket.write(fd, UnsafeRawBufferPointer(rebasing: $0[outputOffset...])) }
+            let result = output.withUnsafeBytes {
+                Socket.write(fd, UnsafeRawBufferPointer(rebasing: $0[outputOffset...]))
+            }
             switch result {
             case .bytes(let count):
                 outputOffset += count
@@ -348,7 +365,7 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             stream.task = Task { [self] in
                 let response = await work()
                 loop.execute {
-                    guard let stream = self.streams[id] else { return }  // reset meanwhile
+                    guard let stream = self.streams[id] else { return } // reset meanwhile
                     self.respond(stream, response)
                     self.pump()
                 }
@@ -413,7 +430,8 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             let lower = name.lowercased()
             switch lower {
             // Connection-specific fields are forbidden in h2 (RFC 9113 §8.2.2); framing is ours.
-            case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length": continue
+            case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length":
+                continue
             default: fields.append((lower, value))
             }
         }
@@ -437,18 +455,22 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         let rv = storage.withUnsafeMutableBufferPointer { buffer -> Int32 in
             let base = buffer.baseAddress!
             var nva = spans.map {
-                nghttp2_nv(name: base + $0.name, value: base + $0.value, namelen: $0.nameLength, valuelen: $0.valueLength,
-                           flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+                nghttp2_nv(
+                    name: base + $0.name, value: base + $0.value, namelen: $0.nameLength, valuelen: $0.valueLength,
+                    flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
             }
             if withBody {
-                var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: Self.readBodyCallback)
+                var provider = nghttp2_data_provider(
+                    source: nghttp2_data_source(ptr: nil), read_callback: Self.readBodyCallback)
                 return nghttp2_submit_response(session, stream.id, &nva, nva.count, &provider)
             }
             return nghttp2_submit_response(session, stream.id, &nva, nva.count, nil)
         }
         if rv != 0 {
-            context.logger.debug("h2 \(peer): submit_response on stream \(stream.id): \(String(cString: nghttp2_strerror(rv)))")
-            _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, UInt32(NGHTTP2_INTERNAL_ERROR.rawValue))
+            context.logger.debug(
+                "h2 \(peer): submit_response on stream \(stream.id): \(String(cString: nghttp2_strerror(rv)))")
+            _ = nghttp2_submit_rst_stream(
+                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, UInt32(NGHTTP2_INTERNAL_ERROR.rawValue))
             return false
         }
         return true
@@ -456,7 +478,9 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
 
     /// Copies up to `length` pending body bytes into a DATA frame (nghttp2 sizes it to the
     /// flow-control windows); defers the stream when nothing is buffered yet.
-    func readBody(_ streamID: Int32, into buffer: UnsafeMutablePointer<UInt8>, length: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
+    func readBody(
+        _ streamID: Int32, into buffer: UnsafeMutablePointer<UInt8>, length: Int, flags: UnsafeMutablePointer<UInt32>
+    ) -> Int {
         guard let stream = streams[streamID] else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
         let count = min(length, stream.pendingCount)
         if count > 0 {
@@ -516,7 +540,8 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         stream.ended = true
         if let remaining = stream.bytesRemaining, remaining > 0 {
             // Shorter than announced: a reset tells the client the body is incomplete.
-            _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, UInt32(NGHTTP2_INTERNAL_ERROR.rawValue))
+            _ = nghttp2_submit_rst_stream(
+                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, UInt32(NGHTTP2_INTERNAL_ERROR.rawValue))
         } else {
             resume(stream)
         }
@@ -527,7 +552,8 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     func stopUpload(_ stream: HTTP2Stream) {
         guard let session, !stream.resetSent else { return }
         stream.resetSent = true
-        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, UInt32(NGHTTP2_NO_ERROR.rawValue))
+        _ = nghttp2_submit_rst_stream(
+            session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, UInt32(NGHTTP2_NO_ERROR.rawValue))
     }
 
     private func resume(_ stream: HTTP2Stream) {
@@ -564,7 +590,9 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             break
         }
         let writeTimeout = MonotonicClock.nanoseconds(configuration.writeTimeout)
-        if (outputPending > 0 && now - lastWriteProgress > writeTimeout) || (bufferedResponseBytes > 0 && now - lastFramingProgress > writeTimeout) {
+        if (outputPending > 0 && now - lastWriteProgress > writeTimeout)
+            || (bufferedResponseBytes > 0 && now - lastFramingProgress > writeTimeout)
+        {
             context.metrics.writeTimeouts.add(1, ordering: .relaxed)
             closeNow()
             return
@@ -596,13 +624,17 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             }
             guard now - stream.lastProgress > bodyTimeout else { continue }
             context.metrics.requestTimeouts.add(1, ordering: .relaxed)
-            respond(stream, HTTPError(.requestTimeout, "no request body bytes received for \(configuration.bodyTimeout)").response())
+            respond(
+                stream,
+                HTTPError(.requestTimeout, "no request body bytes received for \(configuration.bodyTimeout)").response()
+            )
             // The answer goes first; the upload is reset once it is out (see on_frame_send).
             stream.lastProgress = now
             answered = true
         }
         // Refused while the client was still sending and it went quiet: stop waiting for it.
-        for stream in streams.values where stream.responded && !stream.requestComplete && now - stream.lastProgress > bodyTimeout {
+        for stream in streams.values
+        where stream.responded && !stream.requestComplete && now - stream.lastProgress > bodyTimeout {
             stopUpload(stream)
             answered = true
         }
@@ -626,8 +658,9 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     private func goAway() {
         guard let session, !goingAway else { return }
         goingAway = true
-        _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
-                                  UInt32(NGHTTP2_NO_ERROR.rawValue), nil, 0)
+        _ = nghttp2_submit_goaway(
+            session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
+            UInt32(NGHTTP2_NO_ERROR.rawValue), nil, 0)
     }
 
     func closeNow() {

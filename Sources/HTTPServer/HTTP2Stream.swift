@@ -1,4 +1,5 @@
 import HTTPCore
+
 /// One HTTP/2 stream of an `HTTP2Connection`: the request as its frames arrive, then the
 /// response body waiting to be framed. Touched only on the connection's event loop.
 final class HTTP2Stream {

@@ -1,15 +1,17 @@
 import HTTPCore
+
 /// HTTP/1.1 `Upgrade: h2c` (RFC 7540 §3.2): recognising the request, decoding its
 /// `HTTP2-Settings`, and the `101 Switching Protocols` that precedes the server's preface.
 enum HTTP2Upgrade {
-    static let switchingProtocols: [UInt8] = Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8)
+    static let switchingProtocols: [UInt8] = Array(
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8)
 
     /// The decoded SETTINGS payload when `request` asks for h2c properly, else nil (the request
     /// is then answered over HTTP/1.1, as if the Upgrade header were absent).
     static func settingsPayload(of request: HTTPRequest) -> [UInt8]? {
         guard request.version == .http1_1,
-              request.headers.tokens("Upgrade").contains("h2c"),
-              request.headers.tokens("Connection").contains("http2-settings")
+            request.headers.tokens("Upgrade").contains("h2c"),
+            request.headers.tokens("Connection").contains("http2-settings")
         else { return nil }
         let values = request.headers.values("HTTP2-Settings")
         guard values.count == 1 else { return nil }
@@ -30,7 +32,7 @@ enum HTTP2Upgrade {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(c - UInt8(ascii: "0")) + 52
             case UInt8(ascii: "-"): value = 62
             case UInt8(ascii: "_"): value = 63
-            case UInt8(ascii: "="): continue  // tolerated although the spec omits padding
+            case UInt8(ascii: "="): continue // tolerated although the spec omits padding
             default: return nil
             }
             accumulator = (accumulator << 6) | value

@@ -1,8 +1,9 @@
+import CEpoll
+import HTTPCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CEpoll
-import HTTPCore
 
 /// One HTTP/1.x connection: reads and decodes requests, hands them to the responder one at a
 /// time (pipelined requests wait their turn, so answers leave in order), writes responses.
@@ -146,7 +147,9 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
         guard !processingInput else { return }
         if sniffingPreface {
             // Not decodable as HTTP/1.1 yet: "PRI * HTTP/2.0" would be refused with 505.
-            if case .awaitingRequest = state, decoder.bufferedByteCount > 0 { state = .readingHead(since: MonotonicClock.now()) }
+            if case .awaitingRequest = state, decoder.bufferedByteCount > 0 {
+                state = .readingHead(since: MonotonicClock.now())
+            }
             return
         }
         processingInput = true
@@ -244,7 +247,7 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
     }
 
     private func send(_ response: HTTPResponse) {
-        guard case .responding = state else { return }  // the connection died meanwhile
+        guard case .responding = state else { return } // the connection died meanwhile
         handlerTask = nil
         context.metrics.countResponse(response.status)
         let bodyAllowed = response.status.allowsBody && !respondingToHead
@@ -342,7 +345,9 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
 
     private func flush() {
         while outputOffset < output.count {
-            let result = output.withUnsafeBytes { Socket.write(fd, UnsafeRawBufferPointer(rebasing: $0[outputOffset...])) }
+            let result = output.withUnsafeBytes {
+                Socket.write(fd, UnsafeRawBufferPointer(rebasing: $0[outputOffset...]))
+            }
             switch result {
             case .bytes(let count):
                 outputOffset += count
@@ -383,11 +388,12 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
         guard !isClosed else { return }
         var wanted: UInt32 = 0
         if !peerClosed {
-            let readAhead: Bool = switch state {
-            case .awaitingRequest, .readingHead, .readingBody, .lingering: true
-            case .responding, .streaming: decoder.bufferedByteCount < Self.readAheadLimit
-            case .closing, .closed: false
-            }
+            let readAhead: Bool =
+                switch state {
+                case .awaitingRequest, .readingHead, .readingBody, .lingering: true
+                case .responding, .streaming: decoder.bufferedByteCount < Self.readAheadLimit
+                case .closing, .closed: false
+                }
             // RDHUP stays on while a response is pending, so a client that leaves is noticed.
             wanted = (readAhead ? CEPOLL_IN : 0) | CEPOLL_RDHUP
         }
@@ -402,7 +408,8 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
 
     func checkTimeouts(now: UInt64) {
         let configuration = context.configuration
-        if outputOffset < output.count, now - lastWriteProgress > MonotonicClock.nanoseconds(configuration.writeTimeout) {
+        if outputOffset < output.count, now - lastWriteProgress > MonotonicClock.nanoseconds(configuration.writeTimeout)
+        {
             context.metrics.writeTimeouts.add(1, ordering: .relaxed)
             closeNow()
             return
@@ -416,7 +423,9 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
         case .readingHead(let since):
             if now - since > MonotonicClock.nanoseconds(configuration.headerTimeout) {
                 context.metrics.requestTimeouts.add(1, ordering: .relaxed)
-                refuse(.requestTimeout, "the request header section was not received within \(configuration.headerTimeout)")
+                refuse(
+                    .requestTimeout, "the request header section was not received within \(configuration.headerTimeout)"
+                )
             }
         case .readingBody(let lastProgress):
             if now - lastProgress > MonotonicClock.nanoseconds(configuration.bodyTimeout) {

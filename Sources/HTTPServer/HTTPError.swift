@@ -41,7 +41,8 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         document["status"] = .int(status.code)
         document["detail"] = .string(detail)
         if let instance { document["instance"] = .string(instance) }
-        var response = HTTPResponse.json(JSONValue.object(document), status: status, contentType: "application/problem+json")
+        var response = HTTPResponse.json(
+            JSONValue.object(document), status: status, contentType: "application/problem+json")
         for (name, value) in headers { response.headers.add(name, value) }
         return response
     }

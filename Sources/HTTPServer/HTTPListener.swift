@@ -1,7 +1,8 @@
+import CEpoll
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CEpoll
 
 /// A listening socket on one event loop: accepts every pending connection when readable.
 final class HTTPListener: EventLoopHandler {

@@ -1,4 +1,5 @@
 import HTTPCore
+
 /// Why a request could not be decoded. Each case maps to the status the server answers with,
 /// after which the connection is closed (the byte stream can no longer be trusted).
 public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import HTTPCore
+
 /// A complete request: head, body, and what routing learned about it.
 public struct HTTPRequest: Sendable {
     public var head: HTTPRequestHead

@@ -1,9 +1,10 @@
+import HTTPCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import HTTPCore
 
 /// An incremental HTTP/1.1 request decoder (RFC 9112, with the field rules of RFC 9110).
 ///
@@ -233,9 +234,13 @@ public struct HTTPRequestDecoder: Sendable {
             case .chunkDataEnd:
                 let available = storage.count - readIndex
                 if available == 0 { return nil }
-                guard storage[readIndex] == .cr else { throw HTTPParseError(.badRequest, "missing CRLF after chunk data") }
+                guard storage[readIndex] == .cr else {
+                    throw HTTPParseError(.badRequest, "missing CRLF after chunk data")
+                }
                 if available == 1 { return nil }
-                guard storage[readIndex + 1] == .lf else { throw HTTPParseError(.badRequest, "missing CRLF after chunk data") }
+                guard storage[readIndex + 1] == .lf else {
+                    throw HTTPParseError(.badRequest, "missing CRLF after chunk data")
+                }
                 readIndex += 2
                 state = .chunkSize
             case .trailers:
@@ -334,7 +339,7 @@ public struct HTTPRequestDecoder: Sendable {
                         }
                         consume(next)
                         methodChecked = 0
-                        methodComplete = false  // the CR of the empty line ended the check
+                        methodComplete = false // the CR of the empty line ended the check
                         continue
                     }
                     requestLine = try withBytes(start, contentEnd) { line throws(HTTPParseError) in
@@ -432,9 +437,11 @@ public struct HTTPRequestDecoder: Sendable {
         } else if let contentLength {
             switch contentLength {
             case .tooLarge:
-                throw HTTPParseError(.contentTooLarge, "Content-Length exceeds the limit of \(limits.maxBodyBytes) bytes")
+                throw HTTPParseError(
+                    .contentTooLarge, "Content-Length exceeds the limit of \(limits.maxBodyBytes) bytes")
             case .value(let length) where length > limits.maxBodyBytes:
-                throw HTTPParseError(.contentTooLarge, "Content-Length \(length) exceeds the limit of \(limits.maxBodyBytes) bytes")
+                throw HTTPParseError(
+                    .contentTooLarge, "Content-Length \(length) exceeds the limit of \(limits.maxBodyBytes) bytes")
             case .value(let length):
                 if length == 0 {
                     state = .bodyless
@@ -482,7 +489,8 @@ public struct HTTPRequestDecoder: Sendable {
             case .incomplete:
                 return false
             case .overBudget:
-                throw HTTPParseError(.headersTooLarge, "header and trailer sections exceed \(limits.maxHeaderBytes) bytes")
+                throw HTTPParseError(
+                    .headersTooLarge, "header and trailer sections exceed \(limits.maxHeaderBytes) bytes")
             case .line(let start, let contentEnd, let next):
                 guard contentEnd >= 0 else { throw HTTPParseError(.badRequest, "bare LF in trailer section") }
                 if contentEnd == start {
@@ -492,7 +500,8 @@ public struct HTTPRequestDecoder: Sendable {
                 // Count the line itself, not yet the empty line that will end the section.
                 let lineBytes = next - start
                 if lineBytes > budget - start {
-                    throw HTTPParseError(.headersTooLarge, "header and trailer sections exceed \(limits.maxHeaderBytes) bytes")
+                    throw HTTPParseError(
+                        .headersTooLarge, "header and trailer sections exceed \(limits.maxHeaderBytes) bytes")
                 }
                 try addField(start, contentEnd, toTrailers: true)
             }
@@ -572,10 +581,10 @@ extension HTTPRequestDecoder {
         let version = UnsafeBufferPointer(rebasing: line[index...])
         if version.contains(.space) { throw HTTPParseError(.badRequest, "extra space in request line") }
         guard version.count == 8,
-              version[0] == UInt8(ascii: "H"), version[1] == UInt8(ascii: "T"),
-              version[2] == UInt8(ascii: "T"), version[3] == UInt8(ascii: "P"),
-              version[4] == UInt8(ascii: "/"), version[6] == UInt8(ascii: "."),
-              isDigit(version[5]), isDigit(version[7])
+            version[0] == UInt8(ascii: "H"), version[1] == UInt8(ascii: "T"),
+            version[2] == UInt8(ascii: "T"), version[3] == UInt8(ascii: "P"),
+            version[4] == UInt8(ascii: "/"), version[6] == UInt8(ascii: "."),
+            isDigit(version[5]), isDigit(version[7])
         else { throw HTTPParseError(.badRequest, "malformed HTTP version") }
         guard version[5] == UInt8(ascii: "1") else {
             throw HTTPParseError(.versionNotSupported, "HTTP version not supported")
@@ -592,21 +601,27 @@ extension HTTPRequestDecoder {
 
     /// Which of the four forms of RFC 9112 §3.2 the target has, and whether the method allows it.
     /// The characters were already checked (visible ASCII, no `#`).
-    static func checkTargetForm(_ target: UnsafeBufferPointer<UInt8>, method: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) {
+    static func checkTargetForm(_ target: UnsafeBufferPointer<UInt8>, method: UnsafeBufferPointer<UInt8>)
+        throws(HTTPParseError)
+    {
         let isConnect = equalsASCII(method, "CONNECT")
         if target[0] == UInt8(ascii: "/") {
             if isConnect { throw HTTPParseError(.badRequest, "CONNECT requires an authority-form target") }
             return
         }
         if target.count == 1, target[0] == UInt8(ascii: "*") {
-            if !equalsASCII(method, "OPTIONS") { throw HTTPParseError(.badRequest, "asterisk-form target is only allowed with OPTIONS") }
+            if !equalsASCII(method, "OPTIONS") {
+                throw HTTPParseError(.badRequest, "asterisk-form target is only allowed with OPTIONS")
+            }
             return
         }
         if isConnect {
             // authority-form: uri-host ":" port
             guard let colon = target.lastIndex(of: UInt8(ascii: ":")), colon > 0, colon < target.count - 1,
-                  target[(colon + 1)...].allSatisfy(isDigit),
-                  !target.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "@") })
+                target[(colon + 1)...].allSatisfy(isDigit),
+                !target.contains(where: {
+                    $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "@")
+                })
             else { throw HTTPParseError(.badRequest, "CONNECT requires an authority-form target") }
             return
         }
@@ -614,7 +629,7 @@ extension HTTPRequestDecoder {
         for scheme: StaticString in ["http://", "https://"] where hasPrefixIgnoringCase(target, scheme) {
             let authorityStart = scheme.utf8CodeUnitCount
             guard authorityStart < target.count,
-                  target[authorityStart] != UInt8(ascii: "/"), target[authorityStart] != UInt8(ascii: "?")
+                target[authorityStart] != UInt8(ascii: "/"), target[authorityStart] != UInt8(ascii: "?")
             else { throw HTTPParseError(.badRequest, "absolute-form target without a host") }
             return
         }
@@ -703,7 +718,9 @@ extension HTTPRequestDecoder {
             if index == digitsStart { throw HTTPParseError(.badRequest, "invalid Content-Length") }
             while index < count, value[index] == .space || value[index] == .tab { index += 1 }
             if index < count {
-                guard value[index] == UInt8(ascii: ",") else { throw HTTPParseError(.badRequest, "invalid Content-Length") }
+                guard value[index] == UInt8(ascii: ",") else {
+                    throw HTTPParseError(.badRequest, "invalid Content-Length")
+                }
                 index += 1
                 if index == count { throw HTTPParseError(.badRequest, "invalid Content-Length") }
             }
@@ -722,7 +739,7 @@ extension HTTPRequestDecoder {
         let count = value.count
         while index < count {
             while index < count, value[index] == .space || value[index] == .tab { index += 1 }
-            if index < count, value[index] == UInt8(ascii: ",") { index += 1; continue }  // empty list element
+            if index < count, value[index] == UInt8(ascii: ",") { index += 1; continue } // empty list element
             if index == count { break }
             let nameStart = index
             while index < count, isTokenByte(value[index]) { index += 1 }
@@ -731,8 +748,10 @@ extension HTTPRequestDecoder {
             // Parameters (`; name=value`) are not used by any coding this decoder accepts; skip them.
             while index < count, value[index] != UInt8(ascii: ",") {
                 let byte = value[index]
-                if byte != .space, byte != .tab, byte != UInt8(ascii: ";"), byte != UInt8(ascii: "="), byte != UInt8(ascii: "\""),
-                   !isTokenByte(byte), byte < 0x80 {
+                if byte != .space, byte != .tab, byte != UInt8(ascii: ";"), byte != UInt8(ascii: "="),
+                    byte != UInt8(ascii: "\""),
+                    !isTokenByte(byte), byte < 0x80
+                {
                     throw HTTPParseError(.badRequest, "malformed Transfer-Encoding")
                 }
                 if index == nameStart + name.count, byte != .space, byte != .tab, byte != UInt8(ascii: ";") {
@@ -780,7 +799,7 @@ extension HTTPRequestDecoder {
         while true {
             let spaced = skipWhitespace()
             if index == count {
-                if spaced { throw fail(index) }  // BWS is only allowed before ";" or "="
+                if spaced { throw fail(index) } // BWS is only allowed before ";" or "="
                 break
             }
             guard line[index] == UInt8(ascii: ";") else { throw fail(index) }
@@ -855,7 +874,8 @@ private func hexValue(_ byte: UInt8) -> UInt8? {
 
 /// `qdtext`: HTAB, SP, visible ASCII except `"` and `\`, obs-text.
 private func isQuotedTextByte(_ byte: UInt8) -> Bool {
-    byte == .tab || byte == .space || byte == 0x21 || (byte >= 0x23 && byte <= 0x5B) || (byte >= 0x5D && byte <= 0x7E) || byte >= 0x80
+    byte == .tab || byte == .space || byte == 0x21 || (byte >= 0x23 && byte <= 0x5B) || (byte >= 0x5D && byte <= 0x7E)
+        || byte >= 0x80
 }
 
 /// The byte after `\` in a `quoted-pair`: HTAB, SP, VCHAR, obs-text.

@@ -1,4 +1,5 @@
 import HTTPCore
+
 /// The request line and header fields of a request, as decoded from the wire.
 public struct HTTPRequestHead: Sendable {
     public var method: HTTPMethod
@@ -7,7 +8,9 @@ public struct HTTPRequestHead: Sendable {
     public var version: HTTPVersion
     public var headers: HTTPHeaders
 
-    public init(method: HTTPMethod, target: String, version: HTTPVersion = .http1_1, headers: HTTPHeaders = HTTPHeaders()) {
+    public init(
+        method: HTTPMethod, target: String, version: HTTPVersion = .http1_1, headers: HTTPHeaders = HTTPHeaders()
+    ) {
         self.method = method
         self.target = target
         self.version = version

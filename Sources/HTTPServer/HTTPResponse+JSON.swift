@@ -10,7 +10,9 @@ extension HTTPResponse {
 
     /// A JSON response from any Encodable value. Encoding failure is a programming error
     /// answered with 500 rather than a crash.
-    public static func json(_ value: some Encodable, status: HTTPStatus = .ok, contentType: String = "application/json") -> HTTPResponse {
+    public static func json(_ value: some Encodable, status: HTTPStatus = .ok, contentType: String = "application/json")
+        -> HTTPResponse
+    {
         do {
             let data = try encoder.encode(value)
             return HTTPResponse(status: status, headers: ["Content-Type": contentType], bytes: Array(data))
@@ -28,7 +30,8 @@ extension HTTPRequest {
         do {
             return try JSONDecoder().decode(type, from: Data(body))
         } catch let error as DecodingError {
-            throw HTTPError(.badRequest, "the request body is not valid JSON for this endpoint: \(error.readableDescription)")
+            throw HTTPError(
+                .badRequest, "the request body is not valid JSON for this endpoint: \(error.readableDescription)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import HTTPCore
+
 /// A response as a handler builds it. The server adds framing (Content-Length or chunked),
 /// `Date`, `Server` and `Connection`.
 public struct HTTPResponse: Sendable {

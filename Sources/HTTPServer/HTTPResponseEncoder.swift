@@ -1,4 +1,5 @@
 import HTTPCore
+
 /// Serialises response heads and body framing for HTTP/1.x into a byte buffer.
 enum HTTPResponseEncoder {
     /// How the body that follows a head is delimited.
@@ -32,7 +33,10 @@ enum HTTPResponseEncoder {
         for (name, value) in headers {
             // Framing is the server's business; a handler's own values are dropped, not trusted.
             if name.caseInsensitiveEquals("Content-Length") || name.caseInsensitiveEquals("Transfer-Encoding")
-                || name.caseInsensitiveEquals("Connection") { continue }
+                || name.caseInsensitiveEquals("Connection")
+            {
+                continue
+            }
             appendField(&out, name, value)
         }
         switch framing {

@@ -30,7 +30,10 @@ public final class HTTPResponseWriter: Sendable {
     /// Above this many unflushed bytes `write` waits and `offer` refuses.
     public let highWaterMark: Int
 
-    init(highWaterMark: Int, loop: EventLoop, writeOnLoop: @escaping @Sendable ([UInt8]) -> Void, end: @escaping @Sendable () -> Void) {
+    init(
+        highWaterMark: Int, loop: EventLoop, writeOnLoop: @escaping @Sendable ([UInt8]) -> Void,
+        end: @escaping @Sendable () -> Void
+    ) {
         self.highWaterMark = highWaterMark
         self.loop = loop
         self.writeOnLoop = writeOnLoop

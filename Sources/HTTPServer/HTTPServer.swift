@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HTTPCore
 import Logging
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An HTTP/1.1 server on raw sockets: one epoll event loop per core, each with its own
 /// SO_REUSEPORT listener per bound address, so the kernel spreads connections across loops.
@@ -17,12 +18,16 @@ public final class HTTPServer: Sendable {
 
     private enum Lifecycle { case created, running, stopping, stopped }
 
-    public init(configuration: HTTPServerConfiguration, responder: some HTTPResponder, logger: Logger = Logger(label: "http")) throws {
+    public init(
+        configuration: HTTPServerConfiguration, responder: some HTTPResponder, logger: Logger = Logger(label: "http")
+    ) throws {
         self.configuration = configuration
         self.logger = logger
         let metrics = self.metrics
         serverLoops = try (0..<configuration.eventLoopCount).map { index in
-            HTTPServerLoop(loop: try EventLoop(index: index), configuration: configuration, responder: responder, metrics: metrics, logger: logger)
+            HTTPServerLoop(
+                loop: try EventLoop(index: index), configuration: configuration, responder: responder, metrics: metrics,
+                logger: logger)
         }
     }
 
@@ -56,7 +61,8 @@ public final class HTTPServer: Sendable {
         }
         boundAddresses.withLock { $0 = bound }
         for serverLoop in serverLoops { serverLoop.loop.start() }
-        logger.info("listening on \(bound.map(\.description).joined(separator: ", ")) with \(serverLoops.count) event loops")
+        logger.info(
+            "listening on \(bound.map(\.description).joined(separator: ", ")) with \(serverLoops.count) event loops")
     }
 
     /// Graceful shutdown: stop accepting, close idle connections, let in-flight requests finish

@@ -1,8 +1,9 @@
+import HTTPCore
+import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import HTTPCore
-import Logging
 
 /// The server's share of one event loop: its listening sockets, the connections it accepted,
 /// their timeouts, and per-loop caches. Touched only on its loop.
@@ -21,7 +22,10 @@ final class HTTPServerLoop: @unchecked Sendable {
     private var connections: [Int32: any HTTPServerConnection] = [:]
     private var onDrained: (() -> Void)?
 
-    init(loop: EventLoop, configuration: HTTPServerConfiguration, responder: any HTTPResponder, metrics: HTTPServerMetrics, logger: Logger) {
+    init(
+        loop: EventLoop, configuration: HTTPServerConfiguration, responder: any HTTPResponder,
+        metrics: HTTPServerMetrics, logger: Logger
+    ) {
         self.loop = loop
         self.configuration = configuration
         self.responder = responder
@@ -72,7 +76,10 @@ final class HTTPServerLoop: @unchecked Sendable {
     /// Hands an HTTP/1.1 connection's socket to an HTTP/2 session: prior knowledge (`input`
     /// starts with the preface) or `Upgrade: h2c` (`upgrade` is answered on stream 1).
     /// The HTTP/1.1 connection has already forgotten the socket without closing it.
-    func switchToHTTP2(fd: Int32, peer: SocketAddress, input: [UInt8], pendingOutput: [UInt8], upgrade: (request: HTTPRequest, settings: [UInt8])?) {
+    func switchToHTTP2(
+        fd: Int32, peer: SocketAddress, input: [UInt8], pendingOutput: [UInt8],
+        upgrade: (request: HTTPRequest, settings: [UInt8])?
+    ) {
         loop.deregister(fd: fd)
         let connection = HTTP2Connection(fd: fd, peer: peer, context: self, pendingOutput: pendingOutput)
         connections[fd] = connection

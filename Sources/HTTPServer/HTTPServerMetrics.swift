@@ -48,20 +48,36 @@ public final class HTTPServerMetrics: Sendable {
             "# HELP \(prefix)_\(name) \(help)\n# TYPE \(prefix)_\(name) \(type)\n\(prefix)_\(name) \(value)\n"
         }
         let rows: [String] = [
-            line("connections_accepted_total", "counter", "Connections accepted.", connectionsAccepted.load(ordering: .relaxed)),
+            line(
+                "connections_accepted_total", "counter", "Connections accepted.",
+                connectionsAccepted.load(ordering: .relaxed)),
             line("connections_open", "gauge", "Connections open now.", connectionsOpen.load(ordering: .relaxed)),
-            line("connections_rejected_total", "counter", "Connections closed at once: too many open.", connectionsRejected.load(ordering: .relaxed)),
+            line(
+                "connections_rejected_total", "counter", "Connections closed at once: too many open.",
+                connectionsRejected.load(ordering: .relaxed)),
             line("requests_total", "counter", "Requests decoded.", requests.load(ordering: .relaxed)),
             "# HELP \(prefix)_responses_total Responses sent, by status class.\n# TYPE \(prefix)_responses_total counter\n"
                 + "\(prefix)_responses_total{class=\"1xx-3xx\"} \(responses1xx2xx3xx.load(ordering: .relaxed))\n"
                 + "\(prefix)_responses_total{class=\"4xx\"} \(responses4xx.load(ordering: .relaxed))\n"
                 + "\(prefix)_responses_total{class=\"5xx\"} \(responses5xx.load(ordering: .relaxed))\n",
-            line("malformed_requests_total", "counter", "Requests refused as malformed (400, 501, 505).", malformedRequests.load(ordering: .relaxed)),
-            line("headers_too_large_total", "counter", "Requests refused with 431.", headersTooLarge.load(ordering: .relaxed)),
-            line("bodies_too_large_total", "counter", "Requests refused with 413.", bodiesTooLarge.load(ordering: .relaxed)),
-            line("request_timeouts_total", "counter", "Requests not received in time (408).", requestTimeouts.load(ordering: .relaxed)),
-            line("idle_timeouts_total", "counter", "Keep-alive connections closed for idleness.", idleTimeouts.load(ordering: .relaxed)),
-            line("write_timeouts_total", "counter", "Clients dropped for not reading.", writeTimeouts.load(ordering: .relaxed)),
+            line(
+                "malformed_requests_total", "counter", "Requests refused as malformed (400, 501, 505).",
+                malformedRequests.load(ordering: .relaxed)),
+            line(
+                "headers_too_large_total", "counter", "Requests refused with 431.",
+                headersTooLarge.load(ordering: .relaxed)),
+            line(
+                "bodies_too_large_total", "counter", "Requests refused with 413.",
+                bodiesTooLarge.load(ordering: .relaxed)),
+            line(
+                "request_timeouts_total", "counter", "Requests not received in time (408).",
+                requestTimeouts.load(ordering: .relaxed)),
+            line(
+                "idle_timeouts_total", "counter", "Keep-alive connections closed for idleness.",
+                idleTimeouts.load(ordering: .relaxed)),
+            line(
+                "write_timeouts_total", "counter", "Clients dropped for not reading.",
+                writeTimeouts.load(ordering: .relaxed)),
             line("streams_open", "gauge", "Streamed responses in progress.", streamsOpen.load(ordering: .relaxed)),
         ]
         return rows.joined()

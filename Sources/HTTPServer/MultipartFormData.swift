@@ -45,7 +45,7 @@ public struct MultipartFormData: Sendable {
         let closingDelimiter = [13, 10] + delimiter
         while true {
             cursor += delimiter.count
-            if body.count >= cursor + 2, body[cursor] == 45, body[cursor + 1] == 45 { break }  // "--": the end
+            if body.count >= cursor + 2, body[cursor] == 45, body[cursor + 1] == 45 { break } // "--": the end
             // Transport padding (spaces, tabs) may follow a delimiter before its CRLF.
             while cursor < body.count, body[cursor] == 32 || body[cursor] == 9 { cursor += 1 }
             guard body.count >= cursor + 2, body[cursor] == 13, body[cursor + 1] == 10 else {
@@ -70,10 +70,11 @@ public struct MultipartFormData: Sendable {
             guard parsed.value == "form-data", let name = parsed.parameters["name"] else {
                 throw HTTPError(.badRequest, "multipart part is not form-data with a name")
             }
-            parts.append(Part(
-                name: name, filename: parsed.parameters["filename"],
-                contentType: headers["Content-Type"] ?? "text/plain", headers: headers,
-                body: contentStart <= contentEnd ? Array(body[contentStart..<contentEnd]) : []))
+            parts.append(
+                Part(
+                    name: name, filename: parsed.parameters["filename"],
+                    contentType: headers["Content-Type"] ?? "text/plain", headers: headers,
+                    body: contentStart <= contentEnd ? Array(body[contentStart..<contentEnd]) : []))
             guard parts.count <= Self.maxParts else {
                 throw HTTPError(.badRequest, "more than \(Self.maxParts) multipart parts")
             }
@@ -103,7 +104,8 @@ public struct MultipartFormData: Sendable {
         guard !needle.isEmpty, haystack.count - start >= needle.count else { return nil }
         return haystack.withUnsafeBytes { hay in
             needle.withUnsafeBytes { pin in
-                guard let hit = cepoll_memmem(hay.baseAddress! + start, hay.count - start, pin.baseAddress!, pin.count) else { return nil }
+                guard let hit = cepoll_memmem(hay.baseAddress! + start, hay.count - start, pin.baseAddress!, pin.count)
+                else { return nil }
                 return hay.baseAddress!.distance(to: UnsafeRawPointer(hit))
             }
         }

@@ -1,4 +1,5 @@
 import HTTPCore
+
 /// A header value of the form `value; name=token; name="quoted string"`, as Content-Type and
 /// Content-Disposition use it. The value and parameter names are lowercased; parameter values are
 /// kept as sent, with quoted strings unescaped.

@@ -5,5 +5,7 @@ public enum RouteHandler: Sendable {
     case async(@Sendable (HTTPRequest) async throws -> HTTPResponse)
     /// The first answers on the event loop when the answer is at hand (prepared bytes) and
     /// gives nil when it is not; then the second runs as a task. The first must not block.
-    case either(now: @Sendable (HTTPRequest) throws -> HTTPResponse?, later: @Sendable (HTTPRequest) async throws -> HTTPResponse)
+    case either(
+        now: @Sendable (HTTPRequest) throws -> HTTPResponse?,
+        later: @Sendable (HTTPRequest) async throws -> HTTPResponse)
 }

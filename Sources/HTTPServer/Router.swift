@@ -1,4 +1,5 @@
 import HTTPCore
+
 /// Dispatches by method and path pattern. Unknown paths get 404 (or the fallback, for GET and
 /// HEAD), known paths with another method 405 with `Allow`; HEAD is served by GET routes.
 /// Build it fully before the server starts: it is a value and is copied into the server.
@@ -49,8 +50,11 @@ public struct Router: HTTPResponder {
         if request.method == .OPTIONS {
             return .now(HTTPResponse(status: .noContent, headers: ["Allow": allow + ", OPTIONS"]))
         }
-        return .now(HTTPError(.methodNotAllowed, "\(request.method) is not allowed on \(path); allowed: \(allow)",
-                              headers: ["Allow": allow]).response(instance: path))
+        return .now(
+            HTTPError(
+                .methodNotAllowed, "\(request.method) is not allowed on \(path); allowed: \(allow)",
+                headers: ["Allow": allow]
+            ).response(instance: path))
     }
 
     private func run(_ handler: RouteHandler, _ request: HTTPRequest) -> HTTPResponderResult {
@@ -74,7 +78,9 @@ public struct Router: HTTPResponder {
 
     /// HTTPError answers as itself, an error the mapper knows as it says; anything else is a
     /// defect on our side: 500 with its text.
-    static func errorResponse(_ error: Error, _ request: HTTPRequest, _ mapper: (@Sendable (any Error) -> HTTPError?)? = nil) -> HTTPResponse {
+    static func errorResponse(
+        _ error: Error, _ request: HTTPRequest, _ mapper: (@Sendable (any Error) -> HTTPError?)? = nil
+    ) -> HTTPResponse {
         if let httpError = error as? HTTPError { return httpError.response(instance: request.path) }
         if let mapped = mapper?(error) { return mapped.response(instance: request.path) }
         return HTTPError(.internalServerError, "internal error: \(error)").response(instance: request.path)

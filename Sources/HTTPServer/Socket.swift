@@ -1,7 +1,8 @@
+import CEpoll
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CEpoll
 
 /// Thin wrappers over the POSIX socket calls the server uses. All sockets are non-blocking
 /// and close-on-exec; writes never raise SIGPIPE.
@@ -9,7 +10,9 @@ enum Socket {
     /// A listening TCP socket bound to `address`. `reusePort` lets one listener per event loop
     /// share the port so the kernel spreads new connections across loops.
     static func listen(on address: SocketAddress, reusePort: Bool, backlog: Int32 = 1024) throws -> Int32 {
-        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+            0)
         guard fd >= 0 else { throw SocketError("socket") }
         do {
             try setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)

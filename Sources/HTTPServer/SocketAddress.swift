@@ -1,7 +1,8 @@
+import CEpoll
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CEpoll
 
 /// An IPv4 or IPv6 socket address, convertible to and from the C structures.
 public struct SocketAddress: Sendable, CustomStringConvertible {
@@ -33,7 +34,8 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
         while let info = cursor {
             var storage = sockaddr_storage()
             withUnsafeMutableBytes(of: &storage) { dest in
-                dest.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen)))
+                dest.copyMemory(
+                    from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen)))
             }
             let address = SocketAddress(storage: storage, length: info.pointee.ai_addrlen)
             if !result.contains(where: { $0.description == address.description }) { result.append(address) }
@@ -47,9 +49,11 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
         var copy = self
         withUnsafeMutableBytes(of: &copy.storage) { raw in
             if family == AF_INET6 {
-                raw.baseAddress!.assumingMemoryBound(to: sockaddr_in6.self).pointee.sin6_port = in_port_t(UInt16(port).bigEndian)
+                raw.baseAddress!.assumingMemoryBound(to: sockaddr_in6.self).pointee.sin6_port = in_port_t(
+                    UInt16(port).bigEndian)
             } else {
-                raw.baseAddress!.assumingMemoryBound(to: sockaddr_in.self).pointee.sin_port = in_port_t(UInt16(port).bigEndian)
+                raw.baseAddress!.assumingMemoryBound(to: sockaddr_in.self).pointee.sin_port = in_port_t(
+                    UInt16(port).bigEndian)
             }
         }
         return copy

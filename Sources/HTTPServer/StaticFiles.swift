@@ -1,8 +1,9 @@
+import HTTPCore
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import HTTPCore
-import Synchronization
 
 /// Serves files below one folder for GET and HEAD, with content types, a strong ETag
 /// (size, modification time, inode) answering If-None-Match with 304, and no way out of the
@@ -94,7 +95,8 @@ public final class StaticFiles: Sendable {
 
     /// Builds the headers of a file and, when it is small, keeps it with its bytes.
     private func load(_ path: String, identity: FileIdentity) throws -> CachedFile {
-        let etag = "\"\(String(identity.size, radix: 16))-\(String(identity.modifiedNanoseconds, radix: 16))-\(String(identity.inode, radix: 16))\""
+        let etag =
+            "\"\(String(identity.size, radix: 16))-\(String(identity.modifiedNanoseconds, radix: 16))-\(String(identity.inode, radix: 16))\""
         let headers: HTTPHeaders = [
             "Content-Type": MediaType.forPath(path),
             "ETag": etag,
@@ -105,8 +107,9 @@ public final class StaticFiles: Sendable {
         guard identity.size <= Self.maxCachedFileBytes else {
             return CachedFile(identity: identity, etag: etag, headers: headers, bytes: nil)
         }
-        let file = CachedFile(identity: identity, etag: etag, headers: headers,
-                              bytes: try Self.readFile(path, expectedSize: identity.size))
+        let file = CachedFile(
+            identity: identity, etag: etag, headers: headers,
+            bytes: try Self.readFile(path, expectedSize: identity.size))
         cache.withLock { entries in
             if entries.count >= Self.maxCacheEntries { entries.removeAll() }
             entries[path] = file
@@ -121,9 +124,9 @@ public final class StaticFiles: Sendable {
         var parts: [String] = []
         for raw in path.split(separator: "/", omittingEmptySubsequences: true) {
             guard let segment = PercentEncoding.decode(String(raw)),
-                  segment != ".", segment != "..",
-                  // Byte checks: String.contains(String) would go through Foundation's search.
-                  !segment.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 || $0 == UInt8(ascii: "\\") })
+                segment != ".", segment != "..",
+                // Byte checks: String.contains(String) would go through Foundation's search.
+                !segment.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 || $0 == UInt8(ascii: "\\") })
             else { return nil }
             parts.append(segment)
         }

@@ -8,7 +8,9 @@ public struct BatchEnqueued: Sendable, Equatable {
     public var origin: String?
     public var userId: String?
 
-    public init(queueId: String, batchId: String, enqueued: Int, requested: Int, priority: Int, origin: String?, userId: String?) {
+    public init(
+        queueId: String, batchId: String, enqueued: Int, requested: Int, priority: Int, origin: String?, userId: String?
+    ) {
         self.queueId = queueId
         self.batchId = batchId
         self.enqueued = enqueued

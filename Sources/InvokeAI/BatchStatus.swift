@@ -21,8 +21,9 @@ public struct BatchStatus: Sendable, Equatable {
         guard let batchId = json["batch_id"]?.stringValue, let total = json["total"]?.intValue else { return nil }
         var counts: [QueueItemStatus: Int] = [:]
         for status in QueueItemStatus.allCases { counts[status] = json[status.rawValue]?.intValue ?? 0 }
-        self.init(batchId: batchId, origin: json["origin"]?.stringValue, destination: json["destination"]?.stringValue,
-                  counts: counts, total: total)
+        self.init(
+            batchId: batchId, origin: json["origin"]?.stringValue, destination: json["destination"]?.stringValue,
+            counts: counts, total: total)
     }
 
     /// InvokeAI holds at least one item of this batch.

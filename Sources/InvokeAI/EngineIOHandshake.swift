@@ -21,14 +21,18 @@ public struct EngineIOHandshake: Sendable, Equatable {
 
     public init?(_ json: JSONValue) {
         guard let sid = json["sid"]?.stringValue, let interval = json["pingInterval"]?.intValue,
-              let timeout = json["pingTimeout"]?.intValue, interval > 0, timeout > 0 else { return nil }
-        self.init(sid: sid, pingInterval: interval, pingTimeout: timeout, maxPayload: json["maxPayload"]?.intValue,
-                  upgrades: json["upgrades"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            let timeout = json["pingTimeout"]?.intValue, interval > 0, timeout > 0
+        else { return nil }
+        self.init(
+            sid: sid, pingInterval: interval, pingTimeout: timeout, maxPayload: json["maxPayload"]?.intValue,
+            upgrades: json["upgrades"]?.arrayValue?.compactMap(\.stringValue) ?? [])
     }
 
     var encodedJSON: String {
-        var object: JSONObject = ["sid": .string(sid), "pingInterval": .int(pingInterval), "pingTimeout": .int(pingTimeout),
-                                           "upgrades": .array(upgrades.map(JSONValue.string))]
+        var object: JSONObject = [
+            "sid": .string(sid), "pingInterval": .int(pingInterval), "pingTimeout": .int(pingTimeout),
+            "upgrades": .array(upgrades.map(JSONValue.string)),
+        ]
         if let maxPayload { object["maxPayload"] = .int(maxPayload) }
         return JSONText.encode(.object(object))
     }

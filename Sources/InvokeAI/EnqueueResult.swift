@@ -9,7 +9,9 @@ public struct EnqueueResult: Sendable, Equatable {
     /// queue (by its origin and destination) instead of being sent again.
     public var recovered: Bool
 
-    public init(queueId: String, batchId: String, itemIds: [Int], enqueued: Int, requested: Int, recovered: Bool = false) {
+    public init(
+        queueId: String, batchId: String, itemIds: [Int], enqueued: Int, requested: Int, recovered: Bool = false
+    ) {
         self.queueId = queueId
         self.batchId = batchId
         self.itemIds = itemIds

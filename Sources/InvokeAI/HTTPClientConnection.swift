@@ -1,5 +1,6 @@
 import Foundation
 import HTTPCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,8 +58,10 @@ final class HTTPClientConnection: @unchecked Sendable {
 
     /// Sends `request` and reads its answer, the body into `destination`. Any error closes the
     /// connection (its state is unknown), and a partly written file is removed.
-    func exchange(_ request: HTTPClientRequest, into destination: HTTPClientBodyDestination,
-                  by deadline: Deadline) throws(HTTPClientError) -> HTTPClientResponse {
+    func exchange(
+        _ request: HTTPClientRequest, into destination: HTTPClientBodyDestination,
+        by deadline: Deadline
+    ) throws(HTTPClientError) -> HTTPClientResponse {
         isReusable = false
         answerStarted = false
         do throws(HTTPClientError) {
@@ -174,7 +177,7 @@ final class HTTPClientConnection: @unchecked Sendable {
     /// The next line of the inbox without its CRLF (a bare LF is accepted too), reading more as
     /// needed; a line longer than `limit` bytes is refused.
     private func readLine(limit: Int, by deadline: Deadline, phase: String) throws(HTTPClientError) -> [UInt8] {
-        var searched = 0  // bytes after inboxStart known to hold no LF
+        var searched = 0 // bytes after inboxStart known to hold no LF
         while true {
             if let newline = inbox[(inboxStart + searched)...].firstIndex(of: UInt8(ascii: "\n")) {
                 var end = newline
@@ -185,7 +188,7 @@ final class HTTPClientConnection: @unchecked Sendable {
                 return line
             }
             searched = inbox.count - inboxStart
-            if searched > limit + 1 { break }  // + 1: the CR may have come without its LF yet
+            if searched > limit + 1 { break } // + 1: the CR may have come without its LF yet
             try fillInbox(by: deadline, phase: phase)
         }
         throw .invalidResponse("line over \(limit) bytes")
@@ -221,7 +224,9 @@ final class HTTPClientConnection: @unchecked Sendable {
     }
 
     /// RFC 9112 §6.3: how the body of this answer to this request is delimited.
-    private static func framing(of head: HTTPResponseHead, for request: HTTPClientRequest) throws(HTTPClientError) -> Framing {
+    private static func framing(of head: HTTPResponseHead, for request: HTTPClientRequest) throws(HTTPClientError)
+        -> Framing
+    {
         if request.expectsNoBody || head.status == 204 || head.status == 304 { return .none }
         if let codings = head.value(of: "Transfer-Encoding") {
             let last = codings.split(separator: ",").last?.trimmingCharacters(in: .whitespaces).lowercased()
@@ -230,8 +235,10 @@ final class HTTPClientConnection: @unchecked Sendable {
         if let text = head.value(of: "Content-Length") {
             // Repeated fields (or a list) must all agree.
             let values = Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-            guard values.count == 1, let value = values.first, !value.isEmpty, value.allSatisfy({ ("0"..."9").contains($0) }),
-                  let length = Int(value) else {
+            guard values.count == 1, let value = values.first, !value.isEmpty,
+                value.allSatisfy({ ("0"..."9").contains($0) }),
+                let length = Int(value)
+            else {
                 throw .invalidResponse("Content-Length \(text.prefix(40))")
             }
             return .length(length)
@@ -239,7 +246,9 @@ final class HTTPClientConnection: @unchecked Sendable {
         return .untilClose
     }
 
-    private func readBody(_ framing: Framing, into sink: HTTPClientBodySink, by deadline: Deadline) throws(HTTPClientError) {
+    private func readBody(_ framing: Framing, into sink: HTTPClientBodySink, by deadline: Deadline)
+        throws(HTTPClientError)
+    {
         switch framing {
         case .none:
             return
@@ -288,9 +297,12 @@ final class HTTPClientConnection: @unchecked Sendable {
         let phase = "answer body incomplete"
         while true {
             let line = String(decoding: try readLine(limit: 1024, by: deadline, phase: phase), as: UTF8.self)
-            let digits = line.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first?
+            let digits =
+                line.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first?
                 .trimmingCharacters(in: .whitespaces) ?? ""
-            guard !digits.isEmpty, digits.count <= 15, let size = Int(digits, radix: 16), size >= 0, digits.allSatisfy(\.isHexDigit) else {
+            guard !digits.isEmpty, digits.count <= 15, let size = Int(digits, radix: 16), size >= 0,
+                digits.allSatisfy(\.isHexDigit)
+            else {
                 throw .invalidResponse("chunk size \(line.prefix(40))")
             }
             if size == 0 { break }

@@ -62,16 +62,19 @@ final class HTTPConnectionPool: Sendable {
         stale.forEach { $0.close() }
         if let immediate { return immediate.connection }
 
-        let id = state.withLock { s in s.lastWaiterID += 1; return s.lastWaiterID }
+        let id = state.withLock { s in
+            s.lastWaiterID += 1; return s.lastWaiterID
+        }
         let timer = Task { [weak self] in
             while !deadline.hasPassed {
-                let seconds = min(deadline.remaining, 3600)  // an endless timeout must not overflow the sleep
+                let seconds = min(deadline.remaining, 3600) // an endless timeout must not overflow the sleep
                 do { try await Task.sleep(nanoseconds: UInt64(seconds * 1e9) + 1_000_000) } catch { return }
             }
             self?.expireWaiter(id, deadline: deadline)
         }
         defer { timer.cancel() }
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPClientConnection?, HTTPClientError>, Never>) in
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<HTTPClientConnection?, HTTPClientError>, Never>) in
             var stale: [HTTPClientConnection] = []
             let granted: Result<HTTPClientConnection?, HTTPClientError>? = state.withLock { s in
                 // Check again under the lock: a slot may have freed up since the first look.
@@ -139,7 +142,7 @@ final class HTTPConnectionPool: Sendable {
         }
         if let other = s.idle.first(where: { !$0.value.isEmpty })?.key, let oldest = s.idle[other]?.first {
             s.idle[other]?.removeFirst()
-            closing.append(oldest)  // its slot becomes the caller's
+            closing.append(oldest) // its slot becomes the caller's
             return .open
         }
         return nil

@@ -19,7 +19,8 @@ public struct InvocationInfo: Sendable, Equatable {
 
     init?(_ json: JSONValue) {
         guard let item = QueueItemRef(json), let source = json["invocation_source_id"]?.stringValue else { return nil }
-        self.init(item: item, sourceNodeId: source, invocationId: json["invocation"]?["id"]?.stringValue,
-                  invocationType: json["invocation"]?["type"]?.stringValue)
+        self.init(
+            item: item, sourceNodeId: source, invocationId: json["invocation"]?["id"]?.stringValue,
+            invocationType: json["invocation"]?["type"]?.stringValue)
     }
 }

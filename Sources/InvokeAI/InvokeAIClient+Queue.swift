@@ -7,13 +7,16 @@ extension InvokeAIClient {
     }
 
     static func pathSegment(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? text
+        text.addingPercentEncoding(
+            withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? text
     }
 
     /// `POST /api/v1/queue/{q}/enqueue_batch`. `batch` is InvokeAI's `Batch` (`graph`, `runs`,
     /// `data`, `origin`, `destination`, `workflow`); a `batch_id` is added when it has none, so an
     /// ambiguous failure can be resolved by looking the batch up (see the other overload).
-    public func enqueueBatch(_ batch: JSONValue, prepend: Bool = false, queueId: String = "default") async throws(InvokeAIError) -> EnqueueResult {
+    public func enqueueBatch(_ batch: JSONValue, prepend: Bool = false, queueId: String = "default")
+        async throws(InvokeAIError) -> EnqueueResult
+    {
         var batch = batch
         let batchId = batch["batch_id"]?.stringValue ?? UUID().uuidString.lowercased()
         if case .object(var fields) = batch { fields["batch_id"] = .string(batchId); batch = .object(fields) }
@@ -29,19 +32,25 @@ extension InvokeAIClient {
     /// its items are returned (`recovered`); certainly absent, it is sent again (within the retry
     /// policy); when InvokeAI cannot be asked, the original failure is thrown as
     /// `.ambiguousEnqueue`, which names the batch id so the caller can look again later.
-    public func enqueueBatch(body: [UInt8], batchId: String, queueId: String = "default") async throws(InvokeAIError) -> EnqueueResult {
-        let request = InvokeAIRequest(method: "POST", path: queuePath(queueId, "enqueue_batch"), body: Data(body),
-                                      contentType: "application/json", idempotent: false)
+    public func enqueueBatch(body: [UInt8], batchId: String, queueId: String = "default") async throws(InvokeAIError)
+        -> EnqueueResult
+    {
+        let request = InvokeAIRequest(
+            method: "POST", path: queuePath(queueId, "enqueue_batch"), body: Data(body),
+            contentType: "application/json", idempotent: false)
         var attempt = 0
         while true {
             attempt += 1
             do throws(InvokeAIError) {
                 let answer = try await json(request)
-                guard let answered = answer["batch"]?["batch_id"]?.stringValue, let ids = answer["item_ids"]?.arrayValue else {
+                guard let answered = answer["batch"]?["batch_id"]?.stringValue, let ids = answer["item_ids"]?.arrayValue
+                else {
                     throw InvokeAIError.invalidResponse("enqueue_batch answer without batch id or item ids")
                 }
-                return EnqueueResult(queueId: queueId, batchId: answered, itemIds: ids.compactMap(\.intValue),
-                                     enqueued: answer["enqueued"]?.intValue ?? ids.count, requested: answer["requested"]?.intValue ?? ids.count)
+                return EnqueueResult(
+                    queueId: queueId, batchId: answered, itemIds: ids.compactMap(\.intValue),
+                    enqueued: answer["enqueued"]?.intValue ?? ids.count,
+                    requested: answer["requested"]?.intValue ?? ids.count)
             } catch {
                 guard error.mayHaveCommitted else { throw error }
                 // Did it arrive? Ask until InvokeAI answers (bounded by the retry policy).
@@ -55,8 +64,10 @@ extension InvokeAIClient {
                 guard let status else { throw .ambiguousEnqueue(batchId: batchId, cause: error.description) }
                 if status.exists {
                     let items = (try? await items(ofBatch: batchId, expected: status.total, queueId: queueId)) ?? []
-                    return EnqueueResult(queueId: queueId, batchId: batchId, itemIds: items.map(\.itemId).sorted(), enqueued: status.total,
-                                         requested: status.total, recovered: true)
+                    return EnqueueResult(
+                        queueId: queueId, batchId: batchId, itemIds: items.map(\.itemId).sorted(),
+                        enqueued: status.total,
+                        requested: status.total, recovered: true)
                 }
                 guard attempt < configuration.retry.maxAttempts else { throw error }
             }
@@ -74,22 +85,30 @@ extension InvokeAIClient {
     public func queueItems(ids: [Int], queueId: String = "default") async throws(InvokeAIError) -> [InvokeAIQueueItem] {
         if ids.isEmpty { return [] }
         let body: JSONValue = ["item_ids": .array(ids.map(JSONValue.int))]
-        let request = InvokeAIRequest(method: "POST", path: queuePath(queueId, "items_by_ids"), body: Data(JSONText.data(body)),
-                                      contentType: "application/json", idempotent: true)
+        let request = InvokeAIRequest(
+            method: "POST", path: queuePath(queueId, "items_by_ids"), body: Data(JSONText.data(body)),
+            contentType: "application/json", idempotent: true)
         return try Self.items(try await json(request))
     }
 
     /// `GET /api/v1/queue/{q}/list_all?destination=`: every item with this destination, graphs
     /// and sessions included (about 7.6 KB per small item, unbounded with history: the gateway
     /// reads history through `itemIDs` and `summaries(ids:)` instead).
-    public func queueItems(destination: String, queueId: String = "default") async throws(InvokeAIError) -> [InvokeAIQueueItem] {
-        try Self.items(try await json(.get(queuePath(queueId, "list_all"), query: [URLQueryItem(name: "destination", value: destination)])))
+    public func queueItems(destination: String, queueId: String = "default") async throws(InvokeAIError)
+        -> [InvokeAIQueueItem]
+    {
+        try Self.items(
+            try await json(
+                .get(queuePath(queueId, "list_all"), query: [URLQueryItem(name: "destination", value: destination)])))
     }
 
     /// `GET /api/v1/queue/{q}/item_ids`: every item id on the queue, newest first (a few bytes each).
     public func itemIDs(queueId: String = "default") async throws(InvokeAIError) -> [Int] {
-        let answer = try await json(.get(queuePath(queueId, "item_ids"), query: [URLQueryItem(name: "order_dir", value: "DESC")]))
-        guard let ids = answer["item_ids"]?.arrayValue else { throw .invalidResponse("item_ids answer without item_ids") }
+        let answer = try await json(
+            .get(queuePath(queueId, "item_ids"), query: [URLQueryItem(name: "order_dir", value: "DESC")]))
+        guard let ids = answer["item_ids"]?.arrayValue else {
+            throw .invalidResponse("item_ids answer without item_ids")
+        }
         return ids.compactMap(\.intValue)
     }
 
@@ -103,9 +122,12 @@ extension InvokeAIClient {
         for start in stride(from: 0, to: ids.count, by: Self.maxIDsPerRequest) {
             let chunk = ids[start..<min(ids.count, start + Self.maxIDsPerRequest)]
             let body: JSONValue = ["item_ids": .array(chunk.map(JSONValue.int))]
-            let request = InvokeAIRequest(method: "POST", path: queuePath(queueId, "item_summaries_by_ids"), body: Data(JSONText.data(body)),
-                                          contentType: "application/json", idempotent: true)
-            guard let list = try await json(request).arrayValue else { throw .invalidResponse("expected a list of queue item summaries") }
+            let request = InvokeAIRequest(
+                method: "POST", path: queuePath(queueId, "item_summaries_by_ids"), body: Data(JSONText.data(body)),
+                contentType: "application/json", idempotent: true)
+            guard let list = try await json(request).arrayValue else {
+                throw .invalidResponse("expected a list of queue item summaries")
+            }
             summaries += list.compactMap(QueueItemSummary.init)
         }
         return summaries
@@ -115,7 +137,9 @@ extension InvokeAIClient {
     /// summaries until `expected` items of it were seen (or `maxScanned` items were looked at).
     /// Batches are found where they were just made (an ambiguous enqueue, a retry after a
     /// crash), so this usually takes one page.
-    public func items(ofBatch batchId: String, expected: Int, maxScanned: Int = 50_000, queueId: String = "default") async throws(InvokeAIError) -> [QueueItemSummary] {
+    public func items(ofBatch batchId: String, expected: Int, maxScanned: Int = 50_000, queueId: String = "default")
+        async throws(InvokeAIError) -> [QueueItemSummary]
+    {
         let ids = try await itemIDs(queueId: queueId)
         var found: [QueueItemSummary] = []
         var start = 0
@@ -147,14 +171,20 @@ extension InvokeAIClient {
 
     /// `GET /api/v1/queue/{q}/counts_by_destination?destination=`.
     public func queueCounts(destination: String, queueId: String = "default") async throws(InvokeAIError) -> JSONValue {
-        try await json(.get(queuePath(queueId, "counts_by_destination"), query: [URLQueryItem(name: "destination", value: destination)]))
+        try await json(
+            .get(
+                queuePath(queueId, "counts_by_destination"),
+                query: [URLQueryItem(name: "destination", value: destination)]))
     }
 
     /// `PUT /api/v1/queue/{q}/i/{id}/cancel`: returns the item as it is after the request.
     /// Canceling is idempotent (a second cancel changes nothing), so it is retried.
     @discardableResult
-    public func cancelQueueItem(_ itemId: Int, queueId: String = "default") async throws(InvokeAIError) -> InvokeAIQueueItem {
-        let answer = try await json(InvokeAIRequest(method: "PUT", path: queuePath(queueId, "i/\(itemId)/cancel"), idempotent: true))
+    public func cancelQueueItem(_ itemId: Int, queueId: String = "default") async throws(InvokeAIError)
+        -> InvokeAIQueueItem
+    {
+        let answer = try await json(
+            InvokeAIRequest(method: "PUT", path: queuePath(queueId, "i/\(itemId)/cancel"), idempotent: true))
         guard let item = InvokeAIQueueItem(answer) else { throw .invalidResponse("cancel answer is not a queue item") }
         return item
     }
@@ -163,8 +193,9 @@ extension InvokeAIClient {
     @discardableResult
     public func cancelBatches(_ batchIds: [String], queueId: String = "default") async throws(InvokeAIError) -> Int {
         let body: JSONValue = ["batch_ids": .array(batchIds.map(JSONValue.string))]
-        let request = InvokeAIRequest(method: "PUT", path: queuePath(queueId, "cancel_by_batch_ids"), body: Data(JSONText.data(body)),
-                                      contentType: "application/json", idempotent: true)
+        let request = InvokeAIRequest(
+            method: "PUT", path: queuePath(queueId, "cancel_by_batch_ids"), body: Data(JSONText.data(body)),
+            contentType: "application/json", idempotent: true)
         return try await json(request)["canceled"]?.intValue ?? 0
     }
 
@@ -172,17 +203,21 @@ extension InvokeAIClient {
     /// new item of the same batch. Returns the ids retried. Not retried itself.
     @discardableResult
     public func retryItems(_ itemIds: [Int], queueId: String = "default") async throws(InvokeAIError) -> [Int] {
-        let request = InvokeAIRequest(method: "PUT", path: queuePath(queueId, "retry_items_by_id"),
-                                      body: Data(JSONText.data(.array(itemIds.map(JSONValue.int)))),
-                                      contentType: "application/json", idempotent: false)
+        let request = InvokeAIRequest(
+            method: "PUT", path: queuePath(queueId, "retry_items_by_id"),
+            body: Data(JSONText.data(.array(itemIds.map(JSONValue.int)))),
+            contentType: "application/json", idempotent: false)
         return (try await json(request)["retried_item_ids"]?.arrayValue ?? []).compactMap(\.intValue)
     }
 
     /// `PUT /api/v1/queue/{q}/cancel_by_destination?destination=`: returns how many were canceled.
     @discardableResult
-    public func cancelByDestination(_ destination: String, queueId: String = "default") async throws(InvokeAIError) -> Int {
-        let request = InvokeAIRequest(method: "PUT", path: queuePath(queueId, "cancel_by_destination"),
-                                      query: [URLQueryItem(name: "destination", value: destination)], idempotent: true)
+    public func cancelByDestination(_ destination: String, queueId: String = "default") async throws(InvokeAIError)
+        -> Int
+    {
+        let request = InvokeAIRequest(
+            method: "PUT", path: queuePath(queueId, "cancel_by_destination"),
+            query: [URLQueryItem(name: "destination", value: destination)], idempotent: true)
         return try await json(request)["canceled"]?.intValue ?? 0
     }
 }

@@ -5,9 +5,13 @@ extension InvokeAIClient {
     /// `GET /api/v1/workflows/`: one page of the workflow library (`items`, `page`, `pages`, ...).
     /// `categories`: `user`, `default`, `project`; `orderBy`: e.g. `updated_at` (with
     /// `descending`), else InvokeAI's default order.
-    public func workflows(categories: [String] = [], query: String? = nil, page: Int = 0, perPage: Int = 100,
-                          orderBy: String? = nil, descending: Bool = false) async throws(InvokeAIError) -> JSONValue {
-        var items = [URLQueryItem(name: "page", value: String(page)), URLQueryItem(name: "per_page", value: String(perPage))]
+    public func workflows(
+        categories: [String] = [], query: String? = nil, page: Int = 0, perPage: Int = 100,
+        orderBy: String? = nil, descending: Bool = false
+    ) async throws(InvokeAIError) -> JSONValue {
+        var items = [
+            URLQueryItem(name: "page", value: String(page)), URLQueryItem(name: "per_page", value: String(perPage)),
+        ]
         items += categories.map { URLQueryItem(name: "categories", value: $0) }
         if let query { items.append(URLQueryItem(name: "query", value: query)) }
         if let orderBy {

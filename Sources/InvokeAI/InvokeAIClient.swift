@@ -56,8 +56,9 @@ public final class InvokeAIClient: Sendable {
     public func renewToken() async throws(InvokeAIError) -> String? {
         guard case .login(let email, let password) = configuration.auth else { return token.withLock { $0 } }
         let body: JSONValue = ["email": .string(email), "password": .string(password)]
-        let request = InvokeAIRequest(method: "POST", path: "api/v1/auth/login", body: Data(JSONText.data(body)),
-                                      contentType: "application/json", idempotent: true)
+        let request = InvokeAIRequest(
+            method: "POST", path: "api/v1/auth/login", body: Data(JSONText.data(body)),
+            contentType: "application/json", idempotent: true)
         let answer: JSONValue
         do {
             let (data, _) = try await perform(request, authorize: false)
@@ -68,7 +69,9 @@ public final class InvokeAIClient: Sendable {
             }
             throw error
         }
-        guard let fresh = answer["token"]?.stringValue, !fresh.isEmpty else { throw .invalidResponse("login answer has no token") }
+        guard let fresh = answer["token"]?.stringValue, !fresh.isEmpty else {
+            throw .invalidResponse("login answer has no token")
+        }
         token.withLock { $0 = fresh }
         return fresh
     }
@@ -88,7 +91,10 @@ public final class InvokeAIClient: Sendable {
     }
 
     func url(for request: InvokeAIRequest) throws(InvokeAIError) -> URL {
-        guard var components = URLComponents(url: baseURL.appendingPathComponent(request.path), resolvingAgainstBaseURL: false) else {
+        guard
+            var components = URLComponents(
+                url: baseURL.appendingPathComponent(request.path), resolvingAgainstBaseURL: false)
+        else {
             throw .invalidResponse("bad URL for \(request.path)")
         }
         if !request.query.isEmpty { components.queryItems = request.query }
@@ -100,7 +106,9 @@ public final class InvokeAIClient: Sendable {
 
     /// Sends with retries (idempotent requests only) and one token renewal on 401.
     /// Answers outside 2xx become `InvokeAIError.status`.
-    func perform(_ request: InvokeAIRequest, authorize: Bool = true) async throws(InvokeAIError) -> (Data, HTTPClientResponse) {
+    func perform(_ request: InvokeAIRequest, authorize: Bool = true) async throws(InvokeAIError) -> (
+        Data, HTTPClientResponse
+    ) {
         var attempt = 0
         var renewed = false
         while true {
@@ -118,11 +126,13 @@ public final class InvokeAIClient: Sendable {
                 let failure = Self.statusError(status, data: response.body)
                 if status == 401, authorize, !renewed, case .login = configuration.auth {
                     renewed = true
-                    attempt -= 1  // a renewal is not a retry: the request was refused unread
+                    attempt -= 1 // a renewal is not a retry: the request was refused unread
                     try await renewToken()
                     continue
                 }
-                guard request.idempotent, RetryPolicy.isRetryable(status: status), attempt < configuration.retry.maxAttempts else {
+                guard request.idempotent, RetryPolicy.isRetryable(status: status),
+                    attempt < configuration.retry.maxAttempts
+                else {
                     throw failure
                 }
                 var wait = configuration.retry.delay(beforeRetry: attempt)
@@ -131,17 +141,22 @@ public final class InvokeAIClient: Sendable {
                 }
                 await Self.sleep(wait)
             case .failure(let error):
-                guard request.idempotent, error.isTransport, attempt < configuration.retry.maxAttempts else { throw error }
+                guard request.idempotent, error.isTransport, attempt < configuration.retry.maxAttempts else {
+                    throw error
+                }
                 await Self.sleep(configuration.retry.delay(beforeRetry: attempt))
             }
         }
     }
 
-    private func attemptOnce(_ request: InvokeAIRequest, authorize: Bool) async throws(InvokeAIError) -> HTTPClientResponse {
+    private func attemptOnce(_ request: InvokeAIRequest, authorize: Bool) async throws(InvokeAIError)
+        -> HTTPClientResponse
+    {
         let outgoing = try await httpRequest(for: request, authorize: authorize)
         do {
-            return try await http.send(outgoing, connectTimeout: configuration.connectTimeout,
-                                       timeout: configuration.requestTimeout, maxBytes: configuration.maxResponseBytes)
+            return try await http.send(
+                outgoing, connectTimeout: configuration.connectTimeout,
+                timeout: configuration.requestTimeout, maxBytes: configuration.maxResponseBytes)
         } catch {
             throw Self.transportError(error, request: request)
         }
@@ -157,18 +172,22 @@ public final class InvokeAIClient: Sendable {
         }
         // IPv6 literals: the socket wants the address without URL brackets.
         guard let host = url.host?.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), !host.isEmpty,
-              let components = URLComponents(url: url, resolvingAgainstBaseURL: false) else {
+            let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
+        else {
             throw .invalidResponse("bad URL for \(request.path)")
         }
         var target = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
         if let query = components.percentEncodedQuery { target += "?" + query }
-        var headers: [(name: String, value: String)] = [("Accept", "application/json"), ("User-Agent", "invokeai-gateway")]
+        var headers: [(name: String, value: String)] = [
+            ("Accept", "application/json"), ("User-Agent", "invokeai-gateway"),
+        ]
         if let contentType = request.contentType { headers.append(("Content-Type", contentType)) }
         if authorize, let bearer = try await bearerToken() {
             headers.append(("Authorization", "Bearer \(bearer)"))
         }
-        return HTTPClientRequest(method: request.method, host: host, port: url.port ?? 80, target: target,
-                                 headers: headers, body: request.body)
+        return HTTPClientRequest(
+            method: request.method, host: host, port: url.port ?? 80, target: target,
+            headers: headers, body: request.body)
     }
 
     /// A transport failure in InvokeAI's terms, named by its request: `METHOD /path: why`.

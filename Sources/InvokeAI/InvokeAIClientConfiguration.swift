@@ -20,9 +20,11 @@ public struct InvokeAIClientConfiguration: Sendable {
     /// Image downloads larger than this are refused (and their file removed).
     public var maxDownloadBytes: Int
 
-    public init(baseURL: URL, connectTimeout: Double = 5, requestTimeout: Double = 30, downloadTimeout: Double = 120,
-                retry: RetryPolicy = RetryPolicy(), auth: InvokeAIAuth = .none, maxResponseBytes: Int = 64 << 20,
-                maxDownloadBytes: Int = 1 << 30) {
+    public init(
+        baseURL: URL, connectTimeout: Double = 5, requestTimeout: Double = 30, downloadTimeout: Double = 120,
+        retry: RetryPolicy = RetryPolicy(), auth: InvokeAIAuth = .none, maxResponseBytes: Int = 64 << 20,
+        maxDownloadBytes: Int = 1 << 30
+    ) {
         self.baseURL = baseURL
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout

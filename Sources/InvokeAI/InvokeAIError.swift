@@ -55,7 +55,8 @@ public enum InvokeAIError: Error, Sendable, CustomStringConvertible {
         case .status(let code, let message, _): "InvokeAI answered \(code): \(message)"
         case .invalidResponse(let why): "unexpected answer from InvokeAI: \(why)"
         case .authenticationFailed(let why): "InvokeAI refused the credentials: \(why)"
-        case .ambiguousEnqueue(let batchId, let cause): "\(cause); InvokeAI could not be asked whether it enqueued batch \(batchId)"
+        case .ambiguousEnqueue(let batchId, let cause):
+            "\(cause); InvokeAI could not be asked whether it enqueued batch \(batchId)"
         }
     }
 
@@ -64,7 +65,9 @@ public enum InvokeAIError: Error, Sendable, CustomStringConvertible {
         if let text = detail.stringValue { return text }
         if let list = detail.arrayValue {
             return list.prefix(20).map { item -> String in
-                let loc = item["loc"]?.arrayValue?.map { $0.stringValue ?? $0.intValue.map(String.init) ?? "?" }.joined(separator: ".") ?? "?"
+                let loc =
+                    item["loc"]?.arrayValue?.map { $0.stringValue ?? $0.intValue.map(String.init) ?? "?" }.joined(
+                        separator: ".") ?? "?"
                 return "\(loc): \(item["msg"]?.stringValue ?? JSONText.encode(item))"
             }.joined(separator: "; ")
         }

@@ -20,7 +20,8 @@ public enum InvokeAIEvent: Sendable, Equatable {
         switch self {
         case .queueItemStatusChanged(let change): change.item.itemId
         case .invocationStarted(let info), .invocationProgress(let info, _), .invocationComplete(let info, _),
-             .invocationError(let info, _): info.item.itemId
+            .invocationError(let info, _):
+            info.item.itemId
         default: nil
         }
     }

@@ -44,9 +44,11 @@ public final class InvokeAIEventStream: @unchecked Sendable {
         var socket: WebSocketClient?
     }
 
-    public init(client: InvokeAIClient, configuration: InvokeAIEventStreamConfiguration = InvokeAIEventStreamConfiguration(),
-                onEvent: @escaping EventHandler, onStateChange: @escaping StateHandler = { _ in },
-                reconcile: @escaping Reconcile = {}) {
+    public init(
+        client: InvokeAIClient, configuration: InvokeAIEventStreamConfiguration = InvokeAIEventStreamConfiguration(),
+        onEvent: @escaping EventHandler, onStateChange: @escaping StateHandler = { _ in },
+        reconcile: @escaping Reconcile = {}
+    ) {
         self.client = client
         self.configuration = configuration
         self.onEvent = onEvent
@@ -144,8 +146,10 @@ public final class InvokeAIEventStream: @unchecked Sendable {
             if connectedThisTime { onStateChange(current) }
             if isStopped { break }
             failures += 1
-            let delay = RetryPolicy(maxAttempts: 2, initialDelay: configuration.reconnectInitialDelay,
-                                    maxDelay: configuration.reconnectMaxDelay).delay(beforeRetry: failures)
+            let delay = RetryPolicy(
+                maxAttempts: 2, initialDelay: configuration.reconnectInitialDelay,
+                maxDelay: configuration.reconnectMaxDelay
+            ).delay(beforeRetry: failures)
             pause(delay)
         }
     }
@@ -177,15 +181,18 @@ public final class InvokeAIEventStream: @unchecked Sendable {
         options.connectTimeout = client.configuration.connectTimeout
         options.handshakeTimeout = configuration.setupTimeout
         options.maxMessageBytes = configuration.maxMessageBytes
-        let socket = try WebSocketClient.connect(host: host, port: port, path: "\(prefix)/ws/socket.io/?EIO=4&transport=websocket",
-                                                 headers: headers, options: options)
+        let socket = try WebSocketClient.connect(
+            host: host, port: port, path: "\(prefix)/ws/socket.io/?EIO=4&transport=websocket",
+            headers: headers, options: options)
         shared.withLock { s in s.socket = socket }
         if isStopped { socket.close(); throw SetupFailed(description: "stopped") }
         do {
             let deadline = Date().addingTimeInterval(configuration.setupTimeout)
             func next() throws -> String {
                 let remaining = deadline.timeIntervalSinceNow
-                if remaining <= 0 { throw SetupFailed(description: "Socket.IO set-up took over \(configuration.setupTimeout) s") }
+                if remaining <= 0 {
+                    throw SetupFailed(description: "Socket.IO set-up took over \(configuration.setupTimeout) s")
+                }
                 guard case .text(let text) = try socket.receive(timeout: remaining) else {
                     throw SetupFailed(description: "binary message during set-up")
                 }
@@ -208,7 +215,8 @@ public final class InvokeAIEventStream: @unchecked Sendable {
                     switch sio.kind {
                     case .connect where !connected:
                         connected = true
-                        let subscribe = SocketIOPacket.event("subscribe_queue", [["queue_id": .string(configuration.queueId)]], ackID: ackID)
+                        let subscribe = SocketIOPacket.event(
+                            "subscribe_queue", [["queue_id": .string(configuration.queueId)]], ackID: ackID)
                         try socket.send(text: EngineIOPacket.message(subscribe.encoded).encoded)
                     case .connectError:
                         let message = sio.data?["message"]?.stringValue ?? sio.data.map(JSONText.encode) ?? "refused"
@@ -235,7 +243,7 @@ public final class InvokeAIEventStream: @unchecked Sendable {
         let silenceLimit = Double(handshake.pingInterval + handshake.pingTimeout) / 1000 + configuration.heartbeatGrace
         while !isStopped {
             let message = try socket.receive(timeout: silenceLimit)
-            guard case .text(let text) = message else { continue }  // Engine.IO binary: not used by InvokeAI
+            guard case .text(let text) = message else { continue } // Engine.IO binary: not used by InvokeAI
             let packet: EngineIOPacket
             do { packet = try EngineIOPacket.parse(text) } catch {
                 shared.withLock { $0.state.malformedPackets += 1 }

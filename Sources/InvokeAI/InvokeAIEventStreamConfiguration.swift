@@ -13,8 +13,10 @@ public struct InvokeAIEventStreamConfiguration: Sendable {
     /// Largest WebSocket message accepted (InvokeAI's progress previews are data URLs).
     public var maxMessageBytes: Int
 
-    public init(queueId: String = "default", reconnectInitialDelay: Double = 0.25, reconnectMaxDelay: Double = 5,
-                setupTimeout: Double = 10, heartbeatGrace: Double = 5, maxMessageBytes: Int = 16 << 20) {
+    public init(
+        queueId: String = "default", reconnectInitialDelay: Double = 0.25, reconnectMaxDelay: Double = 5,
+        setupTimeout: Double = 10, heartbeatGrace: Double = 5, maxMessageBytes: Int = 16 << 20
+    ) {
         self.queueId = queueId
         self.reconnectInitialDelay = reconnectInitialDelay
         self.reconnectMaxDelay = reconnectMaxDelay

@@ -17,8 +17,10 @@ public struct InvokeAIEventStreamState: Sendable, Equatable {
     /// Socket.IO packets that could not be parsed (skipped, not fatal).
     public var malformedPackets: Int
 
-    public init(connected: Bool = false, since: Date = Date(), reconnectCount: Int = 0, failedAttempts: Int = 0,
-                lastError: String? = nil, eventsDelivered: Int = 0, malformedPackets: Int = 0) {
+    public init(
+        connected: Bool = false, since: Date = Date(), reconnectCount: Int = 0, failedAttempts: Int = 0,
+        lastError: String? = nil, eventsDelivered: Int = 0, malformedPackets: Int = 0
+    ) {
         self.connected = connected
         self.since = since
         self.reconnectCount = reconnectCount

@@ -21,7 +21,8 @@ public struct InvokeAIQueueItem: Sendable, Equatable {
 
     public init?(_ json: JSONValue) {
         guard let itemId = json["item_id"]?.intValue, let batchId = json["batch_id"]?.stringValue,
-              let rawStatus = json["status"]?.stringValue, let status = QueueItemStatus(rawValue: rawStatus) else { return nil }
+            let rawStatus = json["status"]?.stringValue, let status = QueueItemStatus(rawValue: rawStatus)
+        else { return nil }
         self.itemId = itemId
         self.batchId = batchId
         self.queueId = json["queue_id"]?.stringValue ?? "default"
@@ -30,8 +31,10 @@ public struct InvokeAIQueueItem: Sendable, Equatable {
         destination = json["destination"]?.stringValue
         sessionId = json["session_id"]?.stringValue
         if json["error_type"]?.stringValue != nil || json["error_message"]?.stringValue != nil {
-            failure = InvocationFailure(errorType: json["error_type"]?.stringValue ?? "", errorMessage: json["error_message"]?.stringValue ?? "",
-                                        errorTraceback: json["error_traceback"]?.stringValue)
+            failure = InvocationFailure(
+                errorType: json["error_type"]?.stringValue ?? "",
+                errorMessage: json["error_message"]?.stringValue ?? "",
+                errorTraceback: json["error_traceback"]?.stringValue)
         }
         createdAt = json["created_at"]?.stringValue
         startedAt = json["started_at"]?.stringValue
@@ -43,7 +46,8 @@ public struct InvokeAIQueueItem: Sendable, Equatable {
     /// The outputs of graph node `nodeId` (results are keyed by *prepared* ids; one source
     /// node can have several prepared copies, e.g. inside an iteration).
     public func results(forNode nodeId: String) -> [JSONValue] {
-        guard let session = raw["session"], let prepared = session["source_prepared_mapping"]?[nodeId]?.arrayValue else { return [] }
+        guard let session = raw["session"], let prepared = session["source_prepared_mapping"]?[nodeId]?.arrayValue
+        else { return [] }
         return prepared.compactMap { id in id.stringValue.flatMap { session["results"]?[$0] } }
     }
 }

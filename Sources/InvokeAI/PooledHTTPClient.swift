@@ -20,25 +20,34 @@ final class PooledHTTPClient: Sendable {
     /// Sends `request` and reads the answer into memory. `connectTimeout` bounds opening a
     /// connection, `timeout` the whole exchange (waiting for a connection included);
     /// a body over `maxBytes` is refused with `tooLarge`.
-    func send(_ request: HTTPClientRequest, connectTimeout: Double, timeout: Double,
-              maxBytes: Int) async throws(HTTPClientError) -> HTTPClientResponse {
+    func send(
+        _ request: HTTPClientRequest, connectTimeout: Double, timeout: Double,
+        maxBytes: Int
+    ) async throws(HTTPClientError) -> HTTPClientResponse {
         try await exchange(request, into: .memory(maxBytes: maxBytes), connectTimeout: connectTimeout, timeout: timeout)
     }
 
     /// As `send`, the body written to `file` (created or truncated; removed again on failure)
     /// as it arrives; the answer's `body` is empty. Whatever the status, the body is in the file.
-    func download(_ request: HTTPClientRequest, to file: String, connectTimeout: Double, timeout: Double,
-                  maxBytes: Int) async throws(HTTPClientError) -> HTTPClientResponse {
-        try await exchange(request, into: .file(path: file, maxBytes: maxBytes), connectTimeout: connectTimeout, timeout: timeout)
+    func download(
+        _ request: HTTPClientRequest, to file: String, connectTimeout: Double, timeout: Double,
+        maxBytes: Int
+    ) async throws(HTTPClientError) -> HTTPClientResponse {
+        try await exchange(
+            request, into: .file(path: file, maxBytes: maxBytes), connectTimeout: connectTimeout, timeout: timeout)
     }
 
-    private func exchange(_ request: HTTPClientRequest, into destination: HTTPClientBodyDestination,
-                          connectTimeout: Double, timeout: Double) async throws(HTTPClientError) -> HTTPClientResponse {
+    private func exchange(
+        _ request: HTTPClientRequest, into destination: HTTPClientBodyDestination,
+        connectTimeout: Double, timeout: Double
+    ) async throws(HTTPClientError) -> HTTPClientResponse {
         let deadline = Deadline.after(timeout)
         let idle = try await pool.acquire(request.endpoint, by: deadline)
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPClientResponse, HTTPClientError>, Never>) in
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<HTTPClientResponse, HTTPClientError>, Never>) in
             Thread.detachNewThread { [self] in
-                continuation.resume(returning: run(request, on: idle, into: destination, connectTimeout: connectTimeout, by: deadline))
+                continuation.resume(
+                    returning: run(request, on: idle, into: destination, connectTimeout: connectTimeout, by: deadline))
             }
         }
         return try result.get()
@@ -46,13 +55,19 @@ final class PooledHTTPClient: Sendable {
 
     /// The blocking part, on its own thread: open if needed, exchange, retry once on a fresh
     /// connection if a reused one turned out closed; the connection then goes back to the pool.
-    private func run(_ request: HTTPClientRequest, on idle: HTTPClientConnection?, into destination: HTTPClientBodyDestination,
-                     connectTimeout: Double, by deadline: Deadline) -> Result<HTTPClientResponse, HTTPClientError> {
+    private func run(
+        _ request: HTTPClientRequest, on idle: HTTPClientConnection?, into destination: HTTPClientBodyDestination,
+        connectTimeout: Double, by deadline: Deadline
+    ) -> Result<HTTPClientResponse, HTTPClientError> {
         var connection = idle
         defer { pool.release(connection, endpoint: request.endpoint) }
         do throws(HTTPClientError) {
             let first: HTTPClientConnection
-            if let idle { first = idle } else { first = try open(request, connectTimeout: connectTimeout, by: deadline) }
+            if let idle {
+                first = idle
+            } else {
+                first = try open(request, connectTimeout: connectTimeout, by: deadline)
+            }
             connection = first
             do throws(HTTPClientError) {
                 return .success(try first.exchange(request, into: destination, by: deadline))
@@ -66,10 +81,13 @@ final class PooledHTTPClient: Sendable {
         }
     }
 
-    private func open(_ request: HTTPClientRequest, connectTimeout: Double, by deadline: Deadline) throws(HTTPClientError) -> HTTPClientConnection {
+    private func open(_ request: HTTPClientRequest, connectTimeout: Double, by deadline: Deadline)
+        throws(HTTPClientError) -> HTTPClientConnection
+    {
         do {
             // Whichever ends first: the connect timeout or the whole exchange's.
-            let fd = try TCPConnector(host: request.host, port: request.port).connect(by: min(deadline, .after(connectTimeout)))
+            let fd = try TCPConnector(host: request.host, port: request.port).connect(
+                by: min(deadline, .after(connectTimeout)))
             return HTTPClientConnection(fd: fd, endpoint: request.endpoint)
         } catch {
             switch error {

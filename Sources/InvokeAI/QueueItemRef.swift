@@ -15,8 +15,10 @@ public struct QueueItemRef: Sendable, Equatable, Hashable {
 
     public var isRedacted: Bool { userId == "redacted" }
 
-    public init(queueId: String, itemId: Int, batchId: String, sessionId: String? = nil, origin: String? = nil,
-                destination: String? = nil, userId: String? = nil) {
+    public init(
+        queueId: String, itemId: Int, batchId: String, sessionId: String? = nil, origin: String? = nil,
+        destination: String? = nil, userId: String? = nil
+    ) {
         self.queueId = queueId
         self.itemId = itemId
         self.batchId = batchId
@@ -28,9 +30,11 @@ public struct QueueItemRef: Sendable, Equatable, Hashable {
 
     init?(_ json: JSONValue) {
         guard let queueId = json["queue_id"]?.stringValue, let itemId = json["item_id"]?.intValue,
-              let batchId = json["batch_id"]?.stringValue else { return nil }
-        self.init(queueId: queueId, itemId: itemId, batchId: batchId, sessionId: json["session_id"]?.stringValue,
-                  origin: json["origin"]?.stringValue, destination: json["destination"]?.stringValue,
-                  userId: json["user_id"]?.stringValue)
+            let batchId = json["batch_id"]?.stringValue
+        else { return nil }
+        self.init(
+            queueId: queueId, itemId: itemId, batchId: batchId, sessionId: json["session_id"]?.stringValue,
+            origin: json["origin"]?.stringValue, destination: json["destination"]?.stringValue,
+            userId: json["user_id"]?.stringValue)
     }
 }

@@ -14,8 +14,10 @@ public struct QueueItemStatusChange: Sendable, Equatable {
     /// The batch's counts as of this change (`pending`, `in_progress`, `completed`, ...).
     public var batchStatus: JSONValue?
 
-    public init(item: QueueItemRef, status: QueueItemStatus, statusSequence: Int? = nil, failure: InvocationFailure? = nil,
-                createdAt: String? = nil, startedAt: String? = nil, completedAt: String? = nil, batchStatus: JSONValue? = nil) {
+    public init(
+        item: QueueItemRef, status: QueueItemStatus, statusSequence: Int? = nil, failure: InvocationFailure? = nil,
+        createdAt: String? = nil, startedAt: String? = nil, completedAt: String? = nil, batchStatus: JSONValue? = nil
+    ) {
         self.item = item
         self.status = status
         self.statusSequence = statusSequence

@@ -13,8 +13,10 @@ public struct QueueItemSummary: Sendable, Equatable {
     public var completedAt: String?
     public var parentItemId: Int?
 
-    public init(itemId: Int, batchId: String, status: QueueItemStatus, origin: String? = nil, destination: String? = nil,
-                createdAt: String? = nil, startedAt: String? = nil, completedAt: String? = nil, parentItemId: Int? = nil) {
+    public init(
+        itemId: Int, batchId: String, status: QueueItemStatus, origin: String? = nil, destination: String? = nil,
+        createdAt: String? = nil, startedAt: String? = nil, completedAt: String? = nil, parentItemId: Int? = nil
+    ) {
         self.itemId = itemId
         self.batchId = batchId
         self.status = status
@@ -28,10 +30,12 @@ public struct QueueItemSummary: Sendable, Equatable {
 
     init?(_ json: JSONValue) {
         guard let itemId = json["item_id"]?.intValue, let batchId = json["batch_id"]?.stringValue,
-              let raw = json["status"]?.stringValue, let status = QueueItemStatus(rawValue: raw) else { return nil }
-        self.init(itemId: itemId, batchId: batchId, status: status, origin: json["origin"]?.stringValue,
-                  destination: json["destination"]?.stringValue, createdAt: json["created_at"]?.stringValue,
-                  startedAt: json["started_at"]?.stringValue, completedAt: json["completed_at"]?.stringValue,
-                  parentItemId: json["parent_item_id"]?.intValue)
+            let raw = json["status"]?.stringValue, let status = QueueItemStatus(rawValue: raw)
+        else { return nil }
+        self.init(
+            itemId: itemId, batchId: batchId, status: status, origin: json["origin"]?.stringValue,
+            destination: json["destination"]?.stringValue, createdAt: json["created_at"]?.stringValue,
+            startedAt: json["started_at"]?.stringValue, completedAt: json["completed_at"]?.stringValue,
+            parentItemId: json["parent_item_id"]?.intValue)
     }
 }

@@ -29,7 +29,9 @@ public struct SocketIOPacket: Sendable, Equatable {
     }
 
     /// An event packet `[name, argument...]`.
-    public static func event(_ name: String, _ arguments: [JSONValue], ackID: Int? = nil, namespace: String = "/") -> SocketIOPacket {
+    public static func event(_ name: String, _ arguments: [JSONValue], ackID: Int? = nil, namespace: String = "/")
+        -> SocketIOPacket
+    {
         SocketIOPacket(kind: .event, namespace: namespace, ackID: ackID, data: .array([.string(name)] + arguments))
     }
 
@@ -45,7 +47,9 @@ public struct SocketIOPacket: Sendable, Equatable {
 
     public static func parse(_ bytes: ArraySlice<UInt8>) throws(ParseError) -> SocketIOPacket {
         guard let first = bytes.first else { throw .empty }
-        guard first >= 48, let kind = Kind(rawValue: Int(first) - 48) else { throw .unknownType(Character(Unicode.Scalar(first))) }
+        guard first >= 48, let kind = Kind(rawValue: Int(first) - 48) else {
+            throw .unknownType(Character(Unicode.Scalar(first)))
+        }
         if kind == .binaryEvent || kind == .binaryAck { throw .binaryNotSupported }
         var index = bytes.index(after: bytes.startIndex)
         var namespace = "/"

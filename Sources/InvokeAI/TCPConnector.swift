@@ -1,7 +1,8 @@
+import HTTPCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import HTTPCore
 
 /// Opens TCP connections to one host and port: every resolved address in turn, each connect
 /// made non-blocking so the whole attempt ends by its deadline, the socket handed back blocking
@@ -32,7 +33,9 @@ struct TCPConnector: Sendable {
         while let info = entry {
             entry = info.pointee.ai_next
             // Close-on-exec: processes started later (the test harness starts some) must not inherit it.
-            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.pointee.ai_protocol)
+            let fd = socket(
+                info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue),
+                info.pointee.ai_protocol)
             if fd < 0 { lastError = String(cString: strerror(errno)); continue }
             switch Self.finishConnect(fd, to: info.pointee, by: deadline) {
             case .connected:
@@ -68,7 +71,7 @@ struct TCPConnector: Sendable {
                 if errno == EINTR { continue }
                 return .failed("poll: \(String(cString: strerror(errno)))")
             }
-            if ready == 0 { continue }  // the deadline check above decides
+            if ready == 0 { continue } // the deadline check above decides
             var socketError: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
             _ = getsockopt(fd, SOL_SOCKET, SO_ERROR, &socketError, &length)

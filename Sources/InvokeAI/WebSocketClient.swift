@@ -1,5 +1,6 @@
 import Foundation
 import HTTPCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -28,17 +29,19 @@ public final class WebSocketClient: @unchecked Sendable {
     static let acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
     private let fd: Int32
-    private var codec: WebSocketFrameCodec  // reader thread only
-    private var assembler: WebSocketMessageAssembler  // reader thread only
+    private var codec: WebSocketFrameCodec // reader thread only
+    private var assembler: WebSocketMessageAssembler // reader thread only
     private let sendLock = NSLock()
-    private var closeSent = false  // under sendLock
-    private var isShutdown = false  // under sendLock
+    private var closeSent = false // under sendLock
+    private var isShutdown = false // under sendLock
     private var readBuffer = [UInt8](repeating: 0, count: 64 << 10)
 
     /// Connects, upgrades `path` to a WebSocket and checks `Sec-WebSocket-Accept`.
     /// `headers` are added to the upgrade request (e.g. `Authorization`).
-    public static func connect(host: String, port: Int, path: String, headers: [(String, String)] = [],
-                               options: Options = Options()) throws(WebSocketError) -> WebSocketClient {
+    public static func connect(
+        host: String, port: Int, path: String, headers: [(String, String)] = [],
+        options: Options = Options()
+    ) throws(WebSocketError) -> WebSocketClient {
         let fd = try openSocket(host: host, port: port, timeout: options.connectTimeout)
         let client = WebSocketClient(fd: fd, options: options)
         do {
@@ -54,7 +57,9 @@ public final class WebSocketClient: @unchecked Sendable {
         self.fd = fd
         codec = WebSocketFrameCodec(maxFramePayload: options.maxMessageBytes, expectMasked: false)
         assembler = WebSocketMessageAssembler(maxMessageBytes: options.maxMessageBytes)
-        var timeout = timeval(tv_sec: Int(options.sendTimeout), tv_usec: Int((options.sendTimeout.truncatingRemainder(dividingBy: 1)) * 1_000_000))
+        var timeout = timeval(
+            tv_sec: Int(options.sendTimeout),
+            tv_usec: Int((options.sendTimeout.truncatingRemainder(dividingBy: 1)) * 1_000_000))
         _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
@@ -135,7 +140,9 @@ public final class WebSocketClient: @unchecked Sendable {
     private func writeAll(_ bytes: [UInt8]) throws(WebSocketError) {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let written = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if written < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN || errno == EWOULDBLOCK { throw .timedOut("send blocked (peer not reading)") }
@@ -162,14 +169,17 @@ public final class WebSocketClient: @unchecked Sendable {
 
     // MARK: - connecting
 
-    private func handshake(host: String, port: Int, path: String, headers: [(String, String)], options: Options) throws(WebSocketError) {
+    private func handshake(host: String, port: Int, path: String, headers: [(String, String)], options: Options)
+        throws(WebSocketError)
+    {
         var keyBytes = [UInt8](repeating: 0, count: 16)
         var generator = SystemRandomNumberGenerator()
         for i in keyBytes.indices { keyBytes[i] = generator.next() }
         let key = Data(keyBytes).base64EncodedString()
         var request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         request += "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
-        for (name, value) in headers where !name.contains("\r") && !name.contains("\n") && !value.contains("\r") && !value.contains("\n") {
+        for (name, value) in headers
+        where !name.contains("\r") && !name.contains("\n") && !value.contains("\r") && !value.contains("\n") {
             request += "\(name): \(value)\r\n"
         }
         request += "\r\n"
@@ -196,7 +206,9 @@ public final class WebSocketClient: @unchecked Sendable {
                 head.removeSubrange(end...)
                 break
             }
-            if head.count > options.maxHandshakeBytes { throw .handshakeFailed("answer head over \(options.maxHandshakeBytes) bytes") }
+            if head.count > options.maxHandshakeBytes {
+                throw .handshakeFailed("answer head over \(options.maxHandshakeBytes) bytes")
+            }
         }
         try Self.checkUpgrade(head, key: key)
     }
@@ -214,7 +226,8 @@ public final class WebSocketClient: @unchecked Sendable {
             }
         }
         guard head.status == 101 else {
-            let statusLine = head.reason.isEmpty ? "\(head.version) \(head.status)" : "\(head.version) \(head.status) \(head.reason)"
+            let statusLine =
+                head.reason.isEmpty ? "\(head.version) \(head.status)" : "\(head.version) \(head.status) \(head.reason)"
             throw .handshakeFailed("server answered \(statusLine.prefix(200))")
         }
         let fields = head.headers
@@ -229,7 +242,9 @@ public final class WebSocketClient: @unchecked Sendable {
         guard accept == expected else {
             throw .handshakeFailed("Sec-WebSocket-Accept \(accept ?? "missing"), expected \(expected)")
         }
-        if let ext = fields.combinedValue("Sec-WebSocket-Extensions"), !ext.isEmpty { throw .handshakeFailed("unrequested extensions \(ext)") }
+        if let ext = fields.combinedValue("Sec-WebSocket-Extensions"), !ext.isEmpty {
+            throw .handshakeFailed("unrequested extensions \(ext)")
+        }
     }
 
     /// base64(SHA-1(key + GUID)), RFC 6455 §4.2.2.

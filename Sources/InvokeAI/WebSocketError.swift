@@ -15,7 +15,8 @@ public enum WebSocketError: Error, Sendable, Equatable, CustomStringConvertible 
         switch self {
         case .protocolViolation(let why, let code): "WebSocket protocol violation (\(code)): \(why)"
         case .handshakeFailed(let why): "WebSocket handshake failed: \(why)"
-        case .closed(let code, let reason): "WebSocket closed by peer (\(code.map(String.init) ?? "no code"))\(reason.isEmpty ? "" : ": \(reason)")"
+        case .closed(let code, let reason):
+            "WebSocket closed by peer (\(code.map(String.init) ?? "no code"))\(reason.isEmpty ? "" : ": \(reason)")"
         case .io(let why): "WebSocket I/O error: \(why)"
         case .timedOut(let what): "WebSocket timed out: \(what)"
         }

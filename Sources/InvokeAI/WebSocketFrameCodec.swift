@@ -44,7 +44,8 @@ public struct WebSocketFrameCodec: Sendable {
         let fin = first & 0x80 != 0
         let masked = second & 0x80 != 0
         if masked != expectMasked {
-            throw .protocolViolation(masked ? "masked frame from the server" : "unmasked frame from the client", closeCode: 1002)
+            throw .protocolViolation(
+                masked ? "masked frame from the server" : "unmasked frame from the client", closeCode: 1002)
         }
         var headerLength = 2
         var length = UInt64(second & 0x7F)
@@ -64,7 +65,8 @@ public struct WebSocketFrameCodec: Sendable {
             if length > 125 { throw .protocolViolation("control frame payload of \(length) bytes", closeCode: 1002) }
         }
         if length > UInt64(maxFramePayload) {
-            throw .protocolViolation("frame of \(length) bytes exceeds the limit of \(maxFramePayload)", closeCode: 1009)
+            throw .protocolViolation(
+                "frame of \(length) bytes exceeds the limit of \(maxFramePayload)", closeCode: 1009)
         }
         let maskLength = masked ? 4 : 0
         let total = headerLength + maskLength + Int(length)
@@ -99,7 +101,9 @@ public struct WebSocketFrameCodec: Sendable {
             out.append(UInt8(count & 0xFF))
         } else {
             out.append(maskBit | 127)
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: UInt64(count) >> UInt64(shift))) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                out.append(UInt8(truncatingIfNeeded: UInt64(count) >> UInt64(shift)))
+            }
         }
         if let mask {
             out += [mask.0, mask.1, mask.2, mask.3]
@@ -123,7 +127,9 @@ public struct WebSocketFrameCodec: Sendable {
     public static func randomMask() -> (UInt8, UInt8, UInt8, UInt8) {
         var generator = SystemRandomNumberGenerator()
         let value = generator.next() as UInt32
-        return (UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8),
-                UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 24))
+        return (
+            UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8),
+            UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 24)
+        )
     }
 }

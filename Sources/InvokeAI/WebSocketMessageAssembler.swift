@@ -43,7 +43,9 @@ public struct WebSocketMessageAssembler: Sendable {
         }
     }
 
-    private static func message(_ opcode: WebSocketOpcode, _ payload: [UInt8]) throws(WebSocketError) -> WebSocketMessage {
+    private static func message(_ opcode: WebSocketOpcode, _ payload: [UInt8]) throws(WebSocketError)
+        -> WebSocketMessage
+    {
         if opcode == .binary { return .binary(payload) }
         guard let text = String(validating: payload, as: UTF8.self) else {
             throw .protocolViolation("text message is not UTF-8", closeCode: 1007)

@@ -11,7 +11,9 @@ public final class JSONDocument: Sendable {
     let tape: JSONTapeBuffer
 
     public init(bytes: [UInt8]) throws(FastJSONParser.Error) {
-        tape = try bytes.withUnsafeBufferPointer { buffer throws(FastJSONParser.Error) in try JSONTapeParser.tape(of: buffer) }
+        tape = try bytes.withUnsafeBufferPointer { buffer throws(FastJSONParser.Error) in
+            try JSONTapeParser.tape(of: buffer)
+        }
         self.bytes = bytes
     }
 
@@ -26,7 +28,7 @@ public final class JSONDocument: Sendable {
 
     /// The document of a value already in memory (its compact text, keys sorted).
     public convenience init(_ value: JSONValue) {
-        try! self.init(parsing: value.compactJSONBytes)  // the writer only writes valid JSON
+        try! self.init(parsing: value.compactJSONBytes) // the writer only writes valid JSON
     }
 
     public var root: JSONNode { JSONNode(document: self, index: 0) }
@@ -61,7 +63,9 @@ public final class JSONDocument: Sendable {
                 if entry.escaped {
                     if string(at: position) == String(decoding: wanted, as: UTF8.self) { found = position + 1 }
                 } else if Int(entry.length) == wanted.count,
-                          wanted.isEmpty || memcmp(text.baseAddress! + Int(entry.start), wanted.baseAddress!, wanted.count) == 0 {
+                    wanted.isEmpty
+                        || memcmp(text.baseAddress! + Int(entry.start), wanted.baseAddress!, wanted.count) == 0
+                {
                     found = position + 1
                 }
                 position = Int(tape[position + 1].next)
@@ -102,7 +106,9 @@ public final class JSONDocument: Sendable {
     /// Reads several members of the object at `index` in one pass: calls `body` with the index in
     /// `keys` and the value's position of each member named by one of them, in document order (of
     /// a repeated key the caller sees each, the last one last). Keys are compared length first.
-    public func forEachMember(of index: Int, named keys: [StaticString], _ body: (_ key: Int, _ value: Int) throws -> Void) rethrows {
+    public func forEachMember(
+        of index: Int, named keys: [StaticString], _ body: (_ key: Int, _ value: Int) throws -> Void
+    ) rethrows {
         guard tape[index].kind == .object else { return }
         try bytes.withUnsafeBufferPointer { text in
             try keys.withUnsafeBufferPointer { keys in
@@ -114,10 +120,14 @@ public final class JSONDocument: Sendable {
                         let key = keys[which]
                         let matches: Bool
                         if entry.escaped {
-                            matches = string(at: position)!.utf8.elementsEqual(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+                            matches = string(at: position)!.utf8.elementsEqual(
+                                UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
                         } else {
-                            matches = length == key.utf8CodeUnitCount && (length == 0 || (text[Int(entry.start)] == key.utf8Start[0]
-                                && memcmp(text.baseAddress! + Int(entry.start), key.utf8Start, length) == 0))
+                            matches =
+                                length == key.utf8CodeUnitCount
+                                && (length == 0
+                                    || (text[Int(entry.start)] == key.utf8Start[0]
+                                        && memcmp(text.baseAddress! + Int(entry.start), key.utf8Start, length) == 0))
                         }
                         if matches { try body(which, position + 1); break }
                     }
@@ -155,7 +165,7 @@ public final class JSONDocument: Sendable {
         guard entry.kind == .string else { return nil }
         return bytes.withUnsafeBufferPointer { buffer in
             let text = UnsafeBufferPointer(rebasing: buffer[Int(entry.start)..<Int(entry.start + entry.length)])
-            return entry.escaped ? Self.unescape(text) : String(decoding: text, as: UTF8.self)  // checked when parsed
+            return entry.escaped ? Self.unescape(text) : String(decoding: text, as: UTF8.self) // checked when parsed
         }
     }
 
@@ -169,9 +179,11 @@ public final class JSONDocument: Sendable {
         if entry.escaped { return string(at: index) == text }
         var text = text
         return text.withUTF8 { wanted in
-            wanted.count == Int(entry.length) && (wanted.isEmpty || bytes.withUnsafeBufferPointer {
-                memcmp($0.baseAddress! + Int(entry.start), wanted.baseAddress!, wanted.count) == 0
-            })
+            wanted.count == Int(entry.length)
+                && (wanted.isEmpty
+                    || bytes.withUnsafeBufferPointer {
+                        memcmp($0.baseAddress! + Int(entry.start), wanted.baseAddress!, wanted.count) == 0
+                    })
         }
     }
 
@@ -183,7 +195,9 @@ public final class JSONDocument: Sendable {
             var text = string(at: index)!
             return try text.withUTF8(body)
         }
-        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[Int(entry.start)..<Int(entry.start + entry.length)])) }
+        return try bytes.withUnsafeBufferPointer {
+            try body(UnsafeBufferPointer(rebasing: $0[Int(entry.start)..<Int(entry.start + entry.length)]))
+        }
     }
 
     /// A seeded hash of the string's text (decoded if it has escapes): a folded multiply per
@@ -192,7 +206,9 @@ public final class JSONDocument: Sendable {
         // Plain text in place, not through `withText`'s closure (as in `JSONNameList`: measured).
         let entry = tape[index]
         if entry.escaped { return withText(ofStringAt: index) { Self.hash($0, seed: seed) } }
-        return bytes.withUnsafeBufferPointer { Self.hash(UnsafeBufferPointer(rebasing: $0[Int(entry.start)..<Int(entry.start + entry.length)]), seed: seed) }
+        return bytes.withUnsafeBufferPointer {
+            Self.hash(UnsafeBufferPointer(rebasing: $0[Int(entry.start)..<Int(entry.start + entry.length)]), seed: seed)
+        }
     }
 
     static func hash(_ text: UnsafeBufferPointer<UInt8>, seed: UInt64) -> UInt64 {
@@ -222,7 +238,10 @@ public final class JSONDocument: Sendable {
         let x = tape[a], y = tape[b]
         guard x.kind == .string, y.kind == .string else { return false }
         if !x.escaped && !y.escaped {
-            return x.length == y.length && bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(x.start), $0.baseAddress! + Int(y.start), Int(x.length)) == 0 }
+            return x.length == y.length
+                && bytes.withUnsafeBufferPointer {
+                    memcmp($0.baseAddress! + Int(x.start), $0.baseAddress! + Int(y.start), Int(x.length)) == 0
+                }
         }
         return withText(ofStringAt: a) { first in withText(ofStringAt: b) { first.elementsEqual($0) } }
     }
@@ -251,7 +270,11 @@ public final class JSONDocument: Sendable {
     public func appendRaw(at index: Int, to out: inout [UInt8]) {
         let entry = tape[index]
         let quote = entry.kind == .string ? 1 : 0
-        bytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[(Int(entry.start) - quote)..<(Int(entry.start + entry.length) + quote)])) }
+        bytes.withUnsafeBufferPointer {
+            out.append(
+                contentsOf: UnsafeBufferPointer(
+                    rebasing: $0[(Int(entry.start) - quote)..<(Int(entry.start + entry.length) + quote)]))
+        }
     }
 
     // MARK: building values
@@ -289,7 +312,8 @@ public final class JSONDocument: Sendable {
                 while i < end {
                     let digit = Int(buffer[i] &- UInt8(ascii: "0"))
                     let (times, o1) = value.multipliedReportingOverflow(by: 10)
-                    let (sum, o2) = negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
+                    let (sum, o2) =
+                        negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
                     if o1 || o2 { overflow = true; break }
                     value = sum
                     i += 1
@@ -299,7 +323,10 @@ public final class JSONDocument: Sendable {
             // Past Int, or with a fraction or exponent: strtod on a NUL-terminated copy (numbers are short).
             var text = Array(buffer[start..<end])
             text.append(0)
-            return .double(text.withUnsafeBufferPointer { $0.baseAddress!.withMemoryRebound(to: CChar.self, capacity: $0.count) { strtod($0, nil) } })
+            return .double(
+                text.withUnsafeBufferPointer {
+                    $0.baseAddress!.withMemoryRebound(to: CChar.self, capacity: $0.count) { strtod($0, nil) }
+                })
         }
     }
 
@@ -328,7 +355,7 @@ public final class JSONDocument: Sendable {
                     i += 6
                 }
                 out.append(contentsOf: UTF8.encode(Unicode.Scalar(scalar)!)!)
-            default: out.append(escape)  // " \ /
+            default: out.append(escape) // " \ /
             }
         }
         return String(decoding: out, as: UTF8.self)

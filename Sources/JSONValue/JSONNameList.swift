@@ -18,7 +18,9 @@ public struct JSONNameList: Sendable {
     public init(_ names: [String]) {
         bytes = names.flatMap(\.utf8)
         var end = 0
-        ends = names.map { end += $0.utf8.count; return end }
+        ends = names.map {
+            end += $0.utf8.count; return end
+        }
         guard names.count > Self.scanLimit else { table = []; return }
         var size = 8
         while size < names.count * 2 { size <<= 1 }
@@ -51,7 +53,8 @@ public struct JSONNameList: Sendable {
             ends.withUnsafeBufferPointer { ends in
                 func matches(_ position: Int) -> Bool {
                     let start = position == 0 ? 0 : ends[position - 1], end = ends[position]
-                    return end - start == text.count && (text.isEmpty || memcmp(names.baseAddress! + start, text.baseAddress!, text.count) == 0)
+                    return end - start == text.count
+                        && (text.isEmpty || memcmp(names.baseAddress! + start, text.baseAddress!, text.count) == 0)
                 }
                 if table.isEmpty {
                     return (0..<ends.count).first(where: matches)

@@ -18,7 +18,9 @@ public struct JSONNode: Sendable {
 
     /// An object's members in document order; empty for anything else.
     public var members: [(key: String, value: JSONNode)] {
-        document.members(of: index).map { (document.string(at: $0.key)!, JSONNode(document: document, index: $0.value)) }
+        document.members(of: index).map {
+            (document.string(at: $0.key)!, JSONNode(document: document, index: $0.value))
+        }
     }
 
     public var stringValue: String? { document.string(at: index) }

@@ -114,7 +114,9 @@ enum JSONTapeParser {
 
     /// An object member's key and its ':', up to the value.
     @inline(__always)
-    private static func readKey(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ tape: inout JSONTapeBuffer) throws(Error) {
+    private static func readKey(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ tape: inout JSONTapeBuffer)
+        throws(Error)
+    {
         guard i < end, p[i] == UInt8(ascii: "\"") else { throw Error(message: "expected a key", offset: i) }
         try readString(p, &i, end, &tape)
         skipWhitespace(p, &i, end)
@@ -124,8 +126,10 @@ enum JSONTapeParser {
     }
 
     @inline(__always)
-    private static func readLiteral(_ text: StaticString, _ kind: JSONKind, _ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int,
-                                    _ tape: inout JSONTapeBuffer) throws(Error) {
+    private static func readLiteral(
+        _ text: StaticString, _ kind: JSONKind, _ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int,
+        _ tape: inout JSONTapeBuffer
+    ) throws(Error) {
         let count = text.utf8CodeUnitCount
         guard i + count <= end else { throw Error(message: "unexpected end", offset: i) }
         for k in 0..<count where p[i + k] != text.utf8Start[k] { throw Error(message: "bad literal", offset: i) }
@@ -134,8 +138,10 @@ enum JSONTapeParser {
     }
 
     @inline(__always)
-    private static func readString(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ tape: inout JSONTapeBuffer) throws(Error) {
-        i += 1  // opening quote
+    private static func readString(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ tape: inout JSONTapeBuffer)
+        throws(Error)
+    {
+        i += 1 // opening quote
         let start = i
         var escaped = false
         var ascii = true
@@ -152,7 +158,7 @@ enum JSONTapeParser {
             guard i < end else { throw Error(message: "unexpected end", offset: i) }
             switch p[i] {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                 UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                 i += 1
             case UInt8(ascii: "u"):
                 i += 1
@@ -162,7 +168,9 @@ enum JSONTapeParser {
                         throw Error(message: "lone high surrogate", offset: i)
                     }
                     i += 2
-                    guard (0xDC00..<0xE000).contains(try hex4(p, &i, end)) else { throw Error(message: "bad low surrogate", offset: i) }
+                    guard (0xDC00..<0xE000).contains(try hex4(p, &i, end)) else {
+                        throw Error(message: "bad low surrogate", offset: i)
+                    }
                 } else if (0xDC00..<0xE000).contains(scalar) {
                     throw Error(message: "lone low surrogate", offset: i)
                 }
@@ -173,9 +181,11 @@ enum JSONTapeParser {
         if !ascii, !isValidUTF8(UnsafeBufferPointer(start: p + start, count: i - start)) {
             throw Error(message: "string is not UTF-8", offset: start)
         }
-        tape.append(JSONTapeEntry(kind: .string, escaped: escaped, start: UInt32(start), length: UInt32(i - start),
-                                  next: UInt32(tape.count + 1)))
-        i += 1  // closing quote
+        tape.append(
+            JSONTapeEntry(
+                kind: .string, escaped: escaped, start: UInt32(start), length: UInt32(i - start),
+                next: UInt32(tape.count + 1)))
+        i += 1 // closing quote
     }
 
     /// Skips string bytes that need no attention (printable ASCII other than `"` and `\`), eight
@@ -189,9 +199,11 @@ enum JSONTapeParser {
             let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
             // A byte is zero in `quote`/`backslash`, or below 0x20 in `word`, or has its high bit
             // set. Borrows can only mark bytes after the first such byte, so the lowest mark is it.
-            let attention = (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | (word &- ones &* 0x20) | word) & highs
+            let attention =
+                (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | (word &- ones &* 0x20) | word)
+                & highs
             if attention != 0 {
-                i += attention.trailingZeroBitCount >> 3  // bytes are little-endian in the word
+                i += attention.trailingZeroBitCount >> 3 // bytes are little-endian in the word
                 return
             }
             i += 8
@@ -225,7 +237,9 @@ enum JSONTapeParser {
     }
 
     @inline(__always)
-    private static func readNumber(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ tape: inout JSONTapeBuffer) throws(Error) {
+    private static func readNumber(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ tape: inout JSONTapeBuffer)
+        throws(Error)
+    {
         let start = i
         var kind = JSONKind.integer
         if p[i] == UInt8(ascii: "-") { i += 1 }
@@ -250,7 +264,8 @@ enum JSONTapeParser {
             while i < end, isDigit(p[i]) { i += 1 }
             if i == digits { throw Error(message: "bad exponent", offset: i) }
         }
-        tape.append(JSONTapeEntry(kind: kind, start: UInt32(start), length: UInt32(i - start), next: UInt32(tape.count + 1)))
+        tape.append(
+            JSONTapeEntry(kind: kind, start: UInt32(start), length: UInt32(i - start), next: UInt32(tape.count + 1)))
     }
 
     @inline(__always)

@@ -71,8 +71,9 @@ extension JSONValue {
                 case 0x0A: escape = "\\n"
                 case 0x0D: escape = "\\r"
                 case 0x09: escape = "\\t"
-                case ..<0x20: escape = ""  // \u00XX below
-                case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
+                case ..<0x20: escape = "" // \u00XX below
+                case 0xE2
+                where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
                     // U+2028 and U+2029 (E2 80 A8, E2 80 A9).
                     escape = bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029"
                 default: escape = nil
@@ -81,7 +82,7 @@ extension JSONValue {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i]))
                 if escape.utf8CodeUnitCount == 0 {
                     append("\\u00", to: &out)
-                    out.append(UInt8(ascii: "0") + byte >> 4)  // 0 or 1
+                    out.append(UInt8(ascii: "0") + byte >> 4) // 0 or 1
                     out.append(byte & 0xF < 10 ? UInt8(ascii: "0") + byte & 0xF : UInt8(ascii: "a") - 10 + byte & 0xF)
                     i += 1
                 } else {

@@ -36,11 +36,14 @@ public final class FieldTemplate: Sendable {
     /// The JSON Schema of a value a caller may send for it (type, bounds...), made once.
     let valueSchema: JSONObject
 
-    public init(name: String, title: String = "", description: String = "", kind: FieldKind, defaultValue: JSONValue? = nil,
-                required: Bool = false, input: String = "any", isInternal: Bool = false, minimum: Double? = nil, maximum: Double? = nil,
-                exclusiveMinimum: Double? = nil, exclusiveMaximum: Double? = nil, multipleOf: Double? = nil,
-                minLength: Int? = nil, maxLength: Int? = nil, minItems: Int? = nil, maxItems: Int? = nil, uiType: String? = nil,
-                modelBases: [String] = [], modelTypes: [String] = [], jsonSchema: JSONValue = [:]) {
+    public init(
+        name: String, title: String = "", description: String = "", kind: FieldKind, defaultValue: JSONValue? = nil,
+        required: Bool = false, input: String = "any", isInternal: Bool = false, minimum: Double? = nil,
+        maximum: Double? = nil,
+        exclusiveMinimum: Double? = nil, exclusiveMaximum: Double? = nil, multipleOf: Double? = nil,
+        minLength: Int? = nil, maxLength: Int? = nil, minItems: Int? = nil, maxItems: Int? = nil, uiType: String? = nil,
+        modelBases: [String] = [], modelTypes: [String] = [], jsonSchema: JSONValue = [:]
+    ) {
         self.name = name
         self.title = title.isEmpty ? name : title
         self.description = description
@@ -64,9 +67,10 @@ public final class FieldTemplate: Sendable {
         self.jsonSchema = jsonSchema
         uiComponent = jsonSchema["ui_component"]?.stringValue
         isBoard = kind == .board
-        valueSchema = InputSchema.shape(kind, minimum: minimum, maximum: maximum, exclusiveMinimum: exclusiveMinimum,
-                                        exclusiveMaximum: exclusiveMaximum, multipleOf: multipleOf, minLength: minLength,
-                                        maxLength: maxLength, minItems: minItems, maxItems: maxItems,
-                                        modelBases: modelBases, modelTypes: modelTypes)
+        valueSchema = InputSchema.shape(
+            kind, minimum: minimum, maximum: maximum, exclusiveMinimum: exclusiveMinimum,
+            exclusiveMaximum: exclusiveMaximum, multipleOf: multipleOf, minLength: minLength,
+            maxLength: maxLength, minItems: minItems, maxItems: maxItems,
+            modelBases: modelBases, modelTypes: modelTypes)
     }
 }

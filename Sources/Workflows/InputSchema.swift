@@ -14,9 +14,11 @@ enum InputSchema {
     }
 
     /// The schema of a kind of value, with the field's limits (none for a collection's items).
-    static func shape(_ kind: FieldKind, minimum: Double? = nil, maximum: Double? = nil, exclusiveMinimum: Double? = nil,
-                      exclusiveMaximum: Double? = nil, multipleOf: Double? = nil, minLength: Int? = nil, maxLength: Int? = nil,
-                      minItems: Int? = nil, maxItems: Int? = nil, modelBases: [String] = [], modelTypes: [String] = []) -> JSONObject {
+    static func shape(
+        _ kind: FieldKind, minimum: Double? = nil, maximum: Double? = nil, exclusiveMinimum: Double? = nil,
+        exclusiveMaximum: Double? = nil, multipleOf: Double? = nil, minLength: Int? = nil, maxLength: Int? = nil,
+        minItems: Int? = nil, maxItems: Int? = nil, modelBases: [String] = [], modelTypes: [String] = []
+    ) -> JSONObject {
         var schema: JSONObject
         switch kind {
         case .integer, .float:
@@ -35,21 +37,49 @@ enum InputSchema {
         case .enumeration(let values):
             schema = ["type": "string", "enum": .array(values.map { .string($0) })]
         case .image:
-            schema = ["description": "an InvokeAI image name, {\"image_name\": ...}, a data: URL or base64 image bytes (uploaded by the gateway)",
-                      "oneOf": [["type": "string"], ["type": "object", "required": ["image_name"], "properties": ["image_name": ["type": "string"]]]]]
+            schema = [
+                "description":
+                    "an InvokeAI image name, {\"image_name\": ...}, a data: URL or base64 image bytes (uploaded by the gateway)",
+                "oneOf": [
+                    ["type": "string"],
+                    ["type": "object", "required": ["image_name"], "properties": ["image_name": ["type": "string"]]],
+                ],
+            ]
         case .board:
-            schema = ["description": "\"none\", \"auto\" (no board), a board id, or {\"board_id\": ...}",
-                      "oneOf": [["type": "string"], ["type": "object", "required": ["board_id"], "properties": ["board_id": ["type": "string"]]]]]
+            schema = [
+                "description": "\"none\", \"auto\" (no board), a board id, or {\"board_id\": ...}",
+                "oneOf": [
+                    ["type": "string"],
+                    ["type": "object", "required": ["board_id"], "properties": ["board_id": ["type": "string"]]],
+                ],
+            ]
         case .model:
-            schema = ["description": "an installed model's name or key, or {\"key\", \"hash\", \"name\", \"base\", \"type\"}",
-                      "oneOf": [["type": "string"], ["type": "object", "required": ["key"], "properties": [
-                          "key": ["type": "string"], "hash": ["type": "string"], "name": ["type": "string"], "base": ["type": "string"], "type": ["type": "string"]]]]]
+            schema = [
+                "description": "an installed model's name or key, or {\"key\", \"hash\", \"name\", \"base\", \"type\"}",
+                "oneOf": [
+                    ["type": "string"],
+                    [
+                        "type": "object", "required": ["key"],
+                        "properties": [
+                            "key": ["type": "string"], "hash": ["type": "string"], "name": ["type": "string"],
+                            "base": ["type": "string"], "type": ["type": "string"],
+                        ],
+                    ],
+                ],
+            ]
             if !modelBases.isEmpty { schema["x-model-base"] = .array(modelBases.map { .string($0) }) }
             if !modelTypes.isEmpty { schema["x-model-type"] = .array(modelTypes.map { .string($0) }) }
         case .color:
             let channel: JSONValue = ["type": "integer", "minimum": 0, "maximum": 255]
-            schema = ["oneOf": [["type": "string", "pattern": "^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$"],
-                                ["type": "object", "required": ["r", "g", "b"], "properties": ["r": channel, "g": channel, "b": channel, "a": channel]]]]
+            schema = [
+                "oneOf": [
+                    ["type": "string", "pattern": "^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$"],
+                    [
+                        "type": "object", "required": ["r", "g", "b"],
+                        "properties": ["r": channel, "g": channel, "b": channel, "a": channel],
+                    ],
+                ]
+            ]
         case .collection(let element):
             schema = ["type": "array", "items": .object(shape(element))]
             if let v = minItems { schema["minItems"] = .int(v) }

@@ -6,19 +6,26 @@ extension InstalledModel {
     /// another machine names it by a key this one never had); else, when `allowAny`, the first of
     /// its base and type by name then key. `bases` and `types` (the field's filters) stand in for
     /// a base or type the identifier does not give.
-    static func match(_ identifier: JSONValue, in installed: [InstalledModel], bases: [String], types: [String], allowAny: Bool) -> ModelMatch {
+    static func match(
+        _ identifier: JSONValue, in installed: [InstalledModel], bases: [String], types: [String], allowAny: Bool
+    ) -> ModelMatch {
         func text(_ name: String) -> String? { identifier[name]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
         let key = text("key"), name = text("name")
         if let key, let found = installed.first(where: { $0.key == key }) { return .found(found, .key) }
         let wantedBases = text("base").map { [$0] } ?? bases, wantedTypes = text("type").map { [$0] } ?? types
-        let candidates = installed
-            .filter { (wantedBases.isEmpty || wantedBases.contains($0.base)) && (wantedTypes.isEmpty || wantedTypes.contains($0.type)) }
+        let candidates =
+            installed
+            .filter {
+                (wantedBases.isEmpty || wantedBases.contains($0.base))
+                    && (wantedTypes.isEmpty || wantedTypes.contains($0.type))
+            }
             .sorted { ($0.name, $0.key) < ($1.name, $1.key) }
         let named = name.map { name in candidates.filter { $0.name == name } } ?? []
         if named.count == 1 { return .found(named[0], .name) }
         if allowAny, let first = named.first ?? candidates.first { return .found(first, .any) }
 
-        let kind = [wantedBases.joined(separator: "/"), wantedTypes.joined(separator: "/")].filter { !$0.isEmpty }.joined(separator: " ")
+        let kind = [wantedBases.joined(separator: "/"), wantedTypes.joined(separator: "/")].filter { !$0.isEmpty }
+            .joined(separator: " ")
         let models = kind.isEmpty ? "models" : "\(kind) models"
         var reason: String
         switch (identifier.objectValue, name, key) {
@@ -36,7 +43,8 @@ extension InstalledModel {
         } else {
             let limit = RunnabilityIssue.candidateLimit
             let listed = candidates.prefix(limit).map(\.shortDescription).joined(separator: ", ")
-            reason += "; installed \(models): \(listed)\(candidates.count > limit ? " and \(candidates.count - limit) more" : "")"
+            reason +=
+                "; installed \(models): \(listed)\(candidates.count > limit ? " and \(candidates.count - limit) more" : "")"
         }
         return .none(reason: reason, candidates: candidates)
     }

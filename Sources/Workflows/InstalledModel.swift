@@ -17,13 +17,18 @@ public struct InstalledModel: Sendable, Equatable {
     }
 
     public init(json: JSONValue) {
-        self.init(key: json["key"]?.stringValue ?? "", hash: json["hash"]?.stringValue ?? "", name: json["name"]?.stringValue ?? "",
-                  base: json["base"]?.stringValue ?? "", type: json["type"]?.stringValue ?? "")
+        self.init(
+            key: json["key"]?.stringValue ?? "", hash: json["hash"]?.stringValue ?? "",
+            name: json["name"]?.stringValue ?? "",
+            base: json["base"]?.stringValue ?? "", type: json["type"]?.stringValue ?? "")
     }
 
     /// The identifier a graph's model field takes.
     public var identifier: JSONValue {
-        ["key": .string(key), "hash": .string(hash), "name": .string(name), "base": .string(base), "type": .string(type)]
+        [
+            "key": .string(key), "hash": .string(hash), "name": .string(name), "base": .string(base),
+            "type": .string(type),
+        ]
     }
 
     /// `'name' (key)`, as messages name a model.

@@ -21,11 +21,12 @@ public final class InvocationSchemaTable: Sendable {
         var templates: [String: InvocationTemplate] = [:]
         for (_, schema) in schemas where schema["class"]?.stringValue == "invocation" {
             guard let properties = schema["properties"]?.objectValue,
-                  let type = properties["type"]?["default"]?.stringValue ?? properties["type"]?["const"]?.stringValue else { continue }
+                let type = properties["type"]?["default"]?.stringValue ?? properties["type"]?["const"]?.stringValue
+            else { continue }
             var fields: [FieldTemplate] = []
             for (name, property) in properties.sorted(by: { $0.key < $1.key }) {
                 let fieldKind = property["field_kind"]?.stringValue
-                guard fieldKind == "input" || fieldKind == "internal" else { continue }  // id, type, use_cache...
+                guard fieldKind == "input" || fieldKind == "internal" else { continue } // id, type, use_cache...
                 fields.append(Self.field(name, property, schemas: schemas))
             }
             let output = schema["output"]?["$ref"]?.stringValue.flatMap { schemas[Self.refName($0)] }
@@ -35,9 +36,10 @@ public final class InvocationSchemaTable: Sendable {
                 let kind = Self.kind(of: property, schemas: schemas)
                 return kind == .image || kind == .collection(.image)
             }
-            templates[type] = InvocationTemplate(type: type, title: schema["title"]?.stringValue ?? type,
-                                                 version: schema["version"]?.stringValue ?? "", inputs: fields,
-                                                 producesImages: producesImages)
+            templates[type] = InvocationTemplate(
+                type: type, title: schema["title"]?.stringValue ?? type,
+                version: schema["version"]?.stringValue ?? "", inputs: fields,
+                producesImages: producesImages)
         }
         self.init(templates: templates)
     }
@@ -72,11 +74,15 @@ public final class InvocationSchemaTable: Sendable {
             case "ColorField": return .color
             case let name:
                 // A string enum behind a ref (e.g. a Literal type) is still an enum.
-                if let values = schemas[name]?["enum"]?.arrayValue?.compactMap(\.stringValue) { return .enumeration(values) }
+                if let values = schemas[name]?["enum"]?.arrayValue?.compactMap(\.stringValue) {
+                    return .enumeration(values)
+                }
                 return .other(name)
             }
         }
-        if let values = schema["enum"]?.arrayValue?.compactMap(\.stringValue), !values.isEmpty { return .enumeration(values) }
+        if let values = schema["enum"]?.arrayValue?.compactMap(\.stringValue), !values.isEmpty {
+            return .enumeration(values)
+        }
         switch schema["type"]?.stringValue {
         case "integer": return .integer
         case "number": return .float

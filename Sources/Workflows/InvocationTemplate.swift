@@ -23,7 +23,10 @@ public final class InvocationTemplate: Sendable {
     /// The ordinal of `steps` (denoising steps, to count progress by), if it has one.
     let stepsOrdinal: Int?
 
-    public init(type: String, title: String = "", version: String = "1.0.0", inputs: [FieldTemplate], producesImages: Bool = false) {
+    public init(
+        type: String, title: String = "", version: String = "1.0.0", inputs: [FieldTemplate],
+        producesImages: Bool = false
+    ) {
         self.type = type
         self.title = title.isEmpty ? type : title
         self.version = version

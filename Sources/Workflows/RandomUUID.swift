@@ -12,8 +12,8 @@ enum RandomUUID {
         let n = counter.wrappingAdd(1, ordering: .relaxed).newValue
         var bytes = (mix(seed.0 &+ n), mix(seed.1 &+ n))
         return withUnsafeMutableBytes(of: &bytes) { raw in
-            raw[6] = raw[6] & 0x0F | 0x40  // version 4
-            raw[8] = raw[8] & 0x3F | 0x80  // RFC 4122 variant
+            raw[6] = raw[6] & 0x0F | 0x40 // version 4
+            raw[8] = raw[8] & 0x3F | 0x80 // RFC 4122 variant
             let hex = Array("0123456789abcdef".utf8)
             return String(unsafeUninitializedCapacity: 36) { text in
                 var out = 0

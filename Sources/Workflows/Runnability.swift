@@ -12,7 +12,9 @@ public struct Runnability: Sendable, Equatable {
     /// The installed models were known; without them stored models could not be checked.
     public let modelsChecked: Bool
 
-    public init(issues: [RunnabilityIssue], resolutions: [ModelResolution], values: [String: JSONValue], modelsChecked: Bool) {
+    public init(
+        issues: [RunnabilityIssue], resolutions: [ModelResolution], values: [String: JSONValue], modelsChecked: Bool
+    ) {
         self.issues = issues
         self.resolutions = resolutions
         self.values = values

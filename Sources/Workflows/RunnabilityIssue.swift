@@ -29,7 +29,10 @@ public struct RunnabilityIssue: Sendable, Equatable {
     /// How many candidates an issue lists.
     public static let candidateLimit = 20
 
-    public init(kind: Kind, nodeID: String, nodeType: String? = nil, field: String? = nil, message: String, candidates: [InstalledModel] = []) {
+    public init(
+        kind: Kind, nodeID: String, nodeType: String? = nil, field: String? = nil, message: String,
+        candidates: [InstalledModel] = []
+    ) {
         self.kind = kind
         self.nodeID = nodeID
         self.nodeType = nodeType

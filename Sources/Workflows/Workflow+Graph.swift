@@ -8,13 +8,16 @@ extension Workflow {
     /// from the definition's text as they are; only the inputs' values are written anew.
     /// `batchID`, when given, is the batch's id (InvokeAI takes the client's; the gateway derives
     /// it from an idempotency key, so the batch can be looked up after an ambiguous failure).
-    public func buildBatch(_ resolved: ResolvedInputs, origin: String, destination: String, prepend: Bool = false, runs: Int = 1,
-                           batchID: String? = nil) -> EnqueueBatchBody {
+    public func buildBatch(
+        _ resolved: ResolvedInputs, origin: String, destination: String, prepend: Bool = false, runs: Int = 1,
+        batchID: String? = nil
+    ) -> EnqueueBatchBody {
         // Input values by node and field.
         var overrides: [String: [String: JSONValue]] = [:]
         for (systemName, value) in resolved.values {
             guard let dot = systemName.lastIndex(of: ".") else { continue }
-            overrides[String(systemName[..<dot]), default: [:]][String(systemName[systemName.index(after: dot)...])] = value
+            overrides[String(systemName[..<dot]), default: [:]][String(systemName[systemName.index(after: dot)...])] =
+                value
         }
 
         var out: [UInt8] = []
@@ -64,9 +67,13 @@ extension Workflow {
 
     /// One graph node: id and type, its stored fields that no graph edge feeds (an input's value
     /// instead where one is given), `use_cache` (off for output nodes) and `is_intermediate`.
-    private func writeGraphNode(_ position: Int, overrides: [String: JSONValue]?, steps: inout [String: Int], to out: inout [UInt8]) {
+    private func writeGraphNode(
+        _ position: Int, overrides: [String: JSONValue]?, steps: inout [String: Int], to out: inout [UInt8]
+    ) {
         let node = nodes[position], base = fieldBase[position]
-        func isGraphFed(_ name: String) -> Bool { node.template!.ordinal(of: name).map { graphFed[base + $0] } ?? false }
+        func isGraphFed(_ name: String) -> Bool {
+            node.template!.ordinal(of: name).map { graphFed[base + $0] } ?? false
+        }
         out.append(#"{"id":"#)
         document.appendRaw(at: node.idPosition, to: &out)
         out.append(#","type":"#)
@@ -82,11 +89,14 @@ extension Workflow {
             document.appendRaw(at: field.key, to: &out)
             out.append(UInt8(ascii: ":"))
             if let given { given.write(to: &out) } else { document.appendRaw(at: field.value!, to: &out) }
-            if field.isSteps, let count = given?.intValue ?? field.value.flatMap(document.int(at:)), count > 0 { steps[node.id] = count }
+            if field.isSteps, let count = given?.intValue ?? field.value.flatMap(document.int(at:)), count > 0 {
+                steps[node.id] = count
+            }
         }
         // Inputs for fields the definition does not store.
-        for (name, given) in (overrides ?? [:]).sorted(by: { $0.key < $1.key }) where node.field(name) == nil && !isGraphFed(name) {
-            guard let field = node.template!.inputs[name] else { continue }  // a field this InvokeAI no longer has
+        for (name, given) in (overrides ?? [:]).sorted(by: { $0.key < $1.key })
+        where node.field(name) == nil && !isGraphFed(name) {
+            guard let field = node.template!.inputs[name] else { continue } // a field this InvokeAI no longer has
             if field.kind == .board { writeBoard(given, stored: nil, name: name, to: &out); continue }
             out.append(UInt8(ascii: ","))
             JSONValue.writeString(name, to: &out)
@@ -109,7 +119,8 @@ extension Workflow {
         case .string("auto")?, .string("none")?, .null?: return
         case .string(let value)?: id = value
         case nil:
-            guard let stored, !document.string(at: stored, equals: "auto"), !document.string(at: stored, equals: "none") else { return }
+            guard let stored, !document.string(at: stored, equals: "auto"), !document.string(at: stored, equals: "none")
+            else { return }
             id = document.string(at: stored)
         default: id = nil
         }
@@ -148,15 +159,22 @@ extension Workflow {
         var groups: [String: [JSONValue]] = [:]
         var groupOrder: [String] = []
         for (position, node) in nodes.enumerated() where node.isBatch {
-            func value(_ name: String) -> JSONValue? { overrides[node.id]?[name] ?? node.field(name)?.value.map(document.value(at:)) }
+            func value(_ name: String) -> JSONValue? {
+                overrides[node.id]?[name] ?? node.field(name)?.value.map(document.value(at:))
+            }
             let listNames = ["images", "strings", "integers", "floats", "items"]
             guard let items = listNames.lazy.compactMap(value).first(where: { $0.arrayValue != nil }) else { continue }
             let group = value("batch_group_id")?.stringValue ?? "None"
             let handle = node.type == "image_batch" ? "image" : "value"
             let entries: [JSONValue] = edges.compactMap { edge in
-                guard edge.sourceNode == position, let source = edge.sourceHandle, document.string(at: source, equals: handle),
-                      let target = edge.targetHandle else { return nil }
-                return ["node_path": .string(document.string(at: edge.target)!), "field_name": .string(document.string(at: target)!), "items": items]
+                guard edge.sourceNode == position, let source = edge.sourceHandle,
+                    document.string(at: source, equals: handle),
+                    let target = edge.targetHandle
+                else { return nil }
+                return [
+                    "node_path": .string(document.string(at: edge.target)!),
+                    "field_name": .string(document.string(at: target)!), "items": items,
+                ]
             }
             guard !entries.isEmpty else { continue }
             if group == "None" {

@@ -4,7 +4,9 @@ extension Workflow {
     /// What each source node of a finished queue item produced (a node inside an iteration ran
     /// several times: all its images), found through `session.source_prepared_mapping`.
     public func mapOutputs(queueItem: JSONValue) -> [NodeOutput] {
-        guard let session = queueItem["session"], let mapping = session["source_prepared_mapping"]?.objectValue else { return [] }
+        guard let session = queueItem["session"], let mapping = session["source_prepared_mapping"]?.objectValue else {
+            return []
+        }
         let byID = Dictionary(nodes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let outputIDs = Set(outputs.map(\.nodeID))
         return mapping.keys.sorted().compactMap { nodeID in
@@ -14,13 +16,15 @@ extension Workflow {
                 let list = (result["image"].map { [$0] } ?? []) + (result["images"]?.arrayValue ?? [])
                 for image in list {
                     guard let name = image["image_name"]?.stringValue else { continue }
-                    images.append(OutputImage(name: name, width: result["width"]?.intValue, height: result["height"]?.intValue))
+                    images.append(
+                        OutputImage(name: name, width: result["width"]?.intValue, height: result["height"]?.intValue))
                 }
             }
             let node = byID[nodeID]
             guard node != nil || !images.isEmpty else { return nil }
-            return NodeOutput(nodeID: nodeID, nodeType: node?.type ?? "", isOutput: outputIDs.contains(nodeID) && !images.isEmpty,
-                              boardInputIndex: outputs.first { $0.nodeID == nodeID }?.boardInputIndex, images: images)
+            return NodeOutput(
+                nodeID: nodeID, nodeType: node?.type ?? "", isOutput: outputIDs.contains(nodeID) && !images.isEmpty,
+                boardInputIndex: outputs.first { $0.nodeID == nodeID }?.boardInputIndex, images: images)
         }
     }
 
@@ -31,11 +35,16 @@ extension Workflow {
         var unchanged: [String] = [], moved: [DriftReport.Move] = []
         for input in old.inputs {
             guard let now = newIndex[input.systemName] else { continue }
-            if now == input.index { unchanged.append(input.systemName) } else { moved.append(.init(systemName: input.systemName, from: input.index, to: now)) }
+            if now == input.index {
+                unchanged.append(input.systemName)
+            } else {
+                moved.append(.init(systemName: input.systemName, from: input.index, to: now))
+            }
         }
-        return DriftReport(unchanged: unchanged, moved: moved,
-                           missing: old.inputs.map(\.systemName).filter { newIndex[$0] == nil },
-                           added: new.inputs.map(\.systemName).filter { oldIndex[$0] == nil })
+        return DriftReport(
+            unchanged: unchanged, moved: moved,
+            missing: old.inputs.map(\.systemName).filter { newIndex[$0] == nil },
+            added: new.inputs.map(\.systemName).filter { oldIndex[$0] == nil })
     }
 
     /// The JSON Schema of a run request for this workflow: inputs keyed by index, system name or
@@ -57,10 +66,16 @@ extension Workflow {
             "properties": [
                 "inputs": [
                     "type": "object", "properties": .object(properties), "additionalProperties": false,
-                    "description": .string(required.isEmpty ? "Each input by index, system name or unique label."
-                        : "Each input by index, system name or unique label. Required: \(required.map { "\($0.index) (\($0.systemName))" }.joined(separator: ", ")).")],
+                    "description": .string(
+                        required.isEmpty
+                            ? "Each input by index, system name or unique label."
+                            : "Each input by index, system name or unique label. Required: \(required.map { "\($0.index) (\($0.systemName))" }.joined(separator: ", "))."
+                    ),
+                ],
                 "priority": ["type": "boolean", "description": "put the run at the front of InvokeAI's queue"],
-                "cleanup": ["enum": ["none", "outputs"], "description": "\"outputs\": delete the output images once fetched"],
+                "cleanup": [
+                    "enum": ["none", "outputs"], "description": "\"outputs\": delete the output images once fetched",
+                ],
             ],
         ]
     }

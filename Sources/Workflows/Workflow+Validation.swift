@@ -3,7 +3,9 @@ import JSONValue
 extension Workflow {
     /// Checks and converts a run request's inputs, collecting every error at once. `board`, when
     /// given, is where every output node saves its images, unless an input sets that node's board.
-    public func validate(_ values: [String: JSONValue], models: [InstalledModel], board: JSONValue? = nil) -> Result<ResolvedInputs, InputErrors> {
+    public func validate(_ values: [String: JSONValue], models: [InstalledModel], board: JSONValue? = nil) -> Result<
+        ResolvedInputs, InputErrors
+    > {
         var errors: [InputError] = []
         var resolved = ResolvedInputs()
         var givenBy: [String: String] = [:]
@@ -17,8 +19,10 @@ extension Workflow {
                 continue
             }
             if let other = givenBy[input.systemName] {
-                errors.append(InputError(key: key, index: input.index, systemName: input.systemName,
-                                         message: "input \(input.index) is given twice (as '\(other)' and '\(key)')"))
+                errors.append(
+                    InputError(
+                        key: key, index: input.index, systemName: input.systemName,
+                        message: "input \(input.index) is given twice (as '\(other)' and '\(key)')"))
                 continue
             }
             givenBy[input.systemName] = key
@@ -26,7 +30,8 @@ extension Workflow {
             switch InputCoercion.coerce(value, field.kind, field, models: models) {
             case .value(let converted): resolved.values[input.systemName] = converted
             case .inlineImage(let image): resolved.inlineImages[input.systemName] = image
-            case .invalid(let message): errors.append(InputError(key: key, index: input.index, systemName: input.systemName, message: message))
+            case .invalid(let message):
+                errors.append(InputError(key: key, index: input.index, systemName: input.systemName, message: message))
             }
         }
         if let board {
@@ -37,14 +42,22 @@ extension Workflow {
                     if givenBy[systemName] == nil { resolved.values[systemName] = converted }
                 }
             case .inlineImage, .invalid:
-                errors.append(InputError(key: "board", index: nil, systemName: nil,
-                                         message: "the run's board must be \"none\", \"auto\", a board id or {\"board_id\": ...}, got \(board.compactJSON)"))
+                errors.append(
+                    InputError(
+                        key: "board", index: nil, systemName: nil,
+                        message:
+                            "the run's board must be \"none\", \"auto\", a board id or {\"board_id\": ...}, got \(board.compactJSON)"
+                    ))
             }
         }
         for input in inputs where input.required && givenBy[input.systemName] == nil {
-            errors.append(InputError(key: String(input.index), index: input.index, systemName: input.systemName,
-                                     message: "required: '\(input.label)' has no value in the workflow"))
+            errors.append(
+                InputError(
+                    key: String(input.index), index: input.index, systemName: input.systemName,
+                    message: "required: '\(input.label)' has no value in the workflow"))
         }
-        return errors.isEmpty ? .success(resolved) : .failure(InputErrors(errors.sorted { ($0.index ?? Int.max, $0.key) < ($1.index ?? Int.max, $1.key) }))
+        return errors.isEmpty
+            ? .success(resolved)
+            : .failure(InputErrors(errors.sorted { ($0.index ?? Int.max, $0.key) < ($1.index ?? Int.max, $1.key) }))
     }
 }

@@ -34,7 +34,9 @@ public struct Workflow: Sendable {
 
     public var definition: JSONValue { document.root.value }
 
-    public static func parse(_ document: JSONDocument, schemas: InvocationSchemaTable) throws(WorkflowParseError) -> Workflow {
+    public static func parse(_ document: JSONDocument, schemas: InvocationSchemaTable) throws(WorkflowParseError)
+        -> Workflow
+    {
         guard document.kind(at: 0) == .object else { throw WorkflowParseError(message: "a workflow is a JSON object") }
         guard let nodes = document.member("nodes", of: 0), document.kind(at: nodes) == .array else {
             throw WorkflowParseError(message: "no \"nodes\" list: not a workflow")
@@ -60,20 +62,33 @@ public struct Workflow: Sendable {
         var nodeIndex = JSONStringIndex(document, capacity: document.count(at: nodeList))
         document.forEachItem(of: nodeList) { raw in
             guard let node = WorkflowNode(at: raw, in: document, schemas: schemas) else {
-                warnings.append(WorkflowWarning(nodeID: document.string("id", of: raw), field: nil, message: "a node without id or data is ignored"))
+                warnings.append(
+                    WorkflowWarning(
+                        nodeID: document.string("id", of: raw), field: nil,
+                        message: "a node without id or data is ignored"))
                 return
             }
             if node.isInvocation, node.template == nil {
-                warnings.append(WorkflowWarning(nodeID: node.id, field: nil, message: "node type '\(node.type)' is not known to this InvokeAI"))
+                warnings.append(
+                    WorkflowWarning(
+                        nodeID: node.id, field: nil, message: "node type '\(node.type)' is not known to this InvokeAI"))
                 // Left out, the graph would run and do something else; sent, InvokeAI refuses it.
-                issues.append(RunnabilityIssue(kind: .unknownNodeType, nodeID: node.id, nodeType: node.type,
-                                               message: "node \(node.id) has type '\(node.type)', which this InvokeAI does not know"))
+                issues.append(
+                    RunnabilityIssue(
+                        kind: .unknownNodeType, nodeID: node.id, nodeType: node.type,
+                        message: "node \(node.id) has type '\(node.type)', which this InvokeAI does not know"))
             }
             if node.isInvocation, node.template?.isGeneratorNode ?? InvocationTemplate.isGenerator(node.type) {
-                warnings.append(WorkflowWarning(nodeID: node.id, field: nil, message: "generator node '\(node.type)' is not supported by the gateway; its values are not sent"))
+                warnings.append(
+                    WorkflowWarning(
+                        nodeID: node.id, field: nil,
+                        message:
+                            "generator node '\(node.type)' is not supported by the gateway; its values are not sent"))
                 if node.template != nil { generators.append(nodes.count) }
             }
-            if nodeIndex.value(forStringAt: node.idPosition) == nil { nodeIndex.set(nodes.count, forStringAt: node.idPosition) }
+            if nodeIndex.value(forStringAt: node.idPosition) == nil {
+                nodeIndex.set(nodes.count, forStringAt: node.idPosition)
+            }
             nodes.append(node)
         }
         var edges: [WorkflowEdge] = []
@@ -103,13 +118,18 @@ public struct Workflow: Sendable {
         for generator in generators {
             let fed = edges.compactMap { edge -> String? in
                 guard edge.sourceNode == generator, !edge.isCollapsed, let target = edge.targetNode,
-                      executable[target] || nodes[target].isBatch else { return nil }
+                    executable[target] || nodes[target].isBatch
+                else { return nil }
                 return "\(nodes[target].id).\(edge.targetHandle.flatMap(document.string(at:)) ?? "?")"
             }
             guard !fed.isEmpty else { continue }
             let node = nodes[generator]
-            issues.append(RunnabilityIssue(kind: .unsupportedGenerator, nodeID: node.id, nodeType: node.type,
-                                           message: "generator node \(node.id) ('\(node.type)') feeds \(fed.joined(separator: ", ")): the gateway does not evaluate generators, so the run would not use its values"))
+            issues.append(
+                RunnabilityIssue(
+                    kind: .unsupportedGenerator, nodeID: node.id, nodeType: node.type,
+                    message:
+                        "generator node \(node.id) ('\(node.type)') feeds \(fed.joined(separator: ", ")): the gateway does not evaluate generators, so the run would not use its values"
+                ))
         }
         // Any non-collapsed edge from a node the workflow has feeds its field (one from a node it
         // lacks feeds nothing: the GUI drops it on load); only graph edges (distinct, between
@@ -121,8 +141,10 @@ public struct Workflow: Sendable {
         var handles = JSONStringIndex(document, capacity: 16)
         func identity(_ edge: WorkflowEdge) -> WorkflowEdge.Identity {
             WorkflowEdge.Identity(
-                source: edge.sourceNode!, sourceHandle: handles.valueInserting(edge.sourceHandle!, forStringAt: edge.sourceHandle!)!,
-                target: edge.targetNode!, targetHandle: handles.valueInserting(edge.targetHandle!, forStringAt: edge.targetHandle!)!,
+                source: edge.sourceNode!,
+                sourceHandle: handles.valueInserting(edge.sourceHandle!, forStringAt: edge.sourceHandle!)!,
+                target: edge.targetNode!,
+                targetHandle: handles.valueInserting(edge.targetHandle!, forStringAt: edge.targetHandle!)!,
                 type: edge.type.map { handles.valueInserting($0, forStringAt: $0)! } ?? -1)
         }
         var identities: Set<WorkflowEdge.Identity>?
@@ -130,7 +152,9 @@ public struct Workflow: Sendable {
             guard let target = edge.targetNode, let targetHandle = edge.targetHandle else { continue }
             let slot = nodes[target].ordinal(ofFieldNamedAt: targetHandle, in: document).map { fieldBase[target] + $0 }
             if let slot, edge.sourceNode != nil { flags[slot].insert(.edgeFed) }
-            guard let source = edge.sourceNode, edge.sourceHandle != nil, executable[source], executable[target] else { continue }
+            guard let source = edge.sourceNode, edge.sourceHandle != nil, executable[source], executable[target] else {
+                continue
+            }
             if identities != nil || slot.map({ flags[$0].contains(.graphFed) }) ?? true {
                 if identities == nil { identities = Set(graphEdges.map(identity)) }
                 guard identities!.insert(identity(edge)).inserted else { continue }
@@ -150,15 +174,20 @@ public struct Workflow: Sendable {
         for reference in references {
             guard let position = nodeIndex.value(forStringAt: reference.node), nodes[position].isInvocation else {
                 let nodeID = document.string(at: reference.node)!
-                warnings.append(WorkflowWarning(nodeID: nodeID, field: document.string(at: reference.field),
-                                                message: "the form names node \(nodeID), which the workflow does not have"))
+                warnings.append(
+                    WorkflowWarning(
+                        nodeID: nodeID, field: document.string(at: reference.field),
+                        message: "the form names node \(nodeID), which the workflow does not have"))
                 continue
             }
             let node = nodes[position]
-            guard let template = node.template else { continue }  // already warned: unknown node type
+            guard let template = node.template else { continue } // already warned: unknown node type
             guard let ordinal = node.ordinal(ofFieldNamedAt: reference.field, in: document) else {
                 let fieldName = document.string(at: reference.field)!
-                warnings.append(WorkflowWarning(nodeID: node.id, field: fieldName, message: "node \(node.id) (\(node.type)) has no field '\(fieldName)'"))
+                warnings.append(
+                    WorkflowWarning(
+                        nodeID: node.id, field: fieldName,
+                        message: "node \(node.id) (\(node.type)) has no field '\(fieldName)'"))
                 continue
             }
             guard !flags[fieldBase[position] + ordinal].contains(.input) else { continue }
@@ -167,19 +196,23 @@ public struct Workflow: Sendable {
             let systemName = Self.join(node.id, field.name)
             let fed = flags[fieldBase[position] + ordinal].contains(.edgeFed)
             if fed {
-                warnings.append(WorkflowWarning(nodeID: node.id, field: field.name, message: "input \(systemName) is also fed by an edge: the edge's value is used"))
+                warnings.append(
+                    WorkflowWarning(
+                        nodeID: node.id, field: field.name,
+                        message: "input \(systemName) is also fed by an edge: the edge's value is used"))
             }
             let stored = node.field(ordinal: ordinal)
             let label = stored?.label.flatMap(document.string(at:)).flatMap { $0.isEmpty ? nil : $0 } ?? field.title
             let value = stored?.value.map(document.value(at:))
             if field.name == "board", boardInputs[position] == nil { boardInputs[position] = inputs.count }
-            inputs.append(WorkflowInput(
-                index: inputs.count, systemName: systemName, label: label, fieldName: field.name, nodeID: node.id,
-                nodeType: node.type, nodeLabel: node.label.isEmpty ? template.title : node.label,
-                type: field.kind.description,
-                required: field.required && value == nil && !fed,
-                value: value, template: field,
-                component: reference.component.flatMap(document.string(at:)) ?? field.uiComponent))
+            inputs.append(
+                WorkflowInput(
+                    index: inputs.count, systemName: systemName, label: label, fieldName: field.name, nodeID: node.id,
+                    nodeType: node.type, nodeLabel: node.label.isEmpty ? template.title : node.label,
+                    type: field.kind.description,
+                    required: field.required && value == nil && !fed,
+                    value: value, template: field,
+                    component: reference.component.flatMap(document.string(at:)) ?? field.uiComponent))
         }
         self.inputs = inputs
 
@@ -191,11 +224,14 @@ public struct Workflow: Sendable {
             for ordinal in node.template!.requiredOrdinals where node.field(ordinal: ordinal)?.value == nil {
                 guard flags[fieldBase[position] + ordinal].isDisjoint(with: [.edgeFed, .input]) else { continue }
                 let name = node.template!.orderedInputs[ordinal].name
-                let message = "node \(node.id) (\(node.type)) field '\(name)' is required and has no value, no edge and is not an input"
+                let message =
+                    "node \(node.id) (\(node.type)) field '\(name)' is required and has no value, no edge and is not an input"
                 warnings.append(WorkflowWarning(nodeID: node.id, field: name, message: message))
-                issues.append(RunnabilityIssue(kind: .missingRequiredValue, nodeID: node.id, field: name, message: message))
+                issues.append(
+                    RunnabilityIssue(kind: .missingRequiredValue, nodeID: node.id, field: name, message: message))
             }
-            for ordinal in node.template!.modelOrdinals where !flags[fieldBase[position] + ordinal].contains(.graphFed) {
+            for ordinal in node.template!.modelOrdinals where !flags[fieldBase[position] + ordinal].contains(.graphFed)
+            {
                 guard let value = node.field(ordinal: ordinal)?.value else { continue }
                 storedModels.append(StoredModel(node: position, ordinal: ordinal, value: value))
             }
@@ -203,9 +239,12 @@ public struct Workflow: Sendable {
         self.storedModels = storedModels
 
         var outputs: [WorkflowOutput] = []
-        for (position, node) in nodes.enumerated() where executable[position] && node.template!.producesImages && !node.isIntermediate {
-            outputs.append(WorkflowOutput(nodeID: node.id, nodeType: node.type, label: node.label.isEmpty ? node.template!.title : node.label,
-                                          boardInputIndex: boardInputs[position], hasBoardField: node.template!.inputs["board"] != nil))
+        for (position, node) in nodes.enumerated()
+        where executable[position] && node.template!.producesImages && !node.isIntermediate {
+            outputs.append(
+                WorkflowOutput(
+                    nodeID: node.id, nodeType: node.type, label: node.label.isEmpty ? node.template!.title : node.label,
+                    boardInputIndex: boardInputs[position], hasBoardField: node.template!.inputs["board"] != nil))
         }
         self.outputs = outputs
         self.warnings = warnings
@@ -260,8 +299,10 @@ public struct Workflow: Sendable {
     static func fieldReferences(_ document: JSONDocument) -> [FieldReference] {
         let exposed = document.member("exposedFields", of: 0, kind: .array)
         var references: [FieldReference] = []
-        if let form = document.member("form", of: 0), let root = document.member("rootElementId", of: form, kind: .string),
-           let elements = document.member("elements", of: form, kind: .object) {
+        if let form = document.member("form", of: 0),
+            let root = document.member("rootElementId", of: form, kind: .string),
+            let elements = document.member("elements", of: form, kind: .object)
+        {
             // Elements by id (the last of a repeated id, as for any JSON reader), found by the
             // bytes of the ids that name them; the index holds each element's place in `values`.
             var values: [Int] = []
@@ -296,8 +337,12 @@ public struct Workflow: Sendable {
                             if key == 0 { identifier = value } else { settings = value }
                         }
                         guard let identifier, let node = document.member("nodeId", of: identifier, kind: .string),
-                              let field = document.member("fieldName", of: identifier, kind: .string) else { continue }
-                        references.append(FieldReference(node: node, field: field, component: settings.flatMap { document.member("component", of: $0, kind: .string) }))
+                            let field = document.member("fieldName", of: identifier, kind: .string)
+                        else { continue }
+                        references.append(
+                            FieldReference(
+                                node: node, field: field,
+                                component: settings.flatMap { document.member("component", of: $0, kind: .string) }))
                     }
                     // heading, text, divider: not inputs
                 }
@@ -306,7 +351,9 @@ public struct Workflow: Sendable {
         }
         if let exposed {
             document.forEachItem(of: exposed) { field in
-                guard let node = document.member("nodeId", of: field, kind: .string), let name = document.member("fieldName", of: field, kind: .string) else { return }
+                guard let node = document.member("nodeId", of: field, kind: .string),
+                    let name = document.member("fieldName", of: field, kind: .string)
+                else { return }
                 references.append(FieldReference(node: node, field: name, component: nil))
             }
         }
@@ -332,7 +379,9 @@ public struct Workflow: Sendable {
             add(":")
             add(inputs[i].type)
         }
-        let hex = { (v: UInt64) -> String in let s = String(v, radix: 16); return String(repeating: "0", count: 16 - s.count) + s }
+        let hex = { (v: UInt64) -> String in
+            let s = String(v, radix: 16); return String(repeating: "0", count: 16 - s.count) + s
+        }
         return hex(a) + hex(b)
     }
 }

@@ -30,7 +30,8 @@ struct WorkflowEdge: Sendable {
 
     init?(at index: Int, in document: JSONDocument, nodes: JSONStringIndex) {
         var source: Int?, target: Int?, sourceHandle: Int?, targetHandle: Int?, type: Int?
-        document.forEachMember(of: index, named: ["source", "target", "sourceHandle", "targetHandle", "type"]) { key, value in
+        document.forEachMember(of: index, named: ["source", "target", "sourceHandle", "targetHandle", "type"]) {
+            key, value in
             let string = document.kind(at: value) == .string ? value : nil
             switch key {
             case 0: source = string

@@ -60,7 +60,8 @@ final class WorkflowNode: Sendable {
         }
         guard let data else { return nil }
         var type: Int?, label: Int?, isIntermediate: Int?, useCache: Int?, inputs: Int?, dataID: Int?
-        document.forEachMember(of: data, named: ["type", "label", "isIntermediate", "useCache", "inputs", "id"]) { key, value in
+        document.forEachMember(of: data, named: ["type", "label", "isIntermediate", "useCache", "inputs", "id"]) {
+            key, value in
             switch key {
             case 0: type = value
             case 1: label = value
@@ -77,7 +78,8 @@ final class WorkflowNode: Sendable {
         self.isIntermediate = isIntermediate.flatMap(document.bool(at:)) ?? false
         self.useCache = useCache.flatMap(document.bool(at:)) ?? true
         // `type` is missing on the nodes of old exports: they are invocations.
-        isInvocation = kind.map { document.string(at: $0, equals: "invocation") || document.kind(at: $0) != .string } ?? true
+        isInvocation =
+            kind.map { document.string(at: $0, equals: "invocation") || document.kind(at: $0) != .string } ?? true
         // The template is found by the type's bytes; its type string then serves the node.
         var template: InvocationTemplate?
         if isInvocation, let type { template = schemas.template(forStringAt: type, in: document) }
@@ -91,7 +93,7 @@ final class WorkflowNode: Sendable {
         // counts, as for any JSON reader.
         var fields: [Field] = []
         fields.reserveCapacity(document.count(at: inputs))
-        var seen: UInt64 = 0  // ordinals below 64: nearly every node has fewer inputs
+        var seen: UInt64 = 0 // ordinals below 64: nearly every node has fewer inputs
         var seenBeyond = Set<Int>()
         document.forEachMember(of: inputs) { key, input in
             guard let ordinal = template.inputNames.position(ofStringAt: key, in: document) else { return }
@@ -101,9 +103,16 @@ final class WorkflowNode: Sendable {
             let field = template.orderedInputs[ordinal]
             var value: Int?, label: Int?
             document.forEachMember(of: input, named: ["value", "label"]) { which, position in
-                if which == 0 { value = document.kind(at: position) == .null ? nil : position } else { label = position }
+                if which == 0 {
+                    value = document.kind(at: position) == .null ? nil : position
+                } else {
+                    label = position
+                }
             }
-            fields.append(Field(ordinal: ordinal, key: key, value: value, label: label, isBoard: field.isBoard, isSteps: ordinal == template.stepsOrdinal))
+            fields.append(
+                Field(
+                    ordinal: ordinal, key: key, value: value, label: label, isBoard: field.isBoard,
+                    isSteps: ordinal == template.stepsOrdinal))
         }
         self.fields = fields
     }

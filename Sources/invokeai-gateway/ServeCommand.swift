@@ -30,13 +30,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Folder for what must survive a restart (idempotency keys). (env GATEWAY_STATE_DIR)")
     var stateDir: String = Environment.string("GATEWAY_STATE_DIR", ".gateway-state")
 
-    @Option(help: "Longest wait (seconds) a run submission may ask for with ?wait= or Prefer: wait=. (env GATEWAY_MAX_WAIT)")
+    @Option(
+        help: "Longest wait (seconds) a run submission may ask for with ?wait= or Prefer: wait=. (env GATEWAY_MAX_WAIT)"
+    )
     var maxWait: Double = Environment.double("GATEWAY_MAX_WAIT", 300)
 
-    @Option(help: "Delete a run's output images this many seconds after it ended; 0 keeps them. (env GATEWAY_OUTPUT_TTL)")
+    @Option(
+        help: "Delete a run's output images this many seconds after it ended; 0 keeps them. (env GATEWAY_OUTPUT_TTL)")
     var outputTTL: Double = Environment.double("GATEWAY_OUTPUT_TTL", 0)
 
-    @Option(help: "Ended runs the run table keeps in memory; older ones are read from InvokeAI when asked for. (env GATEWAY_MAX_RUNS)")
+    @Option(
+        help:
+            "Ended runs the run table keeps in memory; older ones are read from InvokeAI when asked for. (env GATEWAY_MAX_RUNS)"
+    )
     var maxRuns: Int = Environment.int("GATEWAY_MAX_RUNS", 10_000)
 
     @Option(help: "Seconds an ended run stays in the run table (default 7 days). (env GATEWAY_RUN_RETENTION)")
@@ -69,7 +75,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most connections open at once. (env GATEWAY_MAX_CONNECTIONS)")
     var maxConnections: Int = Environment.int("GATEWAY_MAX_CONNECTIONS", 16_384)
 
-    @Option(name: .customLong("cors-origin"), help: "Browser origin allowed to read answers cross-origin; repeatable, \"*\" for any. Off by default. (env GATEWAY_CORS_ORIGINS, comma-separated)")
+    @Option(
+        name: .customLong("cors-origin"),
+        help:
+            "Browser origin allowed to read answers cross-origin; repeatable, \"*\" for any. Off by default. (env GATEWAY_CORS_ORIGINS, comma-separated)"
+    )
     var corsOrigins: [String] = Environment.list("GATEWAY_CORS_ORIGINS")
 
     @Option(help: "Most event-stream subscribers at once; beyond, 503. (env GATEWAY_MAX_SUBSCRIBERS)")
@@ -78,16 +88,25 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between heartbeat comments on idle event streams. (env GATEWAY_HEARTBEAT)")
     var heartbeat: Double = Environment.double("GATEWAY_HEARTBEAT", 15)
 
-    @Option(help: "The destination tag on this gateway's batches; two gateways on one InvokeAI need different ones. (env GATEWAY_DESTINATION)")
+    @Option(
+        help:
+            "The destination tag on this gateway's batches; two gateways on one InvokeAI need different ones. (env GATEWAY_DESTINATION)"
+    )
     var destination: String = Environment.string("GATEWAY_DESTINATION", "invokeai-gateway")
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
-        guard let url = URL(string: invokeAIURL), url.scheme == "http", url.host != nil else {
-            throw ValidationError("--invokeai must be a plain http:// URL (InvokeAI on this machine or a trusted network; no TLS), got '\(invokeAIURL)'")
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("unknown --log-level '\(logLevel)'")
         }
-        guard maxBodyBytes > 0, headerTimeout > 0, idleTimeout > 0, shutdownGrace >= 0, maxSubscribers > 0, heartbeat > 0 else {
+        guard let url = URL(string: invokeAIURL), url.scheme == "http", url.host != nil else {
+            throw ValidationError(
+                "--invokeai must be a plain http:// URL (InvokeAI on this machine or a trusted network; no TLS), got '\(invokeAIURL)'"
+            )
+        }
+        guard maxBodyBytes > 0, headerTimeout > 0, idleTimeout > 0, shutdownGrace >= 0, maxSubscribers > 0,
+            heartbeat > 0
+        else {
             throw ValidationError("limits and timeouts must be positive")
         }
     }
@@ -125,8 +144,12 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.runs = RunTrackerConfiguration(maxRuns: maxRuns, maxAge: runRetention)
         configuration.events.maxSubscribers = maxSubscribers
         configuration.events.heartbeatInterval = heartbeat
-        if configuration.publicDirectory == nil { logger.warning("no folder at --public \(publicDirectory): / will answer 404") }
-        if configuration.openAPIFile == nil { logger.warning("no file at --openapi \(openapi): /openapi.json will answer 404") }
+        if configuration.publicDirectory == nil {
+            logger.warning("no folder at --public \(publicDirectory): / will answer 404")
+        }
+        if configuration.openAPIFile == nil {
+            logger.warning("no file at --openapi \(openapi): /openapi.json will answer 404")
+        }
 
         let gateway = try GatewayServer(configuration: configuration, logger: logger)
         try gateway.start()

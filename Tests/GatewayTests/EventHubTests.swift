@@ -2,6 +2,7 @@ import Foundation
 import JSONValue
 import Synchronization
 import Testing
+
 @testable import Gateway
 
 @Suite("Event hub")
@@ -43,7 +44,8 @@ struct EventHubTests {
         #expect(gapped.queuedCount == 5)
         // An id from an earlier process: a gap, and everything held is replayed.
         let (earlier, fromBefore) = try hub.subscribe(EventFilter(), after: EventID(epoch: 0, sequence: 99))
-        #expect(fromBefore == .gap(requested: EventID(epoch: 0, sequence: 99), firstHeld: EventID(epoch: 1, sequence: 4)))
+        #expect(
+            fromBefore == .gap(requested: EventID(epoch: 0, sequence: 99), firstHeld: EventID(epoch: 1, sequence: 4)))
         #expect(earlier.queuedCount == 5)
         // Up to date: nothing to replay.
         let (current, upToDate) = try hub.subscribe(EventFilter(), after: EventID(epoch: 1, sequence: 8))
@@ -66,7 +68,8 @@ struct EventHubTests {
 
     @Test func oldEventsAgeOut() throws {
         let clock = Mutex(Date(timeIntervalSince1970: 1000))
-        let hub = EventHub(configuration: EventHubConfiguration(replayMaxAge: 60), epoch: 1, now: { clock.withLock { $0 } })
+        let hub = EventHub(
+            configuration: EventHubConfiguration(replayMaxAge: 60), epoch: 1, now: { clock.withLock { $0 } })
         hub.publish("run.queued", run: "r", data: [:])
         clock.withLock { $0 = $0.addingTimeInterval(61) }
         hub.publish("run.started", run: "r", data: [:])
@@ -113,7 +116,9 @@ struct EventHubTests {
 
     @Test func previewsGoOnlyWhereAsked() throws {
         let hub = EventHub(epoch: 1)
-        let event = hub.publish("node.progress", run: "r", data: ["percentage": 0.5], preview: ["width": 8, "height": 8, "data_url": "data:image/png;base64,AAAA"])
+        let event = hub.publish(
+            "node.progress", run: "r", data: ["percentage": 0.5],
+            preview: ["width": 8, "height": 8, "data_url": "data:image/png;base64,AAAA"])
         #expect(!String(decoding: event.encoded, as: UTF8.self).contains("data_url"))
         #expect(String(decoding: event.encodedWithPreview ?? [], as: UTF8.self).contains("\"preview\":{\"data_url\""))
     }

@@ -1,16 +1,20 @@
 import Foundation
 import JSONValue
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import Gateway
 
 /// `/v1/events` over loopback, with the test publishing into the hub (the run tracker's place).
 @Suite("Server-sent events over loopback")
 struct EventStreamTests {
-    private func gateway<T: Sendable>(_ configure: @escaping (inout GatewayConfiguration) -> Void = { _ in },
-                                      _ body: (Int, GatewayServer) async throws -> T) async throws -> T {
-        try await GatewayHTTP.withGateway(invokeAI: try GatewayHTTP.deadUpstream(), configure: configure) { base, server in
+    private func gateway<T: Sendable>(
+        _ configure: @escaping (inout GatewayConfiguration) -> Void = { _ in },
+        _ body: (Int, GatewayServer) async throws -> T
+    ) async throws -> T {
+        try await GatewayHTTP.withGateway(invokeAI: try GatewayHTTP.deadUpstream(), configure: configure) {
+            base, server in
             try await body(base.port!, server)
         }
     }
@@ -28,14 +32,21 @@ struct EventStreamTests {
         try await gateway { port, server in
             let a = try await blocking { try SSETestClient(port: port, target: "/v1/events") }
             let b = try await blocking { try SSETestClient(port: port, target: "/v1/events") }
-            let runOnly = try await blocking { try SSETestClient(port: port, target: "/v1/events?run=r2&type=run.completed,run.failed") }
+            let runOnly = try await blocking {
+                try SSETestClient(port: port, target: "/v1/events?run=r2&type=run.completed,run.failed")
+            }
             #expect(a.status == 200)
             #expect(a.headers["content-type"] == "text/event-stream; charset=utf-8")
             try await subscribers(server, 3)
-            for n in 1...20 { server.events.publish("node.progress", run: n % 2 == 0 ? "r2" : "r1", data: ["n": .int(n)]) }
+            for n in 1...20 {
+                server.events.publish("node.progress", run: n % 2 == 0 ? "r2" : "r1", data: ["n": .int(n)])
+            }
             server.events.publish("run.completed", run: "r2", data: ["outputs": []])
             let (seenA, seenB, filtered) = try await blocking {
-                (try (0..<21).compactMap { _ in try a.next() }, try (0..<21).compactMap { _ in try b.next() }, try runOnly.next())
+                (
+                    try (0..<21).compactMap { _ in try a.next() }, try (0..<21).compactMap { _ in try b.next() },
+                    try runOnly.next()
+                )
             }
             #expect(seenA.count == 21)
             #expect(seenA == seenB)
@@ -56,11 +67,15 @@ struct EventStreamTests {
             let lastID = try #require(before.last?.id)
             // The client drops; more happens meanwhile.
             for n in 6...8 { server.events.publish("node.progress", run: "r", data: ["n": .int(n)]) }
-            let resumed = try await blocking { try SSETestClient(port: port, target: "/v1/events", headers: ["Last-Event-ID": lastID]) }
+            let resumed = try await blocking {
+                try SSETestClient(port: port, target: "/v1/events", headers: ["Last-Event-ID": lastID])
+            }
             let rest = try await blocking { try (0..<5).compactMap { _ in try resumed.next() } }
             #expect((before + rest).map(\.data) == (1...8).map { "{\"n\":\($0)}" })
             // The query form works for a first request too (EventSource cannot set headers).
-            let viaQuery = try await blocking { try SSETestClient(port: port, target: "/v1/events?last_event_id=\(lastID)") }
+            let viaQuery = try await blocking {
+                try SSETestClient(port: port, target: "/v1/events?last_event_id=\(lastID)")
+            }
             #expect(try await blocking { try viaQuery.next()?.data } == "{\"n\":4}")
         }
     }
@@ -69,18 +84,24 @@ struct EventStreamTests {
         try await gateway({ $0.events.replayCapacity = 3 }) { port, server in
             for n in 1...6 { server.events.publish("node.progress", run: "r", data: ["n": .int(n)]) }
             let epoch = server.events.epoch
-            let client = try await blocking { try SSETestClient(port: port, target: "/v1/events", headers: ["Last-Event-ID": "\(epoch)-1"]) }
+            let client = try await blocking {
+                try SSETestClient(port: port, target: "/v1/events", headers: ["Last-Event-ID": "\(epoch)-1"])
+            }
             let events = try await blocking { try (0..<4).compactMap { _ in try client.next() } }
             #expect(events.first?.event == "gap")
             #expect(events.first?.data.contains("\"first_held\":\"\(epoch)-4\"") == true)
             #expect(events.dropFirst().map(\.data) == ["{\"n\":4}", "{\"n\":5}", "{\"n\":6}"])
-            let bad = try await blocking { try SSETestClient(port: port, target: "/v1/events", headers: ["Last-Event-ID": "nonsense"]) }
+            let bad = try await blocking {
+                try SSETestClient(port: port, target: "/v1/events", headers: ["Last-Event-ID": "nonsense"])
+            }
             #expect(bad.status == 400)
         }
     }
 
     @Test func aSlowReaderOverflowsWhileAFastOneKeepsUp() async throws {
-        try await gateway({ $0.events.subscriberQueueLimit = 8; $0.server.streamHighWaterMark = 64 * 1024 }) { port, server in
+        try await gateway({
+            $0.events.subscriberQueueLimit = 8; $0.server.streamHighWaterMark = 64 * 1024
+        }) { port, server in
             let slow = try await blocking { try SSETestClient(port: port, target: "/v1/events", receiveBuffer: 4096) }
             let fast = try await blocking { try SSETestClient(port: port, target: "/v1/events") }
             try await subscribers(server, 2)
@@ -139,12 +160,18 @@ struct EventStreamTests {
 
     @Test func corsIsOffByDefaultAndOnForConfiguredOrigins() async throws {
         try await gateway { port, _ in
-            let client = try await blocking { try SSETestClient(port: port, target: "/v1/events", headers: ["Origin": "http://app.example"]) }
+            let client = try await blocking {
+                try SSETestClient(port: port, target: "/v1/events", headers: ["Origin": "http://app.example"])
+            }
             #expect(client.headers["access-control-allow-origin"] == nil)
         }
         try await gateway({ $0.cors = CORSPolicy(allowedOrigins: ["http://app.example"]) }) { port, _ in
-            let allowed = try await blocking { try SSETestClient(port: port, target: "/v1/events", headers: ["Origin": "http://app.example"]) }
-            let other = try await blocking { try SSETestClient(port: port, target: "/v1/events", headers: ["Origin": "http://evil.example"]) }
+            let allowed = try await blocking {
+                try SSETestClient(port: port, target: "/v1/events", headers: ["Origin": "http://app.example"])
+            }
+            let other = try await blocking {
+                try SSETestClient(port: port, target: "/v1/events", headers: ["Origin": "http://evil.example"])
+            }
             #expect(allowed.headers["access-control-allow-origin"] == "http://app.example")
             #expect(other.headers["access-control-allow-origin"] == nil)
         }

@@ -19,24 +19,46 @@ final class FakeCatalogUpstream: Sendable {
     /// Library workflows by id: (title, updated_at).
     let library = Mutex<[String: (title: String, updated: String)]>([:])
 
-    static let openAPI: JSONValue = ["components": ["schemas": [
-        "StringInvocation": ["class": "invocation", "properties": [
-            "type": ["default": "string"],
-            "value": ["type": "string", "default": "", "field_kind": "input", "title": "Value"],
-        ], "output": ["$ref": "#/components/schemas/StringOutput"]],
-        "StringOutput": ["properties": ["value": ["type": "string"]]],
-    ]]]
+    static let openAPI: JSONValue = [
+        "components": [
+            "schemas": [
+                "StringInvocation": [
+                    "class": "invocation",
+                    "properties": [
+                        "type": ["default": "string"],
+                        "value": ["type": "string", "default": "", "field_kind": "input", "title": "Value"],
+                    ], "output": ["$ref": "#/components/schemas/StringOutput"],
+                ],
+                "StringOutput": ["properties": ["value": ["type": "string"]]],
+            ]
+        ]
+    ]
 
     /// A workflow of one `string` node whose value is in the form, labelled `label`.
     static func workflow(name: String, label: String = "Text") -> JSONValue {
-        ["name": .string(name), "meta": ["version": "3.0.0", "category": "user"], "edges": [], "exposedFields": [],
-         "nodes": [["id": "n1", "type": "invocation", "data": [
-            "id": "n1", "type": "string", "label": "", "isIntermediate": true, "useCache": true, "version": "1.0.0",
-            "inputs": ["value": ["name": "value", "label": .string(label), "value": "hi"]]]]],
-         "form": ["rootElementId": "root", "elements": [
-            "root": ["id": "root", "type": "container", "data": ["layout": "column", "children": ["f1"]]],
-            "f1": ["id": "f1", "type": "node-field", "parentId": "root",
-                   "data": ["fieldIdentifier": ["nodeId": "n1", "fieldName": "value"]]]]]]
+        [
+            "name": .string(name), "meta": ["version": "3.0.0", "category": "user"], "edges": [], "exposedFields": [],
+            "nodes": [
+                [
+                    "id": "n1", "type": "invocation",
+                    "data": [
+                        "id": "n1", "type": "string", "label": "", "isIntermediate": true, "useCache": true,
+                        "version": "1.0.0",
+                        "inputs": ["value": ["name": "value", "label": .string(label), "value": "hi"]],
+                    ],
+                ]
+            ],
+            "form": [
+                "rootElementId": "root",
+                "elements": [
+                    "root": ["id": "root", "type": "container", "data": ["layout": "column", "children": ["f1"]]],
+                    "f1": [
+                        "id": "f1", "type": "node-field", "parentId": "root",
+                        "data": ["fieldIdentifier": ["nodeId": "n1", "fieldName": "value"]],
+                    ],
+                ],
+            ],
+        ]
     }
 
     var upstream: WorkflowCatalogUpstream {
@@ -50,26 +72,36 @@ final class FakeCatalogUpstream: Sendable {
             libraryPage: { (page) async throws(InvokeAIError) in
                 self.pageCalls.withLock { $0 += 1 }
                 await self.pageGate.pass()
-                if self.failPages.withLock({ $0 }) { throw InvokeAIError.cannotConnect("GET /api/v1/workflows/: refused") }
+                if self.failPages.withLock({ $0 }) {
+                    throw InvokeAIError.cannotConnect("GET /api/v1/workflows/: refused")
+                }
                 let items: [JSONValue] = self.library.withLock { library in
                     library.sorted { $0.key < $1.key }.map { id, item in
-                        ["workflow_id": .string(id), "name": .string(item.title), "updated_at": .string(item.updated),
-                         "created_at": .string(id)]
+                        [
+                            "workflow_id": .string(id), "name": .string(item.title),
+                            "updated_at": .string(item.updated),
+                            "created_at": .string(id),
+                        ]
                     }
                 }
                 return ["items": .array(items), "page": .int(page), "pages": 1]
             },
             libraryWorkflow: { (id) async throws(InvokeAIError) in
                 self.recordCalls.withLock { $0 += 1 }
-                guard let item = self.library.withLock({ $0[id] }) else { throw InvokeAIError.status(404, message: "no such workflow", detail: nil) }
+                guard let item = self.library.withLock({ $0[id] }) else {
+                    throw InvokeAIError.status(404, message: "no such workflow", detail: nil)
+                }
                 return ["workflow_id": .string(id), "workflow": Self.workflow(name: item.title)]
             },
             libraryNewest: { () async throws(InvokeAIError) in
                 self.probeCalls.withLock { $0 += 1 }
-                if self.failPages.withLock({ $0 }) { throw InvokeAIError.cannotConnect("GET /api/v1/workflows/: refused") }
+                if self.failPages.withLock({ $0 }) {
+                    throw InvokeAIError.cannotConnect("GET /api/v1/workflows/: refused")
+                }
                 return self.library.withLock { library in
                     let newest = library.max { ($0.value.updated, $0.key) < ($1.value.updated, $1.key) }
-                    let items: [JSONValue] = newest.map { [["workflow_id": .string($0.key), "updated_at": .string($0.value.updated)]] } ?? []
+                    let items: [JSONValue] =
+                        newest.map { [["workflow_id": .string($0.key), "updated_at": .string($0.value.updated)]] } ?? []
                     return ["total": .int(library.count), "items": .array(items)]
                 }
             })

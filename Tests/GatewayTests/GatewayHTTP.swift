@@ -1,11 +1,13 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-@testable import Gateway
 import HTTPServer
 import Logging
 import TestSupport
+
+@testable import Gateway
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Starts a GatewayServer on a free loopback port for one test and always stops it.
 enum GatewayHTTP {
@@ -15,10 +17,13 @@ enum GatewayHTTP {
         openAPIFile: String? = nil,
         _ body: (URL) async throws -> T
     ) async throws -> T {
-        try await withGateway(invokeAI: invokeAI, configure: {
-            $0.publicDirectory = publicDirectory
-            $0.openAPIFile = openAPIFile
-        }) { base, _ in try await body(base) }
+        try await withGateway(
+            invokeAI: invokeAI,
+            configure: {
+                $0.publicDirectory = publicDirectory
+                $0.openAPIFile = openAPIFile
+            }
+        ) { base, _ in try await body(base) }
     }
 
     /// Like `with`, with the configuration open to changes and the running server at hand.
@@ -54,7 +59,8 @@ enum GatewayHTTP {
 
     /// The repository's top folder (for openapi/ and Public/).
     static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     /// A loopback URL where nothing listens: bind a port, then close it.
@@ -64,8 +70,12 @@ enum GatewayHTTP {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         close(fd)
         return URL(string: "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))")!
     }

@@ -1,10 +1,12 @@
 import Foundation
+import TestSupport
+import Testing
+
+@testable import Gateway
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
-import TestSupport
-@testable import Gateway
 
 @Suite("Health, readiness and the contract, without InvokeAI")
 struct HealthRoutesTests {
@@ -42,11 +44,14 @@ struct HealthRoutesTests {
             // static files, served when no route matches).
             var documented = Set<String>()
             for (path, item) in paths where path != "/" {
-                for method in (item as? [String: Any])?.keys ?? [:].keys where ["get", "put", "post", "delete", "patch"].contains(method) {
+                for method in (item as? [String: Any])?.keys ?? [:].keys
+                where ["get", "put", "post", "delete", "patch"].contains(method) {
                     documented.insert("\(method.uppercased()) \(path)")
                 }
             }
-            let server = try GatewayServer(configuration: GatewayConfiguration(invokeAIURL: try GatewayHTTP.deadUpstream(), openAPIFile: file, followsUpstreamEvents: false))
+            let server = try GatewayServer(
+                configuration: GatewayConfiguration(
+                    invokeAIURL: try GatewayHTTP.deadUpstream(), openAPIFile: file, followsUpstreamEvents: false))
             #expect(Set(server.routeList) == documented)
             #expect(paths["/"] != nil)
             // Templated paths ({name}, {id}) are exercised by their own tests with real values.

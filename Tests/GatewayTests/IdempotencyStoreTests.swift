@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import Gateway
 
 @Suite("Idempotency keys")
@@ -9,11 +10,12 @@ struct IdempotencyStoreTests {
         let store = IdempotencyStore(file: nil)
         #expect(store.digest(for: "k") == nil)
         try store.remember(key: "k", requestDigest: "a")
-        try store.remember(key: "k", requestDigest: "b")  // a retry with another body does not rewrite it
+        try store.remember(key: "k", requestDigest: "b") // a retry with another body does not rewrite it
         #expect(store.digest(for: "k") == "a")
         #expect(store.batchID(for: "k") == store.batchID(for: "k"))
         #expect(store.batchID(for: "k") != store.batchID(for: "k2"))
-        #expect(store.batchID(for: "k") != IdempotencyStore(file: nil, destination: "another-gateway").batchID(for: "k"))
+        #expect(
+            store.batchID(for: "k") != IdempotencyStore(file: nil, destination: "another-gateway").batchID(for: "k"))
         #expect(store.batchID(for: "k").hasPrefix("idem-") && store.batchID(for: "k").count == 37)
     }
 
@@ -99,7 +101,11 @@ struct IdempotencyStoreTests {
 /// How many callers were inside at once, at most.
 final class TurnCounter: Sendable {
     private let state = Mutex((inside: 0, most: 0))
-    func enter() { state.withLock { $0.inside += 1; $0.most = max($0.most, $0.inside) } }
+    func enter() {
+        state.withLock {
+            $0.inside += 1; $0.most = max($0.most, $0.inside)
+        }
+    }
     func leave() { state.withLock { $0.inside -= 1 } }
     var most: Int { state.withLock { $0.most } }
 }

@@ -2,8 +2,9 @@ import Foundation
 import InvokeAI
 import JSONValue
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import Gateway
 
 /// The cleaner against a scripted `delete`: each image fails with the listed errors in turn,
@@ -92,7 +93,9 @@ struct ImageCleanerTests {
         let attempts = Mutex(0), gateOpen = Mutex(false)
         let cleaner = ImageCleaner(retryDelays: [.milliseconds(5)]) { name throws(InvokeAIError) in
             guard name == "a.png" else { return }
-            let attempt = attempts.withLock { $0 += 1; return $0 }
+            let attempt = attempts.withLock {
+                $0 += 1; return $0
+            }
             if attempt == 1 { throw .cannotConnect("refused") }
             while !gateOpen.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(5)) }
         }

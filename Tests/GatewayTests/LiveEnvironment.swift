@@ -1,5 +1,5 @@
-import Testing
 import Foundation
+import Testing
 
 /// Where the live InvokeAI is: `INVOKEAI_URL`, set by `scripts/invokeai-harness run`.
 /// Live tests fail when it is missing, unless `GATEWAY_SKIP_LIVE=1` asks to skip them
@@ -22,4 +22,3 @@ enum LiveEnvironment {
         return url
     }
 }
-

@@ -1,27 +1,33 @@
 import Foundation
+import InvokeAI
+import JSONValue
+import TestSupport
+import Testing
+
+@testable import Gateway
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import InvokeAI
-import JSONValue
-import Testing
-import TestSupport
-@testable import Gateway
 
 /// The run tracker and the event fan-out against the harness's InvokeAI: batches tagged with the
 /// gateway's destination (enqueued here directly, as a gateway started earlier would have) are
 /// followed through InvokeAI's events into `/v1/runs` and `/v1/events`.
-@Suite("Live: runs and events from InvokeAI", .enabled(if: !LiveEnvironment.skipRequested, LiveEnvironment.skipReason),
-       .serialized)
+@Suite(
+    "Live: runs and events from InvokeAI", .enabled(if: !LiveEnvironment.skipRequested, LiveEnvironment.skipReason),
+    .serialized)
 struct LiveRunTrackingTests {
     static let destination = "gateway-live-tests"
 
     private func gateway<T: Sendable>(_ body: (URL, GatewayServer) async throws -> T) async throws -> T {
         let upstream = try LiveEnvironment.invokeAIURL()
-        return try await GatewayHTTP.withGateway(invokeAI: upstream, configure: {
-            $0.followsUpstreamEvents = true
-            $0.destination = Self.destination
-        }) { base, server in
+        return try await GatewayHTTP.withGateway(
+            invokeAI: upstream,
+            configure: {
+                $0.followsUpstreamEvents = true
+                $0.destination = Self.destination
+            }
+        ) { base, server in
             let stream = server.upstreamEvents
             let connected = try await blocking { stream.waitUntilConnected(timeout: 30) }
             try #require(connected, "the gateway's event stream did not connect to InvokeAI")
@@ -29,14 +35,21 @@ struct LiveRunTrackingTests {
         }
     }
 
-    private func enqueue(_ nodes: [String: JSONValue], edges: [JSONValue] = [], workflow: String, server: GatewayServer) async throws -> EnqueueResult {
-        let batch: JSONValue = ["graph": ["id": .string(UUID().uuidString), "nodes": .object(JSONObject(nodes)), "edges": .array(edges)],
-                                "runs": 1, "origin": .string(RunTracker.origin(for: workflow)), "destination": .string(Self.destination)]
+    private func enqueue(_ nodes: [String: JSONValue], edges: [JSONValue] = [], workflow: String, server: GatewayServer)
+        async throws -> EnqueueResult
+    {
+        let batch: JSONValue = [
+            "graph": ["id": .string(UUID().uuidString), "nodes": .object(JSONObject(nodes)), "edges": .array(edges)],
+            "runs": 1, "origin": .string(RunTracker.origin(for: workflow)), "destination": .string(Self.destination),
+        ]
         return try await server.upstream.enqueueBatch(batch)
     }
 
     private func slowNode(_ id: String, steps: Int, stepMs: Int) -> JSONValue {
-        ["id": .string(id), "type": "gateway_test_slow", "steps": .int(steps), "step_ms": .int(stepMs), "is_intermediate": false, "use_cache": false]
+        [
+            "id": .string(id), "type": "gateway_test_slow", "steps": .int(steps), "step_ms": .int(stepMs),
+            "is_intermediate": false, "use_cache": false,
+        ]
     }
 
     private func json(_ url: URL) async throws -> (Int, JSONValue) {
@@ -49,12 +62,16 @@ struct LiveRunTrackingTests {
             let port = base.port!
             let a = try await blocking { try SSETestClient(port: port, target: "/v1/events?workflow=slow-steps") }
             let b = try await blocking { try SSETestClient(port: port, target: "/v1/events?workflow=slow-steps") }
-            let result = try await enqueue(["slow": slowNode("slow", steps: 5, stepMs: 100)], workflow: "slow-steps", server: server)
+            let result = try await enqueue(
+                ["slow": slowNode("slow", steps: 5, stepMs: 100)], workflow: "slow-steps", server: server)
             @Sendable func readRun(_ client: SSETestClient) throws -> [SSETestClient.Event] {
                 var events: [SSETestClient.Event] = []
                 while let event = try client.next() {
                     events.append(event)
-                    if event.event?.hasPrefix("run.") == true, event.event != "run.started", event.event != "run.queued" { break }
+                    if event.event?.hasPrefix("run.") == true, event.event != "run.started", event.event != "run.queued"
+                    {
+                        break
+                    }
                 }
                 return events
             }
@@ -80,10 +97,18 @@ struct LiveRunTrackingTests {
     @Test func anImageRunReportsItsOutputsWhichDownloadThroughTheGateway() async throws {
         try await gateway { base, server in
             let nodes: [String: JSONValue] = [
-                "blank": ["id": "blank", "type": "blank_image", "width": 40, "height": 24, "is_intermediate": true, "use_cache": false],
+                "blank": [
+                    "id": "blank", "type": "blank_image", "width": 40, "height": 24, "is_intermediate": true,
+                    "use_cache": false,
+                ],
                 "save": ["id": "save", "type": "save_image", "is_intermediate": false, "use_cache": false],
             ]
-            let edges: [JSONValue] = [["source": ["node_id": "blank", "field": "image"], "destination": ["node_id": "save", "field": "image"]]]
+            let edges: [JSONValue] = [
+                [
+                    "source": ["node_id": "blank", "field": "image"],
+                    "destination": ["node_id": "save", "field": "image"],
+                ]
+            ]
             let result = try await enqueue(nodes, edges: edges, workflow: "blank-save", server: server)
             let run = try #require(await waitForEnd(server, result.batchId))
             #expect(run.status == .completed)
@@ -99,7 +124,9 @@ struct LiveRunTrackingTests {
             #expect(Array(data.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
             // IHDR: width and height, big-endian, at bytes 16...23.
             let bytes = Array(data)
-            #expect(bytes.count > 24 && Int(bytes[16]) << 24 | Int(bytes[17]) << 16 | Int(bytes[18]) << 8 | Int(bytes[19]) == 40)
+            #expect(
+                bytes.count > 24
+                    && Int(bytes[16]) << 24 | Int(bytes[17]) << 16 | Int(bytes[18]) << 8 | Int(bytes[19]) == 40)
             // Uploading it back: an empty board means uncategorized; a board InvokeAI lacks is the client's error.
             func upload(board: String) async throws -> (Int, JSONValue) {
                 var post = URLRequest(url: URL(string: "\(base)/v1/images?board=\(board)")!)
@@ -128,7 +155,10 @@ struct LiveRunTrackingTests {
     @Test func aFailingNodeFailsTheRunWithItsMessage() async throws {
         try await gateway { _, server in
             let message = "live gateway failure \(UUID().uuidString.prefix(8))"
-            let node: JSONValue = ["id": "fail", "type": "gateway_test_fail", "message": .string(message), "is_intermediate": false, "use_cache": false]
+            let node: JSONValue = [
+                "id": "fail", "type": "gateway_test_fail", "message": .string(message), "is_intermediate": false,
+                "use_cache": false,
+            ]
             let result = try await enqueue(["fail": node], workflow: "fails", server: server)
             let run = try #require(await waitForEnd(server, result.batchId))
             #expect(run.status == .failed)
@@ -140,10 +170,13 @@ struct LiveRunTrackingTests {
     @Test func cancellingThroughTheGatewayEndsTheRunCanceled() async throws {
         try await gateway { base, server in
             let port = base.port!
-            let result = try await enqueue(["slow": slowNode("slow", steps: 300, stepMs: 100)], workflow: "long", server: server)
+            let result = try await enqueue(
+                ["slow": slowNode("slow", steps: 300, stepMs: 100)], workflow: "long", server: server)
             // Enqueued behind the gateway's back: the run exists once InvokeAI's first event about it arrived.
             try await eventuallyKnown(server, result.batchId)
-            let events = try await blocking { try SSETestClient(port: port, target: "/v1/runs/\(result.batchId)/events") }
+            let events = try await blocking {
+                try SSETestClient(port: port, target: "/v1/runs/\(result.batchId)/events")
+            }
             // Cancel once it is really running.
             _ = try await blocking { () -> SSETestClient.Event? in
                 while let event = try events.next() { if event.event == "node.progress" { return event } }
@@ -187,11 +220,15 @@ struct LiveRunTrackingTests {
             let board = try await server.upstream.createBoard(name: name)
             let boardID = try #require(board["board_id"]?.stringValue)
             let (_, boards) = try await json(base.appendingPathComponent("v1/boards"))
-            #expect(boards["boards"]?.arrayValue?.contains { $0["board_id"]?.stringValue == boardID && $0["board_name"]?.stringValue == name } == true)
+            #expect(
+                boards["boards"]?.arrayValue?.contains {
+                    $0["board_id"]?.stringValue == boardID && $0["board_name"]?.stringValue == name
+                } == true)
             _ = try await server.upstream.deleteBoard(boardID)
 
             // Queue: InvokeAI's counts, and this gateway's own by its destination, which grow with a batch of ours.
-            let result = try await enqueue(["slow": slowNode("slow", steps: 40, stepMs: 50)], workflow: "slow-steps", server: server)
+            let result = try await enqueue(
+                ["slow": slowNode("slow", steps: 40, stepMs: 50)], workflow: "slow-steps", server: server)
             let (queueStatus, queue) = try await json(base.appendingPathComponent("v1/queue"))
             #expect(queueStatus == 200)
             #expect(queue["destination"]?.stringValue == Self.destination)

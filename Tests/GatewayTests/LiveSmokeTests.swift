@@ -1,10 +1,12 @@
 import Foundation
+import TestSupport
+import Testing
+
+@testable import Gateway
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
-import TestSupport
-@testable import Gateway
 
 @Suite("Live: the harness's InvokeAI", .enabled(if: !LiveEnvironment.skipRequested, LiveEnvironment.skipReason))
 struct LiveSmokeTests {

@@ -1,22 +1,29 @@
 import Foundation
+import JSONValue
+import TestSupport
+import Testing
+
+@testable import Gateway
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import JSONValue
-import Testing
-import TestSupport
-@testable import Gateway
 
 /// The example workflows end to end over HTTP against the harness's InvokeAI: submit, wait,
 /// outputs, download; and every way a submission can be refused.
 @Suite("Live: workflow runs over HTTP", .enabled(if: !LiveEnvironment.skipRequested, LiveEnvironment.skipReason))
 struct LiveWorkflowRunTests {
-    private func gateway<T: Sendable>(configure: @escaping (inout GatewayConfiguration) -> Void = { _ in },
-                                      _ body: (URL, GatewayServer) async throws -> T) async throws -> T {
-        try await LiveGateway.with(destination: "gateway-live-runs-\(UUID().uuidString.prefix(6))", configure: configure, body)
+    private func gateway<T: Sendable>(
+        configure: @escaping (inout GatewayConfiguration) -> Void = { _ in },
+        _ body: (URL, GatewayServer) async throws -> T
+    ) async throws -> T {
+        try await LiveGateway.with(
+            destination: "gateway-live-runs-\(UUID().uuidString.prefix(6))", configure: configure, body)
     }
 
-    private func send(_ method: String, _ url: URL, json: JSONValue? = nil, raw: String? = nil, headers: [String: String] = [:]) async throws -> (Int, [String: String], Data) {
+    private func send(
+        _ method: String, _ url: URL, json: JSONValue? = nil, raw: String? = nil, headers: [String: String] = [:]
+    ) async throws -> (Int, [String: String], Data) {
         try await LiveGateway.send(method, url, json: json, raw: raw, headers: headers)
     }
 
@@ -26,7 +33,10 @@ struct LiveWorkflowRunTests {
     private func pngSize(_ data: Data) -> (Int, Int)? {
         let b = [UInt8](data)
         guard b.count > 24, b.starts(with: [0x89, 0x50, 0x4E, 0x47]) else { return nil }
-        return (Int(b[16]) << 24 | Int(b[17]) << 16 | Int(b[18]) << 8 | Int(b[19]), Int(b[20]) << 24 | Int(b[21]) << 16 | Int(b[22]) << 8 | Int(b[23]))
+        return (
+            Int(b[16]) << 24 | Int(b[17]) << 16 | Int(b[18]) << 8 | Int(b[19]),
+            Int(b[20]) << 24 | Int(b[21]) << 16 | Int(b[22]) << 8 | Int(b[23])
+        )
     }
 
     @Test func blankBlurRunsWaitsAndItsImageDownloads() async throws {
@@ -35,23 +45,26 @@ struct LiveWorkflowRunTests {
             #expect(listStatus == 200)
             let names = try json(list)["workflows"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
             #expect(names.contains("blank-blur") && names.contains("resize-image") && names.contains("slow-steps"))
-            #expect(names.contains("text-to-image-sd1-5"))  // from InvokeAI's library
+            #expect(names.contains("text-to-image-sd1-5")) // from InvokeAI's library
 
-            let (status, headers, body) = try await send("POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
-                                                         json: ["inputs": ["0": 40, "Height": "24", "2": "#336699", "Blur radius": 1]])
+            let (status, headers, body) = try await send(
+                "POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
+                json: ["inputs": ["0": 40, "Height": "24", "2": "#336699", "Blur radius": 1]])
             #expect(status == 200)
             let run = try json(body)
             #expect(run["status"] == "completed")
             #expect(headers["location"] == "/v1/runs/\(run["id"]?.stringValue ?? "")")
             let image = try #require(run["outputs"]?[0]?["images"]?[0])
             #expect(run["outputs"]?[0]?["board_input"] == 4)
-            let (imageStatus, imageHeaders, png) = try await send("GET", URL(string: "\(base)\(image["url"]?.stringValue ?? "")")!)
+            let (imageStatus, imageHeaders, png) = try await send(
+                "GET", URL(string: "\(base)\(image["url"]?.stringValue ?? "")")!)
             #expect(imageStatus == 200)
             #expect(imageHeaders["content-type"] == "image/png")
             #expect(pngSize(png).map { [$0.0, $0.1] } == [40, 24])
             // The same, answered as the image itself.
-            let (imageAnswer, answerHeaders, direct) = try await send("POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
-                                                                      json: ["inputs": ["0": 16, "1": 8]], headers: ["Accept": "image/png"])
+            let (imageAnswer, answerHeaders, direct) = try await send(
+                "POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
+                json: ["inputs": ["0": 16, "1": 8]], headers: ["Accept": "image/png"])
             #expect(imageAnswer == 200)
             #expect(answerHeaders["content-type"] == "image/png")
             #expect(pngSize(direct).map { [$0.0, $0.1] } == [16, 8])
@@ -60,8 +73,9 @@ struct LiveWorkflowRunTests {
 
     @Test func outputsAskedToBeCleanedGoOnceFetched() async throws {
         try await gateway { base, server in
-            let (_, _, body) = try await send("POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
-                                              json: ["inputs": ["0": 8, "1": 8], "cleanup": "outputs"])
+            let (_, _, body) = try await send(
+                "POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
+                json: ["inputs": ["0": 8, "1": 8], "cleanup": "outputs"])
             let url = try #require(try json(body)["outputs"]?[0]?["images"]?[0]?["url"]?.stringValue)
             let name = String(url.split(separator: "/").last!)
             #expect(try await send("GET", URL(string: "\(base)\(url)")!).0 == 200)
@@ -92,10 +106,13 @@ struct LiveWorkflowRunTests {
 
     @Test func aRunsBoardHoldsItsOutputsWhichAreDeletedOnRequest() async throws {
         try await gateway { base, server in
-            let board = try #require(try await server.upstream.createBoard(name: "gateway-live-\(UUID().uuidString.prefix(6))")["board_id"]?.stringValue)
+            let board = try #require(
+                try await server.upstream.createBoard(name: "gateway-live-\(UUID().uuidString.prefix(6))")["board_id"]?
+                    .stringValue)
             defer { Task { _ = try? await server.upstream.deleteBoard(board, includeImages: true) } }
-            let (status, _, body) = try await send("POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
-                                                   json: ["inputs": ["0": 8, "1": 8], "board": .string(board)])
+            let (status, _, body) = try await send(
+                "POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
+                json: ["inputs": ["0": 8, "1": 8], "board": .string(board)])
             #expect(status == 200)
             let run = try json(body)
             let id = try #require(run["id"]?.stringValue)
@@ -112,9 +129,12 @@ struct LiveWorkflowRunTests {
     }
 
     @Test func outputsPastTheirTimeToLiveAreDeleted() async throws {
-        try await gateway(configure: { $0.outputTTL = 1; $0.events.heartbeatInterval = 0.25 }) { base, server in
-            let (status, _, body) = try await send("POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
-                                                   json: ["inputs": ["0": 8, "1": 8]])
+        try await gateway(configure: {
+            $0.outputTTL = 1; $0.events.heartbeatInterval = 0.25
+        }) { base, server in
+            let (status, _, body) = try await send(
+                "POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
+                json: ["inputs": ["0": 8, "1": 8]])
             #expect(status == 200)
             let run = try json(body)
             let id = try #require(run["id"]?.stringValue)
@@ -122,17 +142,21 @@ struct LiveWorkflowRunTests {
             #expect(try await goneUpstream(name, server))
             try await eventually { server.runs.run(id)?.cleanupState?["deleted"] == [.string(name)] }
             let (_, _, metrics) = try await send("GET", base.appendingPathComponent("metrics"))
-            #expect(String(decoding: metrics, as: UTF8.self).contains("gateway_image_cleanup_total{outcome=\"deleted\"} 1"))
+            #expect(
+                String(decoding: metrics, as: UTF8.self).contains("gateway_image_cleanup_total{outcome=\"deleted\"} 1"))
         }
     }
 
     @Test func anInlineImageIsUploadedUsedAndDeletedWhenTheRunEnds() async throws {
         try await gateway { base, server in
             // A real PNG, made by InvokeAI.
-            let (_, _, made) = try await send("POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!, json: ["inputs": ["0": 20, "1": 20]], headers: ["Accept": "image/png"])
+            let (_, _, made) = try await send(
+                "POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
+                json: ["inputs": ["0": 20, "1": 20]], headers: ["Accept": "image/png"])
             let dataURL = "data:image/png;base64,\(made.base64EncodedString())"
-            let (status, _, body) = try await send("POST", URL(string: "\(base)/v1/workflows/resize-image/runs?wait=60")!,
-                                                   json: ["inputs": ["Image": .string(dataURL), "Width": 12, "Height": 10]])
+            let (status, _, body) = try await send(
+                "POST", URL(string: "\(base)/v1/workflows/resize-image/runs?wait=60")!,
+                json: ["inputs": ["Image": .string(dataURL), "Width": 12, "Height": 10]])
             #expect(status == 200)
             let run = try json(body)
             #expect(run["status"] == "completed")
@@ -152,13 +176,16 @@ struct LiveWorkflowRunTests {
 
     @Test func slowStepsRunsAsynchronouslyAndItsEventsEndWithTheRun() async throws {
         try await gateway { base, _ in
-            let (status, headers, body) = try await send("POST", base.appendingPathComponent("v1/workflows/slow-steps/runs"),
-                                                         json: ["inputs": ["Steps": 4, "1": 100]])
+            let (status, headers, body) = try await send(
+                "POST", base.appendingPathComponent("v1/workflows/slow-steps/runs"),
+                json: ["inputs": ["Steps": 4, "1": 100]])
             #expect(status == 202)
             let location = try #require(headers["location"])
             let id = try #require(try json(body)["id"]?.stringValue)
             let port = base.port!
-            let events = try await blocking { try SSETestClient(port: port, target: "/v1/runs/\(id)/events?last_event_id=\(0)-0") }
+            let events = try await blocking {
+                try SSETestClient(port: port, target: "/v1/runs/\(id)/events?last_event_id=\(0)-0")
+            }
             let types = try await blocking { () -> [String] in
                 var types: [String] = []
                 while let event = try events.next() { types.append(event.event ?? "") }
@@ -176,8 +203,9 @@ struct LiveWorkflowRunTests {
             let port = base.port!
             let whole = try await blocking { try SSETestClient(port: port, target: "/v1/events?workflow=slow-steps") }
             let first = try await blocking { try SSETestClient(port: port, target: "/v1/events?workflow=slow-steps") }
-            let (status, _, body) = try await send("POST", base.appendingPathComponent("v1/workflows/slow-steps/runs"),
-                                                   json: ["inputs": ["0": 8, "1": 150]])
+            let (status, _, body) = try await send(
+                "POST", base.appendingPathComponent("v1/workflows/slow-steps/runs"),
+                json: ["inputs": ["0": 8, "1": 150]])
             #expect(status == 202)
             let id = try #require(try json(body)["id"]?.stringValue)
             @Sendable func untilEnd(_ client: SSETestClient, limit: Int = 1000) throws -> [SSETestClient.Event] {
@@ -192,7 +220,10 @@ struct LiveWorkflowRunTests {
             let before = try await blocking { try untilEnd(first, limit: 3) }
             let lastID = try #require(before.last?.id)
             first.close()
-            let resumed = try await blocking { try SSETestClient(port: port, target: "/v1/events?workflow=slow-steps", headers: ["Last-Event-ID": lastID]) }
+            let resumed = try await blocking {
+                try SSETestClient(
+                    port: port, target: "/v1/events?workflow=slow-steps", headers: ["Last-Event-ID": lastID])
+            }
             let after = try await blocking { try untilEnd(resumed) }
             let all = try await blocking { try untilEnd(whole) }
             #expect(all.last?.event == "run.completed")
@@ -209,10 +240,18 @@ struct LiveWorkflowRunTests {
     @Test func denoisingProgressCarriesPreviewsOnlyWhereAsked() async throws {
         try await gateway { base, _ in
             let port = base.port!
-            let plain = try await blocking { try SSETestClient(port: port, target: "/v1/events?workflow=text-to-image-sd1-5&type=node.progress,run.completed") }
-            let withPreviews = try await blocking { try SSETestClient(port: port, target: "/v1/events?workflow=text-to-image-sd1-5&type=node.progress,run.completed&previews=1") }
-            let (status, _, body) = try await send("POST", URL(string: "\(base)/v1/workflows/text-to-image-sd1-5/runs?wait=280")!,
-                                                   json: ["inputs": ["model": "tiny-sd15-v1", "Positive Prompt": "a red cube", "Width": 64, "Height": 64]])
+            let plain = try await blocking {
+                try SSETestClient(
+                    port: port, target: "/v1/events?workflow=text-to-image-sd1-5&type=node.progress,run.completed")
+            }
+            let withPreviews = try await blocking {
+                try SSETestClient(
+                    port: port,
+                    target: "/v1/events?workflow=text-to-image-sd1-5&type=node.progress,run.completed&previews=1")
+            }
+            let (status, _, body) = try await send(
+                "POST", URL(string: "\(base)/v1/workflows/text-to-image-sd1-5/runs?wait=280")!,
+                json: ["inputs": ["model": "tiny-sd15-v1", "Positive Prompt": "a red cube", "Width": 64, "Height": 64]])
             #expect(status == 200)
             let run = try json(body)
             #expect(run["status"] == "completed")
@@ -234,14 +273,19 @@ struct LiveWorkflowRunTests {
 
     @Test func aRunSurvivesAGatewayRestartMidRun() async throws {
         let destination = "gateway-live-restart-\(UUID().uuidString.prefix(6))"
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-restart-\(UUID().uuidString)").path
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "gateway-restart-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: state) }
-        let configure: (inout GatewayConfiguration) -> Void = { $0.destination = destination; $0.stateDirectory = state }
+        let configure: (inout GatewayConfiguration) -> Void = {
+            $0.destination = destination; $0.stateDirectory = state
+        }
         let request: JSONValue = ["inputs": ["0": 12, "1": 250]]
         let headers = ["Idempotency-Key": "restart-\(destination)"]
         // The first gateway submits, sees the run going, and stops.
         let id = try await gateway(configure: configure) { base, server in
-            let (status, _, body) = try await send("POST", base.appendingPathComponent("v1/workflows/slow-steps/runs"), json: request, headers: headers)
+            let (status, _, body) = try await send(
+                "POST", base.appendingPathComponent("v1/workflows/slow-steps/runs"), json: request, headers: headers)
             #expect(status == 202)
             let id = try #require(try json(body)["id"]?.stringValue)
             try await eventually(within: .seconds(120)) { server.runs.run(id)?.status == .running }
@@ -258,7 +302,8 @@ struct LiveWorkflowRunTests {
             let final = await server.runs.wait(id, timeout: 180)
             #expect(final?.status == .completed)
             // The idempotency key survived too: the same request is the same run, not a new one.
-            let (again, _, replay) = try await send("POST", base.appendingPathComponent("v1/workflows/slow-steps/runs"), json: request, headers: headers)
+            let (again, _, replay) = try await send(
+                "POST", base.appendingPathComponent("v1/workflows/slow-steps/runs"), json: request, headers: headers)
             #expect(again == 200 || again == 202)
             #expect(try json(replay)["id"]?.stringValue == id)
         }
@@ -267,8 +312,11 @@ struct LiveWorkflowRunTests {
     @Test func refusalsAreClearAndNothingIsEnqueued() async throws {
         try await gateway { base, server in
             let runs = URL(string: "\(base)/v1/workflows/blank-blur/runs")!
-            #expect(try await send("POST", URL(string: "\(base)/v1/workflows/no-such-flow/runs")!, json: ["inputs": [:]]).0 == 404)
-            let (invalid, invalidHeaders, problem) = try await send("POST", runs, json: ["inputs": ["0": 1.5, "1": "tall", "Colour": "red", "nope": 1]])
+            #expect(
+                try await send("POST", URL(string: "\(base)/v1/workflows/no-such-flow/runs")!, json: ["inputs": [:]]).0
+                    == 404)
+            let (invalid, invalidHeaders, problem) = try await send(
+                "POST", runs, json: ["inputs": ["0": 1.5, "1": "tall", "Colour": "red", "nope": 1]])
             #expect(invalid == 422)
             #expect(invalidHeaders["content-type"] == "application/problem+json")
             let errors = try json(problem)["errors"]?.arrayValue ?? []
@@ -280,9 +328,12 @@ struct LiveWorkflowRunTests {
 
             // Idempotency: the same key and body give the same run; another body is refused.
             let key = ["Idempotency-Key": "live-\(UUID().uuidString)"]
-            let first = try json(try await send("POST", runs, raw: #"{"inputs": {"0": 8, "1": 8}, "cleanup": "none"}"#, headers: key).2)["id"]
+            let first = try json(
+                try await send("POST", runs, raw: #"{"inputs": {"0": 8, "1": 8}, "cleanup": "none"}"#, headers: key).2)[
+                    "id"]
             // The same request written with its keys in another order and other spacing is the same request.
-            let again = try json(try await send("POST", runs, raw: #"{"cleanup":"none","inputs":{"1":8,"0":8}}"#, headers: key).2)["id"]
+            let again = try json(
+                try await send("POST", runs, raw: #"{"cleanup":"none","inputs":{"1":8,"0":8}}"#, headers: key).2)["id"]
             #expect(first != nil && first == again)
             #expect(try await send("POST", runs, json: ["inputs": ["0": 16]], headers: key).0 == 422)
             #expect(server.runs.runs().total == 1)
@@ -291,9 +342,13 @@ struct LiveWorkflowRunTests {
 
     @Test func cancellingARunningWorkflowRun() async throws {
         try await gateway { base, server in
-            let (_, _, body) = try await send("POST", base.appendingPathComponent("v1/workflows/slow-steps/runs"), json: ["inputs": ["0": 300, "1": 100]])
+            let (_, _, body) = try await send(
+                "POST", base.appendingPathComponent("v1/workflows/slow-steps/runs"),
+                json: ["inputs": ["0": 300, "1": 100]])
             let id = try #require(try json(body)["id"]?.stringValue)
-            for _ in 0..<200 where server.runs.run(id)?.status != .running { try await Task.sleep(for: .milliseconds(50)) }
+            for _ in 0..<200 where server.runs.run(id)?.status != .running {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             #expect(try await send("DELETE", base.appendingPathComponent("v1/runs/\(id)")).0 == 202)
             let run = await server.runs.wait(id, timeout: 60)
             #expect(run?.status == .canceled)
@@ -305,8 +360,9 @@ struct LiveWorkflowRunTests {
         try await gateway { base, server in
             // Two runs (one batch of two items would do too): each mapped from the events it watched.
             for radius in [1, 2] {
-                let (status, _, body) = try await send("POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
-                                                       json: ["inputs": ["0": 24, "1": 16, "Blur radius": .int(radius)]])
+                let (status, _, body) = try await send(
+                    "POST", URL(string: "\(base)/v1/workflows/blank-blur/runs?wait=60")!,
+                    json: ["inputs": ["0": 24, "1": 16, "Blur radius": .int(radius)]])
                 #expect(status == 200)
                 let id = try #require(try json(body)["id"]?.stringValue)
                 let run = try #require(server.runs.run(id))
@@ -316,8 +372,9 @@ struct LiveWorkflowRunTests {
                 let entry = try #require(server.catalog.cached("blank-blur"))
                 let mapped = WorkflowOutputs.map(entry.workflow, items: items)
                 let records = try await server.upstream.images(named: Run.imageNames(in: mapped))
-                let readBack = Run.outputs(mapped, describedBy: Dictionary(uniqueKeysWithValues: records.map { ($0.name, $0) }),
-                                           sessions: Set(items.compactMap(\.sessionId)))
+                let readBack = Run.outputs(
+                    mapped, describedBy: Dictionary(uniqueKeysWithValues: records.map { ($0.name, $0) }),
+                    sessions: Set(items.compactMap(\.sessionId)))
                 #expect(run.outputs == readBack)
                 #expect(run.outputs.arrayValue?.isEmpty == false)
             }
@@ -335,8 +392,9 @@ struct LiveWorkflowRunTests {
         definition["name"] = .string(title)
         definition["id"] = nil
         definition["meta"] = ["version": "3.0.0", "category": "user"]
-        let (created, _, record) = try await send("POST", invokeAI.appendingPathComponent("api/v1/workflows/"),
-                                                  json: ["workflow": .object(definition)])
+        let (created, _, record) = try await send(
+            "POST", invokeAI.appendingPathComponent("api/v1/workflows/"),
+            json: ["workflow": .object(definition)])
         try #require(created == 200, "InvokeAI refused the workflow: \(String(decoding: record, as: UTF8.self))")
         let id = try #require(try json(record)["workflow_id"]?.stringValue)
         defer { Task { _ = try? await send("DELETE", invokeAI.appendingPathComponent("api/v1/workflows/i/\(id)")) } }
@@ -345,8 +403,9 @@ struct LiveWorkflowRunTests {
         try await gateway { base, _ in
             // Saved just now: callable at once (an unknown name makes the gateway look again).
             #expect(try await send("GET", base.appendingPathComponent("v1/workflows/\(name)")).0 == 200)
-            let (ran, _, runBody) = try await send("POST", URL(string: "\(base)/v1/workflows/\(name)/runs?wait=60")!,
-                                                   json: ["inputs": ["0": 16, "1": 16]])
+            let (ran, _, runBody) = try await send(
+                "POST", URL(string: "\(base)/v1/workflows/\(name)/runs?wait=60")!,
+                json: ["inputs": ["0": 16, "1": 16]])
             #expect(ran == 200)
             #expect(try json(runBody)["status"] == "completed")
 
@@ -355,8 +414,9 @@ struct LiveWorkflowRunTests {
             var renamed = definition
             renamed["name"] = .string(title + " renamed")
             renamed["id"] = .string(id)
-            let (updated, _, _) = try await send("PATCH", invokeAI.appendingPathComponent("api/v1/workflows/i/\(id)"),
-                                                 json: ["workflow": .object(renamed)])
+            let (updated, _, _) = try await send(
+                "PATCH", invokeAI.appendingPathComponent("api/v1/workflows/i/\(id)"),
+                json: ["workflow": .object(renamed)])
             try #require(updated == 200)
             let newName = WorkflowSlug.make(from: title + " renamed")
             #expect(try await send("GET", base.appendingPathComponent("v1/workflows/\(newName)")).0 == 200)

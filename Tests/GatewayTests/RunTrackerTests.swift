@@ -1,10 +1,11 @@
 import Foundation
-@testable import Gateway
 import InvokeAI
 import JSONValue
-import Testing
 import Synchronization
 import TestSupport
+import Testing
+
+@testable import Gateway
 
 /// How the tracker turns InvokeAI's events and records into runs, against a scripted queue:
 /// every path that ends or changes an item, the confirmation of an end against InvokeAI's
@@ -17,24 +18,28 @@ import TestSupport
 
     init() {
         let deleted = self.deleted
-        tracker = RunTracker(upstream: upstream, hub: hub, destination: "gw-test",
-                             configuration: RunTrackerConfiguration(readBackRetryDelays: [.milliseconds(20)]),
-                             cleaner: ImageCleaner(retryDelays: []) { name in deleted.add(name) },
-                             mapOutputs: { _, items in QueueItemOutputs.map(items) })
+        tracker = RunTracker(
+            upstream: upstream, hub: hub, destination: "gw-test",
+            configuration: RunTrackerConfiguration(readBackRetryDelays: [.milliseconds(20)]),
+            cleaner: ImageCleaner(retryDelays: []) { name in deleted.add(name) },
+            mapOutputs: { _, items in QueueItemOutputs.map(items) })
     }
 
     func ref(_ id: Int, batch: String = "batch-1") -> QueueItemRef {
-        QueueItemRef(queueId: "default", itemId: id, batchId: batch, sessionId: "s\(id)",
-                     origin: RunTracker.origin(for: "blur"), destination: "gw-test")
+        QueueItemRef(
+            queueId: "default", itemId: id, batchId: batch, sessionId: "s\(id)",
+            origin: RunTracker.origin(for: "blur"), destination: "gw-test")
     }
 
     func status(_ id: Int, _ status: QueueItemStatus, batch: String = "batch-1") -> InvokeAIEvent {
-        .queueItemStatusChanged(QueueItemStatusChange(item: ref(id, batch: batch), status: status, completedAt: "2026-12-01 10:00:00.000"))
+        .queueItemStatusChanged(
+            QueueItemStatusChange(item: ref(id, batch: batch), status: status, completedAt: "2026-12-01 10:00:00.000"))
     }
 
     func completed(_ id: Int, node: String, prepared: String, image: String) -> InvokeAIEvent {
-        .invocationComplete(InvocationInfo(item: ref(id), sourceNodeId: node, invocationId: prepared, invocationType: "save_image"),
-                            result: ["type": "image_output", "image": ["image_name": .string(image)], "width": 8, "height": 6])
+        .invocationComplete(
+            InvocationInfo(item: ref(id), sourceNodeId: node, invocationId: prepared, invocationType: "save_image"),
+            result: ["type": "image_output", "image": ["image_name": .string(image)], "width": 8, "height": 6])
     }
 
     func terminalEvents(of run: String) -> [GatewayEvent] { hub.held().filter { $0.runID == run && $0.isTerminal } }
@@ -44,9 +49,11 @@ import TestSupport
         upstream.addImage("b.png", session: "s8")
         upstream.addImage("c.png", session: "s8")
         tracker.register(Run(id: "batch-1", workflow: "blur", itemIDs: [7, 8]))
-        for event in [status(7, .inProgress), completed(7, node: "save", prepared: "p1", image: "a.png"), status(7, .completed),
-                      status(8, .inProgress), completed(8, node: "save", prepared: "p2", image: "b.png"),
-                      completed(8, node: "noise", prepared: "p3", image: "c.png"), status(8, .completed)] {
+        for event in [
+            status(7, .inProgress), completed(7, node: "save", prepared: "p1", image: "a.png"), status(7, .completed),
+            status(8, .inProgress), completed(8, node: "save", prepared: "p2", image: "b.png"),
+            completed(8, node: "noise", prepared: "p3", image: "c.png"), status(8, .completed),
+        ] {
             tracker.handle(event)
         }
         let run = try #require(await tracker.wait("batch-1", timeout: 10))
@@ -68,7 +75,7 @@ import TestSupport
         // InvokeAI sends no per-item status change for pending items cancelled in bulk.
         upstream.setStatus(7, .canceled)
         tracker.handle(.queueItemsCanceled(queueId: "default", itemIds: [7]))
-        tracker.handle(.queueItemsCanceled(queueId: "default", itemIds: [7]))  // repeated: still one end
+        tracker.handle(.queueItemsCanceled(queueId: "default", itemIds: [7])) // repeated: still one end
         let run = try #require(await waiting.value)
         #expect(run.status == .canceled)
         #expect(tracker.waiterCount == 0)
@@ -89,7 +96,7 @@ import TestSupport
         upstream.addImage("a.png", session: "s7")
         upstream.failReads = true
         tracker.register(Run(id: "batch-1", workflow: "blur", itemIDs: [7]))
-        tracker.handle(status(7, .completed))  // not watched from its start: must be read back
+        tracker.handle(status(7, .completed)) // not watched from its start: must be read back
         try await eventually { tracker.run("batch-1")?.readBackError != nil }
         #expect(tracker.run("batch-1")?.status.isTerminal == false)
         #expect(terminalEvents(of: "batch-1").isEmpty)
@@ -115,12 +122,12 @@ import TestSupport
         tracker.register(Run(id: "batch-1", workflow: "blur", itemIDs: [7]))
         tracker.handle(status(7, .inProgress))
         tracker.handle(status(7, .waiting))
-        tracker.handle(status(9, .pending))  // a child item: same batch, same tags
+        tracker.handle(status(9, .pending)) // a child item: same batch, same tags
         #expect(tracker.run("batch-1")?.itemIDs == [7, 9])
         #expect(tracker.run("batch-1")?.status == .running)
         tracker.handle(status(9, .inProgress))
         tracker.handle(status(9, .completed))
-        #expect(tracker.run("batch-1")?.status == .running)  // the parent still waits
+        #expect(tracker.run("batch-1")?.status == .running) // the parent still waits
         upstream.add(ScriptedRunUpstream.item(7, batch: "batch-1", status: .completed))
         upstream.add(ScriptedRunUpstream.item(9, batch: "batch-1", status: .completed, parent: 7))
         tracker.handle(status(7, .completed))
@@ -131,7 +138,7 @@ import TestSupport
     }
 
     @Test func aClearedQueueEndsTheRunsWhoseItemsItRemoved() async throws {
-        tracker.register(Run(id: "batch-1", workflow: "blur", itemIDs: [7]))  // InvokeAI holds no item 7 any more
+        tracker.register(Run(id: "batch-1", workflow: "blur", itemIDs: [7])) // InvokeAI holds no item 7 any more
         tracker.handle(.queueCleared(queueId: "default"))
         try await eventually { tracker.run("batch-1")?.status == .canceled }
         #expect(terminalEvents(of: "batch-1").map(\.type) == ["run.canceled"])
@@ -172,15 +179,17 @@ import TestSupport
     }
 
     @Test func runsOlderThanTheWindowAreReadFromInvokeAIWhenAskedFor() async throws {
-        let small = RunTracker(upstream: upstream, hub: hub, destination: "gw-test", configuration: RunTrackerConfiguration(maxRuns: 2),
-                               cleaner: ImageCleaner(retryDelays: []) { _ in }, mapOutputs: { _, items in QueueItemOutputs.map(items) })
+        let small = RunTracker(
+            upstream: upstream, hub: hub, destination: "gw-test", configuration: RunTrackerConfiguration(maxRuns: 2),
+            cleaner: ImageCleaner(retryDelays: []) { _ in }, mapOutputs: { _, items in QueueItemOutputs.map(items) })
         for id in 1...5 {
             upstream.add(ScriptedRunUpstream.item(id, batch: "batch-\(id)", status: .completed))
             small.register(Run(id: "batch-\(id)", workflow: "blur", itemIDs: [id]))
-            small.handle(.queueItemStatusChanged(QueueItemStatusChange(item: ref(id, batch: "batch-\(id)"), status: .completed)))
+            small.handle(
+                .queueItemStatusChanged(QueueItemStatusChange(item: ref(id, batch: "batch-\(id)"), status: .completed)))
             _ = await small.wait("batch-\(id)", timeout: 10)
         }
-        try await eventually { small.count == 2 }  // (eviction follows the end's announcement)
+        try await eventually { small.count == 2 } // (eviction follows the end's announcement)
         #expect(small.run("batch-1") == nil)
         let old = try #require(try await small.lookup("batch-1"))
         #expect(old.status == .completed && old.workflow == "blur")
@@ -211,7 +220,7 @@ import TestSupport
         tracker.register(Run(id: "batch-1", workflow: "blur", itemIDs: [7]))
         tracker.handle(status(7, .failed))
         #expect(await tracker.wait("batch-1", timeout: 10)?.status == .failed)
-        tracker.handle(status(8, .inProgress))  // the retry
+        tracker.handle(status(8, .inProgress)) // the retry
         #expect(tracker.run("batch-1")?.status == .running)
         #expect(tracker.run("batch-1")?.error == nil)
         upstream.add(ScriptedRunUpstream.item(8, batch: "batch-1", status: .completed, retriedFrom: 7))
@@ -225,7 +234,9 @@ import TestSupport
     }
 
     @Test func pagesComeNewestFirstWithTheTotal() {
-        for id in 1...5 { tracker.register(Run(id: "batch-\(id)", workflow: id % 2 == 0 ? "even" : "odd", itemIDs: [id])) }
+        for id in 1...5 {
+            tracker.register(Run(id: "batch-\(id)", workflow: id % 2 == 0 ? "even" : "odd", itemIDs: [id]))
+        }
         let (page, total) = tracker.runs(workflow: "odd", offset: 1, limit: 1)
         #expect(total == 3)
         #expect(page.map(\.id) == ["batch-3"])
@@ -239,22 +250,26 @@ import TestSupport
 
     /// The table's totals stay right while ended runs are evicted.
     @Test func totalsStayRightThroughEviction() {
-        let small = RunTracker(upstream: upstream, hub: EventHub(), destination: "gw-test", configuration: RunTrackerConfiguration(maxRuns: 3),
-                               cleaner: ImageCleaner(retryDelays: []) { _ in }, mapOutputs: { _, _ in [] })
+        let small = RunTracker(
+            upstream: upstream, hub: EventHub(), destination: "gw-test",
+            configuration: RunTrackerConfiguration(maxRuns: 3),
+            cleaner: ImageCleaner(retryDelays: []) { _ in }, mapOutputs: { _, _ in [] })
         for id in 1...10 {
             var run = Run(id: "batch-\(id)", workflow: "blur", itemIDs: [id])
             run.status = id <= 8 ? .completed : .queued
             small.register(run)
         }
-        #expect(small.runs().total == 5)  // 3 ended kept (the window) + 2 not ended
+        #expect(small.runs().total == 5) // 3 ended kept (the window) + 2 not ended
         #expect(small.runs(status: .completed).total == 3)
         #expect(small.runs(status: .queued).page.map(\.id) == ["batch-10", "batch-9"])
     }
 
     /// 100,000 synthetic runs through the tracker: the table stays within its window.
     @Test func theRunTableStaysWithinItsWindow() async throws {
-        let bounded = RunTracker(upstream: upstream, hub: EventHub(), destination: "gw-test", configuration: RunTrackerConfiguration(maxRuns: 1000),
-                                 cleaner: ImageCleaner(retryDelays: []) { _ in }, mapOutputs: { _, _ in [] })
+        let bounded = RunTracker(
+            upstream: upstream, hub: EventHub(), destination: "gw-test",
+            configuration: RunTrackerConfiguration(maxRuns: 1000),
+            cleaner: ImageCleaner(retryDelays: []) { _ in }, mapOutputs: { _, _ in [] })
         let before = Self.residentMiB()
         for id in 1...100_000 {
             var run = Run(id: "batch-\(id)", workflow: "blur", itemIDs: [id])
@@ -262,7 +277,9 @@ import TestSupport
             run.completedAt = Date()
             bounded.register(run)
         }
-        print("run table: 100,000 runs through a window of 1,000: RSS \(before) MiB before, \(Self.residentMiB()) MiB after")
+        print(
+            "run table: 100,000 runs through a window of 1,000: RSS \(before) MiB before, \(Self.residentMiB()) MiB after"
+        )
         let pageStart = ContinuousClock.now
         for _ in 0..<1000 { _ = bounded.runs(limit: 50) }
         print("run table: a page of 50 (of 1,000), 1,000 times: \(ContinuousClock.now - pageStart)")

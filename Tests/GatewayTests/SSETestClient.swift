@@ -1,5 +1,6 @@
-import TestSupport
 import Foundation
+import TestSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,8 +15,8 @@ final class SSETestClient: @unchecked Sendable {
     }
 
     let fd: Int32
-    private var raw: [UInt8] = []      // undecoded socket bytes
-    private var body: [UInt8] = []     // de-chunked body bytes not yet parsed into events
+    private var raw: [UInt8] = [] // undecoded socket bytes
+    private var body: [UInt8] = [] // de-chunked body bytes not yet parsed into events
     private(set) var status = 0
     private(set) var headers: [String: String] = [:]
     private(set) var comments: [String] = []
@@ -24,7 +25,9 @@ final class SSETestClient: @unchecked Sendable {
 
     init(port: Int, target: String, headers extra: [String: String] = [:], receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var timeout = timeval(tv_sec: 20, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
@@ -32,7 +35,9 @@ final class SSETestClient: @unchecked Sendable {
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { Glibc.close(fd); throw POSIXError(.ECONNREFUSED) }
         var request = "GET \(target) HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n"
@@ -76,7 +81,8 @@ final class SSETestClient: @unchecked Sendable {
                 status = Int(lines[0].split(separator: " ")[1]) ?? 0
                 for line in lines.dropFirst() {
                     if let colon = line.firstIndex(of: ":") {
-                        headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                        headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                            in: .whitespaces)
                     }
                 }
                 return
@@ -109,7 +115,9 @@ final class SSETestClient: @unchecked Sendable {
                 var event = Event(event: nil, id: nil, data: "")
                 var dataLines: [String] = []
                 for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
-                    if line.hasPrefix(":") { comments.append(String(line.dropFirst().trimmingCharacters(in: .whitespaces))); continue }
+                    if line.hasPrefix(":") {
+                        comments.append(String(line.dropFirst().trimmingCharacters(in: .whitespaces))); continue
+                    }
                     let parts = line.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
                     let name = String(parts[0])
                     let value = parts.count > 1 ? String(parts[1].hasPrefix(" ") ? parts[1].dropFirst() : parts[1]) : ""
@@ -144,7 +152,8 @@ final class SSETestClient: @unchecked Sendable {
 
     private func find(_ needle: [UInt8], in hay: [UInt8]) -> Int? {
         guard hay.count >= needle.count else { return nil }
-        for i in 0...(hay.count - needle.count) where hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle { return i }
+        for i in 0...(hay.count - needle.count)
+        where hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle { return i }
         return nil
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
-@testable import Gateway
 import InvokeAI
 import JSONValue
 import Synchronization
+
+@testable import Gateway
 
 /// A queue the test writes: items (full and summary), batches, image records, and whether a
 /// read fails. Stands in for InvokeAI in the tracker's unit tests only (the live tests use the
@@ -18,7 +19,11 @@ final class ScriptedRunUpstream: RunUpstream, Sendable {
 
     let queue = Mutex(Queue())
 
-    func add(_ json: JSONValue) { queue.withLock { q in let item = InvokeAIQueueItem(json)!; q.items[item.itemId] = item } }
+    func add(_ json: JSONValue) {
+        queue.withLock { q in
+            let item = InvokeAIQueueItem(json)!; q.items[item.itemId] = item
+        }
+    }
     func addImage(_ name: String, session: String?, board: String? = nil) {
         var json: JSONObject = ["image_name": .string(name)]
         json["session_id"] = session.map { .string($0) } ?? .null
@@ -41,14 +46,17 @@ final class ScriptedRunUpstream: RunUpstream, Sendable {
         return result
     }
 
-    func items(ids: [Int]) async throws(InvokeAIError) -> [InvokeAIQueueItem] { try read { q in ids.compactMap { q.items[$0] } } }
+    func items(ids: [Int]) async throws(InvokeAIError) -> [InvokeAIQueueItem] {
+        try read { q in ids.compactMap { q.items[$0] } }
+    }
 
     func summaries(ids: [Int]) async throws(InvokeAIError) -> [QueueItemSummary] {
         try read { q in
             ids.compactMap { q.items[$0] }.map { item in
-                QueueItemSummary(itemId: item.itemId, batchId: item.batchId, status: item.status, origin: item.origin,
-                                 destination: item.destination, createdAt: item.createdAt, startedAt: item.startedAt,
-                                 completedAt: item.completedAt, parentItemId: item.parentItemId)
+                QueueItemSummary(
+                    itemId: item.itemId, batchId: item.batchId, status: item.status, origin: item.origin,
+                    destination: item.destination, createdAt: item.createdAt, startedAt: item.startedAt,
+                    completedAt: item.completedAt, parentItemId: item.parentItemId)
             }
         }
     }
@@ -60,7 +68,9 @@ final class ScriptedRunUpstream: RunUpstream, Sendable {
             let items = q.items.values.filter { $0.batchId == batchId }
             var counts: [QueueItemStatus: Int] = [:]
             for item in items { counts[item.status, default: 0] += 1 }
-            return BatchStatus(batchId: batchId, origin: items.first?.origin, destination: items.first?.destination, counts: counts, total: items.count)
+            return BatchStatus(
+                batchId: batchId, origin: items.first?.origin, destination: items.first?.destination, counts: counts,
+                total: items.count)
         }
     }
 
@@ -72,22 +82,29 @@ final class ScriptedRunUpstream: RunUpstream, Sendable {
         try read { q in q.items.values.filter { $0.destination == destination && !$0.status.isTerminal }.count }
     }
 
-    func images(named names: [String]) async throws(InvokeAIError) -> [InvokeAIImage] { try read { q in names.compactMap { q.images[$0] } } }
+    func images(named names: [String]) async throws(InvokeAIError) -> [InvokeAIImage] {
+        try read { q in names.compactMap { q.images[$0] } }
+    }
 
     func cancel(batch batchId: String) async throws(InvokeAIError) {
         try read { q in
             q.canceled.append(batchId)
-            for (id, item) in q.items where item.batchId == batchId && !item.status.isTerminal { q.items[id]?.status = .canceled }
+            for (id, item) in q.items where item.batchId == batchId && !item.status.isTerminal {
+                q.items[id]?.status = .canceled
+            }
         }
     }
 
     /// A full queue item as InvokeAI returns it, with one save node's image in its session.
-    static func item(_ id: Int, batch: String, status: QueueItemStatus, workflow: String = "blur", destination: String = "gw-test",
-                     image: String? = nil, error: String? = nil, parent: Int? = nil, retriedFrom: Int? = nil,
-                     created: String = "2026-12-01 10:00:00.000") -> JSONValue {
+    static func item(
+        _ id: Int, batch: String, status: QueueItemStatus, workflow: String = "blur", destination: String = "gw-test",
+        image: String? = nil, error: String? = nil, parent: Int? = nil, retriedFrom: Int? = nil,
+        created: String = "2026-12-01 10:00:00.000"
+    ) -> JSONValue {
         var json: JSONObject = [
             "item_id": .int(id), "batch_id": .string(batch), "queue_id": "default", "status": .string(status.rawValue),
-            "origin": .string(RunTracker.origin(for: workflow)), "destination": .string(destination), "session_id": .string("s\(id)"),
+            "origin": .string(RunTracker.origin(for: workflow)), "destination": .string(destination),
+            "session_id": .string("s\(id)"),
             "created_at": .string(created), "started_at": "2026-12-01 10:00:01.000",
             "completed_at": status.isTerminal ? "2026-12-01 10:00:02.500" : .null,
         ]
@@ -95,8 +112,14 @@ final class ScriptedRunUpstream: RunUpstream, Sendable {
         if let retriedFrom { json["retried_from_item_id"] = .int(retriedFrom) }
         if let error { json["error_type"] = "GatewayTestError"; json["error_message"] = .string(error) }
         if let image {
-            json["session"] = ["source_prepared_mapping": ["save": [.string("p\(id)")]],
-                               "results": ["p\(id)": ["type": "image_output", "image": ["image_name": .string(image)], "width": 8, "height": 6]]]
+            json["session"] = [
+                "source_prepared_mapping": ["save": [.string("p\(id)")]],
+                "results": [
+                    "p\(id)": [
+                        "type": "image_output", "image": ["image_name": .string(image)], "width": 8, "height": 6,
+                    ]
+                ],
+            ]
         }
         return .object(json)
     }

@@ -1,5 +1,6 @@
-@testable import Gateway
 import Testing
+
+@testable import Gateway
 
 @Suite struct SubscriberListTests {
     private func subscription() -> EventSubscription { EventSubscription(filter: EventFilter(), limit: 4, replay: []) }
@@ -8,14 +9,14 @@ import Testing
         var list = SubscriberList()
         let all = (0..<200).map { _ in subscription() }
         for s in all { list.insert(s) }
-        list.insert(all[0])  // twice: still once
+        list.insert(all[0]) // twice: still once
         #expect(list.count == 200)
         // Remove three in four: holes outnumber subscribers, so the list compacts on the way.
         var kept: [EventSubscription] = []
         for (i, s) in all.enumerated() {
             if i % 4 == 0 { kept.append(s) } else { list.remove(s) }
         }
-        list.remove(all[1])  // already gone: nothing happens
+        list.remove(all[1]) // already gone: nothing happens
         #expect(list.count == 50)
         #expect(list.all.map(ObjectIdentifier.init) == kept.map(ObjectIdentifier.init))
         var walked: [ObjectIdentifier] = []

@@ -1,9 +1,10 @@
 import Foundation
-@testable import Gateway
 import JSONValue
 import Logging
-import Testing
 import TestSupport
+import Testing
+
+@testable import Gateway
 
 /// The catalog on the request path: how often it reads InvokeAI and the folder, and that what
 /// changed is seen. Against a counting in-memory upstream.
@@ -25,8 +26,9 @@ import TestSupport
     @Test func concurrentFirstCallersShareOneSchemaReadAndOneLibraryRead() async throws {
         fake.library.withLock { $0["w1"] = ("From GUI", "t1") }
         fake.openAPIGate.close()
-        let catalog = WorkflowCatalog(directory: try folder(["local": FakeCatalogUpstream.workflow(name: "local")]),
-                                      upstream: fake.upstream, logger: logger)
+        let catalog = WorkflowCatalog(
+            directory: try folder(["local": FakeCatalogUpstream.workflow(name: "local")]),
+            upstream: fake.upstream, logger: logger)
         let names = try await withThrowingTaskGroup(of: [String].self) { group in
             for _ in 0..<20 { group.addTask { try await catalog.entries().map(\.name) } }
             try await eventually { fake.openAPIGate.waiting == 1 }
@@ -113,7 +115,7 @@ import TestSupport
     @Test func concurrentUnknownNamesShareLibraryReads() async throws {
         let catalog = WorkflowCatalog(directory: nil, upstream: fake.upstream, logger: logger, libraryTTL: 3600)
         _ = try await catalog.entries()
-        fake.library.withLock { $0["w1"] = ("Changed", "t1") }  // so each read lists (and waits at the gate)
+        fake.library.withLock { $0["w1"] = ("Changed", "t1") } // so each read lists (and waits at the gate)
         fake.pageGate.close()
         let results = try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0..<30 { group.addTask { try await catalog.entry("missing") == nil } }
@@ -129,27 +131,30 @@ import TestSupport
 
     @Test func anUnreadableLibraryLeavesTheFilesAndIsNotRetriedOnEveryCall() async throws {
         fake.failPages.withLock { $0 = true }
-        let catalog = WorkflowCatalog(directory: try folder(["local": FakeCatalogUpstream.workflow(name: "local")]),
-                                      upstream: fake.upstream, logger: logger, libraryTTL: 3600)
+        let catalog = WorkflowCatalog(
+            directory: try folder(["local": FakeCatalogUpstream.workflow(name: "local")]),
+            upstream: fake.upstream, logger: logger, libraryTTL: 3600)
         for _ in 0..<10 { #expect(try await catalog.entries().map(\.name) == ["local"]) }
         #expect(fake.count(fake.pageCalls) == 1)
     }
 
     @Test func theFolderIsCheckedAtMostOncePerIntervalButANewNameLooksAtOnce() async throws {
         let directory = try folder(["a": FakeCatalogUpstream.workflow(name: "a")])
-        let catalog = WorkflowCatalog(directory: directory, upstream: fake.upstream, logger: logger,
-                                      libraryTTL: 3600, fileCheckInterval: 3600)
+        let catalog = WorkflowCatalog(
+            directory: directory, upstream: fake.upstream, logger: logger,
+            libraryTTL: 3600, fileCheckInterval: 3600)
         #expect(try await catalog.entries().map(\.name) == ["a"])
         try write(FakeCatalogUpstream.workflow(name: "b"), to: "\(directory)/b.json")
-        #expect(try await catalog.entries().map(\.name) == ["a"])  // not looked at within the interval
-        #expect(try await catalog.entry("b")?.source == .file)      // but asked for by name: looked at
+        #expect(try await catalog.entries().map(\.name) == ["a"]) // not looked at within the interval
+        #expect(try await catalog.entry("b")?.source == .file) // but asked for by name: looked at
         #expect(try await catalog.entries().map(\.name) == ["a", "b"])
     }
 
     @Test func aChangedFileIsReadAgainAndARemovedOneIsGone() async throws {
         let directory = try folder(["a": FakeCatalogUpstream.workflow(name: "a", label: "First")])
-        let catalog = WorkflowCatalog(directory: directory, upstream: fake.upstream, logger: logger,
-                                      libraryTTL: 3600, fileCheckInterval: 0)
+        let catalog = WorkflowCatalog(
+            directory: directory, upstream: fake.upstream, logger: logger,
+            libraryTTL: 3600, fileCheckInterval: 0)
         let before = try #require(try await catalog.entry("a"))
         try write(FakeCatalogUpstream.workflow(name: "a", label: "Second"), to: "\(directory)/a.json")
         let after = try #require(try await catalog.entry("a"))
@@ -161,10 +166,12 @@ import TestSupport
 
     @Test func storedAndRemovedDefinitionsAreSeenAtOnce() async throws {
         let directory = try folder()
-        let catalog = WorkflowCatalog(directory: directory, upstream: fake.upstream, logger: logger,
-                                      libraryTTL: 3600, fileCheckInterval: 3600)
+        let catalog = WorkflowCatalog(
+            directory: directory, upstream: fake.upstream, logger: logger,
+            libraryTTL: 3600, fileCheckInterval: 3600)
         #expect(try await catalog.entries().isEmpty)
-        let stored = try await catalog.store(name: "uploaded", definition: FakeCatalogUpstream.workflow(name: "uploaded"))
+        let stored = try await catalog.store(
+            name: "uploaded", definition: FakeCatalogUpstream.workflow(name: "uploaded"))
         #expect(try await catalog.entries().map(\.name) == ["uploaded"])
         try catalog.remove(stored)
         #expect(try await catalog.entries().isEmpty)
@@ -172,8 +179,9 @@ import TestSupport
 
     @Test func aFileWinsItsNameOverTheLibrary() async throws {
         fake.library.withLock { $0["w1"] = ("Local", "t1") }
-        let catalog = WorkflowCatalog(directory: try folder(["local": FakeCatalogUpstream.workflow(name: "local")]),
-                                      upstream: fake.upstream, logger: logger)
+        let catalog = WorkflowCatalog(
+            directory: try folder(["local": FakeCatalogUpstream.workflow(name: "local")]),
+            upstream: fake.upstream, logger: logger)
         let entries = try await catalog.entries()
         #expect(entries.map(\.name) == ["local", "local-2"])
         #expect(entries.map(\.source) == [.file, .library])

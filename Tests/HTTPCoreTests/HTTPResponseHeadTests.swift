@@ -25,12 +25,15 @@ import Testing
         #expect(head.value(of: "X-LONG") == "one two, three")
         #expect(head.value(of: "Absent") == nil)
         #expect(throws: HTTPResponseHeadError.invalidFieldLine("No colon")) { try head.addField(line: "No colon") }
-        #expect(throws: HTTPResponseHeadError.invalidFieldLine("Bad Name: x")) { try head.addField(line: "Bad Name: x") }
+        #expect(throws: HTTPResponseHeadError.invalidFieldLine("Bad Name: x")) {
+            try head.addField(line: "Bad Name: x")
+        }
         #expect(throws: HTTPResponseHeadError.invalidFieldLine(": x")) { try head.addField(line: ": x") }
     }
 
     @Test func wholeHeadWithCRLFOrBareLF() throws {
-        let crlf = try HTTPResponseHead(parsing: Array("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n".utf8))
+        let crlf = try HTTPResponseHead(
+            parsing: Array("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n".utf8))
         #expect(crlf.status == 101)
         #expect(crlf.reason == "Switching Protocols")
         #expect(crlf.headers.count == 2)

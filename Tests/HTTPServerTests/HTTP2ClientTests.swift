@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import HTTPServer
 
 /// h2c against Debian's own HTTP/2 clients: curl (prior knowledge and Upgrade) and nghttp.
@@ -13,27 +14,37 @@ struct HTTP2ClientTests {
 
     static func router(gate: Gate = Gate()) -> Router {
         var router = TestServer.router
-        router.add(.GET, "/version", .sync { request in
-            .text("\(request.version) \(request.headers["Host"] ?? "-")")
-        })
-        router.add(.GET, "/bytes", .sync { request in
-            HTTPResponse(status: .ok, headers: ["Content-Type": "application/octet-stream"],
-                         bytes: HTTP2Tool.pattern(count: Int(request.query("n") ?? "0") ?? 0))
-        })
-        router.add(.GET, "/gate-open", .sync { _ in
-            gate.isOpen.withLock { $0 = true }
-            return .text("open")
-        })
-        router.add(.GET, "/gated-events", .sync { _ in
-            .stream(headers: ["Content-Type": "text/event-stream"]) { writer in
-                _ = await writer.write("data: first\n\n")
-                // Only another request on the same connection can let this stream go on.
-                for _ in 0..<1500 where !gate.isOpen.withLock({ $0 }) {
-                    try? await Task.sleep(for: .milliseconds(10))
+        router.add(
+            .GET, "/version",
+            .sync { request in
+                .text("\(request.version) \(request.headers["Host"] ?? "-")")
+            })
+        router.add(
+            .GET, "/bytes",
+            .sync { request in
+                HTTPResponse(
+                    status: .ok, headers: ["Content-Type": "application/octet-stream"],
+                    bytes: HTTP2Tool.pattern(count: Int(request.query("n") ?? "0") ?? 0))
+            })
+        router.add(
+            .GET, "/gate-open",
+            .sync { _ in
+                gate.isOpen.withLock { $0 = true }
+                return .text("open")
+            })
+        router.add(
+            .GET, "/gated-events",
+            .sync { _ in
+                .stream(headers: ["Content-Type": "text/event-stream"]) { writer in
+                    _ = await writer.write("data: first\n\n")
+                    // Only another request on the same connection can let this stream go on.
+                    for _ in 0..<1500 where !gate.isOpen.withLock({ $0 }) {
+                        try? await Task.sleep(for: .milliseconds(10))
+                    }
+                    _ = await writer.write(
+                        gate.isOpen.withLock { $0 } ? "data: second\n\n" : "data: gate never opened\n\n")
                 }
-                _ = await writer.write(gate.isOpen.withLock { $0 } ? "data: second\n\n" : "data: gate never opened\n\n")
-            }
-        })
+            })
         return router
     }
 
@@ -66,8 +77,10 @@ struct HTTP2ClientTests {
             let upload = HTTP2Tool.pattern(count: 3_000_000, seed: 7)
             let file = try HTTP2Tool.temporaryFile(upload)
             defer { try? FileManager.default.removeItem(at: file) }
-            let echoed = try await HTTP2Tool.curl(["--http2-prior-knowledge", "--data-binary", "@\(file.path)",
-                                                   "-H", "Content-Type: application/octet-stream", "\(base)/echo"])
+            let echoed = try await HTTP2Tool.curl([
+                "--http2-prior-knowledge", "--data-binary", "@\(file.path)",
+                "-H", "Content-Type: application/octet-stream", "\(base)/echo",
+            ])
             #expect(echoed.status == 0, "\(echoed.stderr)")
             #expect(echoed.stdout.count == upload.count)
             #expect(echoed.stdout == Data(upload))
@@ -80,7 +93,9 @@ struct HTTP2ClientTests {
     @Test func hundredConcurrentStreamsOnOneConnection() async throws {
         try await TestServer.with(Self.router()) { server in
             // Each answer ("slept 100") takes 100 ms of async work, so all 100 are open at the same time.
-            let output = try await HTTP2Tool.nghttp(["-n", "-s", "-m", "100", "http://127.0.0.1:\(server.port)/slow?ms=100"])
+            let output = try await HTTP2Tool.nghttp([
+                "-n", "-s", "-m", "100", "http://127.0.0.1:\(server.port)/slow?ms=100",
+            ])
             #expect(output.status == 0, "\(output.stderr)")
             let rows = Self.statRows(output.text)
             #expect(rows.count == 100)
@@ -91,7 +106,9 @@ struct HTTP2ClientTests {
 
     @Test func hundredsOfEventStreamsOnOneConnection() async throws {
         try await TestServer.with(Self.router()) { server in
-            let output = try await HTTP2Tool.nghttp(["-n", "-s", "-m", "300", "http://127.0.0.1:\(server.port)/stream?count=5"])
+            let output = try await HTTP2Tool.nghttp([
+                "-n", "-s", "-m", "300", "http://127.0.0.1:\(server.port)/stream?count=5",
+            ])
             #expect(output.status == 0, "\(output.stderr)")
             let rows = Self.statRows(output.text)
             #expect(rows.count == 300)
@@ -107,7 +124,9 @@ struct HTTP2ClientTests {
             let base = "http://127.0.0.1:\(server.port)"
             // The event stream cannot finish unless /gate-open is answered while it is open,
             // on the same connection (nghttp multiplexes all URIs of one authority).
-            let output = try await HTTP2Tool.nghttp(["-s", "\(base)/gated-events", "\(base)/gate-open", "\(base)/hello"])
+            let output = try await HTTP2Tool.nghttp([
+                "-s", "\(base)/gated-events", "\(base)/gate-open", "\(base)/hello",
+            ])
             #expect(output.status == 0, "\(output.stderr)")
             #expect(output.text.contains("data: first\n\ndata: second\n\n"))
             let rows = Self.statRows(output.text)
@@ -136,8 +155,10 @@ struct HTTP2ClientTests {
             let upload = HTTP2Tool.pattern(count: 100_000, seed: 3)
             let file = try HTTP2Tool.temporaryFile(upload)
             defer { try? FileManager.default.removeItem(at: file) }
-            let output = try await HTTP2Tool.curl(["--http2", "-w", "%{http_version}", "--data-binary", "@\(file.path)",
-                                                   "http://127.0.0.1:\(server.port)/echo"])
+            let output = try await HTTP2Tool.curl([
+                "--http2", "-w", "%{http_version}", "--data-binary", "@\(file.path)",
+                "http://127.0.0.1:\(server.port)/echo",
+            ])
             #expect(output.status == 0, "\(output.stderr)")
             #expect(output.stdout == Data(upload) + Data("2".utf8))
         }
@@ -147,7 +168,10 @@ struct HTTP2ClientTests {
         try await TestServer.with(Self.router()) { server in
             let base = "http://127.0.0.1:\(server.port)"
             let big = String(repeating: "x", count: 20_000)
-            let refused = try await HTTP2Tool.curl(["--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Big: \(big)", "\(base)/hello"])
+            let refused = try await HTTP2Tool.curl([
+                "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Big: \(big)",
+                "\(base)/hello",
+            ])
             #expect(refused.text == "431", "\(refused.stderr)")
             let fine = try await HTTP2Tool.curl(["--http2-prior-knowledge", "\(base)/hello"])
             #expect(fine.text == "hello")
@@ -160,8 +184,10 @@ struct HTTP2ClientTests {
             let file = try HTTP2Tool.temporaryFile(HTTP2Tool.pattern(count: 200_000))
             defer { try? FileManager.default.removeItem(at: file) }
             let base = "http://127.0.0.1:\(server.port)"
-            let refused = try await HTTP2Tool.curl(["--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}",
-                                                    "--data-binary", "@\(file.path)", "\(base)/echo"])
+            let refused = try await HTTP2Tool.curl([
+                "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}",
+                "--data-binary", "@\(file.path)", "\(base)/echo",
+            ])
             #expect(refused.text == "413", "\(refused.stderr)")
             let fine = try await HTTP2Tool.curl(["--http2-prior-knowledge", "--data-binary", "small", "\(base)/echo"])
             #expect(fine.text == "small")

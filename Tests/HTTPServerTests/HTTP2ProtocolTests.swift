@@ -1,8 +1,9 @@
 import Foundation
 import Logging
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import HTTPServer
 
 /// h2c with exact frames: settings, HEAD, limits, resets, malformed input and shutdown. After
@@ -18,7 +19,8 @@ struct HTTP2ProtocolTests {
         try client.sendHeaders(stream: 1, Raw.request("GET", "/hello"), endStream: true)
         let frames = try client.readUntil { $0.stream == 1 && $0.isEndStream }
         let body = frames.filter { $0.type == Raw.FrameType.data }.flatMap(\.payload)
-        return frames.first { $0.type == Raw.FrameType.headers }?.field(":status") == "200" && body == Array("hello".utf8)
+        return frames.first { $0.type == Raw.FrameType.headers }?.field(":status") == "200"
+            && body == Array("hello".utf8)
     }
 
     /// Polls `condition` for up to 5 s (a deadline for failing, not a timing assertion).
@@ -37,9 +39,9 @@ struct HTTP2ProtocolTests {
                 let client = try Raw(port: port)
                 try client.handshake()
                 let settings = Dictionary(client.serverSettings, uniquingKeysWith: { $1 })
-                #expect(settings[0x3] == 512)            // MAX_CONCURRENT_STREAMS
-                #expect(settings[0x4] == 1_048_576)       // INITIAL_WINDOW_SIZE
-                #expect(settings[0x6] == 16_384)          // MAX_HEADER_LIST_SIZE = maxHeaderBytes
+                #expect(settings[0x3] == 512) // MAX_CONCURRENT_STREAMS
+                #expect(settings[0x4] == 1_048_576) // INITIAL_WINDOW_SIZE
+                #expect(settings[0x6] == 16_384) // MAX_HEADER_LIST_SIZE = maxHeaderBytes
                 try client.sendHeaders(stream: 1, Raw.request("HEAD", "/hello"), endStream: true)
                 let frames = try client.readUntil { $0.stream == 1 && $0.isEndStream }
                 let streamFrames = frames.filter { $0.stream == 1 }
@@ -118,8 +120,11 @@ struct HTTP2ProtocolTests {
                 try client.handshake()
                 try client.sendHeaders(stream: 1, Raw.request("POST", "/echo"), endStream: false)
                 // 4096 bytes where the server granted 1024.
-                try client.sendFrame(Raw.FrameType.data, flags: Raw.Flag.endStream, stream: 1, [UInt8](repeating: 7, count: 4096))
-                let frames = try client.readUntil { $0.type == Raw.FrameType.rstStream || $0.type == Raw.FrameType.goAway }
+                try client.sendFrame(
+                    Raw.FrameType.data, flags: Raw.Flag.endStream, stream: 1, [UInt8](repeating: 7, count: 4096))
+                let frames = try client.readUntil {
+                    $0.type == Raw.FrameType.rstStream || $0.type == Raw.FrameType.goAway
+                }
                 #expect(frames.last?.type == Raw.FrameType.rstStream)
                 #expect(frames.last?.stream == 1)
                 #expect(frames.last?.errorCode == Raw.ErrorCode.flowControl)
@@ -151,7 +156,9 @@ struct HTTP2ProtocolTests {
             try await blocking {
                 let client = try Raw(port: port)
                 try client.handshake()
-                try client.sendHeaders(stream: 1, Raw.request("GET", "/hello", [("x-big", String(repeating: "b", count: 2000))]), endStream: true)
+                try client.sendHeaders(
+                    stream: 1, Raw.request("GET", "/hello", [("x-big", String(repeating: "b", count: 2000))]),
+                    endStream: true)
                 let frames = try client.readUntil { $0.stream == 1 && $0.isEndStream }
                 #expect(frames.first { $0.stream == 1 && $0.type == Raw.FrameType.headers }?.field(":status") == "431")
                 try client.sendHeaders(stream: 3, Raw.request("GET", "/hello"), endStream: true)
@@ -175,7 +182,9 @@ struct HTTP2ProtocolTests {
                 for _ in 0..<80 {
                     try client.sendFrame(Raw.FrameType.data, stream: 1, [UInt8](repeating: 1, count: 16_000))
                 }
-                let reset = try client.readUntil { $0.type == Raw.FrameType.rstStream || $0.type == Raw.FrameType.goAway }
+                let reset = try client.readUntil {
+                    $0.type == Raw.FrameType.rstStream || $0.type == Raw.FrameType.goAway
+                }
                 #expect(reset.last?.type == Raw.FrameType.rstStream)
                 #expect(reset.last?.stream == 1)
                 #expect(reset.last?.errorCode == Raw.ErrorCode.noError)
@@ -191,10 +200,12 @@ struct HTTP2ProtocolTests {
     @Test func slowReaderDoesNotMakeTheServerBufferEveryResponse() async throws {
         let dispatched = Counter()
         var router = TestServer.router
-        router.add(.GET, "/mebibyte", .sync { _ in
-            dispatched.value.add(1, ordering: .relaxed)
-            return HTTPResponse(status: .ok, bytes: [UInt8](repeating: 0x6D, count: 1 << 20))
-        })
+        router.add(
+            .GET, "/mebibyte",
+            .sync { _ in
+                dispatched.value.add(1, ordering: .relaxed)
+                return HTTPResponse(status: .ok, bytes: [UInt8](repeating: 0x6D, count: 1 << 20))
+            })
         router.add(.GET, "/dispatched", .sync { _ in .text(String(dispatched.value.load(ordering: .relaxed))) })
         // One loop: the second connection is served after the first one's requests were read.
         try await TestServer.with(router, configure: { $0.eventLoopCount = 1 }) { server in
@@ -205,8 +216,9 @@ struct HTTP2ProtocolTests {
                 // 20 requests in one write; the client's windows (64 KiB) stay closed for now.
                 var burst: [UInt8] = []
                 for i in 0..<20 {
-                    burst += Raw.frame(Raw.FrameType.headers, flags: Raw.Flag.endHeaders | Raw.Flag.endStream,
-                                       stream: UInt32(1 + 2 * i), Raw.headerBlock(Raw.request("GET", "/mebibyte")))
+                    burst += Raw.frame(
+                        Raw.FrameType.headers, flags: Raw.Flag.endHeaders | Raw.Flag.endStream,
+                        stream: UInt32(1 + 2 * i), Raw.headerBlock(Raw.request("GET", "/mebibyte")))
                 }
                 try client.send(burst)
                 _ = try client.readUntil { $0.stream == 1 && $0.type == Raw.FrameType.headers }
@@ -214,7 +226,8 @@ struct HTTP2ProtocolTests {
                 try probe.handshake()
                 try probe.sendHeaders(stream: 1, Raw.request("GET", "/dispatched"), endStream: true)
                 let answer = try probe.readUntil { $0.stream == 1 && $0.isEndStream }
-                let seen = String(decoding: answer.filter { $0.type == Raw.FrameType.data }.flatMap(\.payload), as: UTF8.self)
+                let seen = String(
+                    decoding: answer.filter { $0.type == Raw.FrameType.data }.flatMap(\.payload), as: UTF8.self)
                 // Now open the windows: every response must still arrive whole.
                 try client.sendFrame(Raw.FrameType.settings, stream: 0, [0x00, 0x04] + Raw.be32(0x7FFF_FFFF))
                 try client.sendFrame(Raw.FrameType.windowUpdate, stream: 0, Raw.be32(0x7FFF_0000))
@@ -228,7 +241,8 @@ struct HTTP2ProtocolTests {
                 return (seen, ended.sorted().map { sizes[$0] ?? 0 })
             }
             let early = Int(seenEarly ?? "") ?? -1
-            #expect(early >= 1 && early < 20, "requests handed to the responder while the client read nothing: \(early)")
+            #expect(
+                early >= 1 && early < 20, "requests handed to the responder while the client read nothing: \(early)")
             #expect(bodies == [Int](repeating: 1 << 20, count: 20))
             #expect(dispatched.value.load(ordering: .relaxed) == 20)
         }
@@ -236,7 +250,9 @@ struct HTTP2ProtocolTests {
 
     @Test func clientThatKeepsItsWindowShutIsDropped() async throws {
         var router = TestServer.router
-        router.add(.GET, "/mebibyte", .sync { _ in HTTPResponse(status: .ok, bytes: [UInt8](repeating: 0x6D, count: 1 << 20)) })
+        router.add(
+            .GET, "/mebibyte", .sync { _ in HTTPResponse(status: .ok, bytes: [UInt8](repeating: 0x6D, count: 1 << 20)) }
+        )
         try await TestServer.with(router, configure: { $0.writeTimeout = .milliseconds(500) }) { server in
             let port = server.port
             let frames = try await blocking { () throws -> [Raw.Frame] in
@@ -260,11 +276,15 @@ struct HTTP2ProtocolTests {
                 try client.handshake()
                 try client.sendHeaders(stream: 1, Raw.request("POST", "/echo"), endStream: false)
                 try client.sendFrame(Raw.FrameType.data, stream: 1, Array("part of it".utf8))
-                let answer = try client.readUntil { $0.stream == 1 && ($0.isEndStream || $0.type == Raw.FrameType.rstStream) }
+                let answer = try client.readUntil {
+                    $0.stream == 1 && ($0.isEndStream || $0.type == Raw.FrameType.rstStream)
+                }
                 try client.sendHeaders(stream: 3, Raw.request("GET", "/hello"), endStream: true)
                 let after = try client.readUntil { $0.stream == 3 && $0.isEndStream }
-                return (answer.first { $0.stream == 1 && $0.type == Raw.FrameType.headers }?.field(":status"),
-                        after.first { $0.stream == 3 && $0.type == Raw.FrameType.headers }?.field(":status"))
+                return (
+                    answer.first { $0.stream == 1 && $0.type == Raw.FrameType.headers }?.field(":status"),
+                    after.first { $0.stream == 3 && $0.type == Raw.FrameType.headers }?.field(":status")
+                )
             }
             #expect(status == "408")
             #expect(next == "200")
@@ -280,7 +300,9 @@ struct HTTP2ProtocolTests {
                 try client.handshake()
                 // HEADERS without END_HEADERS: nothing else may be sent on the connection until
                 // the CONTINUATION that never comes.
-                try client.sendFrame(Raw.FrameType.headers, flags: Raw.Flag.endStream, stream: 1, Raw.headerBlock(Raw.request("GET", "/hello")))
+                try client.sendFrame(
+                    Raw.FrameType.headers, flags: Raw.Flag.endStream, stream: 1,
+                    Raw.headerBlock(Raw.request("GET", "/hello")))
                 return try client.readToEnd()
             }
             #expect(frames.contains { $0.type == Raw.FrameType.goAway })
@@ -292,12 +314,14 @@ struct HTTP2ProtocolTests {
     @Test func clientResetEndsTheProducer() async throws {
         let closed = HTTP2ClientTests.Gate()
         var router = TestServer.router
-        router.add(.GET, "/forever", .sync { _ in
-            .stream { writer in
-                while await writer.write("tick\n") { try? await Task.sleep(for: .milliseconds(10)) }
-                closed.isOpen.withLock { $0 = true }
-            }
-        })
+        router.add(
+            .GET, "/forever",
+            .sync { _ in
+                .stream { writer in
+                    while await writer.write("tick\n") { try? await Task.sleep(for: .milliseconds(10)) }
+                    closed.isOpen.withLock { $0 = true }
+                }
+            })
         try await TestServer.with(router) { server in
             let port = server.port
             let status = try await blocking { () throws -> String? in
@@ -305,7 +329,7 @@ struct HTTP2ProtocolTests {
                 try client.handshake()
                 try client.sendHeaders(stream: 1, Raw.request("GET", "/forever"), endStream: true)
                 _ = try client.readUntil { $0.stream == 1 && $0.type == Raw.FrameType.data }
-                try client.sendFrame(Raw.FrameType.rstStream, stream: 1, Raw.be32(0x8))  // CANCEL
+                try client.sendFrame(Raw.FrameType.rstStream, stream: 1, Raw.be32(0x8)) // CANCEL
                 try client.sendHeaders(stream: 3, Raw.request("GET", "/hello"), endStream: true)
                 let next = try client.readUntil { $0.stream == 3 && $0.isEndStream }
                 return next.first { $0.stream == 3 && $0.type == Raw.FrameType.headers }?.field(":status")
@@ -335,13 +359,16 @@ struct HTTP2ProtocolTests {
         var logger = Logger(label: "test")
         logger.logLevel = .error
         var router = TestServer.router
-        router.add(.GET, "/forever", .sync { _ in
-            .stream { writer in
-                while await writer.write("tick\n") { try? await Task.sleep(for: .milliseconds(20)) }
-            }
-        })
+        router.add(
+            .GET, "/forever",
+            .sync { _ in
+                .stream { writer in
+                    while await writer.write("tick\n") { try? await Task.sleep(for: .milliseconds(20)) }
+                }
+            })
         let server = try HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1, shutdownGracePeriod: .seconds(30)),
+            configuration: HTTPServerConfiguration(
+                host: "127.0.0.1", port: 0, eventLoopCount: 1, shutdownGracePeriod: .seconds(30)),
             responder: router, logger: logger)
         try server.start()
         let port = server.port
@@ -358,7 +385,7 @@ struct HTTP2ProtocolTests {
         await stopping
         let goAway = frames.first { $0.type == Raw.FrameType.goAway }
         #expect(goAway?.errorCode == Raw.ErrorCode.noError)
-        #expect(goAway.map { Raw.uint32($0.payload, at: 0) } == 3)  // last stream processed
+        #expect(goAway.map { Raw.uint32($0.payload, at: 0) } == 3) // last stream processed
         // The request in flight is answered in full; the event stream ends cleanly.
         let slowBody = frames.filter { $0.stream == 1 && $0.type == Raw.FrameType.data }.flatMap(\.payload)
         #expect(String(decoding: slowBody, as: UTF8.self) == "slept 3000")

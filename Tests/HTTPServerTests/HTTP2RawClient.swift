@@ -1,8 +1,9 @@
+import CNGHTTP2
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CNGHTTP2
-import Foundation
 
 /// A raw HTTP/2 client for the malformed-input tests: writes exact frames (header blocks as
 /// plain HPACK literals) and reads frames back, decoding response header blocks with nghttp2's
@@ -54,13 +55,16 @@ final class HTTP2RawClient: @unchecked Sendable {
     static let preface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
     static func uint32(_ bytes: [UInt8], at i: Int) -> UInt32 {
-        (UInt32(bytes[i]) << 24 | UInt32(bytes[i + 1]) << 16 | UInt32(bytes[i + 2]) << 8 | UInt32(bytes[i + 3])) & 0xFFFF_FFFF
+        (UInt32(bytes[i]) << 24 | UInt32(bytes[i + 1]) << 16 | UInt32(bytes[i + 2]) << 8 | UInt32(bytes[i + 3]))
+            & 0xFFFF_FFFF
     }
 
     static func frame(_ type: UInt8, flags: UInt8 = 0, stream: UInt32, _ payload: [UInt8] = []) -> [UInt8] {
         let n = payload.count
-        return [UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF), type, flags,
-                UInt8(stream >> 24 & 0x7F), UInt8(stream >> 16 & 0xFF), UInt8(stream >> 8 & 0xFF), UInt8(stream & 0xFF)] + payload
+        return [
+            UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF), type, flags,
+            UInt8(stream >> 24 & 0x7F), UInt8(stream >> 16 & 0xFF), UInt8(stream >> 8 & 0xFF), UInt8(stream & 0xFF),
+        ] + payload
     }
 
     static func be32(_ value: UInt32) -> [UInt8] {
@@ -101,7 +105,9 @@ final class HTTP2RawClient: @unchecked Sendable {
     }
 
     func sendHeaders(stream: UInt32, _ fields: [(String, String)], endStream: Bool) throws {
-        try sendFrame(FrameType.headers, flags: Flag.endHeaders | (endStream ? Flag.endStream : 0), stream: stream, Self.headerBlock(fields))
+        try sendFrame(
+            FrameType.headers, flags: Flag.endHeaders | (endStream ? Flag.endStream : 0), stream: stream,
+            Self.headerBlock(fields))
     }
 
     /// Client preface and SETTINGS; reads the server's SETTINGS and acknowledges them.
@@ -120,7 +126,9 @@ final class HTTP2RawClient: @unchecked Sendable {
         guard try fill(9) else { return nil }
         let length = Int(buffer[0]) << 16 | Int(buffer[1]) << 8 | Int(buffer[2])
         guard try fill(9 + length) else { return nil }
-        var frame = Frame(type: buffer[3], flags: buffer[4], stream: Self.uint32(buffer, at: 5) & 0x7FFF_FFFF, payload: Array(buffer[9..<(9 + length)]))
+        var frame = Frame(
+            type: buffer[3], flags: buffer[4], stream: Self.uint32(buffer, at: 5) & 0x7FFF_FFFF,
+            payload: Array(buffer[9..<(9 + length)]))
         buffer.removeFirst(9 + length)
         if frame.type == FrameType.headers { frame.fields = try inflate(frame.payload) }
         return frame
@@ -131,7 +139,9 @@ final class HTTP2RawClient: @unchecked Sendable {
         var frames: [Frame] = []
         while true {
             guard let frame = try readFrame() else {
-                throw RawHTTPClient.Failure("connection closed; frames seen: \(frames.map { "type \($0.type) stream \($0.stream) code \($0.errorCode.map(String.init) ?? "-")" })")
+                throw RawHTTPClient.Failure(
+                    "connection closed; frames seen: \(frames.map { "type \($0.type) stream \($0.stream) code \($0.errorCode.map(String.init) ?? "-")" })"
+                )
             }
             frames.append(frame)
             if stop(frame) { return frames }
@@ -169,13 +179,17 @@ final class HTTP2RawClient: @unchecked Sendable {
             var nv = nghttp2_nv()
             var flags: Int32 = 0
             let rv = block.withUnsafeBufferPointer { input in
-                nghttp2_hd_inflate_hd2(inflater, &nv, &flags, input.baseAddress.map { $0 + offset }, input.count - offset, 1)
+                nghttp2_hd_inflate_hd2(
+                    inflater, &nv, &flags, input.baseAddress.map { $0 + offset }, input.count - offset, 1)
             }
             guard rv >= 0 else { throw RawHTTPClient.Failure("HPACK: \(String(cString: nghttp2_strerror(Int32(rv))))") }
             offset += rv
             if flags & Int32(NGHTTP2_HD_INFLATE_EMIT.rawValue) != 0 {
-                fields.append((String(decoding: UnsafeBufferPointer(start: nv.name, count: nv.namelen), as: UTF8.self),
-                               String(decoding: UnsafeBufferPointer(start: nv.value, count: nv.valuelen), as: UTF8.self)))
+                fields.append(
+                    (
+                        String(decoding: UnsafeBufferPointer(start: nv.name, count: nv.namelen), as: UTF8.self),
+                        String(decoding: UnsafeBufferPointer(start: nv.value, count: nv.valuelen), as: UTF8.self)
+                    ))
             }
             if flags & Int32(NGHTTP2_HD_INFLATE_FINAL.rawValue) != 0 {
                 nghttp2_hd_inflate_end_headers(inflater)

@@ -1,5 +1,5 @@
-import TestSupport
 import Foundation
+import TestSupport
 
 /// Runs Debian's HTTP/2 clients (`curl`, `nghttp`) as subprocesses for the h2 loopback tests.
 /// Every run is wrapped in `timeout`, so a server that hangs fails the test instead of hanging it.

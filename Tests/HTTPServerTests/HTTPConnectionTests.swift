@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import HTTPServer
 
 @Suite("HTTP/1.1 over loopback")
@@ -32,9 +33,9 @@ struct HTTPConnectionTests {
                 // The slow one comes first: its answer must still come first.
                 try client.send(
                     "GET /slow?ms=150 HTTP/1.1\r\nHost: x\r\n\r\n"
-                    + "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde"
-                    + "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nfoo\r\n0\r\nTrailer: t\r\n\r\n"
-                    + "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+                        + "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde"
+                        + "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nfoo\r\n0\r\nTrailer: t\r\n\r\n"
+                        + "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
                 #expect(try client.readResponse().text == "slept 150")
                 #expect(try client.readResponse().text == "abcde")
                 #expect(try client.readResponse().text == "foo")
@@ -155,7 +156,7 @@ struct HTTPConnectionTests {
                 for i in 0..<50 {
                     let client = try RawHTTPClient(port: port)
                     switch i % 4 {
-                    case 0: try client.send("GET /hel")                      // half a head
+                    case 0: try client.send("GET /hel") // half a head
                     case 1: try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
                     case 2: try client.send("GET /slow?ms=50 HTTP/1.1\r\nHost: x\r\n\r\n")
                     default: try client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"); _ = try client.readResponse()

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import HTTPServer
 
 @Suite("Limits and timeouts over loopback")
@@ -28,7 +29,8 @@ struct HTTPLimitsTests {
             try await blocking {
                 // With Expect: 100-continue the client never has to send the body.
                 let client = try RawHTTPClient(port: port)
-                try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\nExpect: 100-continue\r\n\r\n")
+                try client.send(
+                    "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\nExpect: 100-continue\r\n\r\n")
                 let response = try client.readResponse()
                 #expect(response.status == 413)
                 #expect(response.text.contains("1000"))
@@ -43,7 +45,9 @@ struct HTTPLimitsTests {
 
                 // Exactly at the limit is fine.
                 let fits = try RawHTTPClient(port: port)
-                try fits.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + String(repeating: "y", count: 1000))
+                try fits.send(
+                    "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
+                        + String(repeating: "y", count: 1000))
                 #expect(try fits.readResponse().body.count == 1000)
             }
             #expect(server.metrics.bodiesTooLarge.load(ordering: .relaxed) == 2)
@@ -52,15 +56,15 @@ struct HTTPLimitsTests {
 
     @Test func malformedRequestsGet400AndTheServerStaysSane() async throws {
         let malformed = [
-            "GET /hello HTTP/1.1\nHost: x\n\n",                                   // bare LF
-            "GET  /hello HTTP/1.1\r\nHost: x\r\n\r\n",                            // double space
-            "GET /hello HTTP/1.1\r\nHost x\r\n\r\n",                              // no colon
-            "GET /hello HTTP/1.1\r\n\r\n",                                        // no Host
+            "GET /hello HTTP/1.1\nHost: x\n\n", // bare LF
+            "GET  /hello HTTP/1.1\r\nHost: x\r\n\r\n", // double space
+            "GET /hello HTTP/1.1\r\nHost x\r\n\r\n", // no colon
+            "GET /hello HTTP/1.1\r\n\r\n", // no Host
             "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
             "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
             "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
             "GET /he\u{0}llo HTTP/1.1\r\nHost: x\r\n\r\n",
-            "\u{16}\u{03}\u{01}\u{02}\u{00}\u{01}\u{00}\u{01}\u{fc}\u{03}\u{03}\r\n\r\n",  // TLS hello on a plain port
+            "\u{16}\u{03}\u{01}\u{02}\u{00}\u{01}\u{00}\u{01}\u{fc}\u{03}\u{03}\r\n\r\n", // TLS hello on a plain port
         ]
         try await TestServer.with(TestServer.router) { server in
             let port = server.port
@@ -147,7 +151,12 @@ struct HTTPLimitsTests {
     }
 
     @Test func connectionsBeyondTheLimitAreRefused() async throws {
-        try await TestServer.with(TestServer.router, configure: { $0.maxConnections = 2; $0.eventLoopCount = 1 }) { server in
+        try await TestServer.with(
+            TestServer.router,
+            configure: {
+                $0.maxConnections = 2; $0.eventLoopCount = 1
+            }
+        ) { server in
             let port = server.port
             try await blocking {
                 let a = try RawHTTPClient(port: port)

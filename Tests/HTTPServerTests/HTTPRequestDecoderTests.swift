@@ -1,5 +1,6 @@
 import HTTPCore
 import Testing
+
 @testable import HTTPServer
 
 // Unit tests for `HTTPRequestDecoder`, fed directly (no sockets).
@@ -65,8 +66,9 @@ enum DecodedEvent: Equatable, Sendable, CustomStringConvertible {
         case .head(let head):
             self = .head(DecodedHead(head))
         case .request(let request):
-            self = .request(DecodedRequest(
-                head: DecodedHead(request.head), body: request.body, trailers: [DecodedField](request.trailers)))
+            self = .request(
+                DecodedRequest(
+                    head: DecodedHead(request.head), body: request.body, trailers: [DecodedField](request.trailers)))
         }
     }
 
@@ -150,7 +152,8 @@ private func expectNextThrows(
 ) -> HTTPParseError? {
     do throws(HTTPParseError) {
         let event = try decoder.next()
-        Issue.record("expected \(kind), got \(event.map { "\(DecodedEvent($0))" } ?? "nil")", sourceLocation: sourceLocation)
+        Issue.record(
+            "expected \(kind), got \(event.map { "\(DecodedEvent($0))" } ?? "nil")", sourceLocation: sourceLocation)
         return nil
     } catch {
         #expect(error.kind == kind, "\(error)", sourceLocation: sourceLocation)
@@ -191,7 +194,8 @@ private func expectDecodes(
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
     let whole = decodeAll([bytes], limits: limits)
-    #expect(whole == DecodeOutcome(events: expected, error: nil, buffered: 0, idle: true), sourceLocation: sourceLocation)
+    #expect(
+        whole == DecodeOutcome(events: expected, error: nil, buffered: 0, idle: true), sourceLocation: sourceLocation)
     let split = decodeAll(oneByteAtATime(bytes), limits: limits)
     #expect(split == whole, "fed one byte at a time", sourceLocation: sourceLocation)
 }
@@ -204,8 +208,10 @@ private func expectDecodes(
 }
 
 /// Decodes `text` (one feed and byte by byte) and returns the heads, expecting success.
-private func decodedHeads(_ text: String, limits: HTTPRequestLimits = HTTPRequestLimits(),
-                  sourceLocation: SourceLocation = #_sourceLocation) -> [DecodedHead] {
+private func decodedHeads(
+    _ text: String, limits: HTTPRequestLimits = HTTPRequestLimits(),
+    sourceLocation: SourceLocation = #_sourceLocation
+) -> [DecodedHead] {
     let whole = decodeAll(text, limits: limits)
     #expect(whole.error == nil, "\(text.debugDescription) → \(whole)", sourceLocation: sourceLocation)
     #expect(decodeAll(oneByteAtATime(wire(text)), limits: limits) == whole, sourceLocation: sourceLocation)
@@ -263,46 +269,55 @@ struct AcceptedLine: Sendable, CustomTestStringConvertible {
 }
 
 private let decoderSamples: [DecoderSample] = {
-    let getHead = DecodedHead("GET", "/search?q=swift&page=2", [
-        DecodedField("Host", "example.com"),
-        DecodedField("User-Agent", "decoder-tests/1.0"),
-        DecodedField("Accept", "*/*"),
-        DecodedField("X-Empty", ""),
-        DecodedField("x-spaces", "padded \t value"),
-    ])
+    let getHead = DecodedHead(
+        "GET", "/search?q=swift&page=2",
+        [
+            DecodedField("Host", "example.com"),
+            DecodedField("User-Agent", "decoder-tests/1.0"),
+            DecodedField("Accept", "*/*"),
+            DecodedField("X-Empty", ""),
+            DecodedField("x-spaces", "padded \t value"),
+        ])
     let get = DecoderSample(
         name: "GET without a body",
-        bytes: wire("GET /search?q=swift&page=2 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: decoder-tests/1.0\r\n"
-            + "Accept: */*\r\nX-Empty:\r\nx-spaces: \t padded \t value \t\r\n\r\n"),
+        bytes: wire(
+            "GET /search?q=swift&page=2 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: decoder-tests/1.0\r\n"
+                + "Accept: */*\r\nX-Empty:\r\nx-spaces: \t padded \t value \t\r\n\r\n"),
         expected: requestEvents(getHead))
 
     let json = #"{"name":"widget","qty":42,"tags":["a","b"]}"#
-    let postHead = DecodedHead("POST", "/api/items", [
-        DecodedField("Host", "example.com"),
-        DecodedField("Content-Type", "application/json"),
-        DecodedField("Content-Length", "\(json.utf8.count)"),
-    ])
+    let postHead = DecodedHead(
+        "POST", "/api/items",
+        [
+            DecodedField("Host", "example.com"),
+            DecodedField("Content-Type", "application/json"),
+            DecodedField("Content-Length", "\(json.utf8.count)"),
+        ])
     let post = DecoderSample(
         name: "POST with Content-Length",
-        bytes: wire("POST /api/items HTTP/1.1\r\nHost: example.com\r\nContent-Type: application/json\r\n"
-            + "Content-Length: \(json.utf8.count)\r\n\r\n\(json)"),
+        bytes: wire(
+            "POST /api/items HTTP/1.1\r\nHost: example.com\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(json.utf8.count)\r\n\r\n\(json)"),
         expected: requestEvents(postHead, body: json))
 
-    let chunkedHead = DecodedHead("POST", "/upload", [
-        DecodedField("Host", "example.com"),
-        DecodedField("Transfer-Encoding", "chunked"),
-        DecodedField("Trailer", "X-Checksum, X-Count"),
-    ])
+    let chunkedHead = DecodedHead(
+        "POST", "/upload",
+        [
+            DecodedField("Host", "example.com"),
+            DecodedField("Transfer-Encoding", "chunked"),
+            DecodedField("Trailer", "X-Checksum, X-Count"),
+        ])
     let chunked = DecoderSample(
         name: "chunked with extensions and trailers",
-        bytes: wire("POST /upload HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\n"
-            + "Trailer: X-Checksum, X-Count\r\n\r\n"
-            + "5;name=token\r\nhello\r\n"
-            + #"1A;q="a \"quoted\" ;value";x=1"# + "\r\nabcdefghijklmnopqrstuvwxyz\r\n"
-            + "0b ; flag ; k = v\r\n WORLD 1234\r\n"
-            + "a\r\n0123456789\r\n"
-            + #"0;end="""# + "\r\n"
-            + "X-Checksum: 5d41402a\r\nx-count:\t4 \r\n\r\n"),
+        bytes: wire(
+            "POST /upload HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\n"
+                + "Trailer: X-Checksum, X-Count\r\n\r\n"
+                + "5;name=token\r\nhello\r\n"
+                + #"1A;q="a \"quoted\" ;value";x=1"# + "\r\nabcdefghijklmnopqrstuvwxyz\r\n"
+                + "0b ; flag ; k = v\r\n WORLD 1234\r\n"
+                + "a\r\n0123456789\r\n"
+                + #"0;end="""# + "\r\n"
+                + "X-Checksum: 5d41402a\r\nx-count:\t4 \r\n\r\n"),
         expected: requestEvents(
             chunkedHead, body: "helloabcdefghijklmnopqrstuvwxyz WORLD 12340123456789",
             trailers: [DecodedField("X-Checksum", "5d41402a"), DecodedField("x-count", "4")]))
@@ -311,17 +326,20 @@ private let decoderSamples: [DecoderSample] = {
     let secondHead = DecodedHead("POST", "/second", [DecodedField("Host", "a"), DecodedField("Content-Length", "3")])
     let pair = DecoderSample(
         name: "pipelined pair",
-        bytes: wire("GET /first HTTP/1.1\r\nHost: a\r\n\r\nPOST /second HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"),
+        bytes: wire(
+            "GET /first HTTP/1.1\r\nHost: a\r\n\r\nPOST /second HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"),
         expected: requestEvents(firstHead) + requestEvents(secondHead, body: "abc"))
 
-    let thirdHead = DecodedHead("PUT", "/third", [DecodedField("Host", "a"), DecodedField("Transfer-Encoding", "chunked")])
+    let thirdHead = DecodedHead(
+        "PUT", "/third", [DecodedField("Host", "a"), DecodedField("Transfer-Encoding", "chunked")])
     let fourthHead = DecodedHead("GET", "/fourth", .http1_0, [])
     let fifthHead = DecodedHead("DELETE", "/fifth", [DecodedField("Host", "a"), DecodedField("Content-Length", "0")])
     let mix = DecoderSample(
         name: "pipelined chunked, HTTP/1.0, empty lines and an empty body",
-        bytes: wire("PUT /third HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n"
-            + "\r\n\r\nGET /fourth HTTP/1.0\r\n\r\n"
-            + "DELETE /fifth HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"),
+        bytes: wire(
+            "PUT /third HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n"
+                + "\r\n\r\nGET /fourth HTTP/1.0\r\n\r\n"
+                + "DELETE /fifth HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"),
         expected: requestEvents(thirdHead, body: "xyz") + requestEvents(fourthHead) + requestEvents(fifthHead))
 
     return [get, post, chunked, pair, mix]
@@ -345,7 +363,9 @@ struct HTTPRequestDecoderTests {
         let bytes = sample.bytes
         for cut in 0...bytes.count {
             let outcome = decodeAll([Array(bytes[..<cut]), Array(bytes[cut...])])
-            #expect(outcome == DecodeOutcome(events: sample.expected, error: nil, buffered: 0, idle: true), "split at \(cut)")
+            #expect(
+                outcome == DecodeOutcome(events: sample.expected, error: nil, buffered: 0, idle: true),
+                "split at \(cut)")
         }
     }
 
@@ -379,7 +399,8 @@ struct HTTPRequestDecoderTests {
         var trailers: [DecodedField] = []
         if chunked {
             bytes = wire("POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1388\r\n") + data
-            head = DecodedHead("POST", "/big", [DecodedField("Host", "x"), DecodedField("Transfer-Encoding", "chunked")])
+            head = DecodedHead(
+                "POST", "/big", [DecodedField("Host", "x"), DecodedField("Transfer-Encoding", "chunked")])
             body += wire("hello")
             trailers = [DecodedField("X-T", "1"), DecodedField("X-U", "2")]
         } else {
@@ -389,7 +410,8 @@ struct HTTPRequestDecoderTests {
         let dataEnd = bytes.count
         if chunked { bytes += wire("\r\n5;ext=1\r\nhello\r\n0\r\nX-T: 1\r\nX-U: 2\r\n\r\n") }
         bytes += wire("GET /next HTTP/1.1\r\nHost: x\r\nX-Long: " + String(repeating: "l", count: 100) + "\r\n\r\n")
-        let nextHead = DecodedHead("GET", "/next", [DecodedField("Host", "x"), DecodedField("X-Long", String(repeating: "l", count: 100))])
+        let nextHead = DecodedHead(
+            "GET", "/next", [DecodedField("Host", "x"), DecodedField("X-Long", String(repeating: "l", count: 100))])
         let expected = requestEvents(head, body: body, trailers: trailers) + requestEvents(nextHead)
         #expect(decodeAll([bytes]).events == expected)
         for cut in (dataEnd - 3)...bytes.count {
@@ -399,7 +421,9 @@ struct HTTPRequestDecoderTests {
         // Three feeds: a compaction between two partial feeds of the same line.
         for cut in stride(from: dataEnd - 3, to: bytes.count - 20, by: 7) {
             let outcome = decodeAll([Array(bytes[..<cut]), Array(bytes[cut..<(cut + 10)]), Array(bytes[(cut + 10)...])])
-            #expect(outcome == DecodeOutcome(events: expected, error: nil, buffered: 0, idle: true), "split at \(cut), \(cut + 10)")
+            #expect(
+                outcome == DecodeOutcome(events: expected, error: nil, buffered: 0, idle: true),
+                "split at \(cut), \(cut + 10)")
         }
     }
 
@@ -412,7 +436,9 @@ struct HTTPRequestDecoderTests {
             let body = String(repeating: "\(index % 10)", count: index % 37)
             text += "\r\nPOST /r/\(index) HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
             expected += requestEvents(
-                DecodedHead("POST", "/r/\(index)", [DecodedField("Host", "x"), DecodedField("Content-Length", "\(body.utf8.count)")]),
+                DecodedHead(
+                    "POST", "/r/\(index)",
+                    [DecodedField("Host", "x"), DecodedField("Content-Length", "\(body.utf8.count)")]),
                 body: body)
         }
         var decoder = HTTPRequestDecoder()
@@ -496,9 +522,13 @@ struct HTTPRequestDecoderTests {
         #expect(outcome.error == nil)
         #expect(outcome.events.count == 4)
         if outcome.events.count == 4 {
-            #expect(outcome.events[1] == .request(DecodedRequest(
-                head: DecodedHead("POST", "/a", [DecodedField("Host", "x"), DecodedField("Content-Length", "4")]),
-                body: wire("GET "), trailers: [])))
+            #expect(
+                outcome.events[1]
+                    == .request(
+                        DecodedRequest(
+                            head: DecodedHead(
+                                "POST", "/a", [DecodedField("Host", "x"), DecodedField("Content-Length", "4")]),
+                            body: wire("GET "), trailers: [])))
             #expect(outcome.events[2] == .head(DecodedHead("POST", "/b", [DecodedField("Host", "x")])))
         }
     }
@@ -509,7 +539,8 @@ struct HTTPRequestDecoderTests {
         for index in 0..<50 {
             let body = String(repeating: "b", count: index)
             text += "POST /r/\(index) HTTP/1.1\r\nHost: x\r\nContent-Length: \(index)\r\n\r\n\(body)"
-            let head = DecodedHead("POST", "/r/\(index)", [DecodedField("Host", "x"), DecodedField("Content-Length", "\(index)")])
+            let head = DecodedHead(
+                "POST", "/r/\(index)", [DecodedField("Host", "x"), DecodedField("Content-Length", "\(index)")])
             expected += requestEvents(head, body: body)
         }
         expectDecodes(text, expected)
@@ -610,46 +641,60 @@ struct HTTPRequestDecoderTests {
         expectDecodes(body, requestEvents(head, body: data))
     }
 
-    @Test("hex digits in either case and leading zeros", arguments: [
-        ("a", 10), ("A", 10), ("fF", 255), ("Ff", 255), ("1aB", 0x1AB), ("00000000000000000000000000000003", 3),
-    ])
+    @Test(
+        "hex digits in either case and leading zeros",
+        arguments: [
+            ("a", 10), ("A", 10), ("fF", 255), ("Ff", 255), ("1aB", 0x1AB), ("00000000000000000000000000000003", 3),
+        ])
     func chunkSizeDigits(_ size: String, _ value: Int) {
         let data = patternBytes(value)
-        let bytes = wire("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\(size)\r\n") + data + wire("\r\n0\r\n\r\n")
+        let bytes =
+            wire("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\(size)\r\n") + data
+            + wire("\r\n0\r\n\r\n")
         let head = DecodedHead("POST", "/", [DecodedField("Host", "x"), DecodedField("Transfer-Encoding", "chunked")])
         expectDecodes(bytes, requestEvents(head, body: data))
     }
 
-    @Test("chunk extensions are ignored", arguments: [
-        "3;a",
-        "3;a=b",
-        "3;a=b;c=d;e",
-        "3 ;a",
-        "3\t; a = b",
-        #"3;a="""#,
-        #"3;a="quoted value""#,
-        #"3;a="semi;colon, comma = equals""#,
-        #"3;a="escaped \" quote and \\ backslash""#,
-        "3;a=\"tab\there\"",
-        "3;a=\"obs-text \u{e9}\"",
-        "3;!#$%&'*+-.^_`|~=!#$%&'*+-.^_`|~",
-    ])
+    @Test(
+        "chunk extensions are ignored",
+        arguments: [
+            "3;a",
+            "3;a=b",
+            "3;a=b;c=d;e",
+            "3 ;a",
+            "3\t; a = b",
+            #"3;a="""#,
+            #"3;a="quoted value""#,
+            #"3;a="semi;colon, comma = equals""#,
+            #"3;a="escaped \" quote and \\ backslash""#,
+            "3;a=\"tab\there\"",
+            "3;a=\"obs-text \u{e9}\"",
+            "3;!#$%&'*+-.^_`|~=!#$%&'*+-.^_`|~",
+        ])
     func chunkExtensions(_ sizeLine: String) {
-        let bytes = wire("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\(sizeLine)\r\nabc\r\n\(sizeLine.replacingFirst("3", with: "0"))\r\n\r\n")
+        let bytes = wire(
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\(sizeLine)\r\nabc\r\n\(sizeLine.replacingFirst("3", with: "0"))\r\n\r\n"
+        )
         let head = DecodedHead("POST", "/", [DecodedField("Host", "x"), DecodedField("Transfer-Encoding", "chunked")])
         expectDecodes(bytes, requestEvents(head, body: "abc"))
     }
 
     @Test func trailersGoIntoTheRequestNotTheHead() {
-        let text = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let text =
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
             + "2\r\nok\r\n0\r\nX-Sum: 123\r\nX-Sum: 456\r\nServer-Timing: db;dur=53\r\n"
             + "Content-Length: 99\r\nHost: not-counted\r\n\r\n"
         let head = DecodedHead("POST", "/", [DecodedField("Host", "x"), DecodedField("Transfer-Encoding", "chunked")])
         // Framing fields in trailers are kept as plain fields: no second Host, no Content-Length conflict.
-        expectDecodes(text, requestEvents(head, body: "ok", trailers: [
-            DecodedField("X-Sum", "123"), DecodedField("X-Sum", "456"), DecodedField("Server-Timing", "db;dur=53"),
-            DecodedField("Content-Length", "99"), DecodedField("Host", "not-counted"),
-        ]))
+        expectDecodes(
+            text,
+            requestEvents(
+                head, body: "ok",
+                trailers: [
+                    DecodedField("X-Sum", "123"), DecodedField("X-Sum", "456"),
+                    DecodedField("Server-Timing", "db;dur=53"),
+                    DecodedField("Content-Length", "99"), DecodedField("Host", "not-counted"),
+                ]))
     }
 
     @Test func emptyChunkedBody() {
@@ -659,9 +704,12 @@ struct HTTPRequestDecoderTests {
 
     @Test func transferEncodingListsSpreadOverFields() {
         // Empty list elements are ignored, and codings of several fields are one list.
-        let head = DecodedHead("POST", "/", [
-            DecodedField("Host", "x"), DecodedField("Transfer-Encoding", ","), DecodedField("transfer-encoding", ", chunked ,"),
-        ])
+        let head = DecodedHead(
+            "POST", "/",
+            [
+                DecodedField("Host", "x"), DecodedField("Transfer-Encoding", ","),
+                DecodedField("transfer-encoding", ", chunked ,"),
+            ])
         expectDecodes(
             "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,\r\ntransfer-encoding:  , chunked ,\r\n\r\n1\r\nz\r\n0\r\n\r\n",
             requestEvents(head, body: "z"))
@@ -669,91 +717,99 @@ struct HTTPRequestDecoderTests {
 
     // MARK: Request line
 
-    @Test("accepted request lines", arguments: [
-        AcceptedLine("GET / HTTP/1.1", "GET", "/", .http1_1),
-        AcceptedLine("GET /a/b%20c?x=1&y=%2F;p HTTP/1.1", "GET", "/a/b%20c?x=1&y=%2F;p", .http1_1),
-        AcceptedLine("OPTIONS * HTTP/1.1", "OPTIONS", "*", .http1_1),
-        AcceptedLine("CONNECT example.com:443 HTTP/1.1", "CONNECT", "example.com:443", .http1_1),
-        AcceptedLine("CONNECT [::1]:8080 HTTP/1.1", "CONNECT", "[::1]:8080", .http1_1),
-        AcceptedLine("GET http://example.com/x?y HTTP/1.1", "GET", "http://example.com/x?y", .http1_1),
-        AcceptedLine("GET HTTPS://Example.COM HTTP/1.1", "GET", "HTTPS://Example.COM", .http1_1),
-        AcceptedLine("PURGE /cache HTTP/1.1", "PURGE", "/cache", .http1_1),
-        AcceptedLine("get / HTTP/1.1", "get", "/", .http1_1),
-        AcceptedLine("M-SEARCH /x!$&'()*+,;=:@~ HTTP/1.1", "M-SEARCH", "/x!$&'()*+,;=:@~", .http1_1),
-        AcceptedLine("GET / HTTP/1.0", "GET", "/", .http1_0),
-        AcceptedLine("GET / HTTP/1.2", "GET", "/", .http1_1),
-        AcceptedLine("GET / HTTP/1.9", "GET", "/", .http1_1),
-    ])
+    @Test(
+        "accepted request lines",
+        arguments: [
+            AcceptedLine("GET / HTTP/1.1", "GET", "/", .http1_1),
+            AcceptedLine("GET /a/b%20c?x=1&y=%2F;p HTTP/1.1", "GET", "/a/b%20c?x=1&y=%2F;p", .http1_1),
+            AcceptedLine("OPTIONS * HTTP/1.1", "OPTIONS", "*", .http1_1),
+            AcceptedLine("CONNECT example.com:443 HTTP/1.1", "CONNECT", "example.com:443", .http1_1),
+            AcceptedLine("CONNECT [::1]:8080 HTTP/1.1", "CONNECT", "[::1]:8080", .http1_1),
+            AcceptedLine("GET http://example.com/x?y HTTP/1.1", "GET", "http://example.com/x?y", .http1_1),
+            AcceptedLine("GET HTTPS://Example.COM HTTP/1.1", "GET", "HTTPS://Example.COM", .http1_1),
+            AcceptedLine("PURGE /cache HTTP/1.1", "PURGE", "/cache", .http1_1),
+            AcceptedLine("get / HTTP/1.1", "get", "/", .http1_1),
+            AcceptedLine("M-SEARCH /x!$&'()*+,;=:@~ HTTP/1.1", "M-SEARCH", "/x!$&'()*+,;=:@~", .http1_1),
+            AcceptedLine("GET / HTTP/1.0", "GET", "/", .http1_0),
+            AcceptedLine("GET / HTTP/1.2", "GET", "/", .http1_1),
+            AcceptedLine("GET / HTTP/1.9", "GET", "/", .http1_1),
+        ])
     func acceptedRequestLine(_ accepted: AcceptedLine) {
         let heads = decodedHeads(accepted.line + "\r\nHost: example.com:443\r\n\r\n")
-        #expect(heads == [DecodedHead(accepted.method, accepted.target, accepted.version, [DecodedField("Host", "example.com:443")])])
+        #expect(
+            heads == [
+                DecodedHead(
+                    accepted.method, accepted.target, accepted.version, [DecodedField("Host", "example.com:443")])
+            ])
     }
 
-    @Test("malformed request lines are 400", arguments: [
-        // spacing
-        "GET  / HTTP/1.1",
-        "GET /  HTTP/1.1",
-        "GET / HTTP/1.1 ",
-        " GET / HTTP/1.1",
-        "GET\t/ HTTP/1.1",
-        "GET /\tHTTP/1.1",
-        // missing parts
-        "GET",
-        "GET ",
-        "GET /",
-        "GET / ",
-        "GET  HTTP/1.1",
-        "/ HTTP/1.1",
-        // version syntax
-        "GET / http/1.1",
-        "GET / Http/1.1",
-        "GET / HTTP/1",
-        "GET / HTTP/11",
-        "GET / HTTP/1.10",
-        "GET / HTTP/1.1.1",
-        "GET / HTTPS/1.1",
-        "GET / HTTP/1.x",
-        "GET / HTTP/a.1",
-        "GET / HTTP-1.1",
-        "GET / HTTP/1,1",
-        // method characters
-        "GE(T / HTTP/1.1",
-        "GE:T / HTTP/1.1",
-        "G\"ET / HTTP/1.1",
-        "GET\u{7f} / HTTP/1.1",
-        "GET\u{0} / HTTP/1.1",
-        "G\u{c9}T / HTTP/1.1",
-        // target characters
-        "GET /a b HTTP/1.1",
-        "GET /a\u{1}b HTTP/1.1",
-        "GET /a\u{0}b HTTP/1.1",
-        "GET /a\u{7f}b HTTP/1.1",
-        "GET /caf\u{e9} HTTP/1.1",
-        "GET /page#fragment HTTP/1.1",
-        "GET # HTTP/1.1",
-        // target forms
-        "GET * HTTP/1.1",
-        "POST * HTTP/1.1",
-        "GET ** HTTP/1.1",
-        "GET index.html HTTP/1.1",
-        "GET ?q HTTP/1.1",
-        "GET http:// HTTP/1.1",
-        "GET http:///x HTTP/1.1",
-        "GET http://?x HTTP/1.1",
-        "GET ftp://example.com/x HTTP/1.1",
-        "GET example.com:80 HTTP/1.1",
-        "CONNECT / HTTP/1.1",
-        "CONNECT /path HTTP/1.1",
-        "CONNECT * HTTP/1.1",
-        "CONNECT example.com HTTP/1.1",
-        "CONNECT example.com: HTTP/1.1",
-        "CONNECT :443 HTTP/1.1",
-        "CONNECT example.com:44x3 HTTP/1.1",
-        "CONNECT example.com:443/x HTTP/1.1",
-        "CONNECT example.com:443?x HTTP/1.1",
-        "CONNECT user@example.com:443 HTTP/1.1",
-        "CONNECT http://example.com:443 HTTP/1.1",
-    ])
+    @Test(
+        "malformed request lines are 400",
+        arguments: [
+            // spacing
+            "GET  / HTTP/1.1",
+            "GET /  HTTP/1.1",
+            "GET / HTTP/1.1 ",
+            " GET / HTTP/1.1",
+            "GET\t/ HTTP/1.1",
+            "GET /\tHTTP/1.1",
+            // missing parts
+            "GET",
+            "GET ",
+            "GET /",
+            "GET / ",
+            "GET  HTTP/1.1",
+            "/ HTTP/1.1",
+            // version syntax
+            "GET / http/1.1",
+            "GET / Http/1.1",
+            "GET / HTTP/1",
+            "GET / HTTP/11",
+            "GET / HTTP/1.10",
+            "GET / HTTP/1.1.1",
+            "GET / HTTPS/1.1",
+            "GET / HTTP/1.x",
+            "GET / HTTP/a.1",
+            "GET / HTTP-1.1",
+            "GET / HTTP/1,1",
+            // method characters
+            "GE(T / HTTP/1.1",
+            "GE:T / HTTP/1.1",
+            "G\"ET / HTTP/1.1",
+            "GET\u{7f} / HTTP/1.1",
+            "GET\u{0} / HTTP/1.1",
+            "G\u{c9}T / HTTP/1.1",
+            // target characters
+            "GET /a b HTTP/1.1",
+            "GET /a\u{1}b HTTP/1.1",
+            "GET /a\u{0}b HTTP/1.1",
+            "GET /a\u{7f}b HTTP/1.1",
+            "GET /caf\u{e9} HTTP/1.1",
+            "GET /page#fragment HTTP/1.1",
+            "GET # HTTP/1.1",
+            // target forms
+            "GET * HTTP/1.1",
+            "POST * HTTP/1.1",
+            "GET ** HTTP/1.1",
+            "GET index.html HTTP/1.1",
+            "GET ?q HTTP/1.1",
+            "GET http:// HTTP/1.1",
+            "GET http:///x HTTP/1.1",
+            "GET http://?x HTTP/1.1",
+            "GET ftp://example.com/x HTTP/1.1",
+            "GET example.com:80 HTTP/1.1",
+            "CONNECT / HTTP/1.1",
+            "CONNECT /path HTTP/1.1",
+            "CONNECT * HTTP/1.1",
+            "CONNECT example.com HTTP/1.1",
+            "CONNECT example.com: HTTP/1.1",
+            "CONNECT :443 HTTP/1.1",
+            "CONNECT example.com:44x3 HTTP/1.1",
+            "CONNECT example.com:443/x HTTP/1.1",
+            "CONNECT example.com:443?x HTTP/1.1",
+            "CONNECT user@example.com:443 HTTP/1.1",
+            "CONNECT http://example.com:443 HTTP/1.1",
+        ])
     func malformedRequestLine(_ line: String) {
         expectFailure(line + "\r\nHost: x\r\n\r\n", .badRequest)
     }
@@ -801,29 +857,31 @@ struct HTTPRequestDecoderTests {
 
     // MARK: Header fields
 
-    @Test("malformed header fields are 400", arguments: [
-        "Name : value",
-        "Name\t: value",
-        "Na me: value",
-        "X-A: 1\r\n continued",
-        "X-A: 1\r\n\tcontinued",
-        "NoColonHere",
-        "NoColon value",
-        ": empty name",
-        ":",
-        "X-A: a\u{0}b",
-        "X-A: \u{0}",
-        "X-\u{0}A: b",
-        "X-A: a\rb",
-        "X-A: a\r",
-        "X-A: a\u{1}b",
-        "X-A: a\u{1b}b",
-        "X-A: a\u{7f}b",
-        "X-A: a\u{b}b",
-        "X(A): b",
-        "X-\u{e9}: b",
-        "X/A: b",
-    ])
+    @Test(
+        "malformed header fields are 400",
+        arguments: [
+            "Name : value",
+            "Name\t: value",
+            "Na me: value",
+            "X-A: 1\r\n continued",
+            "X-A: 1\r\n\tcontinued",
+            "NoColonHere",
+            "NoColon value",
+            ": empty name",
+            ":",
+            "X-A: a\u{0}b",
+            "X-A: \u{0}",
+            "X-\u{0}A: b",
+            "X-A: a\rb",
+            "X-A: a\r",
+            "X-A: a\u{1}b",
+            "X-A: a\u{1b}b",
+            "X-A: a\u{7f}b",
+            "X-A: a\u{b}b",
+            "X(A): b",
+            "X-\u{e9}: b",
+            "X/A: b",
+        ])
     func malformedField(_ field: String) {
         expectFailure("GET / HTTP/1.1\r\nHost: x\r\n\(field)\r\n\r\n", .badRequest)
     }
@@ -841,15 +899,18 @@ struct HTTPRequestDecoderTests {
             Issue.record("no head")
             return
         }
-        #expect(head.headers == [
-            DecodedField("hOsT", "x"), DecodedField("X-Dup", "1"), DecodedField("x-dup", "2"), DecodedField("X-Tab", "a\tb"),
-            DecodedField("X-OWS", "v"), DecodedField("X-Colons", "a:b::c"), DecodedField("X-Token!#$%&'*+-.^_`|~", "ok"),
-        ])
+        #expect(
+            head.headers == [
+                DecodedField("hOsT", "x"), DecodedField("X-Dup", "1"), DecodedField("x-dup", "2"),
+                DecodedField("X-Tab", "a\tb"),
+                DecodedField("X-OWS", "v"), DecodedField("X-Colons", "a:b::c"),
+                DecodedField("X-Token!#$%&'*+-.^_`|~", "ok"),
+            ])
     }
 
     @Test func nonUTF8ValuesDecodeAsLatin1() throws {
         var bytes = wire("GET / HTTP/1.1\r\nHost: x\r\nX-Latin: caf")
-        bytes += [0xE9]  // é in ISO-8859-1, not valid UTF-8 alone
+        bytes += [0xE9] // é in ISO-8859-1, not valid UTF-8 alone
         bytes += wire("\r\nX-High: ") + [0xFF, 0xFE, 0x80, 0xA0] + wire("\r\nX-Broken: ") + [0xC3, 0x28]
         bytes += wire("\r\nX-UTF8: caf\u{e9} \u{20ac} \u{1f600}\r\nX-Mixed: ") + [0x41, 0xE2, 0x82, 0x41]
         bytes += wire("\r\n\r\n")
@@ -859,14 +920,15 @@ struct HTTPRequestDecoderTests {
             Issue.record("no head: \(outcome)")
             return
         }
-        #expect(head.headers == [
-            DecodedField("Host", "x"),
-            DecodedField("X-Latin", "caf\u{e9}"),
-            DecodedField("X-High", "\u{ff}\u{fe}\u{80}\u{a0}"),
-            DecodedField("X-Broken", "\u{c3}("),
-            DecodedField("X-UTF8", "caf\u{e9} \u{20ac} \u{1f600}"),
-            DecodedField("X-Mixed", "A\u{e2}\u{82}A"),
-        ])
+        #expect(
+            head.headers == [
+                DecodedField("Host", "x"),
+                DecodedField("X-Latin", "caf\u{e9}"),
+                DecodedField("X-High", "\u{ff}\u{fe}\u{80}\u{a0}"),
+                DecodedField("X-Broken", "\u{c3}("),
+                DecodedField("X-UTF8", "caf\u{e9} \u{20ac} \u{1f600}"),
+                DecodedField("X-Mixed", "A\u{e2}\u{82}A"),
+            ])
         // Each Latin-1 byte becomes exactly one scalar of the same value.
         let latin = head.headers.first { $0.name == "X-High" }?.value ?? ""
         #expect(latin.unicodeScalars.map(\.value) == [0xFF, 0xFE, 0x80, 0xA0])
@@ -880,46 +942,53 @@ struct HTTPRequestDecoderTests {
         expectFailure("GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n", .badRequest)
         expectFailure("GET / HTTP/1.0\r\nHost: a\r\nHOST: b\r\n\r\n", .badRequest)
         #expect(decodedHeads("GET / HTTP/1.0\r\n\r\n") == [DecodedHead("GET", "/", .http1_0, [])])
-        #expect(decodedHeads("GET / HTTP/1.0\r\nHost: a\r\n\r\n") == [DecodedHead("GET", "/", .http1_0, [DecodedField("Host", "a")])])
+        #expect(
+            decodedHeads("GET / HTTP/1.0\r\nHost: a\r\n\r\n") == [
+                DecodedHead("GET", "/", .http1_0, [DecodedField("Host", "a")])
+            ])
     }
 
     // MARK: Content-Length
 
-    @Test("malformed or conflicting Content-Length is 400", arguments: [
-        "Content-Length: -1",
-        "Content-Length: +5",
-        "Content-Length: 5a",
-        "Content-Length: abc",
-        "Content-Length: 0x10",
-        "Content-Length: 1.5",
-        "Content-Length: 1e3",
-        "Content-Length:",
-        "Content-Length:  ",
-        "Content-Length: 5,",
-        "Content-Length: ,5",
-        "Content-Length: 5,,5",
-        "Content-Length: 5 5",
-        "Content-Length: 5, 6",
-        "Content-Length: 5, 5, 50",
-        "Content-Length: 5\r\nContent-Length: 6",
-        "Content-Length: 5\r\ncontent-length: 5, 4",
-        "Content-Length: 99999999999999999999999, 5",
-        "Content-Length: 3\r\nTransfer-Encoding: chunked",
-        "Transfer-Encoding: chunked\r\nContent-Length: 3",
-        "Transfer-Encoding: chunked\r\nContent-Length: 0",
-    ])
+    @Test(
+        "malformed or conflicting Content-Length is 400",
+        arguments: [
+            "Content-Length: -1",
+            "Content-Length: +5",
+            "Content-Length: 5a",
+            "Content-Length: abc",
+            "Content-Length: 0x10",
+            "Content-Length: 1.5",
+            "Content-Length: 1e3",
+            "Content-Length:",
+            "Content-Length:  ",
+            "Content-Length: 5,",
+            "Content-Length: ,5",
+            "Content-Length: 5,,5",
+            "Content-Length: 5 5",
+            "Content-Length: 5, 6",
+            "Content-Length: 5, 5, 50",
+            "Content-Length: 5\r\nContent-Length: 6",
+            "Content-Length: 5\r\ncontent-length: 5, 4",
+            "Content-Length: 99999999999999999999999, 5",
+            "Content-Length: 3\r\nTransfer-Encoding: chunked",
+            "Transfer-Encoding: chunked\r\nContent-Length: 3",
+            "Transfer-Encoding: chunked\r\nContent-Length: 0",
+        ])
     func badContentLength(_ fields: String) {
         expectFailure("POST / HTTP/1.1\r\nHost: x\r\n\(fields)\r\n\r\nabcde", .badRequest)
     }
 
-    @Test("identical Content-Length values are one", arguments: [
-        "Content-Length: 5, 5",
-        "Content-Length: 5,5",
-        "Content-Length:5 ,\t5 , 5",
-        "Content-Length: 005",
-        "Content-Length: 5\r\nContent-Length: 5",
-        "content-length: 5, 5\r\nCONTENT-LENGTH: 5",
-    ])
+    @Test(
+        "identical Content-Length values are one",
+        arguments: [
+            "Content-Length: 5, 5",
+            "Content-Length: 5,5",
+            "Content-Length:5 ,\t5 , 5",
+            "Content-Length: 005",
+            "Content-Length: 5\r\nContent-Length: 5",
+            "content-length: 5, 5\r\nCONTENT-LENGTH: 5",
+        ])
     func repeatedContentLength(_ fields: String) {
         let outcome = decodeAll("POST / HTTP/1.1\r\nHost: x\r\n\(fields)\r\n\r\nabcdeGET / HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(outcome.error == nil, "\(outcome)")
@@ -931,9 +1000,11 @@ struct HTTPRequestDecoderTests {
         }
     }
 
-    @Test("Content-Length too large for Int is 413", arguments: [
-        "9223372036854775808", "99999999999999999999999999999999999999", "9223372036854775807",
-    ])
+    @Test(
+        "Content-Length too large for Int is 413",
+        arguments: [
+            "9223372036854775808", "99999999999999999999999999999999999999", "9223372036854775807",
+        ])
     func hugeContentLength(_ value: String) {
         expectFailure("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \(value)\r\n\r\n", .contentTooLarge)
         expectFailure("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \(value), \(value)\r\n\r\n", .contentTooLarge)
@@ -949,7 +1020,8 @@ struct HTTPRequestDecoderTests {
         expectFailure("POST / HTTP/1.0\r\nTransfer-Encoding: chunked" + chunkedBody, .badRequest)
         expectFailure("POST / HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: gzip, chunked" + chunkedBody, .badRequest)
         expectFailure(prefix + "Transfer-Encoding: gzip, chunked" + chunkedBody, .notImplemented)
-        expectFailure(prefix + "Transfer-Encoding: deflate\r\nTransfer-Encoding: chunked" + chunkedBody, .notImplemented)
+        expectFailure(
+            prefix + "Transfer-Encoding: deflate\r\nTransfer-Encoding: chunked" + chunkedBody, .notImplemented)
         expectFailure(prefix + "Transfer-Encoding: x-custom;p=\"v\", chunked" + chunkedBody, .notImplemented)
         expectFailure(prefix + "Transfer-Encoding: chunked, gzip" + chunkedBody, .badRequest)
         expectFailure(prefix + "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip" + chunkedBody, .badRequest)
@@ -965,56 +1037,65 @@ struct HTTPRequestDecoderTests {
 
     // MARK: Chunk syntax
 
-    @Test("malformed chunk-size lines are 400", arguments: [
-        "zz",
-        "g",
-        "",
-        " 5",
-        "5 ",
-        "5\t",
-        "-5",
-        "+5",
-        "0x5",
-        "5;",
-        "5; ",
-        "5;=x",
-        "5;a=",
-        "5;a= ",
-        "5;a=b c",
-        "5;a=\"unterminated",
-        "5;a=\"bad\u{1}ctl\"",
-        "5;a=\"bad escape\\",
-        "5;a b",
-        "5,a",
-        "5;a=b;",
-    ])
+    @Test(
+        "malformed chunk-size lines are 400",
+        arguments: [
+            "zz",
+            "g",
+            "",
+            " 5",
+            "5 ",
+            "5\t",
+            "-5",
+            "+5",
+            "0x5",
+            "5;",
+            "5; ",
+            "5;=x",
+            "5;a=",
+            "5;a= ",
+            "5;a=b c",
+            "5;a=\"unterminated",
+            "5;a=\"bad\u{1}ctl\"",
+            "5;a=\"bad escape\\",
+            "5;a b",
+            "5,a",
+            "5;a=b;",
+        ])
     func malformedChunkSize(_ line: String) {
-        expectFailure("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\(line)\r\nhello\r\n0\r\n\r\n",
-                      .badRequest, eventsBefore: 1)
+        expectFailure(
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\(line)\r\nhello\r\n0\r\n\r\n",
+            .badRequest, eventsBefore: 1)
     }
 
-    @Test("bad data framing is 400", arguments: [
-        "5\r\nhelloX\r\n0\r\n\r\n",
-        "5\r\nhello0\r\n\r\n",
-        "5\r\nhellohello\r\n0\r\n\r\n",
-        "5\r\nhello\r\r\n0\r\n\r\n",
-        "5\r\nhell\r\n0\r\n\r\n",
-    ])
+    @Test(
+        "bad data framing is 400",
+        arguments: [
+            "5\r\nhelloX\r\n0\r\n\r\n",
+            "5\r\nhello0\r\n\r\n",
+            "5\r\nhellohello\r\n0\r\n\r\n",
+            "5\r\nhello\r\r\n0\r\n\r\n",
+            "5\r\nhell\r\n0\r\n\r\n",
+        ])
     func missingCRLFAfterChunkData(_ body: String) {
-        expectFailure("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body, .badRequest, eventsBefore: 1)
+        expectFailure(
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body, .badRequest, eventsBefore: 1)
     }
 
-    @Test("chunk sizes beyond 16 hex digits or Int are 413", arguments: [
-        "10000000000000000",
-        "00010000000000000000",
-        "FFFFFFFFFFFFFFFF",
-        "8000000000000000",
-        "7FFFFFFFFFFFFFFF",
-        "ffffffffffffffffffffffffffffffffffffffff;ext=1",
-    ])
+    @Test(
+        "chunk sizes beyond 16 hex digits or Int are 413",
+        arguments: [
+            "10000000000000000",
+            "00010000000000000000",
+            "FFFFFFFFFFFFFFFF",
+            "8000000000000000",
+            "7FFFFFFFFFFFFFFF",
+            "ffffffffffffffffffffffffffffffffffffffff;ext=1",
+        ])
     func hugeChunkSize(_ size: String) {
-        expectFailure("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\(size)\r\n",
-                      .contentTooLarge, eventsBefore: 1)
+        expectFailure(
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\(size)\r\n",
+            .contentTooLarge, eventsBefore: 1)
     }
 
     @Test func chunkSizeLineLengthLimit() {
@@ -1046,20 +1127,22 @@ struct HTTPRequestDecoderTests {
 
     // MARK: Line endings
 
-    @Test("bare LF is 400 wherever it appears", arguments: [
-        "\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
-        "GET / HTTP/1.1\nHost: x\r\n\r\n",
-        "GET / HTTP/1.1\r\nHost: x\n\r\n",
-        "GET / HTTP/1.1\r\nHost: x\r\n\n",
-        "GET / HTTP/1.1\nHost: x\n\n",
-        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n",
-        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\nhello\r\n0\r\n\r\n",
-        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n",
-        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\n\r\n",
-        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: y\n\r\n",
-        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: y\r\n\n",
-        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\n",
-    ])
+    @Test(
+        "bare LF is 400 wherever it appears",
+        arguments: [
+            "\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET / HTTP/1.1\nHost: x\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\r\n\n",
+            "GET / HTTP/1.1\nHost: x\n\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\nhello\r\n0\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: y\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: y\r\n\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\n",
+        ])
     func bareLF(_ text: String) {
         let outcome = decodeAll(text)
         #expect(outcome.error?.kind == .badRequest, "\(outcome)")
@@ -1076,21 +1159,23 @@ struct HTTPRequestDecoderTests {
         #expect(control.error == nil && control.events.count == 2, "corrected: \(control)")
     }
 
-    @Test("bare CR is 400 wherever it appears", arguments: [
-        "\rGET / HTTP/1.1\r\nHost: x\r\n\r\n",
-        "GET / HTTP/1.1\rHost: x\r\n\r\n",
-        "GET /\r HTTP/1.1\r\nHost: x\r\n\r\n",
-        "GET\r/ HTTP/1.1\r\nHost: x\r\n\r\n",
-        "GET / HTTP/1.1\r\r\nHost: x\r\n\r\n",
-        "GET / HTTP/1.1\r\nHost: x\rX-A: b\r\n\r\n",
-        "GET / HTTP/1.1\r\nHost\r: x\r\n\r\n",
-        "GET / HTTP/1.1\r\nHost: x\r\n\r\r\n",
-        "GET / HTTP/1.1\r\nHost: x\r\n\rX-A: b\r\n\r\n",
-        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r;a\r\nhello\r\n0\r\n\r\n",
-        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;a\r\r\nhello\r\n0\r\n\r\n",
-        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: a\rb\r\n\r\n",
-        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\r\n",
-    ])
+    @Test(
+        "bare CR is 400 wherever it appears",
+        arguments: [
+            "\rGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET / HTTP/1.1\rHost: x\r\n\r\n",
+            "GET /\r HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET\r/ HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET / HTTP/1.1\r\r\nHost: x\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\rX-A: b\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost\r: x\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\r\n\r\r\n",
+            "GET / HTTP/1.1\r\nHost: x\r\n\rX-A: b\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r;a\r\nhello\r\n0\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;a\r\r\nhello\r\n0\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: a\rb\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\r\n",
+        ])
     func bareCR(_ text: String) {
         let outcome = decodeAll(text)
         #expect(outcome.error?.kind == .badRequest, "\(outcome)")
@@ -1106,7 +1191,8 @@ struct HTTPRequestDecoderTests {
         for count in 0...HTTPRequestDecoder.maxLeadingEmptyLines {
             expectDecodes(String(repeating: "\r\n", count: count) + request, requestEvents(head))
         }
-        expectFailure(String(repeating: "\r\n", count: HTTPRequestDecoder.maxLeadingEmptyLines + 1) + request, .badRequest)
+        expectFailure(
+            String(repeating: "\r\n", count: HTTPRequestDecoder.maxLeadingEmptyLines + 1) + request, .badRequest)
         expectFailure(String(repeating: "\r\n", count: 100), .badRequest)
         // The count starts again for every request.
         let eight = String(repeating: "\r\n", count: 8)
@@ -1145,7 +1231,9 @@ struct HTTPRequestDecoderTests {
         expectFailure(paddedHead(size: limits.maxHeaderBytes + 1), .headersTooLarge, limits: limits)
         expectFailure(bareHead(size: limits.maxHeaderBytes + 1), .headersTooLarge, limits: limits)
         // A long request line alone.
-        expectFailure("GET /" + String(repeating: "a", count: limits.maxHeaderBytes) + " HTTP/1.1\r\n", .headersTooLarge, limits: limits)
+        expectFailure(
+            "GET /" + String(repeating: "a", count: limits.maxHeaderBytes) + " HTTP/1.1\r\n", .headersTooLarge,
+            limits: limits)
     }
 
     @Test func incompleteHeadOverTheLimitIs431BeforeItEnds() throws {
@@ -1194,11 +1282,16 @@ struct HTTPRequestDecoderTests {
             Issue.record("no head: \(ok)")
         }
         let over = atLimit + ["X-Extra: v"]
-        expectFailure("GET / HTTP/1.1\r\n" + over.map { $0 + "\r\n" }.joined() + "\r\n", .headersTooLarge, limits: limits)
+        expectFailure(
+            "GET / HTTP/1.1\r\n" + over.map { $0 + "\r\n" }.joined() + "\r\n", .headersTooLarge, limits: limits)
         // Empty values and repeated names count the same.
         let repeated = Array(repeating: "X-Same:", count: limits.maxHeaderCount)
-        expectFailure("GET / HTTP/1.0\r\n" + repeated.map { $0 + "\r\n" }.joined() + "X-Same:\r\n\r\n", .headersTooLarge, limits: limits)
-        #expect(decodeAll("GET / HTTP/1.0\r\n" + repeated.map { $0 + "\r\n" }.joined() + "\r\n", limits: limits).error == nil)
+        expectFailure(
+            "GET / HTTP/1.0\r\n" + repeated.map { $0 + "\r\n" }.joined() + "X-Same:\r\n\r\n", .headersTooLarge,
+            limits: limits)
+        #expect(
+            decodeAll("GET / HTTP/1.0\r\n" + repeated.map { $0 + "\r\n" }.joined() + "\r\n", limits: limits).error
+                == nil)
     }
 
     // MARK: Body size limit
@@ -1208,13 +1301,18 @@ struct HTTPRequestDecoderTests {
         let max = limits.maxBodyBytes
         let body = patternBytes(max)
         let head = DecodedHead("POST", "/", [DecodedField("Host", "x"), DecodedField("Content-Length", "\(max)")])
-        expectDecodes(wire("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \(max)\r\n\r\n") + body,
-                      requestEvents(head, body: body), limits: limits)
+        expectDecodes(
+            wire("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \(max)\r\n\r\n") + body,
+            requestEvents(head, body: body), limits: limits)
         // One more is refused instead of yielding the head, before any body byte is sent.
-        expectFailure("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \(max + 1)\r\n\r\n", .contentTooLarge, limits: limits)
-        expectFailure(wire("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \(max + 1)\r\n\r\n") + patternBytes(max + 1),
-                      .contentTooLarge, limits: limits)
-        expectFailure("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \(max + 1), \(max + 1)\r\n\r\n", .contentTooLarge, limits: limits)
+        expectFailure(
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \(max + 1)\r\n\r\n", .contentTooLarge, limits: limits)
+        expectFailure(
+            wire("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \(max + 1)\r\n\r\n") + patternBytes(max + 1),
+            .contentTooLarge, limits: limits)
+        expectFailure(
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \(max + 1), \(max + 1)\r\n\r\n", .contentTooLarge,
+            limits: limits)
     }
 
     @Test func chunkedBodyLimit() {
@@ -1235,7 +1333,8 @@ struct HTTPRequestDecoderTests {
         expectFailure(chunked([40, max - 39]), .contentTooLarge, eventsBefore: 1, limits: limits)
         expectFailure(chunked([max, 1]), .contentTooLarge, eventsBefore: 1, limits: limits)
         // Refused as soon as the size line arrives, before the data.
-        expectFailure(wire(prefix + String(max + 1, radix: 16) + "\r\n"), .contentTooLarge, eventsBefore: 1, limits: limits)
+        expectFailure(
+            wire(prefix + String(max + 1, radix: 16) + "\r\n"), .contentTooLarge, eventsBefore: 1, limits: limits)
     }
 
     // MARK: Trailer limits
@@ -1243,7 +1342,8 @@ struct HTTPRequestDecoderTests {
     @Test func trailersCountAgainstTheHeaderBudget() {
         let limits = Self.small
         let headSize = 150
-        let head = paddedHead(size: headSize, requestLine: "POST / HTTP/1.1", fields: ["Host: x", "Transfer-Encoding: chunked"])
+        let head = paddedHead(
+            size: headSize, requestLine: "POST / HTTP/1.1", fields: ["Host: x", "Transfer-Encoding: chunked"])
         let budget = limits.maxHeaderBytes - headSize
         func trailer(_ size: Int) -> String {
             let text = "X-T: " + String(repeating: "t", count: size - 7) + "\r\n"
@@ -1265,24 +1365,33 @@ struct HTTPRequestDecoderTests {
         }
         // One byte more: 431.
         for split in [[budget + 1], [10, budget - 9], [budget - 20, 10, 11]] {
-            expectFailure(head + "3\r\nabc\r\n0\r\n" + split.map(trailer).joined() + "\r\n",
-                          .headersTooLarge, eventsBefore: 1, limits: limits)
+            expectFailure(
+                head + "3\r\nabc\r\n0\r\n" + split.map(trailer).joined() + "\r\n",
+                .headersTooLarge, eventsBefore: 1, limits: limits)
         }
         // An unfinished trailer line well over the budget is refused before it ends.
-        expectFailure(head + "0\r\nX-T: " + String(repeating: "t", count: budget + 10), .headersTooLarge, eventsBefore: 1, limits: limits)
+        expectFailure(
+            head + "0\r\nX-T: " + String(repeating: "t", count: budget + 10), .headersTooLarge, eventsBefore: 1,
+            limits: limits)
     }
 
     @Test func headAtTheLimitMayStillUseAChunkedBodyWithoutTrailers() {
         let limits = Self.small
-        let text = paddedHead(size: limits.maxHeaderBytes, requestLine: "POST / HTTP/1.1", fields: ["Host: x", "Transfer-Encoding: chunked"])
+        let text =
+            paddedHead(
+                size: limits.maxHeaderBytes, requestLine: "POST / HTTP/1.1",
+                fields: ["Host: x", "Transfer-Encoding: chunked"])
             + "3\r\nabc\r\n0\r\n\r\n"
         let outcome = decodeAll(text, limits: limits)
         #expect(outcome.error == nil, "\(outcome)")
         #expect(outcome.events.count == 2)
         #expect(decodeAll(oneByteAtATime(wire(text)), limits: limits) == outcome)
         // But not with a trailer.
-        expectFailure(paddedHead(size: limits.maxHeaderBytes, requestLine: "POST / HTTP/1.1", fields: ["Host: x", "Transfer-Encoding: chunked"])
-            + "3\r\nabc\r\n0\r\nX: y\r\n\r\n", .headersTooLarge, eventsBefore: 1, limits: limits)
+        expectFailure(
+            paddedHead(
+                size: limits.maxHeaderBytes, requestLine: "POST / HTTP/1.1",
+                fields: ["Host: x", "Transfer-Encoding: chunked"])
+                + "3\r\nabc\r\n0\r\nX: y\r\n\r\n", .headersTooLarge, eventsBefore: 1, limits: limits)
     }
 
     @Test func trailersCountAgainstTheHeaderCount() {
@@ -1376,14 +1485,16 @@ struct HTTPRequestDecoderTests {
 
     // MARK: Errors are final
 
-    @Test("after an error next() keeps throwing the same error", arguments: [
-        ("GET / HTTP/1.1\nHost: x\r\n\r\n", HTTPParseError.Kind.badRequest),
-        ("GET / HTTP/2.0\r\n", .versionNotSupported),
-        ("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: br, chunked\r\n\r\n", .notImplemented),
-        ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", .contentTooLarge),
-        ("GET / HTTP/1.1\r\nX: " + String(repeating: "x", count: 17 * 1024), .headersTooLarge),
-        ("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX", .badRequest),
-    ])
+    @Test(
+        "after an error next() keeps throwing the same error",
+        arguments: [
+            ("GET / HTTP/1.1\nHost: x\r\n\r\n", HTTPParseError.Kind.badRequest),
+            ("GET / HTTP/2.0\r\n", .versionNotSupported),
+            ("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: br, chunked\r\n\r\n", .notImplemented),
+            ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", .contentTooLarge),
+            ("GET / HTTP/1.1\r\nX: " + String(repeating: "x", count: 17 * 1024), .headersTooLarge),
+            ("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX", .badRequest),
+        ])
     func errorsAreSticky(_ text: String, _ kind: HTTPParseError.Kind) throws {
         var decoder = HTTPRequestDecoder()
         decoder.feed(wire(text))

@@ -1,5 +1,6 @@
-@testable import HTTPServer
 import Testing
+
+@testable import HTTPServer
 
 @Suite struct HTTPResponseEncoderTests {
     @Test(arguments: [1, 9, 10, 15, 16, 255, 256, 4096, 65535, 70000])

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import HTTPServer
 
 @Suite("Streamed responses over loopback")
@@ -46,21 +47,28 @@ struct HTTPStreamingTests {
         let offers = Mutex<[HTTPResponseWriter.OfferResult]>([])
         let closed = Mutex(false)
         var router = TestServer.router
-        router.add(.GET, "/firehose", .sync { _ in
-            .stream { writer in
-                writer.onClose { closed.withLock { $0 = true } }
-                let block = [UInt8](repeating: 0x41, count: 64 * 1024)
-                // Never waits for the client: a refused offer is counted and tried again later,
-                // as a fan-out would, until the connection is gone.
-                while true {
-                    let result = writer.offer(block)
-                    offers.withLock { $0.append(result) }
-                    if result == .closed { break }
-                    try? await Task.sleep(for: .milliseconds(result == .full ? 5 : 1))
+        router.add(
+            .GET, "/firehose",
+            .sync { _ in
+                .stream { writer in
+                    writer.onClose { closed.withLock { $0 = true } }
+                    let block = [UInt8](repeating: 0x41, count: 64 * 1024)
+                    // Never waits for the client: a refused offer is counted and tried again later,
+                    // as a fan-out would, until the connection is gone.
+                    while true {
+                        let result = writer.offer(block)
+                        offers.withLock { $0.append(result) }
+                        if result == .closed { break }
+                        try? await Task.sleep(for: .milliseconds(result == .full ? 5 : 1))
+                    }
                 }
+            })
+        try await TestServer.with(
+            router,
+            configure: {
+                $0.writeTimeout = .seconds(1); $0.streamHighWaterMark = 256 * 1024
             }
-        })
-        try await TestServer.with(router, configure: { $0.writeTimeout = .seconds(1); $0.streamHighWaterMark = 256 * 1024 }) { server in
+        ) { server in
             let port = server.port
             let slow = try await blocking {
                 let slow = try RawHTTPClient(port: port)
@@ -91,14 +99,16 @@ struct HTTPStreamingTests {
     @Test func clientLeavingEndsTheStream() async throws {
         let closed = Mutex(false)
         var router = TestServer.router
-        router.add(.GET, "/forever", .sync { _ in
-            .stream { writer in
-                writer.onClose { closed.withLock { $0 = true } }
-                while await writer.write("tick\n") {
-                    try? await Task.sleep(for: .milliseconds(20))
+        router.add(
+            .GET, "/forever",
+            .sync { _ in
+                .stream { writer in
+                    writer.onClose { closed.withLock { $0 = true } }
+                    while await writer.write("tick\n") {
+                        try? await Task.sleep(for: .milliseconds(20))
+                    }
                 }
-            }
-        })
+            })
         try await TestServer.with(router) { server in
             let port = server.port
             try await blocking {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HTTPServer
 
 @Suite("multipart/form-data")
@@ -7,8 +8,10 @@ struct MultipartFormDataTests {
 
     @Test func splitsPartsWithNamesFilenamesAndTypes() throws {
         let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x2D, 0x2D]
-        var bytes = body("preamble to ignore\r\n--XyZ\r\nContent-Disposition: form-data; name=\"board\"\r\n\r\nmy-board\r\n"
-            + "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a \\\"b\\\".png\"\r\nContent-Type: image/png\r\n\r\n")
+        var bytes = body(
+            "preamble to ignore\r\n--XyZ\r\nContent-Disposition: form-data; name=\"board\"\r\n\r\nmy-board\r\n"
+                + "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a \\\"b\\\".png\"\r\nContent-Type: image/png\r\n\r\n"
+        )
         bytes += png
         bytes += body("\r\n--XyZ--\r\nepilogue")
         let form = try MultipartFormData(contentType: "multipart/form-data; boundary=XyZ", body: bytes)
@@ -31,11 +34,18 @@ struct MultipartFormDataTests {
     @Test func refusesWhatIsNotWellFormed() {
         let cases: [(String, String, Int)] = [
             ("application/json", "{}", 415),
-            ("multipart/form-data", "--x\r\n", 400),                                             // no boundary parameter
+            ("multipart/form-data", "--x\r\n", 400), // no boundary parameter
             ("multipart/form-data; boundary=x", "no delimiter at all", 400),
-            ("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=a\r\n\r\nunterminated", 400),
-            ("multipart/form-data; boundary=x", "--x\r\nContent-Type: text/plain\r\n\r\nv\r\n--x--", 400),  // no disposition
-            ("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: attachment; name=a\r\n\r\nv\r\n--x--", 400),
+            (
+                "multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=a\r\n\r\nunterminated",
+                400
+            ),
+            // No disposition.
+            ("multipart/form-data; boundary=x", "--x\r\nContent-Type: text/plain\r\n\r\nv\r\n--x--", 400),
+            (
+                "multipart/form-data; boundary=x", "--x\r\nContent-Disposition: attachment; name=a\r\n\r\nv\r\n--x--",
+                400
+            ),
             ("multipart/form-data; boundary=x", "--xjunk\r\n", 400),
             ("multipart/form-data; boundary=x", "--x\r\nbroken header line\r\n\r\nv\r\n--x--", 400),
         ]
@@ -51,9 +61,13 @@ struct MultipartFormDataTests {
 
     @Test func boundsThePartCount() {
         var text = ""
-        for i in 0...MultipartFormData.maxParts { text += "--x\r\nContent-Disposition: form-data; name=p\(i)\r\n\r\nv\r\n" }
+        for i in 0...MultipartFormData.maxParts {
+            text += "--x\r\nContent-Disposition: form-data; name=p\(i)\r\n\r\nv\r\n"
+        }
         text += "--x--"
-        #expect(throws: HTTPError.self) { try MultipartFormData(contentType: "multipart/form-data; boundary=x", body: body(text)) }
+        #expect(throws: HTTPError.self) {
+            try MultipartFormData(contentType: "multipart/form-data; boundary=x", body: body(text))
+        }
     }
 
     @Test func parameterizedValues() {

@@ -1,8 +1,9 @@
+import Foundation
 import TestSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 
 /// A blocking test client on a plain socket: sends exact bytes, reads exact responses.
 /// Every read has a timeout, so a hanging server fails the test instead of hanging it.
@@ -37,13 +38,21 @@ final class RawHTTPClient: @unchecked Sendable {
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = in_port_t(UInt16(port).bigEndian)
             inet_pton(AF_INET6, host, &address.sin6_addr)
-            status = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+            status = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
+            }
         } else {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = in_port_t(UInt16(port).bigEndian)
             inet_pton(AF_INET, host, &address.sin_addr)
-            status = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            status = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
         }
         guard status == 0 else {
             close(fd)
@@ -58,7 +67,9 @@ final class RawHTTPClient: @unchecked Sendable {
     func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            }
             guard n > 0 else { throw Failure("send failed: errno \(errno)") }
             offset += n
         }
@@ -111,7 +122,8 @@ final class RawHTTPClient: @unchecked Sendable {
             let line = try readLine()
             if line.isEmpty { break }
             guard let colon = line.firstIndex(of: ":") else { throw Failure("bad header line: \(line)") }
-            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            headers.append(
+                (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
         return Response(status: status, reason: parts.count > 2 ? String(parts[2]) : "", headers: headers, body: [])
     }
@@ -133,7 +145,9 @@ final class RawHTTPClient: @unchecked Sendable {
     /// Reads one chunk of a chunked body (empty at the end).
     func readChunk() throws -> [UInt8] {
         let sizeLine = try readLine()
-        guard let size = Int(sizeLine.split(separator: ";")[0], radix: 16) else { throw Failure("bad chunk size \(sizeLine)") }
+        guard let size = Int(sizeLine.split(separator: ";")[0], radix: 16) else {
+            throw Failure("bad chunk size \(sizeLine)")
+        }
         if size == 0 {
             while try !readLine().isEmpty {}
             return []

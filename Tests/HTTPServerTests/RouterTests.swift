@@ -1,6 +1,7 @@
 import Foundation
 import HTTPCore
 import Testing
+
 @testable import HTTPServer
 
 @Suite("Router")
@@ -41,7 +42,9 @@ struct RouterTests {
         var router = Router()
         router.add(.GET, "/down", .sync { _ in throw Unavailable() })
         router.add(.GET, "/broken", .sync { _ in throw Unknown() })
-        router.errorMapper = { error in error is Unavailable ? HTTPError(.serviceUnavailable, "the upstream is down") : nil }
+        router.errorMapper = { error in
+            error is Unavailable ? HTTPError(.serviceUnavailable, "the upstream is down") : nil
+        }
         let down = try #require(immediate(router.respond(to: request(.GET, "/down"))))
         #expect(down.status == .serviceUnavailable)
         #expect(String(decoding: bodyBytes(down), as: UTF8.self).contains("the upstream is down"))

@@ -1,8 +1,9 @@
 import Foundation
 import Logging
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import HTTPServer
 
 @Suite("Graceful shutdown")
@@ -15,15 +16,18 @@ struct ShutdownTests {
         let entered = Mutex(false)
         let opened = Mutex(false)
         var router = TestServer.router
-        router.add(.GET, "/gated", .async { _ in
-            entered.withLock { $0 = true }
-            while !opened.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
-            return .text("gate opened")
-        })
+        router.add(
+            .GET, "/gated",
+            .async { _ in
+                entered.withLock { $0 = true }
+                while !opened.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+                return .text("gate opened")
+            })
         var logger = Logger(label: "test")
         logger.logLevel = .error
         let server = try HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1, shutdownGracePeriod: .seconds(300)),
+            configuration: HTTPServerConfiguration(
+                host: "127.0.0.1", port: 0, eventLoopCount: 1, shutdownGracePeriod: .seconds(300)),
             responder: router, logger: logger)
         try server.start()
         let port = server.port
@@ -52,7 +56,8 @@ struct ShutdownTests {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let server = try HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1, shutdownGracePeriod: .milliseconds(300)),
+            configuration: HTTPServerConfiguration(
+                host: "127.0.0.1", port: 0, eventLoopCount: 1, shutdownGracePeriod: .milliseconds(300)),
             responder: TestServer.router, logger: logger)
         try server.start()
         let port = server.port
@@ -71,17 +76,21 @@ struct ShutdownTests {
     @Test func streamsEndCleanlyOnShutdown() async throws {
         var router = TestServer.router
         let ticks = Mutex(0)
-        router.add(.GET, "/forever", .sync { _ in
-            .stream { writer in
-                while await writer.write("tick\n") {
-                    ticks.withLock { $0 += 1 }
-                    try? await Task.sleep(for: .milliseconds(20))
+        router.add(
+            .GET, "/forever",
+            .sync { _ in
+                .stream { writer in
+                    while await writer.write("tick\n") {
+                        ticks.withLock { $0 += 1 }
+                        try? await Task.sleep(for: .milliseconds(20))
+                    }
                 }
-            }
-        })
+            })
         var logger = Logger(label: "test")
         logger.logLevel = .error
-        let server = try HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1), responder: router, logger: logger)
+        let server = try HTTPServer(
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1), responder: router,
+            logger: logger)
         try server.start()
         let port = server.port
         let client = try await blocking {

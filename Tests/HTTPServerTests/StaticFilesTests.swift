@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import HTTPServer
 
 @Suite("Static files")
@@ -17,15 +18,25 @@ struct StaticFilesTests {
             base = FileManager.default.temporaryDirectory.appendingPathComponent("static-\(UUID().uuidString)")
             publicDirectory = base.appendingPathComponent("public")
             let fm = FileManager.default
-            try fm.createDirectory(at: publicDirectory.appendingPathComponent("docs"), withIntermediateDirectories: true)
-            try "<h1>status</h1>".write(to: publicDirectory.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
+            try fm.createDirectory(
+                at: publicDirectory.appendingPathComponent("docs"), withIntermediateDirectories: true)
+            try "<h1>status</h1>".write(
+                to: publicDirectory.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
             try "body{}".write(to: publicDirectory.appendingPathComponent("app.css"), atomically: true, encoding: .utf8)
-            try "console.log(1)".write(to: publicDirectory.appendingPathComponent("app.js"), atomically: true, encoding: .utf8)
-            try "docs".write(to: publicDirectory.appendingPathComponent("docs/index.html"), atomically: true, encoding: .utf8)
-            try StaticFilesTests.secretContent.write(to: base.appendingPathComponent("secret.txt"), atomically: true, encoding: .utf8)
-            try fm.createSymbolicLink(atPath: publicDirectory.appendingPathComponent("escape.txt").path, withDestinationPath: base.appendingPathComponent("secret.txt").path)
-            try fm.createSymbolicLink(atPath: publicDirectory.appendingPathComponent("escape-dir").path, withDestinationPath: base.path)
-            try fm.createSymbolicLink(atPath: publicDirectory.appendingPathComponent("inside.css").path, withDestinationPath: publicDirectory.appendingPathComponent("app.css").path)
+            try "console.log(1)".write(
+                to: publicDirectory.appendingPathComponent("app.js"), atomically: true, encoding: .utf8)
+            try "docs".write(
+                to: publicDirectory.appendingPathComponent("docs/index.html"), atomically: true, encoding: .utf8)
+            try StaticFilesTests.secretContent.write(
+                to: base.appendingPathComponent("secret.txt"), atomically: true, encoding: .utf8)
+            try fm.createSymbolicLink(
+                atPath: publicDirectory.appendingPathComponent("escape.txt").path,
+                withDestinationPath: base.appendingPathComponent("secret.txt").path)
+            try fm.createSymbolicLink(
+                atPath: publicDirectory.appendingPathComponent("escape-dir").path, withDestinationPath: base.path)
+            try fm.createSymbolicLink(
+                atPath: publicDirectory.appendingPathComponent("inside.css").path,
+                withDestinationPath: publicDirectory.appendingPathComponent("app.css").path)
         }
 
         deinit { try? FileManager.default.removeItem(at: base) }
@@ -42,7 +53,9 @@ struct StaticFilesTests {
         _ = tree
     }
 
-    private func get(_ client: RawHTTPClient, _ target: String, headers: String = "", method: String = "GET") throws -> RawHTTPClient.Response {
+    private func get(_ client: RawHTTPClient, _ target: String, headers: String = "", method: String = "GET") throws
+        -> RawHTTPClient.Response
+    {
         try client.send("\(method) \(target) HTTP/1.1\r\nHost: x\r\n\(headers)\r\n")
         return try client.readResponse(head: method == "HEAD")
     }

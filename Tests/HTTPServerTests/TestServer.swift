@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+
 @testable import HTTPServer
 
 /// An HTTPServer on 127.0.0.1, port 0, for one test; always shut down by `with`.
@@ -29,26 +30,34 @@ enum TestServer {
     static var router: Router {
         var router = Router()
         router.add(.GET, "/hello", .sync { _ in .text("hello") })
-        router.add(.POST, "/echo", .sync { request in
-            HTTPResponse(status: .ok, headers: ["Content-Type": "application/octet-stream"], bytes: request.body)
-        })
+        router.add(
+            .POST, "/echo",
+            .sync { request in
+                HTTPResponse(status: .ok, headers: ["Content-Type": "application/octet-stream"], bytes: request.body)
+            })
         router.add(.GET, "/items/{id}", .sync { request in .text("item \(request.pathParameters["id"] ?? "?")") })
         router.add(.DELETE, "/items/{id}", .sync { _ in HTTPResponse(status: .noContent) })
-        router.add(.GET, "/slow", .async { request in
-            let ms = Int(request.query("ms") ?? "200") ?? 200
-            try await Task.sleep(for: .milliseconds(ms))
-            return .text("slept \(ms)")
-        })
-        router.add(.GET, "/stream", .sync { request in
-            let count = Int(request.query("count") ?? "3") ?? 3
-            return .stream(headers: ["Content-Type": "text/plain"]) { writer in
-                for i in 0..<count {
-                    await writer.write("part \(i)\n")
-                    try? await Task.sleep(for: .milliseconds(10))
+        router.add(
+            .GET, "/slow",
+            .async { request in
+                let ms = Int(request.query("ms") ?? "200") ?? 200
+                try await Task.sleep(for: .milliseconds(ms))
+                return .text("slept \(ms)")
+            })
+        router.add(
+            .GET, "/stream",
+            .sync { request in
+                let count = Int(request.query("count") ?? "3") ?? 3
+                return .stream(headers: ["Content-Type": "text/plain"]) { writer in
+                    for i in 0..<count {
+                        await writer.write("part \(i)\n")
+                        try? await Task.sleep(for: .milliseconds(10))
+                    }
                 }
-            }
-        })
-        router.add(.GET, "/fail", .sync { _ in throw HTTPError(.unprocessableContent, "bad value", extensions: ["errors": ["x"]]) })
+            })
+        router.add(
+            .GET, "/fail",
+            .sync { _ in throw HTTPError(.unprocessableContent, "bad value", extensions: ["errors": ["x"]]) })
         return router
     }
 }

@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct FastJSONParserTests {
     @Test func parsesEveryKind() throws {
-        let value = try FastJSONParser.parse(#" {"a":[1,-2,3.5,-0.25e2,1E3,true,false,null],"s":"x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","o":{}, "e":[]} "#)
+        let value = try FastJSONParser.parse(
+            #" {"a":[1,-2,3.5,-0.25e2,1E3,true,false,null],"s":"x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","o":{}, "e":[]} "#)
         #expect(value["a"] == [1, -2, 3.5, -25.0, 1000.0, true, false, nil])
         #expect(value["s"] == .string("x\"\\/\u{8}\u{c}\n\r\té😀"))
         #expect(value["o"] == [:] && value["e"] == [])
@@ -15,13 +16,16 @@ import Testing
     }
 
     @Test func agreesWithJSONDecoder() throws {
-        let text = #"{"queue_id":"default","item_id":12,"percentage":0.6,"nested":[{"k":"v","n":null,"b":false}],"u":"\u2603 snow"}"#
+        let text =
+            #"{"queue_id":"default","item_id":12,"percentage":0.6,"nested":[{"k":"v","n":null,"b":false}],"u":"\u2603 snow"}"#
         let viaDecoder = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
         #expect(try FastJSONParser.parse(text) == viaDecoder)
     }
 
-    @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "tru", "\"\u{01}\"", "\"\\x\"", "\"\\ud800\"", "\"\\udc00x\"",
-                      "[1] 2", "nul", "{\"a\":1,}", "\"unterminated", "1e", "+1"])
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "tru", "\"\u{01}\"", "\"\\x\"", "\"\\ud800\"", "\"\\udc00x\"",
+        "[1] 2", "nul", "{\"a\":1,}", "\"unterminated", "1e", "+1",
+    ])
     func rejectsInvalidJSON(text: String) {
         #expect(throws: FastJSONParser.Error.self) { try FastJSONParser.parse(text) }
     }

@@ -5,10 +5,13 @@ import Testing
 /// `InvokeAIClient` over its own HTTP client, against `ScriptedHTTPServer`: what goes on the
 /// wire, and how answers and failures come back as `InvokeAIError`.
 @Suite struct InvokeAIClientTransportTests {
-    private func client(_ server: ScriptedHTTPServer, requestTimeout: Double = 10,
-                        retry: RetryPolicy = RetryPolicy(maxAttempts: 3, initialDelay: 0.01)) throws -> InvokeAIClient {
+    private func client(
+        _ server: ScriptedHTTPServer, requestTimeout: Double = 10,
+        retry: RetryPolicy = RetryPolicy(maxAttempts: 3, initialDelay: 0.01)
+    ) throws -> InvokeAIClient {
         let url = try #require(URL(string: "http://127.0.0.1:\(server.port)"))
-        return InvokeAIClient(configuration: InvokeAIClientConfiguration(baseURL: url, requestTimeout: requestTimeout, retry: retry))
+        return InvokeAIClient(
+            configuration: InvokeAIClientConfiguration(baseURL: url, requestTimeout: requestTimeout, retry: retry))
     }
 
     private static func json(_ status: String, _ body: String, extra: String = "") -> String {
@@ -29,10 +32,13 @@ import Testing
     @Test func transientStatusIsRetried() async throws {
         // The retry may come on the same connection or, if it aged out meanwhile, on another.
         let version = Self.json("200 OK", #"{"version":"6.14.2"}"#)
-        let server = try ScriptedHTTPServer(scripts: [[
-            .answer(Self.json("503 Service Unavailable", #"{"detail":"busy"}"#, extra: "Retry-After: 0\r\n")),
-            .answer(version),
-        ]], otherwise: [.answer(version)])
+        let server = try ScriptedHTTPServer(
+            scripts: [
+                [
+                    .answer(Self.json("503 Service Unavailable", #"{"detail":"busy"}"#, extra: "Retry-After: 0\r\n")),
+                    .answer(version),
+                ]
+            ], otherwise: [.answer(version)])
         defer { server.stop() }
         #expect(try await client(server).appVersion() == "6.14.2")
         #expect(server.requests.count == 2)
@@ -40,8 +46,10 @@ import Testing
 
     @Test func errorStatusKeepsInvokeAIsDetail() async throws {
         // Each answer closes its connection (the scripts end), so each request has its own.
-        let server = try ScriptedHTTPServer(scripts: [[.answer(Self.json("404 Not Found", #"{"detail":"Image not found"}"#))],
-                                                      [.answer("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")]])
+        let server = try ScriptedHTTPServer(scripts: [
+            [.answer(Self.json("404 Not Found", #"{"detail":"Image not found"}"#))],
+            [.answer("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")],
+        ])
         defer { server.stop() }
         let client = try client(server, retry: .none)
         await #expect { try await client.image("missing.png") } throws: { error in
@@ -65,7 +73,9 @@ import Testing
     }
 
     @Test func resetBeforeAnswerIsCannotConnectAndRetriedWhenIdempotent() async throws {
-        let server = try ScriptedHTTPServer(scripts: [[.readAndClose], [.answer(Self.json("200 OK", #"{"version":"x"}"#))]])
+        let server = try ScriptedHTTPServer(scripts: [
+            [.readAndClose], [.answer(Self.json("200 OK", #"{"version":"x"}"#))],
+        ])
         defer { server.stop() }
         #expect(try await client(server).appVersion() == "x")
         let refusing = try ScriptedHTTPServer(otherwise: [.readAndClose])
@@ -79,10 +89,14 @@ import Testing
     @Test func imageDownloadsToAFileAndErrorsAreStatuses() async throws {
         let png = "\u{89}PNG-not-really"
         let missing = Self.json("404 Not Found", #"{"detail":"Image not found"}"#)
-        let server = try ScriptedHTTPServer(scripts: [[
-            .answer("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: \(png.utf8.count)\r\n\r\n\(png)"),
-            .answer(missing),
-        ]], otherwise: [.answer(missing)])
+        let server = try ScriptedHTTPServer(
+            scripts: [
+                [
+                    .answer(
+                        "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: \(png.utf8.count)\r\n\r\n\(png)"),
+                    .answer(missing),
+                ]
+            ], otherwise: [.answer(missing)])
         defer { server.stop() }
         let client = try client(server)
         let download = try await client.downloadImage("a.png")
@@ -93,7 +107,10 @@ import Testing
         await #expect { try await client.downloadImage("gone.png", size: .thumbnail) } throws: { error in
             (error as? InvokeAIError)?.statusCode == 404
         }
-        #expect(server.requests.map { $0.head.split(separator: " ")[1] } == ["/api/v1/images/i/a.png/full", "/api/v1/images/i/gone.png/thumbnail"])
+        #expect(
+            server.requests.map { $0.head.split(separator: " ")[1] } == [
+                "/api/v1/images/i/a.png/full", "/api/v1/images/i/gone.png/thumbnail",
+            ])
     }
 
     /// InvokeAI commits the batch, then answers 500: the client looks the batch up by its id and
@@ -101,12 +118,25 @@ import Testing
     @Test func anEnqueueAnswered500ButCommittedIsFoundByItsBatchID() async throws {
         let server = try ScriptedHTTPServer(scripts: [
             [.answer("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")],
-            [.answer(Self.json("200 OK", #"{"queue_id":"default","batch_id":"idem-1","origin":"o","destination":"d","pending":1,"in_progress":0,"waiting":0,"completed":0,"failed":0,"canceled":0,"total":1}"#))],
+            [
+                .answer(
+                    Self.json(
+                        "200 OK",
+                        #"{"queue_id":"default","batch_id":"idem-1","origin":"o","destination":"d","pending":1,"in_progress":0,"waiting":0,"completed":0,"failed":0,"canceled":0,"total":1}"#
+                    ))
+            ],
             [.answer(Self.json("200 OK", #"{"item_ids":[42,41],"total_count":2}"#))],
-            [.answer(Self.json("200 OK", #"[{"item_id":42,"batch_id":"idem-1","status":"pending","created_at":"2026-12-01 10:00:00","started_at":null,"completed_at":null,"origin":"o","destination":"d","user_id":"system","user_display_name":null,"user_email":null,"field_values":null,"parent_item_id":null},{"item_id":41,"batch_id":"other","status":"completed","created_at":"2026-12-01 09:00:00","started_at":null,"completed_at":null,"origin":"o","destination":"d","user_id":"system","user_display_name":null,"user_email":null,"field_values":null,"parent_item_id":null}]"#))],
+            [
+                .answer(
+                    Self.json(
+                        "200 OK",
+                        #"[{"item_id":42,"batch_id":"idem-1","status":"pending","created_at":"2026-12-01 10:00:00","started_at":null,"completed_at":null,"origin":"o","destination":"d","user_id":"system","user_display_name":null,"user_email":null,"field_values":null,"parent_item_id":null},{"item_id":41,"batch_id":"other","status":"completed","created_at":"2026-12-01 09:00:00","started_at":null,"completed_at":null,"origin":"o","destination":"d","user_id":"system","user_display_name":null,"user_email":null,"field_values":null,"parent_item_id":null}]"#
+                    ))
+            ],
         ])
         defer { server.stop() }
-        let result = try await client(server).enqueueBatch(body: Array(#"{"prepend":false,"batch":{"batch_id":"idem-1"}}"#.utf8), batchId: "idem-1")
+        let result = try await client(server).enqueueBatch(
+            body: Array(#"{"prepend":false,"batch":{"batch_id":"idem-1"}}"#.utf8), batchId: "idem-1")
         #expect(result.recovered)
         #expect(result.batchId == "idem-1")
         #expect(result.itemIds == [42])
@@ -116,8 +146,9 @@ import Testing
     /// When InvokeAI cannot be asked afterwards, the failure names the batch, so the caller can
     /// say which run may exist.
     @Test func anAmbiguousEnqueueThatCannotBeCheckedNamesItsBatch() async throws {
-        let server = try ScriptedHTTPServer(scripts: [[.answer("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")]],
-                                            otherwise: [.answer("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")])
+        let server = try ScriptedHTTPServer(
+            scripts: [[.answer("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")]],
+            otherwise: [.answer("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")])
         defer { server.stop() }
         let client = try client(server, retry: RetryPolicy(maxAttempts: 2, initialDelay: 0.01))
         await #expect { try await client.enqueueBatch(body: Array("{}".utf8), batchId: "idem-2") } throws: { error in

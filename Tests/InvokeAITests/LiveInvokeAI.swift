@@ -27,12 +27,18 @@ enum LiveInvokeAI {
     }
 
     /// A one-node graph of the harness's slow test node.
-    static func slowBatch(steps: Int, stepMs: Int, label: String, destination: String, reportClock: Bool = false) -> JSONValue {
-        var node: JSONObject = ["id": "slow", "type": "gateway_test_slow", "steps": .int(steps), "step_ms": .int(stepMs),
-                                         "label": .string(label)]
+    static func slowBatch(steps: Int, stepMs: Int, label: String, destination: String, reportClock: Bool = false)
+        -> JSONValue
+    {
+        var node: JSONObject = [
+            "id": "slow", "type": "gateway_test_slow", "steps": .int(steps), "step_ms": .int(stepMs),
+            "label": .string(label),
+        ]
         if reportClock { node["report_clock"] = true }
-        return ["graph": ["id": .string("g-\(label)"), "nodes": ["slow": .object(node)], "edges": []],
-                "runs": 1, "origin": "invokeai-tests", "destination": .string(destination)]
+        return [
+            "graph": ["id": .string("g-\(label)"), "nodes": ["slow": .object(node)], "edges": []],
+            "runs": 1, "origin": "invokeai-tests", "destination": .string(destination),
+        ]
     }
 
     static func unique(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8))" }

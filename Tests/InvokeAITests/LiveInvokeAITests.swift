@@ -10,8 +10,9 @@ struct LiveInvokeAITests {
     /// A connected stream whose events and reconciles go to a fresh recorder.
     private func connectedStream(_ client: InvokeAIClient) async throws -> (InvokeAIEventStream, EventRecorder) {
         let recorder = EventRecorder()
-        let stream = InvokeAIEventStream(client: client, onEvent: { recorder.record($0) },
-                                         reconcile: { await recorder.reconcile(using: client) })
+        let stream = InvokeAIEventStream(
+            client: client, onEvent: { recorder.record($0) },
+            reconcile: { await recorder.reconcile(using: client) })
         stream.start()
         let connected = await recorder.wait(timeout: 20) { stream.state.connected }
         #expect(connected, "event stream did not connect: \(stream.state.lastError ?? "no error")")
@@ -24,7 +25,8 @@ struct LiveInvokeAITests {
         let (stream, recorder) = try await connectedStream(client)
         defer { stream.stop() }
         let destination = LiveInvokeAI.unique("slow")
-        let result = try await client.enqueueBatch(LiveInvokeAI.slowBatch(steps: 5, stepMs: 100, label: destination, destination: destination))
+        let result = try await client.enqueueBatch(
+            LiveInvokeAI.slowBatch(steps: 5, stepMs: 100, label: destination, destination: destination))
         #expect(result.itemIds.count == 1 && !result.recovered)
         let item = try #require(result.itemIds.first)
         recorder.track([item])
@@ -34,9 +36,16 @@ struct LiveInvokeAITests {
 
         let events = recorder.events(for: item)
         let names = events.map(\.name).filter { $0.hasPrefix("invocation_") }
-        #expect(names == ["invocation_started"] + Array(repeating: "invocation_progress", count: 5) + ["invocation_complete"])
+        #expect(
+            names == ["invocation_started"] + Array(repeating: "invocation_progress", count: 5) + [
+                "invocation_complete"
+            ])
         let progress = events.compactMap { event -> InvocationProgress? in
-            if case .invocationProgress(let info, let p) = event, info.sourceNodeId == "slow" { return p } else { return nil }
+            if case .invocationProgress(let info, let p) = event, info.sourceNodeId == "slow" {
+                return p
+            } else {
+                return nil
+            }
         }
         #expect(progress.map(\.message) == (1...5).map { "step \($0)/5" })
         #expect(progress.compactMap(\.percentage) == [0.2, 0.4, 0.6, 0.8, 1.0])
@@ -66,10 +75,13 @@ struct LiveInvokeAITests {
         let (stream, recorder) = try await connectedStream(client)
         defer { stream.stop() }
         let destination = LiveInvokeAI.unique("cancel")
-        let result = try await client.enqueueBatch(LiveInvokeAI.slowBatch(steps: 200, stepMs: 50, label: destination, destination: destination))
+        let result = try await client.enqueueBatch(
+            LiveInvokeAI.slowBatch(steps: 200, stepMs: 50, label: destination, destination: destination))
         let item = try #require(result.itemIds.first)
         recorder.track([item])
-        let running = await recorder.wait(timeout: 60) { recorder.events(for: item).contains { $0.name == "invocation_progress" } }
+        let running = await recorder.wait(timeout: 60) {
+            recorder.events(for: item).contains { $0.name == "invocation_progress" }
+        }
         #expect(running, "the slow node never reported progress")
         let answer = try await client.cancelQueueItem(item)
         #expect(answer.itemId == item)
@@ -88,8 +100,10 @@ struct LiveInvokeAITests {
         let client = try LiveInvokeAI.client()
         let destination = LiveInvokeAI.unique("bulk-cancel")
         // A long one runs; two more wait behind it: cancel by batch ids, then by destination.
-        let first = try await client.enqueueBatch(LiveInvokeAI.slowBatch(steps: 200, stepMs: 50, label: destination + "a", destination: destination))
-        let second = try await client.enqueueBatch(LiveInvokeAI.slowBatch(steps: 1, stepMs: 0, label: destination + "b", destination: destination))
+        let first = try await client.enqueueBatch(
+            LiveInvokeAI.slowBatch(steps: 200, stepMs: 50, label: destination + "a", destination: destination))
+        let second = try await client.enqueueBatch(
+            LiveInvokeAI.slowBatch(steps: 1, stepMs: 0, label: destination + "b", destination: destination))
         #expect(try await client.cancelBatches([second.batchId]) == 1)
         #expect(try await client.cancelByDestination(destination) == 1)
         #expect(try await client.queueItem(try #require(first.itemIds.first)).status == .canceled)
@@ -101,8 +115,14 @@ struct LiveInvokeAITests {
         let (stream, recorder) = try await connectedStream(client)
         defer { stream.stop() }
         let message = "planned failure \(UUID().uuidString.prefix(6))"
-        let batch: JSONValue = ["graph": ["id": "fail", "nodes": ["boom": ["id": "boom", "type": "gateway_test_fail", "message": .string(message)]], "edges": []],
-                                "runs": 1, "origin": "invokeai-tests", "destination": .string(LiveInvokeAI.unique("fail"))]
+        let batch: JSONValue = [
+            "graph": [
+                "id": "fail",
+                "nodes": ["boom": ["id": "boom", "type": "gateway_test_fail", "message": .string(message)]],
+                "edges": [],
+            ],
+            "runs": 1, "origin": "invokeai-tests", "destination": .string(LiveInvokeAI.unique("fail")),
+        ]
         let item = try #require(try await client.enqueueBatch(batch).itemIds.first)
         recorder.track([item])
         @Sendable func errors() -> [(InvocationInfo, InvocationFailure)] {
@@ -119,13 +139,19 @@ struct LiveInvokeAITests {
         #expect(errors.first?.0.sourceNodeId == "boom")
         #expect(errors.first?.1.errorType == "GatewayTestError" && errors.first?.1.errorMessage == message)
         let read = try await client.queueItem(item)
-        #expect(read.status == .failed && read.failure?.errorMessage == message && read.failure?.errorType == "GatewayTestError")
+        #expect(
+            read.status == .failed && read.failure?.errorMessage == message
+                && read.failure?.errorType == "GatewayTestError")
     }
 
     @Test func invalidGraphIsRefusedWithThePydanticList() async throws {
         let client = try LiveInvokeAI.client()
-        let batch: JSONValue = ["graph": ["id": "bad", "nodes": ["slow": ["id": "slow", "type": "gateway_test_slow", "steps": 0]], "edges": []],
-                                "runs": 1, "origin": "invokeai-tests", "destination": .string(LiveInvokeAI.unique("invalid"))]
+        let batch: JSONValue = [
+            "graph": [
+                "id": "bad", "nodes": ["slow": ["id": "slow", "type": "gateway_test_slow", "steps": 0]], "edges": [],
+            ],
+            "runs": 1, "origin": "invokeai-tests", "destination": .string(LiveInvokeAI.unique("invalid")),
+        ]
         do {
             _ = try await client.enqueueBatch(batch)
             Issue.record("steps 0 was accepted")
@@ -199,8 +225,10 @@ struct LiveInvokeAITests {
     @Test func connectionErrorsAreTyped() async throws {
         // A port nothing listens on: connection refused, after the bounded retries.
         let probe = try #require(URL(string: "http://127.0.0.1:9"))
-        let client = InvokeAIClient(configuration: InvokeAIClientConfiguration(baseURL: probe, requestTimeout: 5,
-                                                                               retry: RetryPolicy(maxAttempts: 2, initialDelay: 0.01)))
+        let client = InvokeAIClient(
+            configuration: InvokeAIClientConfiguration(
+                baseURL: probe, requestTimeout: 5,
+                retry: RetryPolicy(maxAttempts: 2, initialDelay: 0.01)))
         do {
             _ = try await client.appVersion()
             Issue.record("port 9 answered")

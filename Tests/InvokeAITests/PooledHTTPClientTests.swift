@@ -1,6 +1,7 @@
 import Foundation
-@testable import InvokeAI
 import Testing
+
+@testable import InvokeAI
 
 /// `PooledHTTPClient` against `ScriptedHTTPServer`: framing, keep-alive, limits, errors.
 @Suite struct PooledHTTPClientTests {
@@ -12,13 +13,17 @@ import Testing
         PooledHTTPClient(pool: HTTPConnectionPool(maxIdleAge: 600))
     }
 
-    private func request(_ server: ScriptedHTTPServer, _ method: String = "GET", _ target: String = "/x",
-                         body: Data? = nil) -> HTTPClientRequest {
+    private func request(
+        _ server: ScriptedHTTPServer, _ method: String = "GET", _ target: String = "/x",
+        body: Data? = nil
+    ) -> HTTPClientRequest {
         HTTPClientRequest(method: method, host: "127.0.0.1", port: server.port, target: target, body: body)
     }
 
-    private func send(_ client: PooledHTTPClient, _ request: HTTPClientRequest, timeout: Double = 10,
-                      maxBytes: Int = 1 << 20) async throws(HTTPClientError) -> HTTPClientResponse {
+    private func send(
+        _ client: PooledHTTPClient, _ request: HTTPClientRequest, timeout: Double = 10,
+        maxBytes: Int = 1 << 20
+    ) async throws(HTTPClientError) -> HTTPClientResponse {
         try await client.send(request, connectTimeout: 5, timeout: timeout, maxBytes: maxBytes)
     }
 
@@ -28,7 +33,13 @@ import Testing
     }
 
     @Test func contentLengthBody() async throws {
-        let server = try ScriptedHTTPServer(scripts: [[.answer("HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nX-Twice: a\r\nx-twice: b\r\nContent-Length: 5\r\n\r\nhello")]])
+        let server = try ScriptedHTTPServer(scripts: [
+            [
+                .answer(
+                    "HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nX-Twice: a\r\nx-twice: b\r\nContent-Length: 5\r\n\r\nhello"
+                )
+            ]
+        ])
         defer { server.stop() }
         let response = try await send(PooledHTTPClient(), request(server, "GET", "/api/v1/x?a=%2B"))
         #expect(response.status == 201)
@@ -43,7 +54,8 @@ import Testing
     }
 
     @Test func chunkedBodyWithExtensionsAndTrailers() async throws {
-        let raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: yes\r\n\r\n"
+        let raw =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: yes\r\n\r\n"
         let server = try ScriptedHTTPServer(scripts: [[.answer(raw), .answer(Self.ok)]])
         defer { server.stop() }
         let client = reusingClient()
@@ -55,7 +67,9 @@ import Testing
     }
 
     @Test func closeDelimitedBody() async throws {
-        let server = try ScriptedHTTPServer(scripts: [[.answer("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end")]])
+        let server = try ScriptedHTTPServer(scripts: [
+            [.answer("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end")]
+        ])
         defer { server.stop() }
         let client = PooledHTTPClient()
         #expect(try await send(client, request(server)).body == Data("until the end".utf8))
@@ -63,7 +77,9 @@ import Testing
     }
 
     @Test func keptAliveConnectionIsReused() async throws {
-        let server = try ScriptedHTTPServer(scripts: [[.answer(Self.ok), .answer("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbye")]])
+        let server = try ScriptedHTTPServer(scripts: [
+            [.answer(Self.ok), .answer("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbye")]
+        ])
         defer { server.stop() }
         let client = reusingClient()
         #expect(try await send(client, request(server, "POST", "/a", body: Data("{}".utf8))).body == Data("hello".utf8))
@@ -75,12 +91,14 @@ import Testing
 
     @Test func answersWithoutBodyKeepTheConnection() async throws {
         // 204 and 304 never have a body; a HEAD answer's Content-Length describes the GET's.
-        let server = try ScriptedHTTPServer(scripts: [[
-            .answer("HTTP/1.1 204 No Content\r\n\r\n"),
-            .answer("HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n"),
-            .answer("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"),
-            .answer(Self.ok),
-        ]])
+        let server = try ScriptedHTTPServer(scripts: [
+            [
+                .answer("HTTP/1.1 204 No Content\r\n\r\n"),
+                .answer("HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n"),
+                .answer("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"),
+                .answer(Self.ok),
+            ]
+        ])
         defer { server.stop() }
         let client = reusingClient()
         #expect(try await send(client, request(server, "DELETE")).status == 204)
@@ -100,7 +118,9 @@ import Testing
     @Test func requestOnAConnectionClosedWhileIdleIsRetriedOnANewOne() async throws {
         // The first connection takes the second request and closes without a byte of answer,
         // as a server does when its keep-alive timeout ends just then: sent again, on a new one.
-        let server = try ScriptedHTTPServer(scripts: [[.answer(Self.ok), .readAndClose], [.answer("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nretry")]])
+        let server = try ScriptedHTTPServer(scripts: [
+            [.answer(Self.ok), .readAndClose], [.answer("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nretry")],
+        ])
         defer { server.stop() }
         let client = reusingClient()
         #expect(try await send(client, request(server)).body == Data("hello".utf8))
@@ -134,8 +154,9 @@ import Testing
 
     @Test func connectionCloseAnswerIsNotReused() async throws {
         // The server says close but leaves the socket open: the client must still not reuse it.
-        let server = try ScriptedHTTPServer(scripts: [[.answer("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nfirst"), .hold]],
-                                            otherwise: [.answer(Self.ok)])
+        let server = try ScriptedHTTPServer(
+            scripts: [[.answer("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nfirst"), .hold]],
+            otherwise: [.answer(Self.ok)])
         defer { server.stop() }
         let client = reusingClient()
         #expect(try await send(client, request(server)).body == Data("first".utf8))
@@ -164,7 +185,9 @@ import Testing
     }
 
     @Test func slowBodyTimesOut() async throws {
-        let server = try ScriptedHTTPServer(scripts: [[.answer("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf"), .hold]])
+        let server = try ScriptedHTTPServer(scripts: [
+            [.answer("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf"), .hold]
+        ])
         defer { server.stop() }
         await #expect { try await send(PooledHTTPClient(), request(server), timeout: 1) } throws: { error in
             Self.isError(error) { $0 == .timedOut("answer body incomplete within 1.0 s") }
@@ -177,12 +200,19 @@ import Testing
         defer { close(fd) }
         var address = ScriptedHTTPServer.loopback(port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         let port = Int(UInt16(bigEndian: address.sin_port))
         let client = PooledHTTPClient()
-        await #expect { try await client.send(HTTPClientRequest(method: "GET", host: "127.0.0.1", port: port, target: "/"),
-                                              connectTimeout: 5, timeout: 5, maxBytes: 100) } throws: { error in
+        await #expect {
+            try await client.send(
+                HTTPClientRequest(method: "GET", host: "127.0.0.1", port: port, target: "/"),
+                connectTimeout: 5, timeout: 5, maxBytes: 100)
+        } throws: { error in
             Self.isError(error) { if case .cannotConnect = $0 { true } else { false } }
         }
         #expect(client.pool.openCount == 0)
@@ -191,7 +221,10 @@ import Testing
     @Test func bodyOverTheLimitIsTooLarge() async throws {
         let server = try ScriptedHTTPServer(scripts: [
             [.answer("HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n01234567890123456789")],
-            [.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n01234567\r\n8\r\n01234567\r\n0\r\n\r\n")],
+            [
+                .answer(
+                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n01234567\r\n8\r\n01234567\r\n0\r\n\r\n")
+            ],
             [.answer("HTTP/1.1 200 OK\r\n\r\n01234567890123456789")],
         ])
         defer { server.stop() }
@@ -205,7 +238,9 @@ import Testing
     }
 
     @Test func malformedAnswerIsInvalid() async throws {
-        let server = try ScriptedHTTPServer(scripts: [[.answer("SPDY/3 200 OK\r\n\r\n")], [.answer("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n")]])
+        let server = try ScriptedHTTPServer(scripts: [
+            [.answer("SPDY/3 200 OK\r\n\r\n")], [.answer("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n")],
+        ])
         defer { server.stop() }
         let client = PooledHTTPClient()
         for _ in 0..<2 {
@@ -218,19 +253,30 @@ import Testing
     @Test func downloadToFile() async throws {
         var generator = SystemRandomNumberGenerator()
         let letters = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
-        let payload = String(decoding: (0..<(1 << 20)).map { _ in letters[Int(generator.next() % UInt64(letters.count))] }, as: UTF8.self)
-        let server = try ScriptedHTTPServer(scripts: [[.answer("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: \(payload.utf8.count)\r\n\r\n" + payload),
-                                                       .answer("HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n01234567890123456789")]])
+        let payload = String(
+            decoding: (0..<(1 << 20)).map { _ in letters[Int(generator.next() % UInt64(letters.count))] }, as: UTF8.self
+        )
+        let server = try ScriptedHTTPServer(scripts: [
+            [
+                .answer(
+                    "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: \(payload.utf8.count)\r\n\r\n"
+                        + payload),
+                .answer("HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n01234567890123456789"),
+            ]
+        ])
         defer { server.stop() }
         let client = reusingClient()
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("pooled-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: file) }
-        let response = try await client.download(request(server), to: file.path, connectTimeout: 5, timeout: 30, maxBytes: 2 << 20)
+        let response = try await client.download(
+            request(server), to: file.path, connectTimeout: 5, timeout: 30, maxBytes: 2 << 20)
         #expect(response.status == 200 && response.body.isEmpty)
         #expect(response.value(forHeader: "Content-Type") == "image/png")
         #expect(try Data(contentsOf: file) == Data(payload.utf8))
         // Over its limit: refused, and no partial file is left.
-        await #expect { try await client.download(request(server), to: file.path, connectTimeout: 5, timeout: 30, maxBytes: 10) } throws: { error in
+        await #expect {
+            try await client.download(request(server), to: file.path, connectTimeout: 5, timeout: 30, maxBytes: 10)
+        } throws: { error in
             Self.isError(error) { $0 == .tooLarge(limit: 10) }
         }
         #expect(!FileManager.default.fileExists(atPath: file.path))
@@ -257,7 +303,9 @@ import Testing
         let client = PooledHTTPClient(pool: HTTPConnectionPool(maxConnections: 8))
         let bodies = try await withThrowingTaskGroup(of: Data.self) { group in
             for index in 0..<50 {
-                group.addTask { try await self.send(client, self.request(server, "GET", "/n/\(index)"), timeout: 60).body }
+                group.addTask {
+                    try await self.send(client, self.request(server, "GET", "/n/\(index)"), timeout: 60).body
+                }
             }
             return try await group.reduce(into: [Data]()) { $0.append($1) }
         }
@@ -289,7 +337,7 @@ import Testing
         await #expect { try await send(client, request(server), timeout: 1) } throws: { error in
             Self.isError(error) { $0 == .timedOut("no free connection within 1.0 s (all 1 in use)") }
         }
-        server.stop()  // ends the held exchange
+        server.stop() // ends the held exchange
         _ = try? await holding
         #expect(server.acceptedConnections == 1)
         #expect(client.pool.openCount == 0)

@@ -4,8 +4,11 @@ import Testing
 
 @Suite struct SocketIOPacketTests {
     @Test func engineIOPackets() throws {
-        let open = try EngineIOPacket.parse(#"0{"sid":"abc","upgrades":[],"pingTimeout":20000,"pingInterval":25000,"maxPayload":1000000}"#)
-        #expect(open == .open(EngineIOHandshake(sid: "abc", pingInterval: 25000, pingTimeout: 20000, maxPayload: 1_000_000)))
+        let open = try EngineIOPacket.parse(
+            #"0{"sid":"abc","upgrades":[],"pingTimeout":20000,"pingInterval":25000,"maxPayload":1000000}"#)
+        #expect(
+            open == .open(EngineIOHandshake(sid: "abc", pingInterval: 25000, pingTimeout: 20000, maxPayload: 1_000_000))
+        )
         #expect(try EngineIOPacket.parse("2") == .ping(""))
         #expect(try EngineIOPacket.parse("3probe") == .pong("probe"))
         #expect(try EngineIOPacket.parse("1") == .close)
@@ -48,6 +51,8 @@ import Testing
         #expect(throws: SocketIOPacket.ParseError.self) { try SocketIOPacket.parse(#"2{"not":"an array"}"#) }
         #expect(throws: SocketIOPacket.ParseError.self) { try SocketIOPacket.parse("2[1,2]") }
         #expect(throws: SocketIOPacket.ParseError.badAckID) { try SocketIOPacket.parse("299999999999999999999999[]") }
-        #expect(throws: SocketIOPacket.ParseError.binaryNotSupported) { try SocketIOPacket.parse(#"51-["x",{"_placeholder":true,"num":0}]"#) }
+        #expect(throws: SocketIOPacket.ParseError.binaryNotSupported) {
+            try SocketIOPacket.parse(#"51-["x",{"_placeholder":true,"num":0}]"#)
+        }
     }
 }

@@ -1,5 +1,6 @@
-@testable import InvokeAI
 import Testing
+
+@testable import InvokeAI
 
 /// The words for an InvokeAI error answer without a body come from the one status table.
 @Suite struct StatusTextTests {

@@ -1,6 +1,7 @@
 import Foundation
-@testable import InvokeAI
 import Testing
+
+@testable import InvokeAI
 
 @Suite struct WebSocketFrameCodecTests {
     private func roundTrip(_ frame: WebSocketFrame, masked: Bool) throws -> (wire: [UInt8], decoded: WebSocketFrame?) {
@@ -31,7 +32,8 @@ import Testing
     }
 
     @Test func clientFramesAreMaskedWithTheKey() {
-        let wire = WebSocketFrameCodec.encode(WebSocketFrame(opcode: .text, payload: Array("Hello".utf8)), mask: (0x37, 0xFA, 0x21, 0x3D))
+        let wire = WebSocketFrameCodec.encode(
+            WebSocketFrame(opcode: .text, payload: Array("Hello".utf8)), mask: (0x37, 0xFA, 0x21, 0x3D))
         // RFC 6455 §5.7: a masked "Hello".
         #expect(wire == [0x81, 0x85, 0x37, 0xFA, 0x21, 0x3D, 0x7F, 0x9F, 0x4D, 0x51, 0x58])
     }
@@ -46,7 +48,8 @@ import Testing
     @Test func decodesByteByByteAndSeveralFramesInOneRead() throws {
         let a = WebSocketFrameCodec.encode(WebSocketFrame(opcode: .text, payload: Array("first".utf8)), mask: nil)
         let b = WebSocketFrameCodec.encode(WebSocketFrame(opcode: .ping, payload: [1, 2]), mask: nil)
-        let c = WebSocketFrameCodec.encode(WebSocketFrame(opcode: .binary, payload: [UInt8](repeating: 9, count: 300)), mask: nil)
+        let c = WebSocketFrameCodec.encode(
+            WebSocketFrame(opcode: .binary, payload: [UInt8](repeating: 9, count: 300)), mask: nil)
         var codec = WebSocketFrameCodec(maxFramePayload: 1000, expectMasked: false)
         var frames: [WebSocketFrame] = []
         for byte in a + b + c {
@@ -72,7 +75,9 @@ import Testing
     func unknownOpcodesAreProtocolErrors(opcode: UInt8) {
         var codec = WebSocketFrameCodec(maxFramePayload: 1000, expectMasked: false)
         codec.append([0x80 | opcode, 0x00])
-        #expect(throws: WebSocketError.protocolViolation("unknown opcode \(opcode)", closeCode: 1002)) { try codec.nextFrame() }
+        #expect(throws: WebSocketError.protocolViolation("unknown opcode \(opcode)", closeCode: 1002)) {
+            try codec.nextFrame()
+        }
     }
 
     @Test func reservedBitsAreProtocolErrors() {
@@ -85,27 +90,32 @@ import Testing
 
     @Test func controlFramesMustBeShortAndUnfragmented() {
         var long = WebSocketFrameCodec(maxFramePayload: 1000, expectMasked: false)
-        long.append(WebSocketFrameCodec.encode(WebSocketFrame(opcode: .ping, payload: [UInt8](repeating: 0, count: 126)), mask: nil))
+        long.append(
+            WebSocketFrameCodec.encode(
+                WebSocketFrame(opcode: .ping, payload: [UInt8](repeating: 0, count: 126)), mask: nil))
         #expect(throws: WebSocketError.self) { try long.nextFrame() }
         var fragmented = WebSocketFrameCodec(maxFramePayload: 1000, expectMasked: false)
-        fragmented.append([0x09, 0x00])  // ping without FIN
+        fragmented.append([0x09, 0x00]) // ping without FIN
         #expect(throws: WebSocketError.self) { try fragmented.nextFrame() }
     }
 
     @Test func oversizeFrameIsRefusedFromItsHeaderAlone() {
         var codec = WebSocketFrameCodec(maxFramePayload: 100, expectMasked: false)
-        codec.append([0x82, 126, 0x01, 0x00])  // announces 256 bytes, none sent
-        #expect(throws: WebSocketError.protocolViolation("frame of 256 bytes exceeds the limit of 100", closeCode: 1009)) {
+        codec.append([0x82, 126, 0x01, 0x00]) // announces 256 bytes, none sent
+        #expect(
+            throws: WebSocketError.protocolViolation("frame of 256 bytes exceeds the limit of 100", closeCode: 1009)
+        ) {
             try codec.nextFrame()
         }
         var huge = WebSocketFrameCodec(maxFramePayload: 100, expectMasked: false)
-        huge.append([0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0])  // top bit set
+        huge.append([0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0]) // top bit set
         #expect(throws: WebSocketError.self) { try huge.nextFrame() }
     }
 
     @Test func incompleteFrameWaitsForMoreBytes() throws {
         var codec = WebSocketFrameCodec(maxFramePayload: 1 << 20, expectMasked: false)
-        let wire = WebSocketFrameCodec.encode(WebSocketFrame(opcode: .binary, payload: [UInt8](repeating: 1, count: 70000)), mask: nil)
+        let wire = WebSocketFrameCodec.encode(
+            WebSocketFrame(opcode: .binary, payload: [UInt8](repeating: 1, count: 70000)), mask: nil)
         codec.append(wire.prefix(5))
         #expect(try codec.nextFrame() == nil)
         codec.append(wire.dropFirst(5).prefix(1000))
@@ -128,7 +138,9 @@ import Testing
         func hex(_ s: String) -> String { SHA1.digest(Array(s.utf8)).map { String(format: "%02x", $0) }.joined() }
         #expect(hex("") == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
         #expect(hex("abc") == "a9993e364706816aba3e25717850c26c9cd0d89d")
-        #expect(hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") == "84983e441c3bd26ebaae4aa1f95129e5e54670f1")
+        #expect(
+            hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+                == "84983e441c3bd26ebaae4aa1f95129e5e54670f1")
         #expect(hex(String(repeating: "a", count: 1000)) == "291e9a6c66994949b57ba5e650361e98fc36b1ba")
     }
 }

@@ -1,14 +1,18 @@
-@testable import InvokeAI
 import Testing
+
+@testable import InvokeAI
 
 @Suite struct WebSocketMessageAssemblerTests {
     @Test func joinsFragmentsWithControlFramesBetween() throws {
         var assembler = WebSocketMessageAssembler(maxMessageBytes: 100)
         #expect(try assembler.push(WebSocketFrame(fin: false, opcode: .text, payload: Array("Hel".utf8))) == nil)
         #expect(try assembler.push(WebSocketFrame(opcode: .ping, payload: [7])) == .ping([7]))
-        #expect(try assembler.push(WebSocketFrame(fin: false, opcode: .continuation, payload: Array("lo, ".utf8))) == nil)
+        #expect(
+            try assembler.push(WebSocketFrame(fin: false, opcode: .continuation, payload: Array("lo, ".utf8))) == nil)
         #expect(try assembler.push(WebSocketFrame(opcode: .pong, payload: [])) == .pong([]))
-        #expect(try assembler.push(WebSocketFrame(opcode: .continuation, payload: Array("world".utf8))) == .text("Hello, world"))
+        #expect(
+            try assembler.push(WebSocketFrame(opcode: .continuation, payload: Array("world".utf8)))
+                == .text("Hello, world"))
         // and it is ready for the next message
         #expect(try assembler.push(WebSocketFrame(opcode: .binary, payload: [1, 2])) == .binary([1, 2]))
     }
@@ -38,7 +42,9 @@ import Testing
             try assembler.push(WebSocketFrame(opcode: .continuation, payload: [UInt8](repeating: 0, count: 6)))
         }
         var single = WebSocketMessageAssembler(maxMessageBytes: 10)
-        #expect(throws: WebSocketError.self) { try single.push(WebSocketFrame(opcode: .text, payload: [UInt8](repeating: 65, count: 11))) }
+        #expect(throws: WebSocketError.self) {
+            try single.push(WebSocketFrame(opcode: .text, payload: [UInt8](repeating: 65, count: 11)))
+        }
     }
 
     @Test func invalidUTF8TextIsRefusedWith1007() {
@@ -57,6 +63,8 @@ import Testing
             #expect(throws: WebSocketError.self) { try assembler.push(.close(code: bad)) }
         }
         #expect(throws: WebSocketError.self) { try assembler.push(WebSocketFrame(opcode: .close, payload: [0x03])) }
-        #expect(throws: WebSocketError.self) { try assembler.push(WebSocketFrame(opcode: .close, payload: [0x03, 0xE8, 0xFF])) }
+        #expect(throws: WebSocketError.self) {
+            try assembler.push(WebSocketFrame(opcode: .close, payload: [0x03, 0xE8, 0xFF]))
+        }
     }
 }

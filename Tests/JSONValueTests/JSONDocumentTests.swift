@@ -15,7 +15,10 @@ import Testing
         #expect(root["o"]?.members.map(\.key) == ["k"])
         #expect(root["missing"] == nil)
         #expect(root["big"]?.value == .double(123456789012345678901234))
-        #expect(root.value == ["name": "né", "n": [1, -2.5, true, nil], "o": ["k": "v"], "big": .double(123456789012345678901234)])
+        #expect(
+            root.value == [
+                "name": "né", "n": [1, -2.5, true, nil], "o": ["k": "v"], "big": .double(123456789012345678901234),
+            ])
     }
 
     @Test func rawTextIsTheDocumentsOwnIncludingEscapesAndSpacing() throws {
@@ -41,7 +44,11 @@ import Testing
 
     @Test func nestingIsAllowedUpToTheLimitAndRefusedPastIt() throws {
         let limit = FastJSONParser.maxDepth
-        func nested(_ depth: Int) -> [UInt8] { Array((String(repeating: "[{\"a\":", count: depth / 2) + "1" + String(repeating: "}]", count: depth / 2)).utf8) }
+        func nested(_ depth: Int) -> [UInt8] {
+            Array(
+                (String(repeating: "[{\"a\":", count: depth / 2) + "1" + String(repeating: "}]", count: depth / 2)).utf8
+            )
+        }
         let document = try JSONDocument(parsing: nested(limit))
         #expect(document.count(at: 0) == 1)
         #expect(throws: FastJSONParser.Error.self) { try JSONDocument(parsing: nested(limit + 2)) }
@@ -57,7 +64,9 @@ import Testing
         #expect(escaped.root["b"]?.intValue == 2 && escaped.root.value == ["b": 2])
     }
 
-    @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "\"\u{01}\"", "\"\\ud800\"", "\"a\\qb\"", "[1] 2", "{\"a\":1,}"])
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\" 1}", "01", "1.", "\"\u{01}\"", "\"\\ud800\"", "\"a\\qb\"", "[1] 2", "{\"a\":1,}",
+    ])
     func refusesWhatTheTreeParserRefuses(text: String) {
         #expect(throws: FastJSONParser.Error.self) { try JSONDocument(parsing: Array(text.utf8)) }
     }
@@ -67,11 +76,19 @@ import Testing
         for offset in 0..<24 {
             let plain = String(repeating: "abcdefgh", count: 4)
             let prefix = String(plain.prefix(offset)), suffix = String(plain.dropFirst(offset))
-            #expect(try JSONDocument(parsing: Array("\"\(prefix)\\\"\(suffix)\"".utf8)).root.stringValue == prefix + "\"" + suffix)
-            #expect(try JSONDocument(parsing: Array("\"\(prefix)é\(suffix)\"".utf8)).root.stringValue == prefix + "é" + suffix)
-            #expect(throws: FastJSONParser.Error.self) { try JSONDocument(parsing: Array("\"\(prefix)\u{1}\(suffix)\"".utf8)) }
+            #expect(
+                try JSONDocument(parsing: Array("\"\(prefix)\\\"\(suffix)\"".utf8)).root.stringValue == prefix + "\""
+                    + suffix)
+            #expect(
+                try JSONDocument(parsing: Array("\"\(prefix)é\(suffix)\"".utf8)).root.stringValue == prefix + "é"
+                    + suffix)
+            #expect(throws: FastJSONParser.Error.self) {
+                try JSONDocument(parsing: Array("\"\(prefix)\u{1}\(suffix)\"".utf8))
+            }
             #expect(throws: FastJSONParser.Error.self) { try JSONDocument(parsing: Array("\"\(prefix)\(suffix)".utf8)) }
-            #expect(throws: FastJSONParser.Error.self) { try JSONDocument(parsing: Array("\"\(prefix)".utf8) + [0xFF] + Array("\(suffix)\"".utf8)) }
+            #expect(throws: FastJSONParser.Error.self) {
+                try JSONDocument(parsing: Array("\"\(prefix)".utf8) + [0xFF] + Array("\(suffix)\"".utf8))
+            }
         }
     }
 }

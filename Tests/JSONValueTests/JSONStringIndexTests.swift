@@ -7,12 +7,12 @@ import Testing
         let items = document.items(of: 0)
         var index = JSONStringIndex(document, capacity: 2)
         #expect(index.valueInserting(10, forStringAt: items[0]) == 10)
-        #expect(index.valueInserting(11, forStringAt: items[1]) == 10)  // same text: the first keeps its value
+        #expect(index.valueInserting(11, forStringAt: items[1]) == 10) // same text: the first keeps its value
         #expect(index.value(forStringAt: items[4]) == 10)
         #expect(index.value(forStringAt: items[2]) == nil)
-        #expect(index.value(forStringAt: items[3]) == nil)  // not a string
+        #expect(index.value(forStringAt: items[3]) == nil) // not a string
         #expect(index.set(7, forStringAt: items[3]) == false)
-        index.set(12, forStringAt: items[4])  // replaces
+        index.set(12, forStringAt: items[4]) // replaces
         #expect(index.value(forStringAt: items[1]) == 12)
         index.set(0, forStringAt: items[5])
         #expect(index.value(forStringAt: items[5]) == 0)

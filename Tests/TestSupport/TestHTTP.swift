@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -28,15 +29,19 @@ public enum TestHTTP {
 
     /// Sends one request to an `http://` URL on a numeric IPv4 host or `localhost` and waits for
     /// the whole answer, at most `timeout` seconds between bytes.
-    public static func send(_ method: String = "GET", _ url: URL, headers: [String: String] = [:], body: Data? = nil,
-                            timeout: TimeInterval = 300) async throws -> Response {
+    public static func send(
+        _ method: String = "GET", _ url: URL, headers: [String: String] = [:], body: Data? = nil,
+        timeout: TimeInterval = 300
+    ) async throws -> Response {
         try await blocking {
             // Redirects are followed (InvokeAI redirects a path without its trailing slash), a few at most.
             var url = url
             for _ in 0..<5 {
                 let response = try exchange(method, url, headers: headers, body: body, timeout: timeout)
-                guard [301, 302, 307, 308].contains(response.status), let location = response.value(forHTTPHeaderField: "Location"),
-                      let next = URL(string: location, relativeTo: url)?.absoluteURL else { return response }
+                guard [301, 302, 307, 308].contains(response.status),
+                    let location = response.value(forHTTPHeaderField: "Location"),
+                    let next = URL(string: location, relativeTo: url)?.absoluteURL
+                else { return response }
                 url = next
             }
             throw Failure(description: "too many redirects from \(url)")
@@ -44,7 +49,9 @@ public enum TestHTTP {
     }
 
     /// `send` with a JSON body.
-    public static func send(_ method: String, _ url: URL, jsonText: String, headers: [String: String] = [:]) async throws -> Response {
+    public static func send(_ method: String, _ url: URL, jsonText: String, headers: [String: String] = [:])
+        async throws -> Response
+    {
         var headers = headers
         headers["Content-Type"] = headers["Content-Type"] ?? "application/json"
         return try await send(method, url, headers: headers, body: Data(jsonText.utf8))
@@ -57,8 +64,9 @@ public enum TestHTTP {
     }
 
     public static func data(for request: URLRequest) async throws -> (Data, Response) {
-        let response = try await send(request.httpMethod ?? "GET", request.url!, headers: request.allHTTPHeaderFields ?? [:],
-                                      body: request.httpBody, timeout: request.timeoutInterval)
+        let response = try await send(
+            request.httpMethod ?? "GET", request.url!, headers: request.allHTTPHeaderFields ?? [:],
+            body: request.httpBody, timeout: request.timeoutInterval)
         return (response.body, response)
     }
 
@@ -68,8 +76,12 @@ public enum TestHTTP {
         return try await data(for: request)
     }
 
-    static func exchange(_ method: String, _ url: URL, headers: [String: String], body: Data?, timeout: TimeInterval) throws -> Response {
-        guard url.scheme == "http", let host = url.host else { throw Failure(description: "TestHTTP: only http:// URLs, not \(url)") }
+    static func exchange(_ method: String, _ url: URL, headers: [String: String], body: Data?, timeout: TimeInterval)
+        throws -> Response
+    {
+        guard url.scheme == "http", let host = url.host else {
+            throw Failure(description: "TestHTTP: only http:// URLs, not \(url)")
+        }
         let port = url.port ?? 80
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
@@ -82,7 +94,9 @@ public enum TestHTTP {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr(host == "localhost" ? "127.0.0.1" : host)
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { throw Failure(description: "connect to \(host):\(port): errno \(errno)") }
 
@@ -114,7 +128,9 @@ public enum TestHTTP {
     private static func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if sent < 0 {
                 if errno == EINTR { continue }
                 throw Failure(description: "send: errno \(errno)")
@@ -127,11 +143,16 @@ public enum TestHTTP {
     static func parse(_ bytes: [UInt8], method: String) throws -> Response {
         var rest = bytes[...]
         while true {
-            guard let end = rest.firstRange(of: [13, 10, 13, 10]) else { throw Failure(description: "incomplete answer: \(bytes.count) bytes") }
-            let lines = String(decoding: rest[rest.startIndex..<end.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
+            guard let end = rest.firstRange(of: [13, 10, 13, 10]) else {
+                throw Failure(description: "incomplete answer: \(bytes.count) bytes")
+            }
+            let lines = String(decoding: rest[rest.startIndex..<end.lowerBound], as: UTF8.self).components(
+                separatedBy: "\r\n")
             rest = rest[end.upperBound...]
             let statusParts = lines[0].split(separator: " ", maxSplits: 2)
-            guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw Failure(description: "bad status line: \(lines[0])") }
+            guard statusParts.count >= 2, let status = Int(statusParts[1]) else {
+                throw Failure(description: "bad status line: \(lines[0])")
+            }
             if (100..<200).contains(status) { continue }
             var headers: [String: String] = [:]
             for line in lines.dropFirst() {
@@ -156,9 +177,14 @@ public enum TestHTTP {
         var rest = input
         var out: [UInt8] = []
         while true {
-            guard let lineEnd = rest.firstRange(of: [13, 10]) else { throw Failure(description: "chunked body cut short") }
-            let sizeText = String(decoding: rest[rest.startIndex..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";")[0]
-            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { throw Failure(description: "bad chunk size '\(sizeText)'") }
+            guard let lineEnd = rest.firstRange(of: [13, 10]) else {
+                throw Failure(description: "chunked body cut short")
+            }
+            let sizeText = String(decoding: rest[rest.startIndex..<lineEnd.lowerBound], as: UTF8.self).split(
+                separator: ";")[0]
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else {
+                throw Failure(description: "bad chunk size '\(sizeText)'")
+            }
             rest = rest[lineEnd.upperBound...]
             if size == 0 { return out }
             guard rest.count >= size + 2 else { throw Failure(description: "chunk cut short") }

@@ -1,6 +1,7 @@
 import Foundation
 import JSONValue
 import Testing
+
 @testable import Workflows
 
 @Suite("Input validation and coercion")
@@ -34,9 +35,12 @@ struct InputValidationTests {
         #expect(coerce("true", .boolean) == .value(true))
         #expect(message(coerce("yes", .boolean)) != nil)
         #expect(message(coerce(5, .string)) == "must be a string, got 5")
-        #expect(message(coerce("far too long", .string, FieldTemplate(name: "s", kind: .string, maxLength: 5))) == "must be at most 5 characters long")
+        #expect(
+            message(coerce("far too long", .string, FieldTemplate(name: "s", kind: .string, maxLength: 5)))
+                == "must be at most 5 characters long")
         #expect(coerce("RGB", .enumeration(["RGB", "RGBA"])) == .value("RGB"))
-        #expect(message(coerce("rgb", .enumeration(["RGB", "RGBA"]))) == "must be one of \"RGB\", \"RGBA\", got \"rgb\"")
+        #expect(
+            message(coerce("rgb", .enumeration(["RGB", "RGBA"]))) == "must be one of \"RGB\", \"RGBA\", got \"rgb\"")
     }
 
     @Test func imagesBoardsAndColours() throws {
@@ -45,9 +49,13 @@ struct InputValidationTests {
         #expect(message(coerce(["name": "abc.png"], .image)) != nil)
         let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + [UInt8](repeating: 7, count: 60)
         let base64 = Data(png).base64EncodedString()
-        #expect(coerce(.string("data:image/png;base64,\(base64)"), .image) == .inlineImage(InlineImage(bytes: png, contentType: "image/png")))
+        #expect(
+            coerce(.string("data:image/png;base64,\(base64)"), .image)
+                == .inlineImage(InlineImage(bytes: png, contentType: "image/png")))
         #expect(coerce(.string(base64), .image) == .inlineImage(InlineImage(bytes: png, contentType: "image/png")))
-        #expect(message(coerce(.string("data:text/plain;base64,aGVsbG8="), .image)) == "the inline image is not a PNG, JPEG or WebP")
+        #expect(
+            message(coerce(.string("data:text/plain;base64,aGVsbG8="), .image))
+                == "the inline image is not a PNG, JPEG or WebP")
         #expect(coerce("none", .board) == .value("none"))
         #expect(coerce("board-1", .board) == .value(["board_id": "board-1"]))
         #expect(coerce("#ff8000", .color) == .value(["r": 255, "g": 128, "b": 0, "a": 255]))
@@ -72,11 +80,18 @@ struct InputValidationTests {
         #expect(coerce(["name": "tiny-sd15", "base": "sd-1", "type": "main"], .model, field) == .value(tiny))
         // ...or is refused, naming the installed models of its base and type (it used to be sent as given).
         let elsewhere: JSONValue = ["key": "k9", "hash": "h", "name": "n", "base": "sd-1", "type": "main"]
-        #expect(message(coerce(elsewhere, .model, field)) == "model 'n' (key k9) is not installed; installed sd-1 main models: 'tiny-sd15' (k-tiny)")
-        #expect(message(coerce(["key": "k9"], .model, field)) == "no installed model has key 'k9'; installed sd-1 main models: 'tiny-sd15' (k-tiny)")
-        #expect(message(coerce(["key": "k9", "name": "n", "base": "sdxl", "type": "lora"], .model, field))
+        #expect(
+            message(coerce(elsewhere, .model, field))
+                == "model 'n' (key k9) is not installed; installed sd-1 main models: 'tiny-sd15' (k-tiny)")
+        #expect(
+            message(coerce(["key": "k9"], .model, field))
+                == "no installed model has key 'k9'; installed sd-1 main models: 'tiny-sd15' (k-tiny)")
+        #expect(
+            message(coerce(["key": "k9", "name": "n", "base": "sdxl", "type": "lora"], .model, field))
                 == "model 'n' (key k9) is not installed; no installed model is sdxl lora")
-        #expect(message(coerce(["name": "tiny-sd15"], .model, field)) == "a model object needs \"key\" (or \"name\", \"base\" and \"type\")")
+        #expect(
+            message(coerce(["name": "tiny-sd15"], .model, field))
+                == "a model object needs \"key\" (or \"name\", \"base\" and \"type\")")
     }
 
     @Test func listsAreCoercedItemByItem() {
@@ -87,14 +102,17 @@ struct InputValidationTests {
 
     @Test func everyErrorIsReportedAtOnceWithIndexAndSystemName() throws {
         let workflow = try Workflow.parse(Fixtures.blankBlurSave, schemas: Fixtures.schemas)
-        let result = workflow.validate(["0": 1.5, "Height": "x", "Colour": "#12", "r.radius": 500, "nope": 1, "4": 7], models: [])
+        let result = workflow.validate(
+            ["0": 1.5, "Height": "x", "Colour": "#12", "r.radius": 500, "nope": 1, "4": 7], models: [])
         guard case .failure(let failure) = result else { Issue.record("accepted"); return }
         #expect(failure.errors.map(\.index) == [0, 1, 2, 3, 4, nil])
         #expect(failure.errors.map(\.systemName) == ["b.width", "b.height", "b.color", "r.radius", "s.board", nil])
         #expect(failure.errors[3].message == "must be at most 100, got 500")
         #expect(failure.errors[5].key == "nope")
         // The same input twice, under two keys.
-        guard case .failure(let twice) = workflow.validate(["0": 8, "b.width": 16], models: []) else { Issue.record("accepted"); return }
+        guard case .failure(let twice) = workflow.validate(["0": 8, "b.width": 16], models: []) else {
+            Issue.record("accepted"); return
+        }
         #expect(twice.errors.count == 1)
         #expect(twice.errors[0].message.contains("given twice"))
     }
@@ -103,9 +121,13 @@ struct InputValidationTests {
         let json = Fixtures.workflow(nodes: [Fixtures.node("m", "main_model_loader")], exposed: [("m", "model")])
         let workflow = try Workflow.parse(json, schemas: Fixtures.schemas)
         #expect(workflow.inputs[0].required)
-        guard case .failure(let failure) = workflow.validate([:], models: Fixtures.models) else { Issue.record("accepted"); return }
+        guard case .failure(let failure) = workflow.validate([:], models: Fixtures.models) else {
+            Issue.record("accepted"); return
+        }
         #expect(failure.errors.map(\.systemName) == ["m.model"])
-        guard case .success(let resolved) = workflow.validate(["Model": "tiny-sd15"], models: Fixtures.models) else { Issue.record("refused"); return }
+        guard case .success(let resolved) = workflow.validate(["Model": "tiny-sd15"], models: Fixtures.models) else {
+            Issue.record("refused"); return
+        }
         #expect(resolved.values["m.model"] == Fixtures.models[0].identifier)
     }
 
@@ -113,7 +135,9 @@ struct InputValidationTests {
         let json = Fixtures.workflow(nodes: [Fixtures.node("r", "img_blur")], exposed: [("r", "image")])
         let workflow = try Workflow.parse(json, schemas: Fixtures.schemas)
         let png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3]).base64EncodedString()
-        guard case .success(var resolved) = workflow.validate(["0": .string("data:image/png;base64,\(png)")], models: []) else { Issue.record("refused"); return }
+        guard
+            case .success(var resolved) = workflow.validate(["0": .string("data:image/png;base64,\(png)")], models: [])
+        else { Issue.record("refused"); return }
         #expect(resolved.inlineImages["r.image"]?.contentType == "image/png")
         resolved.setImage("uploaded.png", for: "r.image")
         #expect(resolved.inlineImages.isEmpty)

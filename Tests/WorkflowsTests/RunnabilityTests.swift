@@ -1,5 +1,6 @@
 import JSONValue
 import Testing
+
 @testable import Workflows
 
 @Suite("Runnability and stored models")
@@ -9,13 +10,19 @@ struct RunnabilityTests {
     private let sd15VAE = InstalledModel(key: "k-vae", hash: "h4", name: "a-vae", base: "sd-1", type: "vae")
 
     private func identifier(key: String, name: String, base: String = "sd-1", type: String = "main") -> JSONValue {
-        ["key": .string(key), "hash": "blake3:old", "name": .string(name), "base": .string(base), "type": .string(type)]
+        [
+            "key": .string(key), "hash": "blake3:old", "name": .string(name), "base": .string(base),
+            "type": .string(type),
+        ]
     }
 
     /// A main model loader `m` whose stored model is `stored`, feeding nothing; in the form when `exposed`.
     private func loader(_ stored: JSONValue, exposed: Bool = false) throws -> Workflow {
-        try Workflow.parse(Fixtures.workflow(nodes: [Fixtures.node("m", "main_model_loader", ["model": stored])], exposed: exposed ? [("m", "model")] : []),
-                           schemas: Fixtures.schemas)
+        try Workflow.parse(
+            Fixtures.workflow(
+                nodes: [Fixtures.node("m", "main_model_loader", ["model": stored])],
+                exposed: exposed ? [("m", "model")] : []),
+            schemas: Fixtures.schemas)
     }
 
     // MARK: static causes
@@ -45,22 +52,28 @@ struct RunnabilityTests {
     }
 
     @Test func aRequiredFieldNothingFillsIsACauseButARequiredFormInputIsNot() throws {
-        let lonely = try Workflow.parse(Fixtures.workflow(nodes: [Fixtures.node("s", "save_image")]), schemas: Fixtures.schemas)
+        let lonely = try Workflow.parse(
+            Fixtures.workflow(nodes: [Fixtures.node("s", "save_image")]), schemas: Fixtures.schemas)
         #expect(lonely.staticIssues.map(\.kind) == [.missingRequiredValue])
         #expect(lonely.staticIssues.first?.nodeID == "s")
         #expect(lonely.staticIssues.first?.field == "image")
         #expect(lonely.staticIssues.first?.systemName == "s.image")
         #expect(lonely.runnability(installed: [], allowAny: false).runnable == false)
         // Fed by an edge, or in the form (a request can fill it: `validate` asks for it): no cause.
-        let fed = try Workflow.parse(Fixtures.workflow(nodes: [Fixtures.node("b", "blank_image"), Fixtures.node("s", "save_image")],
-                                                       edges: [Fixtures.edge("b", "image", "s", "image")]), schemas: Fixtures.schemas)
+        let fed = try Workflow.parse(
+            Fixtures.workflow(
+                nodes: [Fixtures.node("b", "blank_image"), Fixtures.node("s", "save_image")],
+                edges: [Fixtures.edge("b", "image", "s", "image")]), schemas: Fixtures.schemas)
         #expect(fed.staticIssues.isEmpty)
         // An edge from a node the workflow does not have fills nothing.
-        let dangling = try Workflow.parse(Fixtures.workflow(nodes: [Fixtures.node("s", "save_image")], edges: [Fixtures.edge("gone", "image", "s", "image")]),
-                                          schemas: Fixtures.schemas)
+        let dangling = try Workflow.parse(
+            Fixtures.workflow(
+                nodes: [Fixtures.node("s", "save_image")], edges: [Fixtures.edge("gone", "image", "s", "image")]),
+            schemas: Fixtures.schemas)
         #expect(dangling.staticIssues.map(\.systemName) == ["s.image"])
-        let asked = try Workflow.parse(Fixtures.workflow(nodes: [Fixtures.node("m", "main_model_loader")], exposed: [("m", "model")]),
-                                       schemas: Fixtures.schemas)
+        let asked = try Workflow.parse(
+            Fixtures.workflow(nodes: [Fixtures.node("m", "main_model_loader")], exposed: [("m", "model")]),
+            schemas: Fixtures.schemas)
         #expect(asked.staticIssues.isEmpty)
         #expect(asked.modelReferences.isEmpty)
         #expect(asked.runnability(installed: Fixtures.models, allowAny: false).runnable == true)
@@ -68,17 +81,22 @@ struct RunnabilityTests {
 
     @Test func aGeneratorThatFeedsTheGraphIsACauseAndOneThatFeedsNothingIsNot() throws {
         let feeding = Fixtures.workflow(
-            nodes: [Fixtures.node("g", "string_generator"), Fixtures.node("sb", "string_batch", ["strings": ["stale"]]), Fixtures.node("t", "string")],
+            nodes: [
+                Fixtures.node("g", "string_generator"), Fixtures.node("sb", "string_batch", ["strings": ["stale"]]),
+                Fixtures.node("t", "string"),
+            ],
             edges: [Fixtures.edge("g", "strings", "sb", "strings"), Fixtures.edge("sb", "value", "t", "value")])
         let workflow = try Workflow.parse(feeding, schemas: Fixtures.schemas)
         #expect(workflow.staticIssues.map(\.kind) == [.unsupportedGenerator])
         #expect(workflow.staticIssues.first?.nodeID == "g")
         #expect(workflow.staticIssues.first?.nodeType == "string_generator")
         #expect(workflow.staticIssues.first?.message.contains("sb.strings") == true)
-        let alone = Fixtures.workflow(nodes: [Fixtures.node("g", "string_generator"), Fixtures.node("t", "string", ["value": "x"])])
+        let alone = Fixtures.workflow(nodes: [
+            Fixtures.node("g", "string_generator"), Fixtures.node("t", "string", ["value": "x"]),
+        ])
         let harmless = try Workflow.parse(alone, schemas: Fixtures.schemas)
         #expect(harmless.staticIssues.isEmpty)
-        #expect(harmless.warnings.contains { $0.nodeID == "g" })  // still said, as before
+        #expect(harmless.warnings.contains { $0.nodeID == "g" }) // still said, as before
     }
 
     // MARK: stored models
@@ -86,13 +104,16 @@ struct RunnabilityTests {
     @Test func aStoredModelWhoseKeyIsInstalledResolvesByKeyAndIsKeptAsStored() throws {
         let stored = identifier(key: "k-tiny", name: "renamed since")
         let workflow = try loader(stored)
-        #expect(workflow.modelReferences == [ModelReference(nodeID: "m", field: "model", stored: stored, bases: ["sd-1", "sd-2"], types: ["main"])])
+        #expect(
+            workflow.modelReferences == [
+                ModelReference(nodeID: "m", field: "model", stored: stored, bases: ["sd-1", "sd-2"], types: ["main"])
+            ])
         let result = workflow.resolveModels(installed: [otherSD15, tiny], allowAnyOfBaseAndType: false)
         #expect(result.issues.isEmpty)
         #expect(result.resolutions.map(\.method) == [.key])
         #expect(result.resolutions.first?.resolved == tiny)
         #expect(result.resolutions.first?.isSubstitution == false)
-        #expect(result.values.isEmpty)  // the stored identifier is sent as it is
+        #expect(result.values.isEmpty) // the stored identifier is sent as it is
         #expect(result.resolutions.first?.method == .key)
         #expect(result.resolutions.first?.reference.stored == stored)
         #expect(workflow.runnability(installed: [tiny], allowAny: false).runnable == true)
@@ -106,7 +127,8 @@ struct RunnabilityTests {
 
     @Test func aStoredKeyNotInstalledResolvesByNameBaseAndTypeAndTheBatchSendsTheInstalledKey() throws {
         let workflow = try loader(identifier(key: "k-old", name: "tiny-sd15"))
-        let result = workflow.resolveModels(installed: [Fixtures.models[1], otherSD15, tiny], allowAnyOfBaseAndType: false)
+        let result = workflow.resolveModels(
+            installed: [Fixtures.models[1], otherSD15, tiny], allowAnyOfBaseAndType: false)
         #expect(result.issues.isEmpty)
         let resolution = try #require(result.resolutions.first)
         #expect(resolution.method == .name)
@@ -129,7 +151,8 @@ struct RunnabilityTests {
 
     @Test func withNoMatchTheIssueListsTheInstalledModelsOfThatBaseAndType() throws {
         let workflow = try loader(identifier(key: "k-gone", name: "gone"))
-        let result = workflow.resolveModels(installed: [Fixtures.models[1], tiny, sd15VAE, otherSD15], allowAnyOfBaseAndType: false)
+        let result = workflow.resolveModels(
+            installed: [Fixtures.models[1], tiny, sd15VAE, otherSD15], allowAnyOfBaseAndType: false)
         #expect(result.resolutions.map(\.method) == [nil])
         #expect(result.values.isEmpty)
         let issue = try #require(result.issues.first)
@@ -137,8 +160,11 @@ struct RunnabilityTests {
         #expect(issue.kind == .unresolvedModel)
         #expect(issue.nodeID == "m")
         #expect(issue.field == "model")
-        #expect(issue.candidates == [otherSD15, tiny])  // sd-1 main only, by name
-        #expect(issue.message == "node m (main_model_loader) field 'model': model 'gone' (key k-gone) is not installed; installed sd-1 main models: 'other-sd15' (k-other), 'tiny-sd15' (k-tiny)")
+        #expect(issue.candidates == [otherSD15, tiny]) // sd-1 main only, by name
+        #expect(
+            issue.message
+                == "node m (main_model_loader) field 'model': model 'gone' (key k-gone) is not installed; installed sd-1 main models: 'other-sd15' (k-other), 'tiny-sd15' (k-tiny)"
+        )
         #expect(issue.candidates.map { [$0.name, $0.key] } == [["other-sd15", "k-other"], ["tiny-sd15", "k-tiny"]])
         #expect(issue.systemName == "m.model")
         let runnability = workflow.runnability(installed: [tiny, otherSD15], allowAny: false)
@@ -146,19 +172,22 @@ struct RunnabilityTests {
         #expect(runnability.issues.map(\.kind) == [.unresolvedModel])
 
         // None of that base and type: said so.
-        let none = try #require(workflow.resolveModels(installed: [Fixtures.models[1], sd15VAE], allowAnyOfBaseAndType: false).issues.first)
+        let none = try #require(
+            workflow.resolveModels(installed: [Fixtures.models[1], sd15VAE], allowAnyOfBaseAndType: false).issues.first)
         #expect(none.candidates.isEmpty)
         #expect(none.message.hasSuffix("is not installed; no installed model is sd-1 main"))
         // Two of the stored name, base and type: neither is guessed.
         let twin = InstalledModel(key: "k-twin", hash: "h5", name: "tiny-sd15", base: "sd-1", type: "main")
-        let ambiguous = try loader(identifier(key: "k-old", name: "tiny-sd15")).resolveModels(installed: [tiny, twin], allowAnyOfBaseAndType: false)
+        let ambiguous = try loader(identifier(key: "k-old", name: "tiny-sd15")).resolveModels(
+            installed: [tiny, twin], allowAnyOfBaseAndType: false)
         #expect(ambiguous.issues.first?.message.contains("2 installed sd-1 main models are named 'tiny-sd15'") == true)
         #expect(ambiguous.values.isEmpty)
     }
 
     @Test func allowAnyPicksTheFirstModelOfTheSameBaseAndTypeByName() throws {
         let workflow = try loader(identifier(key: "k-gone", name: "gone"))
-        let result = workflow.resolveModels(installed: [Fixtures.models[1], sd15VAE, tiny, otherSD15], allowAnyOfBaseAndType: true)
+        let result = workflow.resolveModels(
+            installed: [Fixtures.models[1], sd15VAE, tiny, otherSD15], allowAnyOfBaseAndType: true)
         #expect(result.issues.isEmpty)
         let resolution = try #require(result.resolutions.first)
         #expect(resolution.method == .any)
@@ -170,14 +199,18 @@ struct RunnabilityTests {
         #expect(result.values == ["m.model": otherSD15.identifier])
         #expect(workflow.runnability(installed: [tiny, otherSD15], allowAny: true).runnable == true)
         // Nothing of that base and type: still an issue.
-        #expect(workflow.resolveModels(installed: [Fixtures.models[1], sd15VAE], allowAnyOfBaseAndType: true).issues.map(\.kind) == [.unresolvedModel])
+        #expect(
+            workflow.resolveModels(installed: [Fixtures.models[1], sd15VAE], allowAnyOfBaseAndType: true).issues.map(
+                \.kind) == [.unresolvedModel])
     }
 
     @Test func aModelFieldFedByAnEdgeIsNotAReference() throws {
         // `any` holds a model it hands to `m`: only `any`'s stored model is sent.
         let json = Fixtures.workflow(
-            nodes: [Fixtures.node("any", "model_identifier", ["model": identifier(key: "k-tiny", name: "tiny-sd15")]),
-                    Fixtures.node("m", "main_model_loader", ["model": identifier(key: "k-gone", name: "gone")])],
+            nodes: [
+                Fixtures.node("any", "model_identifier", ["model": identifier(key: "k-tiny", name: "tiny-sd15")]),
+                Fixtures.node("m", "main_model_loader", ["model": identifier(key: "k-gone", name: "gone")]),
+            ],
             edges: [Fixtures.edge("any", "model", "m", "model")])
         let workflow = try Workflow.parse(json, schemas: Fixtures.schemas)
         #expect(workflow.modelReferences.map(\.systemName) == ["any.model"])
@@ -192,9 +225,14 @@ struct RunnabilityTests {
         let workflow = try loader(identifier(key: "k-gone", name: "gone"), exposed: true)
         #expect(workflow.inputs.map(\.systemName) == ["m.model"])
         // Not given: the stored model must resolve, and here cannot.
-        #expect(workflow.resolveModels(installed: [tiny], allowAnyOfBaseAndType: false).issues.map(\.kind) == [.unresolvedModel])
+        #expect(
+            workflow.resolveModels(installed: [tiny], allowAnyOfBaseAndType: false).issues.map(\.kind) == [
+                .unresolvedModel
+            ])
         // Given: the request's model is what runs (checked by `validate`); the stored one is not looked at.
-        guard case .success(let resolved) = workflow.validate(["0": "tiny-sd15"], models: [tiny]) else { Issue.record("refused"); return }
+        guard case .success(let resolved) = workflow.validate(["0": "tiny-sd15"], models: [tiny]) else {
+            Issue.record("refused"); return
+        }
         let given = Set(resolved.values.keys)
         let result = workflow.resolveModels(installed: [tiny], allowAnyOfBaseAndType: false, given: given)
         #expect(result.resolutions.isEmpty)
@@ -206,8 +244,12 @@ struct RunnabilityTests {
     }
 
     @Test func aSubstitutedModelIsWrittenInPlaceOfTheStoredOne() throws {
-        let json = Fixtures.workflow(nodes: [Fixtures.node("x", "no_such_node"), Fixtures.node("m", "main_model_loader", ["model": identifier(key: "k-old", name: "tiny-sd15")])])
-        let runnability = try Workflow.parse(json, schemas: Fixtures.schemas).runnability(installed: [tiny], allowAny: false)
+        let json = Fixtures.workflow(nodes: [
+            Fixtures.node("x", "no_such_node"),
+            Fixtures.node("m", "main_model_loader", ["model": identifier(key: "k-old", name: "tiny-sd15")]),
+        ])
+        let runnability = try Workflow.parse(json, schemas: Fixtures.schemas).runnability(
+            installed: [tiny], allowAny: false)
         #expect(runnability.issues.map(\.kind) == [.unknownNodeType])
         #expect(runnability.resolutions.map(\.method) == [.name])
         #expect(runnability.values == ["m.model": tiny.identifier])

@@ -7,7 +7,10 @@ import Workflows
 extension Runnability {
     /// `{"runnable": true|false|null, "issues": [...], "models": [...]}`.
     public var json: JSONValue {
-        ["runnable": runnable.map { .bool($0) } ?? .null, "issues": .array(issues.map(\.json)), "models": .array(resolutions.map(\.json))]
+        [
+            "runnable": runnable.map { .bool($0) } ?? .null, "issues": .array(issues.map(\.json)),
+            "models": .array(resolutions.map(\.json)),
+        ]
     }
 }
 
@@ -18,15 +21,21 @@ extension RunnabilityIssue {
             "system_name": systemName.map { .string($0) } ?? .null, "message": .string(message),
         ]
         if let nodeType { fields["node_type"] = .string(nodeType) }
-        if kind == .unresolvedModel { fields["candidates"] = .array(candidates.map { ["name": .string($0.name), "key": .string($0.key)] }) }
+        if kind == .unresolvedModel {
+            fields["candidates"] = .array(candidates.map { ["name": .string($0.name), "key": .string($0.key)] })
+        }
         return .object(fields)
     }
 }
 
 extension ModelResolution {
     public var json: JSONValue {
-        ["node": .string(reference.nodeID), "field": .string(reference.field), "system_name": .string(reference.systemName),
-         "stored": reference.stored, "resolved": resolved?.identifier ?? .null,
-         "resolved_by": method.map { .string($0.rawValue) } ?? .null, "message": message.map { .string($0) } ?? .null]
+        [
+            "node": .string(reference.nodeID), "field": .string(reference.field),
+            "system_name": .string(reference.systemName),
+            "stored": reference.stored, "resolved": resolved?.identifier ?? .null,
+            "resolved_by": method.map { .string($0.rawValue) } ?? .null,
+            "message": message.map { .string($0) } ?? .null,
+        ]
     }
 }

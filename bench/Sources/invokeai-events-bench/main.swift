@@ -14,9 +14,18 @@ func fail(_ message: String) -> Never {
 }
 
 func slowBatch(steps: Int, stepMs: Int, destination: String) -> JSONValue {
-    ["graph": ["id": "bench", "nodes": ["slow": ["id": "slow", "type": "gateway_test_slow", "steps": .int(steps), "step_ms": .int(stepMs),
-                                                "label": .string(destination), "report_clock": true]], "edges": []],
-     "runs": 1, "origin": "bench-events", "destination": .string(destination)]
+    [
+        "graph": [
+            "id": "bench",
+            "nodes": [
+                "slow": [
+                    "id": "slow", "type": "gateway_test_slow", "steps": .int(steps), "step_ms": .int(stepMs),
+                    "label": .string(destination), "report_clock": true,
+                ]
+            ], "edges": [],
+        ],
+        "runs": 1, "origin": "bench-events", "destination": .string(destination),
+    ]
 }
 
 func runAndWait(_ client: InvokeAIClient, _ batch: JSONValue) async throws -> Int {
@@ -26,7 +35,8 @@ func runAndWait(_ client: InvokeAIClient, _ batch: JSONValue) async throws -> In
 }
 
 func record(url: URL, file: String, steps: Int) async throws {
-    let socket = try WebSocketClient.connect(host: url.host ?? "127.0.0.1", port: url.port ?? 80, path: "/ws/socket.io/?EIO=4&transport=websocket")
+    let socket = try WebSocketClient.connect(
+        host: url.host ?? "127.0.0.1", port: url.port ?? 80, path: "/ws/socket.io/?EIO=4&transport=websocket")
     let lines = LockedLines()
     let reader = Thread {
         while true {
@@ -41,8 +51,10 @@ func record(url: URL, file: String, steps: Int) async throws {
     try await Task.sleep(nanoseconds: 300_000_000)
     let client = InvokeAIClient(configuration: InvokeAIClientConfiguration(baseURL: url))
     _ = try await runAndWait(client, slowBatch(steps: steps, stepMs: 0, destination: "bench-record"))
-    let failing: JSONValue = ["graph": ["id": "bench-fail", "nodes": ["boom": ["id": "boom", "type": "gateway_test_fail"]], "edges": []],
-                              "runs": 1, "origin": "bench-events", "destination": "bench-record"]
+    let failing: JSONValue = [
+        "graph": ["id": "bench-fail", "nodes": ["boom": ["id": "boom", "type": "gateway_test_fail"]], "edges": []],
+        "runs": 1, "origin": "bench-events", "destination": "bench-record",
+    ]
     _ = try await runAndWait(client, failing)
     try await Task.sleep(nanoseconds: 500_000_000)
     socket.close()
@@ -69,28 +81,36 @@ func decode(file: String, seconds: Double) {
     var rounds = 0
     while Date().timeIntervalSince(start) < seconds {
         for packet in packets {
-            guard case .message(let sio)? = try? EngineIOPacket.parse(packet), let event = InvokeAIEvent.decode(socketIOText: sio) else { continue }
+            guard case .message(let sio)? = try? EngineIOPacket.parse(packet),
+                let event = InvokeAIEvent.decode(socketIOText: sio)
+            else { continue }
             decoded += 1
             if case .unknown = event {} else { typed += 1 }
         }
         rounds += 1
     }
     let elapsed = Date().timeIntervalSince(start)
-    print(String(format: "decode: %d packets (%.0f bytes avg) x %d rounds: %.0f events/s on one thread (%.1f MB/s), %d%% typed",
-                 packets.count, Double(bytes) / Double(packets.count), rounds, Double(decoded) / elapsed,
-                 Double(bytes * rounds) / elapsed / 1e6, typed * 100 / max(1, decoded)))
+    print(
+        String(
+            format:
+                "decode: %d packets (%.0f bytes avg) x %d rounds: %.0f events/s on one thread (%.1f MB/s), %d%% typed",
+            packets.count, Double(bytes) / Double(packets.count), rounds, Double(decoded) / elapsed,
+            Double(bytes * rounds) / elapsed / 1e6, typed * 100 / max(1, decoded)))
 }
 
 func latency(url: URL, steps: Int, stepMs: Int) async throws {
     let client = InvokeAIClient(configuration: InvokeAIClientConfiguration(baseURL: url))
     let samples = LockedLines()
     let destination = ProcessInfo.processInfo.environment["BENCH_DESTINATION"] ?? "bench-latency"
-    let stream = InvokeAIEventStream(client: client, onEvent: { event in
-        let now = Date().timeIntervalSince1970
-        guard case .invocationProgress(let info, let progress) = event, info.item.destination == destination,
-              let range = progress.message.range(of: " t="), let sent = Double(progress.message[range.upperBound...]) else { return }
-        samples.append(String((now - sent) * 1000))
-    })
+    let stream = InvokeAIEventStream(
+        client: client,
+        onEvent: { event in
+            let now = Date().timeIntervalSince1970
+            guard case .invocationProgress(let info, let progress) = event, info.item.destination == destination,
+                let range = progress.message.range(of: " t="), let sent = Double(progress.message[range.upperBound...])
+            else { return }
+            samples.append(String((now - sent) * 1000))
+        })
     stream.start()
     defer { stream.stop() }
     guard stream.waitUntilConnected(timeout: 20) else { fail("event stream did not connect: \(stream.state)") }
@@ -99,11 +119,16 @@ func latency(url: URL, steps: Int, stepMs: Int) async throws {
     let values = samples.all.compactMap(Double.init).sorted()
     guard !values.isEmpty else { fail("no progress events received") }
     func pct(_ p: Double) -> Double { values[min(values.count - 1, Int((Double(values.count) * p).rounded(.up)) - 1)] }
-    print(String(format: "swift  latency: n=%d p50=%.3f ms p99=%.3f ms max=%.3f ms", values.count, pct(0.5), pct(0.99), values.last!))
+    print(
+        String(
+            format: "swift  latency: n=%d p50=%.3f ms p99=%.3f ms max=%.3f ms", values.count, pct(0.5), pct(0.99),
+            values.last!))
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count >= 2 else { fail("usage: record URL FILE STEPS | decode FILE SECONDS | latency URL STEPS STEP_MS") }
+guard arguments.count >= 2 else {
+    fail("usage: record URL FILE STEPS | decode FILE SECONDS | latency URL STEPS STEP_MS")
+}
 switch arguments[1] {
 case "record" where arguments.count == 5:
     guard let url = URL(string: arguments[2]), let steps = Int(arguments[4]) else { fail("bad arguments") }
@@ -111,7 +136,9 @@ case "record" where arguments.count == 5:
 case "decode" where arguments.count == 4:
     decode(file: arguments[2], seconds: Double(arguments[3]) ?? 3)
 case "latency" where arguments.count == 5:
-    guard let url = URL(string: arguments[2]), let steps = Int(arguments[3]), let stepMs = Int(arguments[4]) else { fail("bad arguments") }
+    guard let url = URL(string: arguments[2]), let steps = Int(arguments[3]), let stepMs = Int(arguments[4]) else {
+        fail("bad arguments")
+    }
     try await latency(url: url, steps: steps, stepMs: stepMs)
 default:
     fail("usage: record URL FILE STEPS | decode FILE SECONDS | latency URL STEPS STEP_MS")

@@ -29,7 +29,8 @@ enum SSEBench {
         case "load" where args.count == 4:
             try load(port: Int(args[1])!, subscribers: Int(args[2])!, events: Int(args[3])!)
         default:
-            FileHandle.standardError.write(Data("usage: sse-bench serve|floor N EVENTS RATE | load PORT N EVENTS\n".utf8))
+            FileHandle.standardError.write(
+                Data("usage: sse-bench serve|floor N EVENTS RATE | load PORT N EVENTS\n".utf8))
             exit(2)
         }
     }
@@ -38,8 +39,9 @@ enum SSEBench {
         signal(SIGPIPE, SIG_IGN)
         var logger = Logger(label: "sse-bench")
         logger.logLevel = .error
-        var configuration = GatewayConfiguration(server: HTTPServerConfiguration(host: "127.0.0.1", port: 0),
-                                                 invokeAIURL: URL(string: "http://127.0.0.1:9")!)
+        var configuration = GatewayConfiguration(
+            server: HTTPServerConfiguration(host: "127.0.0.1", port: 0),
+            invokeAIURL: URL(string: "http://127.0.0.1:9")!)
         configuration.server.maxConnections = subscribers + 100
         configuration.events.maxSubscribers = subscribers + 100
         let gateway = try GatewayServer(configuration: configuration, logger: logger)
@@ -74,19 +76,23 @@ enum SSEBench {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && listen(listener, 4096) == 0
-                && getsockname(listener, $0, &length) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && listen(listener, 4096) == 0
+                    && getsockname(listener, $0, &length) == 0
+            }
         }
         guard bound else { fatalError("floor: cannot listen: errno \(errno)") }
         say("PORT \(UInt16(bigEndian: address.sin_port))")
         let before = residentBytes()
-        let head = Array("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        let head = Array(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n"
+                .utf8)
         var request = [UInt8](repeating: 0, count: 4096)
         var fds: [Int32] = []
         while fds.count < subscribers {
             let fd = accept(listener, nil, nil)
             guard fd >= 0 else { continue }
-            _ = request.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }  // one small GET: not parsed
+            _ = request.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } // one small GET: not parsed
             _ = head.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             fds.append(fd)
@@ -99,16 +105,22 @@ enum SSEBench {
         for n in 0..<events {
             let wait = start.addingTimeInterval(Double(n) / rate).timeIntervalSinceNow
             if wait > 0 { Thread.sleep(forTimeInterval: wait) }
-            let event = GatewayEvent(id: EventID(epoch: 1, sequence: UInt64(n)), type: "node.progress", runID: "bench", workflow: nil,
-                                     time: Date(), data: ["t": .int(wallNanoseconds()), "n": .int(n)]).encoded
+            let event = GatewayEvent(
+                id: EventID(epoch: 1, sequence: UInt64(n)), type: "node.progress", runID: "bench", workflow: nil,
+                time: Date(), data: ["t": .int(wallNanoseconds()), "n": .int(n)]
+            ).encoded
             let chunk = Array((String(event.count, radix: 16) + "\r\n").utf8) + event + Array("\r\n".utf8)
             chunk.withUnsafeBytes { bytes in
-                for fd in fds where send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) != bytes.count { dropped += 1 }
+                for fd in fds where send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) != bytes.count {
+                    dropped += 1
+                }
             }
         }
         Thread.sleep(forTimeInterval: 3)
         say(String(format: "CPU_US_PER_DELIVERY %.2f", (cpuSeconds() - cpuBefore) * 1e6 / Double(subscribers * events)))
-        if dropped > 0 { FileHandle.standardError.write(Data("floor: \(dropped) writes did not fit a socket buffer\n".utf8)) }
+        if dropped > 0 {
+            FileHandle.standardError.write(Data("floor: \(dropped) writes did not fit a socket buffer\n".utf8))
+        }
         for fd in fds { close(fd) }
         close(listener)
     }
@@ -128,7 +140,8 @@ enum SSEBench {
 
     static func residentBytes() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return 0 }
         return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
     }
 
@@ -155,9 +168,13 @@ enum SSEBench {
             address.sin_port = UInt16(port).bigEndian
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             let ok = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
-            guard ok == 0 else { fatalError("connect: errno \(errno) after \(fds.count) subscribers (raise the fd limit)") }
+            guard ok == 0 else {
+                fatalError("connect: errno \(errno) after \(fds.count) subscribers (raise the fd limit)")
+            }
             _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             _ = cepoll_ctl(epoll, CEPOLL_CTL_ADD, fd, CEPOLL_IN, UInt64(fd))
@@ -177,7 +194,9 @@ enum SSEBench {
         var eventsBuffer = [cepoll_event](repeating: cepoll_event(), count: 1024)
         let deadline = Date().addingTimeInterval(Double(events) + 120)
         while done < subscribers, Date() < deadline {
-            let count = eventsBuffer.withUnsafeMutableBufferPointer { cepoll_wait(epoll, $0.baseAddress, Int32($0.count), 1000) }
+            let count = eventsBuffer.withUnsafeMutableBufferPointer {
+                cepoll_wait(epoll, $0.baseAddress, Int32($0.count), 1000)
+            }
             guard count > 0 else { continue }
             for i in 0..<Int(count) {
                 let fd = Int(eventsBuffer[i].token)
@@ -194,12 +213,14 @@ enum SSEBench {
                     buffer.withUnsafeBufferPointer { b in
                         var index = 0
                         while index + 4 < total {
-                            guard b[index] == 34, b[index + 1] == 116, b[index + 2] == 34, b[index + 3] == 58 else { index += 1; continue }
+                            guard b[index] == 34, b[index + 1] == 116, b[index + 2] == 34, b[index + 3] == 58 else {
+                                index += 1; continue
+                            }
                             var j = index + 4
                             while j < total, b[j] == 32 { j += 1 }
                             var value = 0
                             while j < total, b[j] >= 48, b[j] <= 57 { value = value * 10 + Int(b[j] - 48); j += 1 }
-                            if j == total { keepFrom = index; break }  // the number may go on in the next read
+                            if j == total { keepFrom = index; break } // the number may go on in the next read
                             latencies.append(now - value)
                             if firstReceipt == 0 { firstReceipt = now }
                             lastReceipt = now
@@ -225,9 +246,12 @@ enum SSEBench {
         }
         let window = Double(lastReceipt - firstReceipt) / 1e9
         let rate = window > 0 ? Double(latencies.count) / window : 0
-        print(String(format: "DELIVERIES %d of %d p50_ms %.2f p99_ms %.2f max_ms %.2f per_second %.0f load_cpu_us_per_delivery %.2f",
-                     latencies.count, subscribers * events, percentile(0.5), percentile(0.99),
-                     Double(latencies.last ?? 0) / 1e6, rate, cpuSeconds() * 1e6 / Double(max(1, latencies.count))))
+        print(
+            String(
+                format:
+                    "DELIVERIES %d of %d p50_ms %.2f p99_ms %.2f max_ms %.2f per_second %.0f load_cpu_us_per_delivery %.2f",
+                latencies.count, subscribers * events, percentile(0.5), percentile(0.99),
+                Double(latencies.last ?? 0) / 1e6, rate, cpuSeconds() * 1e6 / Double(max(1, latencies.count))))
         for fd in fds { close(fd) }
     }
 }
