@@ -154,3 +154,9 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
         hasher.combine(sum)
     }
 }
+
+/// One member of a `JSONObject`.
+public struct JSONMember: Sendable {
+    public var key: String
+    public var value: JSONValue
+}

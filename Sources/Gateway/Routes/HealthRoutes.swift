@@ -1,0 +1,70 @@
+import Foundation
+import HTTPServer
+import InvokeAI
+import JSONValue
+
+/// `/healthz`: the process answers. `/readyz`: InvokeAI answers too (503 with its error when not).
+enum HealthRoutes {
+    static func add(
+        to router: inout Router, upstream: InvokeAIClient, eventStream: (@Sendable () -> InvokeAIEventStreamState)?
+    ) {
+        router.add(
+            .GET, "/healthz",
+            .sync { _ in
+                HTTPResponse(
+                    status: .ok, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
+                    bytes: Array(#"{"status":"ok"}"#.utf8))
+            })
+        router.add(
+            .GET, "/readyz",
+            .async { _ in
+                let invokeai: JSONValue = ["url": .string(upstream.baseURL.absoluteString)]
+                do {
+                    let version = try await upstream.appVersion()
+                    var body: JSONObject = [
+                        "status": "ready", "invokeai": ["url": invokeai["url"]!, "version": .string(version)],
+                    ]
+                    if let eventStream {
+                        let state = eventStream()
+                        body["events"] = [
+                            "connected": .bool(state.connected), "since": .string(Run.format(state.since)),
+                            "reconnects": .int(state.reconnectCount),
+                            "last_error": state.lastError.map { .string($0) } ?? .null,
+                        ]
+                    }
+                    return .json(JSONValue.object(body))
+                } catch {
+                    throw HTTPError(
+                        .serviceUnavailable, "InvokeAI is not reachable: \(error)",
+                        title: "Upstream not ready", extensions: ["status_text": "not ready", "invokeai": invokeai],
+                        headers: ["Retry-After": "5"])
+                }
+            })
+    }
+}
+
+/// `/metrics` in Prometheus text format.
+enum MetricsRoutes {
+    static func add(to router: inout Router, metrics: @escaping @Sendable () -> String) {
+        router.add(
+            .GET, "/metrics",
+            .sync { _ in
+                HTTPResponse(
+                    status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+                    bytes: Array(metrics().utf8))
+            })
+    }
+}
+
+/// `/openapi.json`: the API contract, read from openapi/ at start-up.
+enum OpenAPIRoutes {
+    static func add(to router: inout Router, documentPath: String?) throws {
+        guard let documentPath else { return }
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: documentPath)))
+        router.add(
+            .GET, "/openapi.json",
+            .sync { _ in
+                HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], bytes: bytes)
+            })
+    }
+}
