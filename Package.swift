@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "invokeai-gateway", targets: ["invokeai-gateway"]),
         // For the benchmark package under bench/ (bench/Package.swift); not a supported API.
         .library(name: "CEpoll", targets: ["CEpoll"]),
+        .library(name: "Transport", targets: ["Transport"]),
         .library(name: "JSONValue", targets: ["JSONValue"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .library(name: "Workflows", targets: ["Workflows"]),
@@ -27,6 +28,9 @@ let package = Package(
         // Pure HTTP types both sides share: method, status (the one reason-phrase table), headers,
         // version, an answer-head parser, the monotonic clock and deadlines. No sockets.
         .target(name: "HTTPCore"),
+        // The one transport: epoll event loops (with timers), sockets, and the buffered
+        // non-blocking connection every protocol on both sides moves its bytes with.
+        .target(name: "Transport", dependencies: ["CEpoll", "HTTPCore"]),
         .target(
             name: "HTTPServer",
             dependencies: [
@@ -34,12 +38,13 @@ let package = Package(
                 "CNGHTTP2",
                 "HTTPCore",
                 "JSONValue",
+                "Transport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Pure: workflow parsing, inputs, validation, graph building, outputs. No I/O.
         .target(name: "Workflows", dependencies: ["JSONValue"]),
-        .target(name: "InvokeAI", dependencies: ["HTTPCore", "JSONValue"]),
+        .target(name: "InvokeAI", dependencies: ["CEpoll", "HTTPCore", "JSONValue", "Transport"]),
         .target(
             name: "Gateway",
             dependencies: [

@@ -1,5 +1,6 @@
 import CEpoll
 import HTTPCore
+import Transport
 
 #if canImport(Glibc)
 import Glibc

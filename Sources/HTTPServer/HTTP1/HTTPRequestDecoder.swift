@@ -773,72 +773,14 @@ extension HTTPRequestDecoder {
         return codings
     }
 
-    /// `chunk-size [ chunk-ext ]` (RFC 9112 §7.1), without the CRLF. Returns nil for a size too
-    /// large to represent.
     static func parseChunkSizeLine(_ line: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) -> Int? {
-        let count = line.count
-        func fail(_ index: Int) -> HTTPParseError {
-            if index < count, line[index] == .cr { return HTTPParseError(.badRequest, "bare CR in chunk-size line") }
-            return HTTPParseError(.badRequest, "malformed chunk size")
+        do throws(ChunkedCoding.SizeLineError) {
+            return try ChunkedCoding.parseSizeLine(line)
+        } catch .bareCR {
+            throw HTTPParseError(.badRequest, "bare CR in chunk-size line")
+        } catch {
+            throw HTTPParseError(.badRequest, "malformed chunk size")
         }
-        var index = 0
-        var size: UInt64 = 0
-        var significant = 0
-        while index < count, let digit = hexValue(line[index]) {
-            if significant > 0 || digit != 0 { significant += 1 }
-            if significant <= 16 { size = size << 4 | UInt64(digit) }
-            index += 1
-        }
-        if index == 0 { throw fail(0) }
-        // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
-        func skipWhitespace() -> Bool {
-            let start = index
-            while index < count, line[index] == .space || line[index] == .tab { index += 1 }
-            return index > start
-        }
-        while true {
-            let spaced = skipWhitespace()
-            if index == count {
-                if spaced { throw fail(index) } // BWS is only allowed before ";" or "="
-                break
-            }
-            guard line[index] == UInt8(ascii: ";") else { throw fail(index) }
-            index += 1
-            _ = skipWhitespace()
-            let nameStart = index
-            while index < count, isTokenByte(line[index]) { index += 1 }
-            if index == nameStart { throw fail(index) }
-            let save = index
-            _ = skipWhitespace()
-            if index < count, line[index] == UInt8(ascii: "=") {
-                index += 1
-                _ = skipWhitespace()
-                if index < count, line[index] == UInt8(ascii: "\"") {
-                    index += 1
-                    var closed = false
-                    while index < count {
-                        let byte = line[index]
-                        if byte == UInt8(ascii: "\"") { closed = true; index += 1; break }
-                        if byte == UInt8(ascii: "\\") {
-                            index += 1
-                            guard index < count, isQuotedPairByte(line[index]) else { throw fail(index) }
-                        } else if !isQuotedTextByte(byte) {
-                            throw fail(index)
-                        }
-                        index += 1
-                    }
-                    if !closed { throw fail(index) }
-                } else {
-                    let valueStart = index
-                    while index < count, isTokenByte(line[index]) { index += 1 }
-                    if index == valueStart { throw fail(index) }
-                }
-            } else {
-                index = save
-            }
-        }
-        if significant > 16 || size > UInt64(Int.max) { return nil }
-        return Int(size)
     }
 }
 
@@ -851,37 +793,12 @@ extension UInt8 {
     fileprivate static let tab = UInt8(ascii: "\t")
 }
 
-/// RFC 9110 `tchar`: ALPHA, DIGIT and ``!#$%&'*+-.^_`|~``, as two 64-bit masks.
+/// RFC 9110 `tchar` (HTTPCore's one table).
 @inline(__always)
-func isTokenByte(_ byte: UInt8) -> Bool {
-    if byte < 64 { return (0x03FF_6CFA_0000_0000 as UInt64) >> UInt64(byte) & 1 != 0 }
-    if byte < 128 { return (0x57FF_FFFF_C7FF_FFFE as UInt64) >> UInt64(byte - 64) & 1 != 0 }
-    return false
-}
+func isTokenByte(_ byte: UInt8) -> Bool { HTTPByte.isToken(byte) }
 
 @inline(__always)
 private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-
-@inline(__always)
-private func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-    default: nil
-    }
-}
-
-/// `qdtext`: HTAB, SP, visible ASCII except `"` and `\`, obs-text.
-private func isQuotedTextByte(_ byte: UInt8) -> Bool {
-    byte == .tab || byte == .space || byte == 0x21 || (byte >= 0x23 && byte <= 0x5B) || (byte >= 0x5D && byte <= 0x7E)
-        || byte >= 0x80
-}
-
-/// The byte after `\` in a `quoted-pair`: HTAB, SP, VCHAR, obs-text.
-private func isQuotedPairByte(_ byte: UInt8) -> Bool {
-    byte == .tab || byte == .space || (byte >= 0x21 && byte <= 0x7E) || byte >= 0x80
-}
 
 private func equalsASCII(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
     guard bytes.count == text.utf8CodeUnitCount else { return false }

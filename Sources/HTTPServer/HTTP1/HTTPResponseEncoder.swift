@@ -1,4 +1,5 @@
 import HTTPCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,30 +59,9 @@ enum HTTPResponseEncoder {
         appendLine(&out)
     }
 
-    /// One chunk of a chunked body (empty input writes nothing: a zero chunk would end the body).
-    static func appendChunk(to out: inout [UInt8], _ bytes: [UInt8]) {
-        guard !bytes.isEmpty else { return }
-        appendHex(&out, bytes.count)
-        appendLine(&out)
-        out.append(contentsOf: bytes)
-        appendLine(&out)
-    }
+    static func appendChunk(to out: inout [UInt8], _ bytes: [UInt8]) { ChunkedCoding.appendChunk(to: &out, bytes) }
 
-    /// The chunk size in lowercase hex, without building a String (once per streamed write).
-    private static func appendHex(_ out: inout [UInt8], _ value: Int) {
-        let digits: StaticString = "0123456789abcdef"
-        var shift = (Int.bitWidth - value.leadingZeroBitCount + 3) / 4 * 4 - 4
-        digits.withUTF8Buffer { hex in
-            while shift >= 0 {
-                out.append(hex[(value >> shift) & 0xf])
-                shift -= 4
-            }
-        }
-    }
-
-    static func appendLastChunk(to out: inout [UInt8]) {
-        append(&out, "0\r\n\r\n")
-    }
+    static func appendLastChunk(to out: inout [UInt8]) { ChunkedCoding.appendLastChunk(to: &out) }
 
     static let continueHead: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 

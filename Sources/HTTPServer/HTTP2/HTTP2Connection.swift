@@ -1,6 +1,7 @@
 import CEpoll
 import CNGHTTP2
 import HTTPCore
+import Transport
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import Synchronization
+import Transport
 
 /// The sending end of a streamed response body. Safe to use from any task or thread.
 ///

@@ -1,5 +1,6 @@
 import HTTPCore
 import Synchronization
+import Transport
 
 #if canImport(Glibc)
 import Glibc

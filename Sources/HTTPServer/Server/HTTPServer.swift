@@ -1,6 +1,7 @@
 import HTTPCore
 import Logging
 import Synchronization
+import Transport
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,7 @@
 import HTTPCore
 import Logging
+import Transport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,8 +14,8 @@ final class HTTPServerLoop: @unchecked Sendable {
     let responder: any HTTPResponder
     let metrics: HTTPServerMetrics
     let logger: Logger
-    /// One read buffer per loop, shared by its connections (reads never interleave on a loop).
-    let readBuffer: UnsafeMutableRawBufferPointer
+    /// The loop's read buffer, shared by its connections (reads never interleave on a loop).
+    var readBuffer: UnsafeMutableRawBufferPointer { loop.readBuffer }
     /// The `Date` header value, refreshed every tick rather than formatted per response.
     private(set) var date: String = HTTPDate.now()
     private(set) var isShuttingDown = false
@@ -30,11 +32,8 @@ final class HTTPServerLoop: @unchecked Sendable {
         self.responder = responder
         self.metrics = metrics
         self.logger = logger
-        readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
         loop.onTick = { [unowned self] in tick() }
     }
-
-    deinit { readBuffer.deallocate() }
 
     var connectionCount: Int { connections.count }
 

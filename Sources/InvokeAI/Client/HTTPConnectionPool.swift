@@ -1,6 +1,7 @@
 import Foundation
 import HTTPCore
 import Synchronization
+import Transport
 
 /// Bookkeeping for `PooledHTTPClient`'s connections: at most `maxConnections` open at once
 /// (in use, being opened or idle), kept-alive idle ones per `host:port` for reuse.

@@ -1,20 +1,24 @@
 import Foundation
 import HTTPCore
+import Transport
 
 /// A small HTTP/1.1 client (plain `http`) with kept-alive connections, replacing URLSession,
 /// whose Linux implementation aborts the process now and then under concurrent use.
 ///
-/// Each exchange runs its blocking socket I/O on a thread of its own, never on Swift's
-/// cooperative pool, and is bounded by its deadline. Connections come from an
-/// `HTTPConnectionPool`; callers beyond its limit wait without holding a thread. A request
-/// that fails on a reused connection before any byte of an answer arrived (the server closed
-/// it while it was idle) is sent once more on a new connection, whatever its method: the
-/// server cannot have read it. Task cancellation is not observed; the deadline ends everything.
+/// Its connections live on event loops (`EventLoopGroup`, the gateway's own): no thread per
+/// exchange, no thread blocked on a socket; each exchange is bounded by its deadline through a
+/// loop timer. Connections come from an `HTTPConnectionPool`; callers beyond its limit wait
+/// without holding a thread. A request that fails on a reused connection before any byte of an
+/// answer arrived (the server closed it while it was idle) is sent once more on a new
+/// connection, whatever its method: the server cannot have read it. Task cancellation is not
+/// observed; the deadline ends everything.
 final class PooledHTTPClient: Sendable {
     let pool: HTTPConnectionPool
+    let loops: EventLoopGroup
 
-    init(pool: HTTPConnectionPool = HTTPConnectionPool()) {
+    init(pool: HTTPConnectionPool = HTTPConnectionPool(), loops: EventLoopGroup = .shared) {
         self.pool = pool
+        self.loops = loops
     }
 
     /// Sends `request` and reads the answer into memory. `connectTimeout` bounds opening a
@@ -37,63 +41,60 @@ final class PooledHTTPClient: Sendable {
             request, into: .file(path: file, maxBytes: maxBytes), connectTimeout: connectTimeout, timeout: timeout)
     }
 
+    /// Open if needed, exchange, retry once on a fresh connection if a reused one turned out
+    /// closed; the connection then goes back to the pool.
     private func exchange(
         _ request: HTTPClientRequest, into destination: HTTPClientBodyDestination,
         connectTimeout: Double, timeout: Double
     ) async throws(HTTPClientError) -> HTTPClientResponse {
         let deadline = Deadline.after(timeout)
         let idle = try await pool.acquire(request.endpoint, by: deadline)
-        let result = await withCheckedContinuation {
-            (continuation: CheckedContinuation<Result<HTTPClientResponse, HTTPClientError>, Never>) in
-            Thread.detachNewThread { [self] in
-                continuation.resume(
-                    returning: run(request, on: idle, into: destination, connectTimeout: connectTimeout, by: deadline))
-            }
-        }
-        return try result.get()
-    }
-
-    /// The blocking part, on its own thread: open if needed, exchange, retry once on a fresh
-    /// connection if a reused one turned out closed; the connection then goes back to the pool.
-    private func run(
-        _ request: HTTPClientRequest, on idle: HTTPClientConnection?, into destination: HTTPClientBodyDestination,
-        connectTimeout: Double, by deadline: Deadline
-    ) -> Result<HTTPClientResponse, HTTPClientError> {
         var connection = idle
         defer { pool.release(connection, endpoint: request.endpoint) }
+        let first: HTTPClientConnection
+        if let idle {
+            first = idle
+        } else {
+            first = try await open(request, connectTimeout: connectTimeout, by: deadline)
+        }
+        connection = first
         do throws(HTTPClientError) {
-            let first: HTTPClientConnection
-            if let idle {
-                first = idle
-            } else {
-                first = try open(request, connectTimeout: connectTimeout, by: deadline)
-            }
-            connection = first
-            do throws(HTTPClientError) {
-                return .success(try first.exchange(request, into: destination, by: deadline))
-            } catch .connectionClosed(beforeAnyResponseByte: true) where first.completedExchanges > 0 {
-                let fresh = try open(request, connectTimeout: connectTimeout, by: deadline)
-                connection = fresh
-                return .success(try fresh.exchange(request, into: destination, by: deadline))
-            }
-        } catch {
-            return .failure(error)
+            return try await first.exchange(request, into: destination, by: deadline)
+        } catch .connectionClosed(beforeAnyResponseByte: true) where first.completedExchanges > 0 {
+            let fresh = try await open(request, connectTimeout: connectTimeout, by: deadline)
+            connection = fresh
+            return try await fresh.exchange(request, into: destination, by: deadline)
         }
     }
 
+    /// A new connection: every address the host resolves to in turn, all of them together
+    /// within the connect timeout (or the exchange's deadline, whichever ends first).
     private func open(_ request: HTTPClientRequest, connectTimeout: Double, by deadline: Deadline)
-        throws(HTTPClientError) -> HTTPClientConnection
+        async throws(HTTPClientError) -> HTTPClientConnection
     {
+        let connectDeadline = min(deadline, .after(connectTimeout))
+        let target = "\(request.host):\(request.port)"
+        let addresses: [SocketAddress]
         do {
-            // Whichever ends first: the connect timeout or the whole exchange's.
-            let fd = try TCPConnector(host: request.host, port: request.port).connect(
-                by: min(deadline, .after(connectTimeout)))
-            return HTTPClientConnection(fd: fd, endpoint: request.endpoint)
+            // Name resolution blocks (getaddrinfo): here, on the caller's task, never on a loop.
+            addresses = try SocketAddress.resolve(host: request.host, port: request.port, passive: false)
         } catch {
-            switch error {
-            case .unreachable(let why): throw .cannotConnect(why)
-            case .timedOut(let what): throw .timedOut(what)
+            throw .cannotConnect("cannot resolve \(request.host): \(error)")
+        }
+        var lastError = "no address"
+        let loop = loops.next()
+        for address in addresses {
+            switch await HTTPClientConnection.open(
+                to: address, endpoint: request.endpoint, on: loop, by: connectDeadline)
+            {
+            case .success(let connection):
+                return connection
+            case .failure(.failed(let why)):
+                lastError = why
+            case .failure(.timedOut):
+                throw .timedOut("connect to \(target) after \(connectDeadline.seconds) s")
             }
         }
+        throw .cannotConnect("connect to \(target): \(lastError)")
     }
 }

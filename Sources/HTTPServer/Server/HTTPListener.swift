@@ -1,4 +1,5 @@
 import CEpoll
+import Transport
 
 #if canImport(Glibc)
 import Glibc

@@ -9,15 +9,16 @@ import Glibc
 
 /// Something registered with an event loop for readiness events on one file descriptor.
 /// It is only ever called on its loop's thread.
-protocol EventLoopHandler: AnyObject {
+package protocol EventLoopHandler: AnyObject {
     func handleEvents(_ events: UInt32)
 }
 
 /// One thread running epoll. Everything registered with a loop is touched only on that thread;
 /// other threads hand it work with `execute`, which wakes it through an eventfd.
 /// `@unchecked Sendable`: the mutable state is either confined to the loop's thread or behind `pending`.
-final class EventLoop: @unchecked Sendable {
-    let index: Int
+package final class EventLoop: @unchecked Sendable {
+    package let index: Int
+    package let name: String
     private let epollFD: Int32
     private let wakeFD: Int32
     private var handlers: [Int32: EventLoopHandler] = [:]
@@ -27,14 +28,25 @@ final class EventLoop: @unchecked Sendable {
     private let exited = DispatchSemaphore(value: 0)
 
     /// Called on the loop about every `tickInterval` (timeouts, cached Date header).
-    var onTick: (() -> Void)?
-    let tickInterval: UInt64
+    /// One read buffer per loop, shared by everything registered with it: reads never
+    /// interleave on a loop, and what is read is decoded before the next read.
+    package let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+
+    package var onTick: (() -> Void)?
+    package let tickInterval: UInt64
     private var nextTick: UInt64 = 0
 
     private static let wakeToken = UInt64.max
 
-    init(index: Int, tickInterval: Duration = .seconds(1)) throws {
+    /// Timers by id, and their ids in deadline order (a cancelled timer leaves its entry in
+    /// `timerOrder` until it comes up).
+    private var timers: [UInt64: (deadline: UInt64, task: () -> Void)] = [:]
+    private var timerOrder = TimerHeap()
+    private var lastTimerID: UInt64 = 0
+
+    package init(index: Int, name: String = "http-loop", tickInterval: Duration = .seconds(1)) throws {
         self.index = index
+        self.name = name
         self.tickInterval = MonotonicClock.nanoseconds(tickInterval)
         epollFD = cepoll_create()
         guard epollFD >= 0 else { throw SocketError("epoll_create1") }
@@ -53,22 +65,23 @@ final class EventLoop: @unchecked Sendable {
     deinit {
         close(epollFD)
         close(wakeFD)
+        readBuffer.deallocate()
     }
 
-    func start() {
+    package func start() {
         let thread = Thread { [self] in run() }
-        thread.name = "http-loop-\(index)"
+        thread.name = "\(name)-\(index)"
         self.thread = thread
         thread.start()
     }
 
-    var inLoop: Bool {
+    package var inLoop: Bool {
         guard let ownerThread else { return false }
         return pthread_equal(pthread_self(), ownerThread) != 0
     }
 
     /// Runs `task` on the loop's thread, soon. Safe from any thread.
-    func execute(_ task: @escaping @Sendable () -> Void) {
+    package func execute(_ task: @escaping @Sendable () -> Void) {
         let needsWake = pending.withLock { state -> Bool in
             state.tasks.append(task)
             return state.tasks.count == 1
@@ -78,30 +91,73 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Asks the loop to exit after the current iteration; `waitUntilStopped` blocks until it has.
-    func stop() {
+    package func stop() {
         pending.withLock { $0.running = false }
         _ = cepoll_eventfd_signal(wakeFD)
     }
 
-    func waitUntilStopped() { exited.wait() }
+    package func waitUntilStopped() { exited.wait() }
 
     // MARK: registration (loop thread only)
 
-    func register(fd: Int32, events: UInt32, handler: EventLoopHandler) throws {
+    package func register(fd: Int32, events: UInt32, handler: EventLoopHandler) throws {
+        assertInLoop()
         guard cepoll_ctl(epollFD, CEPOLL_CTL_ADD, fd, events, UInt64(fd)) == 0 else {
             throw SocketError("epoll_ctl(add)")
         }
         handlers[fd] = handler
     }
 
-    func modify(fd: Int32, events: UInt32) {
+    package func modify(fd: Int32, events: UInt32) {
+        assertInLoop()
         _ = cepoll_ctl(epollFD, CEPOLL_CTL_MOD, fd, events, UInt64(fd))
     }
 
     /// Forgets `fd`. The caller closes it afterwards (closing also removes it from epoll).
-    func deregister(fd: Int32) {
+    package func deregister(fd: Int32) {
+        assertInLoop()
         _ = cepoll_ctl(epollFD, CEPOLL_CTL_DEL, fd, 0, 0)
         handlers[fd] = nil
+    }
+
+    /// Thread confinement, checked in debug builds: everything registered with a loop, and the
+    /// loop's registration and timer calls, belong to its thread (before `start`, to whoever
+    /// builds it).
+    @inline(__always)
+    package func assertInLoop(file: StaticString = #fileID, line: UInt = #line) {
+        assert(ownerThread == nil || inLoop, "called off its event loop's thread", file: file, line: line)
+    }
+
+    // MARK: timers (loop thread only)
+
+    /// Runs `task` on the loop once the monotonic clock reaches `deadline` (nanoseconds), unless
+    /// cancelled first. Returns the id to cancel it with.
+    @discardableResult
+    package func schedule(at deadline: UInt64, _ task: @escaping () -> Void) -> UInt64 {
+        assertInLoop()
+        lastTimerID += 1
+        timers[lastTimerID] = (deadline, task)
+        timerOrder.push(deadline: deadline, id: lastTimerID)
+        return lastTimerID
+    }
+
+    package func cancelTimer(_ id: UInt64) {
+        assertInLoop()
+        timers[id] = nil
+    }
+
+    /// Runs the timers that are due; the earliest deadline still pending, if any.
+    private func runDueTimers(now: UInt64) -> UInt64? {
+        while let (deadline, id) = timerOrder.first {
+            guard timers[id] != nil else {
+                timerOrder.popFirst()
+                continue
+            }
+            if deadline > now { return deadline }
+            timerOrder.popFirst()
+            if let timer = timers.removeValue(forKey: id) { timer.task() }
+        }
+        return nil
     }
 
     // MARK: the loop
@@ -110,9 +166,11 @@ final class EventLoop: @unchecked Sendable {
         ownerThread = pthread_self()
         var events = [cepoll_event](repeating: cepoll_event(), count: 256)
         nextTick = MonotonicClock.now() + tickInterval
+        var nextTimer: UInt64?
         while true {
             let now = MonotonicClock.now()
-            let timeoutMS = now >= nextTick ? 0 : Int32(min((nextTick - now) / 1_000_000 + 1, 60_000))
+            let wake = min(nextTick, nextTimer ?? .max)
+            let timeoutMS = now >= wake ? 0 : Int32(min((wake - now) / 1_000_000 + 1, 60_000))
             let count = events.withUnsafeMutableBufferPointer {
                 cepoll_wait(epollFD, $0.baseAddress, Int32($0.count), timeoutMS)
             }
@@ -127,12 +185,14 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
             guard runPendingTasks() else { break }
+            nextTimer = runDueTimers(now: MonotonicClock.now())
             if MonotonicClock.now() >= nextTick {
                 nextTick = MonotonicClock.now() + tickInterval
                 onTick?()
             }
         }
         handlers.removeAll()
+        timers.removeAll()
         exited.signal()
     }
 
@@ -146,6 +206,41 @@ final class EventLoop: @unchecked Sendable {
             }
             if tasks.isEmpty { return running }
             for task in tasks { task() }
+        }
+    }
+}
+
+/// Timer ids in deadline order: a binary min-heap.
+private struct TimerHeap {
+    private var entries: [(deadline: UInt64, id: UInt64)] = []
+
+    var first: (UInt64, UInt64)? { entries.first.map { ($0.deadline, $0.id) } }
+
+    mutating func push(deadline: UInt64, id: UInt64) {
+        entries.append((deadline, id))
+        var child = entries.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard entries[child].deadline < entries[parent].deadline else { break }
+            entries.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func popFirst() {
+        guard !entries.isEmpty else { return }
+        entries.swapAt(0, entries.count - 1)
+        entries.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var smallest = parent
+            if left < entries.count, entries[left].deadline < entries[smallest].deadline { smallest = left }
+            if right < entries.count, entries[right].deadline < entries[smallest].deadline { smallest = right }
+            if smallest == parent { return }
+            entries.swapAt(parent, smallest)
+            parent = smallest
         }
     }
 }

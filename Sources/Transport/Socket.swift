@@ -1,14 +1,15 @@
 import CEpoll
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Thin wrappers over the POSIX socket calls the server uses. All sockets are non-blocking
+/// Thin wrappers over the POSIX socket calls the server and the clients use. All sockets are non-blocking
 /// and close-on-exec; writes never raise SIGPIPE.
-enum Socket {
+package enum Socket {
     /// A listening TCP socket bound to `address`. `reusePort` lets one listener per event loop
     /// share the port so the kernel spreads new connections across loops.
-    static func listen(on address: SocketAddress, reusePort: Bool, backlog: Int32 = 1024) throws -> Int32 {
+    package static func listen(on address: SocketAddress, reusePort: Bool, backlog: Int32 = 1024) throws -> Int32 {
         let fd = socket(
             address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
             0)
@@ -30,7 +31,7 @@ enum Socket {
         }
     }
 
-    static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) throws {
+    package static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) throws {
         var v = value
         guard setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
             throw SocketError("setsockopt(\(name))")
@@ -38,7 +39,7 @@ enum Socket {
     }
 
     /// Accepts one pending connection: its fd and peer address, nil when none is pending.
-    static func accept(_ listener: Int32) throws -> (Int32, SocketAddress)? {
+    package static func accept(_ listener: Int32) throws -> (Int32, SocketAddress)? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let fd = withUnsafeMutablePointer(to: &storage) {
@@ -54,14 +55,41 @@ enum Socket {
         return (fd, SocketAddress(storage: storage, length: length))
     }
 
-    enum IOResult {
+    /// Starts connecting a new non-blocking, close-on-exec socket to `address`. The connect
+    /// usually completes later: the socket turns writable, then `connectResult` tells how it went.
+    package static func startConnect(to address: SocketAddress) throws -> Int32 {
+        let fd = socket(
+            address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+            0)
+        guard fd >= 0 else { throw SocketError("socket") }
+        let result = address.withSockaddr { Glibc.connect(fd, $0, $1) }
+        // EINTR: the connect goes on in the background, exactly as with EINPROGRESS.
+        if result != 0, errno != EINPROGRESS, errno != EINTR {
+            let error = SocketError("connect(\(address))")
+            close(fd)
+            throw error
+        }
+        // Requests are written whole: Nagle would only delay them.
+        try? setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+        return fd
+    }
+
+    /// After a started connect made the socket writable: nil if it connected, else the error.
+    package static func connectResult(_ fd: Int32) -> SocketError? {
+        var socketError: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &socketError, &length) == 0 else { return SocketError("getsockopt") }
+        return socketError == 0 ? nil : SocketError("connect", code: socketError)
+    }
+
+    package enum IOResult {
         case bytes(Int)
         case wouldBlock
         case endOfFile
         case failed(Int32)
     }
 
-    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
+    package static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n > 0 { return .bytes(n) }
@@ -73,7 +101,7 @@ enum Socket {
     }
 
     /// Writes as much as the socket takes now. MSG_NOSIGNAL: a vanished peer gives EPIPE, not SIGPIPE.
-    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> IOResult {
+    package static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> IOResult {
         while true {
             let n = send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
             if n >= 0 { return .bytes(n) }

@@ -9,7 +9,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
     fileprivate var storage: sockaddr_storage
     public var length: socklen_t
 
-    init(storage: sockaddr_storage, length: socklen_t) {
+    package init(storage: sockaddr_storage, length: socklen_t) {
         self.storage = storage
         self.length = length
     }
@@ -83,7 +83,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
 
     public var description: String { family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
-    func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws -> R) rethrows -> R {
+    package func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws -> R) rethrows -> R {
         var copy = storage
         return try withUnsafePointer(to: &copy) {
             try $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { try body($0, length) }
@@ -91,7 +91,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
     }
 
     /// The local address a socket is bound to.
-    static func local(of fd: Int32) throws -> SocketAddress {
+    package static func local(of fd: Int32) throws -> SocketAddress {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let status = withUnsafeMutablePointer(to: &storage) {
