@@ -52,6 +52,7 @@ let package = Package(
                 "HTTPServer",
                 "InvokeAI",
                 "JSONValue",
+                "Transport",
                 "Workflows",
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -3,6 +3,7 @@ import HTTPServer
 import InvokeAI
 import Logging
 import Synchronization
+import Transport
 
 /// The running gateway: the HTTP server with every route, and the upstream client.
 public final class GatewayServer: Sendable {
@@ -20,11 +21,18 @@ public final class GatewayServer: Sendable {
     /// Every route served, as `METHOD /path/{parameter}` (static files aside).
     public let routeList: [String]
     private let logger: Logger
+    private let loops: EventLoopGroup
     private let heartbeatTask: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     public init(configuration: GatewayConfiguration, logger: Logger = Logger(label: "gateway")) throws {
         self.configuration = configuration
-        upstream = InvokeAIClient(baseURL: configuration.invokeAIURL, requestTimeout: configuration.upstreamTimeout)
+        // One set of event loops for everything on a socket: the server's connections and the
+        // upstream's (REST and the event stream's WebSocket).
+        loops = try EventLoopGroup(count: configuration.server.eventLoopCount, name: "loop")
+        upstream = InvokeAIClient(
+            configuration: InvokeAIClientConfiguration(
+                baseURL: configuration.invokeAIURL, requestTimeout: configuration.upstreamTimeout),
+            loops: loops)
         self.logger = logger
         events = EventHub(configuration: configuration.events)
         let hub = events
@@ -90,7 +98,7 @@ public final class GatewayServer: Sendable {
         let metricsSource = MetricsSource(tracker: tracker)
         MetricsRoutes.add(to: &router, metrics: { metricsSource.render() })
         routeList = router.routeList
-        http = try HTTPServer(configuration: configuration.server, responder: router, logger: logger)
+        http = try HTTPServer(configuration: configuration.server, responder: router, loops: loops, logger: logger)
         metricsSource.attach(http.metrics)
     }
 
@@ -136,8 +144,8 @@ public final class GatewayServer: Sendable {
         // Streams end cleanly (their last chunk is sent) before the server stops.
         events.closeAll()
         await http.shutdown()
-        let stream = upstreamEvents
-        _ = await Task.detached { stream.stop() }.value
+        await upstreamEvents.stop()
+        loops.stop()
     }
     public var port: Int { http.port }
 }

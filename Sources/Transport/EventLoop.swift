@@ -90,6 +90,21 @@ package final class EventLoop: @unchecked Sendable {
         if needsWake { _ = cepoll_eventfd_signal(wakeFD) }
     }
 
+    /// Runs `body` on the loop and waits for its result: for set-up from another thread (never
+    /// from a task: it blocks the caller). On the loop's own thread it runs at once.
+    package func runAndWait<T>(_ body: @escaping () throws -> T) throws -> T {
+        if inLoop || ownerThread == nil && thread == nil { return try body() }
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<T, any Error>?
+        nonisolated(unsafe) let work = body
+        execute {
+            result = Result { try work() }
+            done.signal()
+        }
+        done.wait()
+        return try result!.get()
+    }
+
     /// Asks the loop to exit after the current iteration; `waitUntilStopped` blocks until it has.
     package func stop() {
         pending.withLock { $0.running = false }

@@ -5,29 +5,40 @@ import Synchronization
 package final class EventLoopGroup: Sendable {
     package let loops: [EventLoop]
     private let nextIndex = Atomic<Int>(0)
-    private let started = Mutex(false)
+    private let phase = Mutex(Phase.created)
+
+    private enum Phase { case created, running, stopped }
 
     package init(count: Int, name: String) throws {
         loops = try (0..<max(1, count)).map { try EventLoop(index: $0, name: name) }
     }
 
-    /// Starts every loop's thread (once).
+    /// Starts every loop's thread (once; `next` does it too, so work is never queued on a loop
+    /// that does not run).
     package func start() {
-        let first = started.withLock { started in
-            defer { started = true }
-            return !started
+        let first = phase.withLock { phase in
+            defer { if phase == .created { phase = .running } }
+            return phase == .created
         }
         if first { loops.forEach { $0.start() } }
     }
 
     /// The next loop in turn.
     package func next() -> EventLoop {
-        loops[nextIndex.add(1, ordering: .relaxed).oldValue % loops.count]
+        start()
+        return loops[nextIndex.add(1, ordering: .relaxed).oldValue % loops.count]
     }
+
+    /// Whether `stop` was called: work handed to a loop now would never run.
+    package var isStopped: Bool { phase.withLock { $0 == .stopped } }
 
     /// Stops every loop and waits for their threads to end.
     package func stop() {
-        guard started.withLock({ $0 }) else { return }
+        let wasRunning = phase.withLock { phase in
+            defer { phase = .stopped }
+            return phase == .running
+        }
+        guard wasRunning else { return }
         loops.forEach { $0.stop() }
         loops.forEach { $0.waitUntilStopped() }
     }

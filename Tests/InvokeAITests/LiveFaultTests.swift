@@ -34,7 +34,7 @@ extension LiveInvokeAITests {
             onEvent: { recorder.record($0) }, onStateChange: { changes.append($0) },
             reconcile: { await recorder.reconcile(using: client) })
         stream.start()
-        defer { stream.stop() }
+        defer { stream.stop(timeout: 5) }
         #expect(await recorder.wait(timeout: 20) { stream.state.connected })
 
         let destination = LiveInvokeAI.unique("restart")
@@ -113,7 +113,7 @@ extension LiveInvokeAITests {
         #expect(!anonymousEvents.state.connected && anonymousEvents.state.failedAttempts >= 1)
         #expect(
             anonymousEvents.state.lastError?.contains("refused") == true, "\(anonymousEvents.state.lastError ?? "")")
-        anonymousEvents.stop()
+        await anonymousEvents.stop()
 
         let client = InvokeAIClient(
             configuration: InvokeAIClientConfiguration(baseURL: url, auth: .login(email: email, password: password)))
@@ -122,7 +122,7 @@ extension LiveInvokeAITests {
         let stream = InvokeAIEventStream(
             client: client, onEvent: { recorder.record($0) }, reconcile: { await recorder.reconcile(using: client) })
         stream.start()
-        defer { stream.stop() }
+        defer { stream.stop(timeout: 5) }
         #expect(await recorder.wait(timeout: 20) { stream.state.connected }, "\(stream.state)")
         let destination = LiveInvokeAI.unique("multiuser")
         let item = try #require(

@@ -23,7 +23,7 @@ struct LiveInvokeAITests {
         let client = try LiveInvokeAI.client()
         #expect(try await client.appVersion() == "6.14.2")
         let (stream, recorder) = try await connectedStream(client)
-        defer { stream.stop() }
+        defer { stream.stop(timeout: 5) }
         let destination = LiveInvokeAI.unique("slow")
         let result = try await client.enqueueBatch(
             LiveInvokeAI.slowBatch(steps: 5, stepMs: 100, label: destination, destination: destination))
@@ -73,7 +73,7 @@ struct LiveInvokeAITests {
     @Test func cancelInTheMiddleEndsCanceled() async throws {
         let client = try LiveInvokeAI.client()
         let (stream, recorder) = try await connectedStream(client)
-        defer { stream.stop() }
+        defer { stream.stop(timeout: 5) }
         let destination = LiveInvokeAI.unique("cancel")
         let result = try await client.enqueueBatch(
             LiveInvokeAI.slowBatch(steps: 200, stepMs: 50, label: destination, destination: destination))
@@ -113,7 +113,7 @@ struct LiveInvokeAITests {
     @Test func failingNodeReportsItsError() async throws {
         let client = try LiveInvokeAI.client()
         let (stream, recorder) = try await connectedStream(client)
-        defer { stream.stop() }
+        defer { stream.stop(timeout: 5) }
         let message = "planned failure \(UUID().uuidString.prefix(6))"
         let batch: JSONValue = [
             "graph": [

@@ -7,28 +7,44 @@ import Transport
 import Glibc
 #endif
 
-/// An HTTP/1.1 server on raw sockets: one epoll event loop per core, each with its own
+/// An HTTP/1.1 and h2c server on raw sockets: one epoll event loop per core, each with its own
 /// SO_REUSEPORT listener per bound address, so the kernel spreads connections across loops.
+/// The loops are its own, or a group it shares with the application's clients (then their
+/// owner starts and stops them with the rest of the application).
 public final class HTTPServer: Sendable {
     public let configuration: HTTPServerConfiguration
     public let metrics = HTTPServerMetrics()
     private let logger: Logger
     private let serverLoops: [HTTPServerLoop]
+    private let loops: EventLoopGroup
+    /// Whether the server made its loops (and so stops them at shutdown).
+    private let ownsLoops: Bool
     private let boundAddresses = Mutex<[SocketAddress]>([])
     private let lifecycle = Mutex<Lifecycle>(.created)
 
     private enum Lifecycle { case created, running, stopping, stopped }
 
-    public init(
+    public convenience init(
         configuration: HTTPServerConfiguration, responder: some HTTPResponder, logger: Logger = Logger(label: "http")
+    ) throws {
+        try self.init(configuration: configuration, responder: responder, loops: nil, logger: logger)
+    }
+
+    /// `loops`: an event loop group to share (its size wins over `eventLoopCount`); nil makes
+    /// the server's own.
+    package init(
+        configuration: HTTPServerConfiguration, responder: some HTTPResponder, loops: EventLoopGroup?,
+        logger: Logger = Logger(label: "http")
     ) throws {
         self.configuration = configuration
         self.logger = logger
+        ownsLoops = loops == nil
+        let group = try loops ?? EventLoopGroup(count: configuration.eventLoopCount, name: "http-loop")
+        self.loops = group
         let metrics = self.metrics
-        serverLoops = try (0..<configuration.eventLoopCount).map { index in
+        serverLoops = group.loops.map { loop in
             HTTPServerLoop(
-                loop: try EventLoop(index: index), configuration: configuration, responder: responder, metrics: metrics,
-                logger: logger)
+                loop: loop, configuration: configuration, responder: responder, metrics: metrics, logger: logger)
         }
     }
 
@@ -42,6 +58,7 @@ public final class HTTPServer: Sendable {
             guard state == .created else { throw HTTPError(.internalServerError, "server already started") }
             state = .running
         }
+        loops.start()
         var port = configuration.port
         var bound: [SocketAddress] = []
         var opened: [Int32] = []
@@ -52,7 +69,7 @@ public final class HTTPServer: Sendable {
                     opened.append(fd)
                     // Port 0: the first bind picks the port, the other listeners share it.
                     if port == 0 { port = try SocketAddress.local(of: fd).port }
-                    try serverLoop.addListener(fd: fd)
+                    try serverLoop.loop.runAndWait { try serverLoop.addListener(fd: fd) }
                 }
                 bound.append(address.withPort(port))
             }
@@ -61,7 +78,6 @@ public final class HTTPServer: Sendable {
             throw error
         }
         boundAddresses.withLock { $0 = bound }
-        for serverLoop in serverLoops { serverLoop.loop.start() }
         logger.info(
             "listening on \(bound.map(\.description).joined(separator: ", ")) with \(serverLoops.count) event loops")
     }
@@ -89,11 +105,12 @@ public final class HTTPServer: Sendable {
             logger.warning("grace period over: closing the connections still open")
         }
         let stopped = Mutex(0)
+        let ownsLoops = ownsLoops
         for serverLoop in serverLoops {
             serverLoop.loop.execute {
                 serverLoop.closeAll()
                 stopped.withLock { $0 += 1 }
-                serverLoop.loop.stop()
+                if ownsLoops { serverLoop.loop.stop() }
             }
         }
         while stopped.withLock({ $0 }) < serverLoops.count {

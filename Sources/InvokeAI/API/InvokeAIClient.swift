@@ -2,6 +2,7 @@ import Foundation
 import HTTPCore
 import JSONValue
 import Synchronization
+import Transport
 
 /// The gateway's REST client for InvokeAI: typed calls (see the `+Queue`, `+Images`,
 /// `+Boards`, `+Models`, `+Workflows` extensions), per-request timeouts, bounded retries of
@@ -9,17 +10,24 @@ import Synchronization
 public final class InvokeAIClient: Sendable {
     public let configuration: InvokeAIClientConfiguration
     public var baseURL: URL { configuration.baseURL }
-    /// Its own pool of kept-alive connections to InvokeAI.
-    let http = PooledHTTPClient()
+    /// Its own pool of kept-alive connections to InvokeAI, on the event loops it was given.
+    let http: PooledHTTPClient
     private let token: Mutex<String?>
 
-    public init(configuration: InvokeAIClientConfiguration) {
+    /// `loops`: where its connections (REST and the event stream's WebSocket) live; the gateway
+    /// passes its server's loops, others get a shared one-thread group.
+    package init(configuration: InvokeAIClientConfiguration, loops: EventLoopGroup) {
         self.configuration = configuration
+        http = PooledHTTPClient(loops: loops)
         if case .token(let given) = configuration.auth {
             token = Mutex(given)
         } else {
             token = Mutex(nil)
         }
+    }
+
+    public convenience init(configuration: InvokeAIClientConfiguration) {
+        self.init(configuration: configuration, loops: .shared)
     }
 
     public convenience init(baseURL: URL, requestTimeout: TimeInterval = 10) {

@@ -47,6 +47,8 @@ final class PooledHTTPClient: Sendable {
         _ request: HTTPClientRequest, into destination: HTTPClientBodyDestination,
         connectTimeout: Double, timeout: Double
     ) async throws(HTTPClientError) -> HTTPClientResponse {
+        // After the application stopped its loops nothing would ever answer.
+        if loops.isStopped { throw .cannotConnect("the client's event loops are stopped") }
         let deadline = Deadline.after(timeout)
         let idle = try await pool.acquire(request.endpoint, by: deadline)
         var connection = idle

@@ -4,19 +4,20 @@ import JSONValue
 import Synchronization
 
 /// Follows InvokeAI's queue events: Socket.IO 5 / Engine.IO 4 on `/ws/socket.io` over the
-/// project's own `WebSocketClient`, on a thread of its own.
+/// project's own `WebSocketClient` (its socket on the client's event loops), processed by one
+/// task the stream owns: `start` creates it, `stop` cancels it and waits for it.
 ///
-/// Delivery: `onEvent` is called on the stream's thread, in the order InvokeAI sent the
-/// events, right after each is decoded. Keep it short (hand the event to your own queue or
-/// lock-protected state); while it runs, no other event is read.
+/// Delivery: `onEvent` is called from the stream's task, in the order InvokeAI sent the
+/// events, right after each is decoded. Keep it short and non-blocking (hand the event to your
+/// own queue or lock-protected state); while it runs, no other event is read.
 ///
 /// Resilience: any loss (socket error, close, missed heartbeats, refused connect) leads to a
 /// new connection after a bounded, jittered backoff, a new `subscribe_queue` (acknowledged by
 /// the server before the stream counts as connected) and then a call of `reconcile`. Events
 /// sent while no connection existed are lost by design; `reconcile` is where the owner re-reads
 /// every run it still thinks is not terminal (`InvokeAIClient.queueItems(ids:)`), so a terminal
-/// state missed during the gap is found. `reconcile` runs in a Task after every successful
-/// connection, the first included, while events keep flowing: the owner must treat terminal
+/// state missed during the gap is found. `reconcile` runs as a child task of the session after
+/// every successful connection, the first included, while events keep flowing: the owner must treat terminal
 /// states as final and ignore a second report of one (a status event and the REST read may
 /// both report the same end).
 ///
@@ -34,7 +35,6 @@ public final class InvokeAIEventStream: @unchecked Sendable {
     private let reconcile: Reconcile
 
     private let shared = Mutex(Shared())
-    private let wake = NSCondition()
     private let finished = DispatchSemaphore(value: 0)
 
     private struct Shared {
@@ -42,6 +42,7 @@ public final class InvokeAIEventStream: @unchecked Sendable {
         var started = false
         var stopped = false
         var socket: WebSocketClient?
+        var task: Task<Void, Never>?
     }
 
     public init(
@@ -58,36 +59,44 @@ public final class InvokeAIEventStream: @unchecked Sendable {
 
     public var state: InvokeAIEventStreamState { shared.withLock { $0.state } }
 
-    /// Starts the stream's thread (once; later calls do nothing).
+    /// Starts the stream's task (once; later calls do nothing).
     public func start() {
-        let go = shared.withLock { s -> Bool in
-            if s.started || s.stopped { return false }
+        shared.withLock { s in
+            guard !s.started, !s.stopped else { return }
             s.started = true
-            return true
+            s.task = Task { [self] in
+                await run()
+                finished.signal()
+            }
         }
-        guard go else { return }
-        let thread = Thread { [self] in
-            run()
-            finished.signal()
-        }
-        thread.name = "InvokeAIEventStream"
-        thread.start()
     }
 
-    /// Stops the stream: closes the connection and ends the thread (waits up to `timeout`).
-    /// No event is delivered after it returns true.
+    /// Stops the stream: closes the connection, cancels the task and waits for it to end.
+    /// No event is delivered after it returns.
+    public func stop() async {
+        guard let task = beginStopping() else { return }
+        await task.value
+    }
+
+    /// As `stop()`, for synchronous callers: waits up to `timeout`; false if the task had not
+    /// ended by then.
     @discardableResult
-    public func stop(timeout: Double = 5) -> Bool {
-        let (socket, wasStarted, alreadyStopped) = shared.withLock { s -> (WebSocketClient?, Bool, Bool) in
-            let already = s.stopped
-            s.stopped = true
-            return (s.socket, s.started, already)
-        }
-        if alreadyStopped { return true }
-        socket?.close(code: 1000, reason: "client stopping")
-        wake.lock(); wake.broadcast(); wake.unlock()
-        guard wasStarted else { return true }
+    public func stop(timeout: Double) -> Bool {
+        guard beginStopping() != nil else { return true }
         return finished.wait(timeout: .now() + timeout) == .success
+    }
+
+    /// Marks the stream stopped, closes its socket and cancels its task; the task to wait for
+    /// (nil if it never started or was already stopped).
+    private func beginStopping() -> Task<Void, Never>? {
+        let (socket, task) = shared.withLock { s -> (WebSocketClient?, Task<Void, Never>?) in
+            if s.stopped { return (nil, nil) }
+            s.stopped = true
+            return (s.socket, s.task)
+        }
+        socket?.close(code: 1000, reason: "client stopping")
+        task?.cancel()
+        return task
     }
 
     /// Blocks until connected (or `timeout` passes); for tests and start-up.
@@ -100,17 +109,17 @@ public final class InvokeAIEventStream: @unchecked Sendable {
         return state.connected
     }
 
-    private var isStopped: Bool { shared.withLock { $0.stopped } }
+    private var isStopped: Bool { shared.withLock { $0.stopped } || Task.isCancelled }
 
-    // MARK: - the stream's thread
+    // MARK: - the stream's task
 
-    private func run() {
+    private func run() async {
         var failures = 0
         var everConnected = false
         while !isStopped {
             var connectedThisTime = false
             do {
-                let (socket, handshake) = try openSession()
+                let (socket, handshake) = try await openSession()
                 let accepted = shared.withLock { s -> Bool in
                     if s.stopped { return false }
                     s.socket = socket
@@ -124,9 +133,13 @@ public final class InvokeAIEventStream: @unchecked Sendable {
                 everConnected = true
                 failures = 0
                 onStateChange(state)
+                // The reconcile is the session's child: it runs while events flow, and a
+                // session that ends (or a stop) cancels and awaits it.
                 let reconcile = self.reconcile
-                Task { await reconcile() }
-                try readLoop(socket, handshake: handshake)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await reconcile() }
+                    try await readLoop(socket, handshake: handshake)
+                }
             } catch {
                 let why = "\(error)"
                 shared.withLock { s in
@@ -150,16 +163,9 @@ public final class InvokeAIEventStream: @unchecked Sendable {
                 maxAttempts: 2, initialDelay: configuration.reconnectInitialDelay,
                 maxDelay: configuration.reconnectMaxDelay
             ).delay(beforeRetry: failures)
-            pause(delay)
+            // Cancelled (stopped) ends the sleep at once.
+            try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
         }
-    }
-
-    /// Sleeps, but returns at once when `stop()` is called.
-    private func pause(_ seconds: Double) {
-        let until = Date().addingTimeInterval(seconds)
-        wake.lock()
-        while !isStopped && Date() < until { _ = wake.wait(until: until) }
-        wake.unlock()
     }
 
     private struct SetupFailed: Error, CustomStringConvertible {
@@ -168,47 +174,48 @@ public final class InvokeAIEventStream: @unchecked Sendable {
 
     /// Connects, opens the Engine.IO and Socket.IO sessions (with the bearer token when there is
     /// one), subscribes to the queue and waits for the server's acknowledgement.
-    private func openSession() throws -> (WebSocketClient, EngineIOHandshake) {
+    private func openSession() async throws -> (WebSocketClient, EngineIOHandshake) {
         let url = client.baseURL
         guard let host = url.host else { throw SetupFailed(description: "no host in \(url)") }
         let port = url.port ?? 80
         var prefix = url.path
         while prefix.hasSuffix("/") { prefix.removeLast() }
-        let token = try blockingAwait { [client] in try await client.bearerToken() }
+        let token = try await client.bearerToken()
         var headers: [(String, String)] = []
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         var options = WebSocketClient.Options()
         options.connectTimeout = client.configuration.connectTimeout
         options.handshakeTimeout = configuration.setupTimeout
         options.maxMessageBytes = configuration.maxMessageBytes
-        let socket = try WebSocketClient.connect(
+        let socket = try await WebSocketClient.connect(
             host: host, port: port, path: "\(prefix)/ws/socket.io/?EIO=4&transport=websocket",
-            headers: headers, options: options)
+            headers: headers, options: options, on: client.http.loops.next())
         shared.withLock { s in s.socket = socket }
         if isStopped { socket.close(); throw SetupFailed(description: "stopped") }
         do {
             let deadline = Date().addingTimeInterval(configuration.setupTimeout)
-            func next() throws -> String {
+            func next() async throws -> String {
                 let remaining = deadline.timeIntervalSinceNow
                 if remaining <= 0 {
                     throw SetupFailed(description: "Socket.IO set-up took over \(configuration.setupTimeout) s")
                 }
-                guard case .text(let text) = try socket.receive(timeout: remaining) else {
+                guard case .text(let text) = try await socket.receive(timeout: remaining) else {
                     throw SetupFailed(description: "binary message during set-up")
                 }
                 return text
             }
-            guard case .open(let handshake) = try EngineIOPacket.parse(try next()) else {
+            guard case .open(let handshake) = try EngineIOPacket.parse(try await next()) else {
                 throw SetupFailed(description: "Engine.IO open packet expected")
             }
             let auth: JSONValue? = token.map { ["token": .string($0)] }
-            try socket.send(text: EngineIOPacket.message(SocketIOPacket(kind: .connect, data: auth).encoded).encoded)
+            try await socket.send(
+                text: EngineIOPacket.message(SocketIOPacket(kind: .connect, data: auth).encoded).encoded)
             var connected = false
             let ackID = 1
             while true {
-                let packet = try EngineIOPacket.parse(try next())
+                let packet = try EngineIOPacket.parse(try await next())
                 switch packet {
-                case .ping(let data): try socket.send(text: EngineIOPacket.pong(data).encoded)
+                case .ping(let data): try await socket.send(text: EngineIOPacket.pong(data).encoded)
                 case .close: throw SetupFailed(description: "Engine.IO close during set-up")
                 case .message(let text):
                     let sio = try SocketIOPacket.parse(text)
@@ -217,10 +224,12 @@ public final class InvokeAIEventStream: @unchecked Sendable {
                         connected = true
                         let subscribe = SocketIOPacket.event(
                             "subscribe_queue", [["queue_id": .string(configuration.queueId)]], ackID: ackID)
-                        try socket.send(text: EngineIOPacket.message(subscribe.encoded).encoded)
+                        try await socket.send(text: EngineIOPacket.message(subscribe.encoded).encoded)
                     case .connectError:
                         let message = sio.data?["message"]?.stringValue ?? sio.data.map(JSONText.encode) ?? "refused"
-                        if token != nil { _ = try? blockingAwait { [client] in try await client.renewToken() } }
+                        // A refused token is renewed for the next attempt; failing that, the next
+                        // attempt's login reports why.
+                        if token != nil { _ = try? await client.renewToken() }
                         throw SetupFailed(description: "Socket.IO connect refused: \(message)")
                     case .ack where sio.ackID == ackID:
                         return (socket, handshake)
@@ -239,10 +248,10 @@ public final class InvokeAIEventStream: @unchecked Sendable {
         }
     }
 
-    private func readLoop(_ socket: WebSocketClient, handshake: EngineIOHandshake) throws {
+    private func readLoop(_ socket: WebSocketClient, handshake: EngineIOHandshake) async throws {
         let silenceLimit = Double(handshake.pingInterval + handshake.pingTimeout) / 1000 + configuration.heartbeatGrace
         while !isStopped {
-            let message = try socket.receive(timeout: silenceLimit)
+            let message = try await socket.receive(timeout: silenceLimit)
             guard case .text(let text) = message else { continue } // Engine.IO binary: not used by InvokeAI
             let packet: EngineIOPacket
             do { packet = try EngineIOPacket.parse(text) } catch {
@@ -250,7 +259,7 @@ public final class InvokeAIEventStream: @unchecked Sendable {
                 continue
             }
             switch packet {
-            case .ping(let data): try socket.send(text: EngineIOPacket.pong(data).encoded)
+            case .ping(let data): try await socket.send(text: EngineIOPacket.pong(data).encoded)
             case .close: throw SetupFailed(description: "server closed the Engine.IO session")
             case .message(let text):
                 guard let sio = try? SocketIOPacket.parse(text) else {
@@ -274,23 +283,4 @@ public final class InvokeAIEventStream: @unchecked Sendable {
         shared.withLock { $0.state.eventsDelivered += 1 }
         onEvent(event)
     }
-
-    /// Runs async work from this (non-cooperative) thread and waits for it.
-    private func blockingAwait<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
-        let semaphore = DispatchSemaphore(value: 0)
-        let box = ResultSlot<T>()
-        Task {
-            let result: Result<T, any Error>
-            do { result = .success(try await operation()) } catch { result = .failure(error) }
-            box.result.withLock { $0 = result }
-            semaphore.signal()
-        }
-        semaphore.wait()
-        return try box.result.withLock { $0 }!.get()
-    }
-}
-
-/// Where `blockingAwait`'s task leaves its result for the waiting thread.
-private final class ResultSlot<T: Sendable>: Sendable {
-    let result = Mutex<Result<T, any Error>?>(nil)
 }

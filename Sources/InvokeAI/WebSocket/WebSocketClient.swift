@@ -1,216 +1,436 @@
+import CEpoll
 import Foundation
 import HTTPCore
+import Transport
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
-/// A small RFC 6455 client on a blocking POSIX socket (plain `ws://` only).
+/// A small RFC 6455 client (plain `ws://` only) driven by an event loop, like every other
+/// connection: no thread waits on its socket.
 ///
-/// One thread reads (`receive`), any thread may send (sends are serialized by a lock).
-/// `receive` answers pings itself, answers a close frame and reports it as
-/// `WebSocketError.closed`, and closes with the right code on a protocol violation.
-/// Reads wait with `poll`, so every wait is bounded; `shutdown()` from another thread
-/// wakes a blocked reader at once.
-public final class WebSocketClient: @unchecked Sendable {
+/// Frames are read and decoded on the loop; pings are answered there, a close frame is echoed
+/// and ends the connection, a protocol violation closes with the right code. Text and binary
+/// messages wait in an inbox for `receive`, which any task may await (one at a time); `send`
+/// may be called from anywhere and is written in call order.
+///
+/// States: `connecting` → `handshaking` → `open` → `closed`.
+public final class WebSocketClient: EventLoopHandler, @unchecked Sendable {
     public struct Options: Sendable {
         public var connectTimeout: Double = 5
         public var handshakeTimeout: Double = 5
         /// Largest single frame and largest reassembled message accepted.
         public var maxMessageBytes: Int = 16 << 20
         public var maxHandshakeBytes: Int = 16 << 10
-        /// A blocked send gives up after this long (the peer stopped reading).
+        /// Queued output that stops moving for this long ends the connection (the peer stopped reading).
         public var sendTimeout: Double = 10
         public init() {}
     }
 
     static let acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-    private let fd: Int32
-    private var codec: WebSocketFrameCodec // reader thread only
-    private var assembler: WebSocketMessageAssembler // reader thread only
-    private let sendLock = NSLock()
-    private var closeSent = false // under sendLock
-    private var isShutdown = false // under sendLock
-    private var readBuffer = [UInt8](repeating: 0, count: 64 << 10)
+    private let socket: SocketConnection
+    private var loop: EventLoop { socket.loop }
+    private let options: Options
+    // Everything below: loop thread only.
+    private var state: State
+    private var codec: WebSocketFrameCodec
+    private var assembler: WebSocketMessageAssembler
+    private var handshakeHead: [UInt8] = []
+    private var inbox: [WebSocketMessage] = []
+    /// Why the connection ended, once it has: what every later `receive` and `send` throws.
+    private var ending: WebSocketError?
+    private var receiver: Receiver?
+    private var closeSent = false
+    /// When the last frame of any kind arrived (monotonic nanoseconds): a ping counts as life.
+    private var lastFrameAt: UInt64 = 0
+    private var sendCheckTimer: UInt64?
+
+    private enum State {
+        case connecting(CheckedContinuation<WebSocketError?, Never>, timer: UInt64, handshake: [UInt8], key: String)
+        case handshaking(CheckedContinuation<WebSocketError?, Never>, timer: UInt64, key: String)
+        case open
+        case closed
+    }
+
+    /// The task waiting in `receive`, with its silence limit.
+    private struct Receiver {
+        var continuation: CheckedContinuation<Result<WebSocketMessage, WebSocketError>, Never>
+        var timeout: Double?
+        var timer: UInt64?
+    }
+
+    private init(fd: Int32, loop: EventLoop, options: Options, state: State) {
+        socket = SocketConnection(fd: fd, loop: loop)
+        self.options = options
+        self.state = state
+        codec = WebSocketFrameCodec(maxFramePayload: options.maxMessageBytes, expectMasked: false)
+        assembler = WebSocketMessageAssembler(maxMessageBytes: options.maxMessageBytes)
+    }
+
+    // MARK: - connecting
 
     /// Connects, upgrades `path` to a WebSocket and checks `Sec-WebSocket-Accept`.
     /// `headers` are added to the upgrade request (e.g. `Authorization`).
     public static func connect(
         host: String, port: Int, path: String, headers: [(String, String)] = [],
         options: Options = Options()
-    ) throws(WebSocketError) -> WebSocketClient {
-        let fd = try openSocket(host: host, port: port, timeout: options.connectTimeout)
-        let client = WebSocketClient(fd: fd, options: options)
+    ) async throws(WebSocketError) -> WebSocketClient {
+        try await connect(
+            host: host, port: port, path: path, headers: headers, options: options, on: EventLoopGroup.shared.next())
+    }
+
+    package static func connect(
+        host: String, port: Int, path: String, headers: [(String, String)] = [],
+        options: Options = Options(), on loop: EventLoop
+    ) async throws(WebSocketError) -> WebSocketClient {
+        let addresses: [SocketAddress]
         do {
-            try client.handshake(host: host, port: port, path: path, headers: headers, options: options)
+            // Name resolution blocks (getaddrinfo): on the caller's task, never on a loop.
+            addresses = try SocketAddress.resolve(host: host, port: port, passive: false)
         } catch {
-            client.shutdown()
-            throw error
+            throw .io("cannot resolve \(host): \(error)")
         }
-        return client
+        let key = randomKey()
+        let request = Array(upgradeRequest(host: host, port: port, path: path, headers: headers, key: key).utf8)
+        let connectDeadline = Deadline.after(options.connectTimeout)
+        var lastError = WebSocketError.io("connect to \(host):\(port): no address")
+        for address in addresses {
+            let fd: Int32
+            do {
+                fd = try Socket.startConnect(to: address)
+            } catch {
+                lastError = .io("connect to \(host):\(port): \(error)")
+                continue
+            }
+            let client = WebSocketClient(fd: fd, loop: loop, options: options, state: .closed)
+            let failure = await withCheckedContinuation { (continuation: CheckedContinuation<WebSocketError?, Never>) in
+                loop.execute { client.startConnecting(continuation, by: connectDeadline, request: request, key: key) }
+            }
+            guard let failure else { return client }
+            lastError = failure
+            // Only a refused or unreachable address lets the next one be tried.
+            if case .io = failure, !client.handshakeStarted { continue }
+            throw failure
+        }
+        throw lastError
     }
 
-    private init(fd: Int32, options: Options) {
-        self.fd = fd
-        codec = WebSocketFrameCodec(maxFramePayload: options.maxMessageBytes, expectMasked: false)
-        assembler = WebSocketMessageAssembler(maxMessageBytes: options.maxMessageBytes)
-        var timeout = timeval(
-            tv_sec: Int(options.sendTimeout),
-            tv_usec: Int((options.sendTimeout.truncatingRemainder(dividingBy: 1)) * 1_000_000))
-        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    private var handshakeStarted = false
+
+    private func startConnecting(
+        _ continuation: CheckedContinuation<WebSocketError?, Never>, by deadline: Deadline, request: [UInt8],
+        key: String
+    ) {
+        let timer = loop.schedule(at: Self.nanoseconds(deadline)) { [self] in
+            guard case .connecting = state else { return }
+            end(.timedOut("connect after \(options.connectTimeout) s"))
+        }
+        state = .connecting(continuation, timer: timer, handshake: request, key: key)
+        do {
+            try socket.register(self, events: CEPOLL_OUT)
+        } catch {
+            end(.io("epoll_ctl: \(error)"))
+        }
     }
 
-    deinit {
-        Glibc.close(fd)
+    /// The socket connected: send the upgrade request and wait for the answer head.
+    private func connected() {
+        guard case .connecting(let continuation, let timer, let request, let key) = state else { return }
+        if let failure = Socket.connectResult(socket.fd) {
+            end(.io("connect: \(String(cString: strerror(failure.code)))"))
+            return
+        }
+        loop.cancelTimer(timer)
+        handshakeStarted = true
+        let handshakeTimer = loop.schedule(at: MonotonicClock.now() + Self.nanoseconds(options.handshakeTimeout)) {
+            [self] in
+            guard case .handshaking = state else { return }
+            end(.timedOut("no handshake answer within \(options.handshakeTimeout) s"))
+        }
+        state = .handshaking(continuation, timer: handshakeTimer, key: key)
+        socket.enqueue(request)
+        flush()
+        socket.setInterest(CEPOLL_IN | CEPOLL_RDHUP)
+    }
+
+    /// The answer head arrived whole: checked, and the bytes after it are the first frames.
+    private func handshakeAnswered(headEnd: Int) {
+        guard case .handshaking(let continuation, let timer, let key) = state else { return }
+        let head = Array(handshakeHead[..<headEnd])
+        let rest = handshakeHead[(headEnd + 4)...]
+        handshakeHead = []
+        do throws(WebSocketError) {
+            try Self.checkUpgrade(head, key: key)
+        } catch {
+            end(error)
+            return
+        }
+        loop.cancelTimer(timer)
+        state = .open
+        lastFrameAt = MonotonicClock.now()
+        continuation.resume(returning: nil)
+        if !rest.isEmpty {
+            rest.withUnsafeBytes { codec.append($0) }
+            decodeFrames()
+        }
+    }
+
+    // MARK: - readiness (loop thread)
+
+    public func handleEvents(_ events: UInt32) {
+        loop.assertInLoop()
+        if case .connecting = state {
+            connected()
+            return
+        }
+        if events & CEPOLL_OUT != 0 { flush() }
+        if events & (CEPOLL_IN | CEPOLL_RDHUP | CEPOLL_HUP | CEPOLL_ERR) != 0 { readAvailable() }
+    }
+
+    private func readAvailable() {
+        let buffer = loop.readBuffer
+        for _ in 0..<16 {
+            switch state {
+            case .handshaking, .open: break
+            case .connecting, .closed: return
+            }
+            switch socket.read(into: buffer) {
+            case .bytes(let count):
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                if case .handshaking = state {
+                    let searchFrom = max(0, handshakeHead.count - 3)
+                    handshakeHead.append(contentsOf: bytes)
+                    if let end = Self.find([13, 10, 13, 10], in: handshakeHead, from: searchFrom) {
+                        handshakeAnswered(headEnd: end)
+                    } else if handshakeHead.count > options.maxHandshakeBytes {
+                        failHandshake(.handshakeFailed("answer head over \(options.maxHandshakeBytes) bytes"))
+                    }
+                } else {
+                    codec.append(bytes)
+                    decodeFrames()
+                }
+                if count < buffer.count { return }
+            case .wouldBlock:
+                return
+            case .endOfFile:
+                if case .handshaking = state {
+                    failHandshake(.handshakeFailed("connection closed during the handshake"))
+                } else {
+                    end(.io("connection closed without a close frame"))
+                }
+                return
+            case .failed(let code):
+                let error = WebSocketError.io("read: \(String(cString: strerror(code)))")
+                if case .handshaking = state { failHandshake(error) } else { end(error) }
+                return
+            }
+        }
+    }
+
+    private func failHandshake(_ error: WebSocketError) {
+        end(error)
+    }
+
+    /// Decodes every complete frame: control frames answered here, messages to the inbox.
+    private func decodeFrames() {
+        do throws(WebSocketError) {
+            while case .open = state, let frame = try codec.nextFrame() {
+                lastFrameAt = MonotonicClock.now()
+                guard let message = try assembler.push(frame) else { continue }
+                switch message {
+                case .text, .binary:
+                    inbox.append(message)
+                case .ping(let payload):
+                    queue(WebSocketFrame(opcode: .pong, payload: payload))
+                case .pong:
+                    break
+                case .close(let code, let reason):
+                    // Echo the close (§5.5.1), then the connection is done.
+                    queue(code.map { WebSocketFrame.close(code: $0) } ?? WebSocketFrame(opcode: .close))
+                    flush()
+                    end(.closed(code: code, reason: reason))
+                }
+            }
+        } catch {
+            if case .protocolViolation(_, let code) = error {
+                queue(.close(code: code))
+                flush()
+            }
+            end(error)
+        }
+        deliver()
     }
 
     // MARK: - receiving
 
     /// The next text or binary message. Waits at most `timeout` seconds (nil: no limit) for
     /// *any* frame; pings are answered and pongs skipped, but both count as life.
-    public func receive(timeout: Double?) throws(WebSocketError) -> WebSocketMessage {
-        let deadline = timeout.map { MonotonicClock.seconds() + $0 }
-        while true {
-            do {
-                while let frame = try codec.nextFrame() {
-                    guard let message = try assembler.push(frame) else { continue }
-                    switch message {
-                    case .text, .binary: return message
-                    case .ping(let payload): try? sendFrame(WebSocketFrame(opcode: .pong, payload: payload))
-                    case .pong: break
-                    case .close(let code, let reason):
-                        // Echo the close (§5.5.1), then the connection is done.
-                        try? sendFrame(code.map { WebSocketFrame.close(code: $0) } ?? WebSocketFrame(opcode: .close))
-                        shutdown()
-                        throw WebSocketError.closed(code: code, reason: reason)
-                    }
-                }
-            } catch let error as WebSocketError {
-                if case .protocolViolation(_, let code) = error {
-                    try? sendFrame(.close(code: code))
-                    shutdown()
-                }
-                throw error
-            } catch {
-                throw .io("\(error)")
+    public func receive(timeout: Double?) async throws(WebSocketError) -> WebSocketMessage {
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<WebSocketMessage, WebSocketError>, Never>) in
+            loop.execute { [self] in
+                precondition(receiver == nil, "one receive at a time")
+                lastFrameAt = max(lastFrameAt, MonotonicClock.now())
+                receiver = Receiver(continuation: continuation, timeout: timeout)
+                armReceiveTimer()
+                deliver()
             }
-            try fill(deadline: deadline)
         }
+        return try result.get()
     }
 
-    /// Reads what the socket has into the codec, waiting until `deadline`.
-    private func fill(deadline: Double?) throws(WebSocketError) {
-        let remaining = deadline.map { max(0, $0 - MonotonicClock.seconds()) }
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let timeoutMs = remaining.map { Deadline.pollTimeout(seconds: $0) } ?? -1
-        let ready = poll(&pfd, 1, timeoutMs)
-        if ready < 0 {
-            if errno == EINTR { return }
-            throw .io("poll: \(String(cString: strerror(errno)))")
+    /// Hands the oldest message, or the connection's end, to a waiting receiver.
+    private func deliver() {
+        guard let receiver else { return }
+        let result: Result<WebSocketMessage, WebSocketError>
+        if !inbox.isEmpty {
+            result = .success(inbox.removeFirst())
+        } else if let ending {
+            result = .failure(ending)
+        } else {
+            return
         }
-        if ready == 0 { throw .timedOut("no frame within \(remaining.map { String(format: "%.1f", $0) } ?? "?") s") }
-        let count = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR || errno == EAGAIN { return }
-            throw .io("read: \(String(cString: strerror(errno)))")
+        if let timer = receiver.timer { loop.cancelTimer(timer) }
+        self.receiver = nil
+        receiver.continuation.resume(returning: result)
+    }
+
+    /// Times the receiver out once no frame came for its timeout; any frame moves the limit on.
+    private func armReceiveTimer() {
+        guard let timeout = receiver?.timeout else { return }
+        let limit = lastFrameAt + Self.nanoseconds(timeout)
+        receiver?.timer = loop.schedule(at: limit) { [self] in
+            guard let waiting = receiver else { return }
+            if MonotonicClock.now() >= lastFrameAt + Self.nanoseconds(timeout) {
+                receiver = nil
+                waiting.continuation.resume(
+                    returning: .failure(.timedOut("no frame within \(String(format: "%.1f", timeout)) s")))
+            } else {
+                armReceiveTimer()
+            }
         }
-        if count == 0 { throw .io("connection closed without a close frame") }
-        readBuffer.withUnsafeBytes { codec.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
     }
 
     // MARK: - sending
 
-    public func send(text: String) throws(WebSocketError) {
-        try sendFrame(WebSocketFrame(opcode: .text, payload: Array(text.utf8)))
+    public func send(text: String) async throws(WebSocketError) {
+        try await sendFrame(WebSocketFrame(opcode: .text, payload: Array(text.utf8)))
     }
 
-    /// Sends one frame, masked with a fresh key. Thread-safe.
-    public func sendFrame(_ frame: WebSocketFrame) throws(WebSocketError) {
-        let bytes = WebSocketFrameCodec.encode(frame, mask: WebSocketFrameCodec.randomMask())
-        sendLock.lock()
-        defer { sendLock.unlock() }
-        if isShutdown || closeSent { throw .io("connection already closed") }
+    /// Queues one frame, masked with a fresh key, and starts sending it. Throws if the
+    /// connection has ended; a peer that stops reading ends it after `sendTimeout`.
+    public func sendFrame(_ frame: WebSocketFrame) async throws(WebSocketError) {
+        let failure = await withCheckedContinuation { (continuation: CheckedContinuation<WebSocketError?, Never>) in
+            loop.execute { [self] in
+                guard case .open = state, ending == nil, !closeSent else {
+                    continuation.resume(returning: ending ?? .io("connection already closed"))
+                    return
+                }
+                queue(frame)
+                flush()
+                continuation.resume(returning: nil)
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    private func queue(_ frame: WebSocketFrame) {
+        guard !closeSent else { return }
         if frame.opcode == .close { closeSent = true }
-        try writeAll(bytes)
+        socket.enqueue(WebSocketFrameCodec.encode(frame, mask: WebSocketFrameCodec.randomMask()))
     }
 
-    private func writeAll(_ bytes: [UInt8]) throws(WebSocketError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes {
-                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+    private func flush() {
+        guard !socket.isClosed else { return }
+        switch socket.flush() {
+        case .drained:
+            if let timer = sendCheckTimer { loop.cancelTimer(timer) }
+            sendCheckTimer = nil
+        case .pending:
+            armSendCheck()
+        case .failed:
+            end(.io("send: connection reset"))
+            return
+        }
+        socket.setInterest(CEPOLL_IN | CEPOLL_RDHUP)
+    }
+
+    /// Queued output that makes no progress for `sendTimeout` ends the connection.
+    private func armSendCheck() {
+        guard sendCheckTimer == nil else { return }
+        let timeout = Duration.milliseconds(Int64(options.sendTimeout * 1000))
+        sendCheckTimer = loop.schedule(at: socket.lastWriteProgress + Self.nanoseconds(options.sendTimeout)) {
+            [self] in
+            sendCheckTimer = nil
+            guard socket.hasPendingOutput else { return }
+            if socket.writeStalled(now: MonotonicClock.now(), timeout: timeout) {
+                end(.timedOut("send blocked (peer not reading)"))
+            } else {
+                armSendCheck()
             }
-            if written < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { throw .timedOut("send blocked (peer not reading)") }
-                throw .io("send: \(String(cString: strerror(errno)))")
-            }
-            offset += written
         }
     }
 
-    /// Sends a close frame (best effort) and shuts the socket down.
+    // MARK: - ending
+
+    /// Sends a close frame (best effort) and ends the connection.
     public func close(code: UInt16 = 1000, reason: String = "") {
-        try? sendFrame(.close(code: code, reason: reason))
-        shutdown()
+        loop.execute { [self] in
+            if case .open = state {
+                queue(.close(code: code, reason: reason))
+                flush()
+            }
+            end(.closed(code: code, reason: reason))
+        }
     }
 
-    /// Ends the connection without a close frame; wakes a reader blocked in `receive`.
+    /// Ends the connection without a close frame; a waiting `receive` throws at once.
     public func shutdown() {
-        sendLock.lock()
-        defer { sendLock.unlock() }
-        guard !isShutdown else { return }
-        isShutdown = true
-        _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        loop.execute { [self] in end(.io("connection shut down")) }
     }
 
-    // MARK: - connecting
+    /// Loop thread: the connection is over (the first reason stays). A connect or handshake
+    /// still under way fails with it.
+    private func end(_ error: WebSocketError) {
+        if ending == nil { ending = error }
+        let previous = state
+        state = .closed
+        switch previous {
+        case .connecting(let continuation, let timer, _, _), .handshaking(let continuation, let timer, _):
+            loop.cancelTimer(timer)
+            continuation.resume(returning: ending)
+        case .open:
+            break
+        case .closed:
+            if socket.isClosed { return }
+        }
+        if let timer = sendCheckTimer { loop.cancelTimer(timer) }
+        sendCheckTimer = nil
+        socket.close()
+        deliver()
+    }
 
-    private func handshake(host: String, port: Int, path: String, headers: [(String, String)], options: Options)
-        throws(WebSocketError)
-    {
+    // MARK: - the handshake
+
+    private static func randomKey() -> String {
         var keyBytes = [UInt8](repeating: 0, count: 16)
         var generator = SystemRandomNumberGenerator()
         for i in keyBytes.indices { keyBytes[i] = generator.next() }
-        let key = Data(keyBytes).base64EncodedString()
+        return Data(keyBytes).base64EncodedString()
+    }
+
+    private static func upgradeRequest(host: String, port: Int, path: String, headers: [(String, String)], key: String)
+        -> String
+    {
         var request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         request += "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
         for (name, value) in headers
         where !name.contains("\r") && !name.contains("\n") && !value.contains("\r") && !value.contains("\n") {
             request += "\(name): \(value)\r\n"
         }
-        request += "\r\n"
-        sendLock.lock()
-        do { try writeAll(Array(request.utf8)) } catch { sendLock.unlock(); throw error }
-        sendLock.unlock()
-
-        let deadline = Deadline.after(options.handshakeTimeout)
-        var head: [UInt8] = []
-        let terminator: [UInt8] = [13, 10, 13, 10]
-        while true {
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            if deadline.hasPassed { throw .timedOut("no handshake answer within \(options.handshakeTimeout) s") }
-            let ready = poll(&pfd, 1, deadline.pollTimeout)
-            if ready < 0 { if errno == EINTR { continue }; throw .io("poll: \(String(cString: strerror(errno)))") }
-            if ready == 0 { continue }
-            let count = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, 4096)) }
-            if count < 0 { if errno == EINTR { continue }; throw .io("read: \(String(cString: strerror(errno)))") }
-            if count == 0 { throw .handshakeFailed("connection closed during the handshake") }
-            let searchFrom = max(0, head.count - 3)
-            head += readBuffer[0..<count]
-            if let end = Self.find(terminator, in: head, from: searchFrom) {
-                codec.append(head[(end + 4)...])
-                head.removeSubrange(end...)
-                break
-            }
-            if head.count > options.maxHandshakeBytes {
-                throw .handshakeFailed("answer head over \(options.maxHandshakeBytes) bytes")
-            }
-        }
-        try Self.checkUpgrade(head, key: key)
+        return request + "\r\n"
     }
 
     /// Checks the handshake's answer head (without its empty line): 101, `Upgrade: websocket`,
@@ -262,15 +482,6 @@ public final class WebSocketClient: @unchecked Sendable {
         return nil
     }
 
-    /// The socket, with connect failures told as this client's errors (as before the connector was shared).
-    private static func openSocket(host: String, port: Int, timeout: Double) throws(WebSocketError) -> Int32 {
-        do {
-            return try TCPConnector(host: host, port: port).connect(timeout: timeout)
-        } catch {
-            switch error {
-            case .unreachable(let why): throw .io(why)
-            case .timedOut(let what): throw .timedOut(what)
-            }
-        }
-    }
+    private static func nanoseconds(_ deadline: Deadline) -> UInt64 { UInt64(max(0, deadline.instant) * 1e9) }
+    private static func nanoseconds(_ seconds: Double) -> UInt64 { UInt64(max(0, seconds) * 1e9) }
 }

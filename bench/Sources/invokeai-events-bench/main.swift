@@ -35,19 +35,18 @@ func runAndWait(_ client: InvokeAIClient, _ batch: JSONValue) async throws -> In
 }
 
 func record(url: URL, file: String, steps: Int) async throws {
-    let socket = try WebSocketClient.connect(
+    let socket = try await WebSocketClient.connect(
         host: url.host ?? "127.0.0.1", port: url.port ?? 80, path: "/ws/socket.io/?EIO=4&transport=websocket")
     let lines = LockedLines()
-    let reader = Thread {
+    let reader = Task {
         while true {
-            guard case .text(let text)? = try? socket.receive(timeout: nil) else { return }
-            if text == "2" { try? socket.send(text: "3"); continue }
+            guard case .text(let text)? = try? await socket.receive(timeout: nil) else { return }
+            if text == "2" { try? await socket.send(text: "3"); continue }
             if text.hasPrefix("42") { lines.append(text) }
         }
     }
-    reader.start()
-    try socket.send(text: "40")
-    try socket.send(text: #"42["subscribe_queue",{"queue_id":"default"}]"#)
+    try await socket.send(text: "40")
+    try await socket.send(text: #"42["subscribe_queue",{"queue_id":"default"}]"#)
     try await Task.sleep(nanoseconds: 300_000_000)
     let client = InvokeAIClient(configuration: InvokeAIClientConfiguration(baseURL: url))
     _ = try await runAndWait(client, slowBatch(steps: steps, stepMs: 0, destination: "bench-record"))
@@ -58,6 +57,7 @@ func record(url: URL, file: String, steps: Int) async throws {
     _ = try await runAndWait(client, failing)
     try await Task.sleep(nanoseconds: 500_000_000)
     socket.close()
+    await reader.value
     let recorded = lines.all
     try (recorded.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
     print("recorded \(recorded.count) event packets to \(file)")
@@ -112,7 +112,7 @@ func latency(url: URL, steps: Int, stepMs: Int) async throws {
             samples.append(String((now - sent) * 1000))
         })
     stream.start()
-    defer { stream.stop() }
+    defer { stream.stop(timeout: 5) }
     guard stream.waitUntilConnected(timeout: 20) else { fail("event stream did not connect: \(stream.state)") }
     _ = try await runAndWait(client, slowBatch(steps: steps, stepMs: stepMs, destination: destination))
     try await Task.sleep(nanoseconds: 500_000_000)
