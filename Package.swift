@@ -69,6 +69,7 @@ let package = Package(
         // Helpers shared by the test targets (waiting for asynchronous facts, blocking I/O).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
+        .testTarget(name: "TransportTests", dependencies: ["HTTPCore", "Transport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "InvokeAITests", dependencies: ["HTTPCore", "InvokeAI", "JSONValue"]),

@@ -1,4 +1,5 @@
 import Foundation
+import InvokeAI
 
 #if canImport(Glibc)
 import Glibc
@@ -23,6 +24,13 @@ final class ScriptedHTTPServer: @unchecked Sendable {
         /// Keep the connection open, reading nothing, until `stop()`.
         case hold
         case pause(seconds: Double)
+        /// Read a WebSocket upgrade request and accept it (101 with the right
+        /// `Sec-WebSocket-Accept`), then send `then` (frames, unmasked as a server sends them).
+        case acceptWebSocket(then: [UInt8])
+        /// Send raw bytes.
+        case send([UInt8])
+        /// Record whatever arrives for this long (see `rawBytes`).
+        case recordRaw(seconds: Double)
     }
 
     /// A request as read: which accepted connection (0-based) it came on, its head and body.
@@ -38,6 +46,7 @@ final class ScriptedHTTPServer: @unchecked Sendable {
     private let otherwise: [Step]
     private let lock = NSLock()
     private var recorded: [Recorded] = []
+    private var raw: [UInt8] = []
     private var accepted = 0
     private var stopped = false
 
@@ -63,6 +72,8 @@ final class ScriptedHTTPServer: @unchecked Sendable {
     }
 
     var requests: [Recorded] { lock.withLock { recorded } }
+    /// What `recordRaw` steps received, all connections together.
+    var rawBytes: [UInt8] { lock.withLock { raw } }
     var acceptedConnections: Int { lock.withLock { accepted } }
     private var isStopped: Bool { lock.withLock { stopped } }
 
@@ -124,6 +135,31 @@ final class ScriptedHTTPServer: @unchecked Sendable {
                 holdUntilStopped()
             case .pause(let seconds):
                 Thread.sleep(forTimeInterval: seconds)
+            case .acceptWebSocket(let then):
+                guard readRequest(fd, connection: connection, pending: &pending) else { return }
+                let head = requests.last?.head ?? ""
+                let key =
+                    head.split(separator: "\r\n").compactMap { line -> String? in
+                        let parts = line.split(separator: ":", maxSplits: 1)
+                        guard parts.count == 2, parts[0].lowercased() == "sec-websocket-key" else { return nil }
+                        return parts[1].trimmingCharacters(in: .whitespaces)
+                    }.first ?? ""
+                let accept = WebSocketClient.acceptValue(forKey: key)
+                write(
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Accept: \(accept)\r\n\r\n", to: fd)
+                write(then, to: fd)
+            case .send(let bytes):
+                write(bytes, to: fd)
+            case .recordRaw(let seconds):
+                let until = Date().addingTimeInterval(seconds)
+                var received: [UInt8] = []
+                while Date() < until, !isStopped {
+                    var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    guard poll(&pfd, 1, 20) > 0 else { continue }
+                    guard receive(fd, into: &received) else { break }
+                }
+                lock.withLock { raw += received }
             }
         }
     }
@@ -173,7 +209,10 @@ final class ScriptedHTTPServer: @unchecked Sendable {
     }
 
     private func write(_ raw: String, to fd: Int32) {
-        let bytes = Array(raw.utf8)
+        write(Array(raw.utf8), to: fd)
+    }
+
+    private func write(_ bytes: [UInt8], to fd: Int32) {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes {
