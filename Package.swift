@@ -66,12 +66,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Helpers shared by the test targets (waiting for asynchronous facts, blocking I/O).
+        // Helpers shared by the test targets: the one socket client (TestSocket) with the HTTP/1.1
+        // request helper and the server-sent-events reader over it, waiting for asynchronous
+        // facts, blocking I/O.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // A gateway on a free loopback port for one test (GatewayHTTP).
+        .target(
+            name: "GatewayTestSupport",
+            dependencies: ["Gateway", "HTTPServer", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/GatewayTestSupport"
+        ),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPCore", "HTTPServer", "TestSupport"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPCore", "HTTPServer", "TestSupport"]),
-        .testTarget(name: "InvokeAITests", dependencies: ["HTTPCore", "InvokeAI", "JSONValue"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "GatewayTestSupport", "HTTPCore", "HTTPServer", "TestSupport"]
+        ),
+        .testTarget(name: "InvokeAITests", dependencies: ["HTTPCore", "InvokeAI", "JSONValue", "TestSupport"]),
         .testTarget(name: "JSONValueTests", dependencies: ["JSONValue"]),
         .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "JSONValue", "TestSupport"]),
     ]
