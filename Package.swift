@@ -70,7 +70,7 @@ let package = Package(
         // request helper and the server-sent-events reader over it, waiting for asynchronous
         // facts, blocking I/O.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        // A gateway on a free loopback port for one test (GatewayHTTP).
+        // A gateway on a free loopback port for one test (GatewayHTTP), for GatewayTests and LiveTests.
         .target(
             name: "GatewayTestSupport",
             dependencies: ["Gateway", "HTTPServer", "TestSupport", .product(name: "Logging", package: "swift-log")],
@@ -85,5 +85,11 @@ let package = Package(
         .testTarget(name: "InvokeAITests", dependencies: ["HTTPCore", "InvokeAI", "JSONValue", "TestSupport"]),
         .testTarget(name: "JSONValueTests", dependencies: ["JSONValue"]),
         .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "JSONValue", "TestSupport"]),
+        // Every test that talks to a real InvokeAI (scripts/invokeai-harness), by area: Gateway/,
+        // InvokeAI/, Workflows/. scripts/test runs them as a phase of their own (`--filter LiveTests`).
+        .testTarget(
+            name: "LiveTests",
+            dependencies: ["Gateway", "GatewayTestSupport", "InvokeAI", "JSONValue", "TestSupport", "Workflows"]
+        ),
     ]
 )
