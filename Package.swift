@@ -66,14 +66,31 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Helpers shared by the test targets (waiting for asynchronous facts, blocking I/O).
+        // Helpers shared by the test targets: the one socket client (TestSocket) with the HTTP/1.1
+        // request helper and the server-sent-events reader over it, waiting for asynchronous
+        // facts, blocking I/O.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // A gateway on a free loopback port for one test (GatewayHTTP), for GatewayTests and LiveTests.
+        .target(
+            name: "GatewayTestSupport",
+            dependencies: ["Gateway", "HTTPServer", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/GatewayTestSupport"
+        ),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
         .testTarget(name: "TransportTests", dependencies: ["HTTPCore", "Transport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPCore", "HTTPServer", "TestSupport"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPCore", "HTTPServer", "TestSupport"]),
-        .testTarget(name: "InvokeAITests", dependencies: ["HTTPCore", "InvokeAI", "JSONValue"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "GatewayTestSupport", "HTTPCore", "HTTPServer", "TestSupport"]
+        ),
+        .testTarget(name: "InvokeAITests", dependencies: ["HTTPCore", "InvokeAI", "JSONValue", "TestSupport"]),
         .testTarget(name: "JSONValueTests", dependencies: ["JSONValue"]),
         .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "JSONValue", "TestSupport"]),
+        // Every test that talks to a real InvokeAI (scripts/invokeai-harness), by area: Gateway/,
+        // InvokeAI/, Workflows/. scripts/test runs them as a phase of their own (`--filter LiveTests`).
+        .testTarget(
+            name: "LiveTests",
+            dependencies: ["Gateway", "GatewayTestSupport", "InvokeAI", "JSONValue", "TestSupport", "Workflows"]
+        ),
     ]
 )

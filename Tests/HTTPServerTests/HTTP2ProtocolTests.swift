@@ -71,7 +71,7 @@ struct HTTP2ProtocolTests {
         try await TestServer.with(TestServer.router) { server in
             let port = server.port
             try await blocking {
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 try client.send("PRI * HTTP/2.0\r\n\r\nXY\r\n\r\n")
                 let response = try client.readResponse()
                 #expect(response.status == 505)

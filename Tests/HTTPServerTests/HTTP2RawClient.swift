@@ -1,13 +1,11 @@
 import CNGHTTP2
 import Foundation
+import TestSupport
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// A raw HTTP/2 client for the malformed-input tests: writes exact frames (header blocks as
-/// plain HPACK literals) and reads frames back, decoding response header blocks with nghttp2's
-/// HPACK inflater so its table stays in step with the server's. Reads time out (10 s).
+/// A raw HTTP/2 client for the malformed-input tests, a framing layer over a `TestSocket`: writes
+/// exact frames (header blocks as plain HPACK literals) and reads frames back, decoding response
+/// header blocks with nghttp2's HPACK inflater so its table stays in step with the server's. Reads
+/// time out (30 s); a reset counts as the server closing the connection.
 final class HTTP2RawClient: @unchecked Sendable {
     struct Frame {
         var type: UInt8
@@ -39,14 +37,13 @@ final class HTTP2RawClient: @unchecked Sendable {
         static let streamClosed: UInt32 = 5, frameSize: UInt32 = 6
     }
 
-    let socket: RawHTTPClient
-    private var buffer: [UInt8] = []
+    let socket: TestSocket
     private var inflater: OpaquePointer?
     /// The server's first SETTINGS, as (identifier, value) pairs.
     private(set) var serverSettings: [(UInt16, UInt32)] = []
 
     init(port: Int) throws {
-        socket = try RawHTTPClient(port: port)
+        socket = try TestSocket(port: port)
         nghttp2_hd_inflate_new(&inflater)
     }
 
@@ -123,13 +120,12 @@ final class HTTP2RawClient: @unchecked Sendable {
 
     /// The next frame, or nil at EOF (or a reset connection).
     func readFrame() throws -> Frame? {
-        guard try fill(9) else { return nil }
-        let length = Int(buffer[0]) << 16 | Int(buffer[1]) << 8 | Int(buffer[2])
-        guard try fill(9 + length) else { return nil }
+        guard try socket.fill(toAtLeast: 9) else { return nil }
+        let length = Int(socket.buffered[0]) << 16 | Int(socket.buffered[1]) << 8 | Int(socket.buffered[2])
+        guard let bytes = try socket.read(count: 9 + length) else { return nil }
         var frame = Frame(
-            type: buffer[3], flags: buffer[4], stream: Self.uint32(buffer, at: 5) & 0x7FFF_FFFF,
-            payload: Array(buffer[9..<(9 + length)]))
-        buffer.removeFirst(9 + length)
+            type: bytes[3], flags: bytes[4], stream: Self.uint32(bytes, at: 5) & 0x7FFF_FFFF,
+            payload: Array(bytes[9...]))
         if frame.type == FrameType.headers { frame.fields = try inflate(frame.payload) }
         return frame
     }
@@ -139,7 +135,7 @@ final class HTTP2RawClient: @unchecked Sendable {
         var frames: [Frame] = []
         while true {
             guard let frame = try readFrame() else {
-                throw RawHTTPClient.Failure(
+                throw TestSocket.Failure(
                     "connection closed; frames seen: \(frames.map { "type \($0.type) stream \($0.stream) code \($0.errorCode.map(String.init) ?? "-")" })"
                 )
             }
@@ -155,23 +151,6 @@ final class HTTP2RawClient: @unchecked Sendable {
         return frames
     }
 
-    private func fill(_ count: Int) throws -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while buffer.count < count {
-            let n = chunk.withUnsafeMutableBytes { recv(socket.fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 {
-                buffer.append(contentsOf: chunk[0..<n])
-            } else if n == 0 || errno == ECONNRESET {
-                return false
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
-                throw RawHTTPClient.Failure("timed out waiting for the server")
-            } else {
-                throw RawHTTPClient.Failure("recv failed: errno \(errno)")
-            }
-        }
-        return true
-    }
-
     private func inflate(_ block: [UInt8]) throws -> [(String, String)] {
         var fields: [(String, String)] = []
         var offset = 0
@@ -182,7 +161,7 @@ final class HTTP2RawClient: @unchecked Sendable {
                 nghttp2_hd_inflate_hd2(
                     inflater, &nv, &flags, input.baseAddress.map { $0 + offset }, input.count - offset, 1)
             }
-            guard rv >= 0 else { throw RawHTTPClient.Failure("HPACK: \(String(cString: nghttp2_strerror(Int32(rv))))") }
+            guard rv >= 0 else { throw TestSocket.Failure("HPACK: \(String(cString: nghttp2_strerror(Int32(rv))))") }
             offset += rv
             if flags & Int32(NGHTTP2_HD_INFLATE_EMIT.rawValue) != 0 {
                 fields.append(

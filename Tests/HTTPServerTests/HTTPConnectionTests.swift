@@ -10,7 +10,7 @@ struct HTTPConnectionTests {
         try await TestServer.with(TestServer.router) { server in
             let port = server.port
             try await blocking {
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 for i in 0..<5 {
                     try client.send("GET /items/\(i) HTTP/1.1\r\nHost: x\r\n\r\n")
                     let response = try client.readResponse()
@@ -29,7 +29,7 @@ struct HTTPConnectionTests {
         try await TestServer.with(TestServer.router) { server in
             let port = server.port
             try await blocking {
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 // The slow one comes first: its answer must still come first.
                 try client.send(
                     "GET /slow?ms=150 HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -48,7 +48,7 @@ struct HTTPConnectionTests {
         try await TestServer.with(TestServer.router) { server in
             let port = server.port
             try await blocking {
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 let body = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
                 try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.count)\r\n\r\n")
                 try client.send(body)
@@ -63,7 +63,7 @@ struct HTTPConnectionTests {
         try await TestServer.with(TestServer.router) { server in
             let port = server.port
             try await blocking {
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 try client.send("HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n")
                 let head = try client.readResponse(head: true)
                 #expect(head.status == 200)
@@ -79,7 +79,7 @@ struct HTTPConnectionTests {
         try await TestServer.with(TestServer.router) { server in
             let port = server.port
             try await blocking {
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
                 let interim = try client.readHead()
                 #expect(interim.status == 100)
@@ -95,14 +95,14 @@ struct HTTPConnectionTests {
         try await TestServer.with(TestServer.router) { server in
             let port = server.port
             try await blocking {
-                let plain = try RawHTTPClient(port: port)
+                let plain = try TestSocket(port: port)
                 try plain.send("GET /hello HTTP/1.0\r\n\r\n")
                 let first = try plain.readResponse()
                 #expect(first.text == "hello")
                 #expect(first.header("Connection") == "close")
                 #expect(plain.isClosedByServer())
 
-                let kept = try RawHTTPClient(port: port)
+                let kept = try TestSocket(port: port)
                 try kept.send("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
                 #expect(try kept.readResponse().header("Connection") == "keep-alive")
                 try kept.send("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
@@ -115,7 +115,7 @@ struct HTTPConnectionTests {
         try await TestServer.with(TestServer.router) { server in
             let port = server.port
             try await blocking {
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 try client.send("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 let response = try client.readResponse()
                 #expect(response.header("Connection") == "close")
@@ -129,7 +129,7 @@ struct HTTPConnectionTests {
             let port = server.port
             #expect(server.addresses.first?.description == "[::1]:\(port)")
             try await blocking {
-                let client = try RawHTTPClient(host: "::1", port: port)
+                let client = try TestSocket(host: "::1", port: port)
                 try client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
                 #expect(try client.readResponse().text == "hello")
             }
@@ -141,7 +141,7 @@ struct HTTPConnectionTests {
             let port = server.port
             try await blocking {
                 for host in ["127.0.0.1", "::1"] {
-                    let client = try RawHTTPClient(host: host, port: port)
+                    let client = try TestSocket(host: host, port: port)
                     try client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
                     #expect(try client.readResponse().text == "hello")
                 }
@@ -154,7 +154,7 @@ struct HTTPConnectionTests {
             let port = server.port
             try await blocking {
                 for i in 0..<50 {
-                    let client = try RawHTTPClient(port: port)
+                    let client = try TestSocket(port: port)
                     switch i % 4 {
                     case 0: try client.send("GET /hel") // half a head
                     case 1: try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")

@@ -10,7 +10,7 @@ struct HTTPLimitsTests {
         try await TestServer.with(TestServer.router) { server in
             let port = server.port
             try await blocking {
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 let filler = String(repeating: "a", count: 17 * 1024)
                 try client.send("GET /hello HTTP/1.1\r\nHost: x\r\nX-Filler: \(filler)\r\n\r\n")
                 let response = try client.readResponse()
@@ -28,7 +28,7 @@ struct HTTPLimitsTests {
             let port = server.port
             try await blocking {
                 // With Expect: 100-continue the client never has to send the body.
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 try client.send(
                     "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\nExpect: 100-continue\r\n\r\n")
                 let response = try client.readResponse()
@@ -37,14 +37,14 @@ struct HTTPLimitsTests {
                 #expect(client.isClosedByServer())
 
                 // A chunked body is refused as soon as it passes the limit.
-                let chunked = try RawHTTPClient(port: port)
+                let chunked = try TestSocket(port: port)
                 try chunked.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
                 try chunked.send("200\r\n" + String(repeating: "z", count: 512) + "\r\n")
                 try chunked.send("200\r\n" + String(repeating: "z", count: 512) + "\r\n")
                 #expect(try chunked.readResponse().status == 413)
 
                 // Exactly at the limit is fine.
-                let fits = try RawHTTPClient(port: port)
+                let fits = try TestSocket(port: port)
                 try fits.send(
                     "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
                         + String(repeating: "y", count: 1000))
@@ -70,7 +70,7 @@ struct HTTPLimitsTests {
             let port = server.port
             try await blocking {
                 for request in malformed {
-                    let client = try RawHTTPClient(port: port)
+                    let client = try TestSocket(port: port)
                     try client.send(request)
                     let response = try client.readResponse()
                     #expect(response.status == 400, "\(request.debugDescription)")
@@ -78,7 +78,7 @@ struct HTTPLimitsTests {
                     #expect(client.isClosedByServer(), "\(request.debugDescription)")
                 }
                 // Other connections are untouched.
-                let healthy = try RawHTTPClient(port: port)
+                let healthy = try TestSocket(port: port)
                 try healthy.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
                 #expect(try healthy.readResponse().text == "hello")
             }
@@ -90,7 +90,7 @@ struct HTTPLimitsTests {
         try await TestServer.with(TestServer.router) { server in
             let port = server.port
             try await blocking {
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 try client.send("GET /fail HTTP/1.1\r\nHost: x\r\n\r\n")
                 let response = try client.readResponse()
                 #expect(response.status == 422)
@@ -109,7 +109,7 @@ struct HTTPLimitsTests {
         try await TestServer.with(TestServer.router, configure: { $0.headerTimeout = .seconds(1) }) { server in
             let port = server.port
             try await blocking {
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 // A slowloris: a byte now and then, never the end of the head.
                 try client.send("GET /hello HTTP/1.1\r\n")
                 for _ in 0..<4 {
@@ -128,7 +128,7 @@ struct HTTPLimitsTests {
         try await TestServer.with(TestServer.router, configure: { $0.bodyTimeout = .seconds(1) }) { server in
             let port = server.port
             try await blocking {
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
                 let response = try client.readResponse()
                 #expect(response.status == 408)
@@ -140,7 +140,7 @@ struct HTTPLimitsTests {
         try await TestServer.with(TestServer.router, configure: { $0.idleTimeout = .seconds(1) }) { server in
             let port = server.port
             try await blocking {
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 try client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
                 #expect(try client.readResponse().status == 200)
                 Thread.sleep(forTimeInterval: 2.5)
@@ -159,13 +159,13 @@ struct HTTPLimitsTests {
         ) { server in
             let port = server.port
             try await blocking {
-                let a = try RawHTTPClient(port: port)
-                let b = try RawHTTPClient(port: port)
+                let a = try TestSocket(port: port)
+                let b = try TestSocket(port: port)
                 for client in [a, b] {
                     try client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
                     #expect(try client.readResponse().status == 200)
                 }
-                let c = try RawHTTPClient(port: port)
+                let c = try TestSocket(port: port)
                 #expect(c.isClosedByServer())
             }
             #expect(server.metrics.connectionsRejected.load(ordering: .relaxed) == 1)

@@ -11,7 +11,7 @@ struct HTTPStreamingTests {
         try await TestServer.with(TestServer.router) { server in
             let port = server.port
             try await blocking {
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 try client.send("GET /stream?count=4 HTTP/1.1\r\nHost: x\r\n\r\n")
                 let head = try client.readHead()
                 #expect(head.header("Transfer-Encoding") == "chunked")
@@ -34,7 +34,7 @@ struct HTTPStreamingTests {
         try await TestServer.with(TestServer.router) { server in
             let port = server.port
             try await blocking {
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 try client.send("GET /stream?count=2 HTTP/1.0\r\n\r\n")
                 let response = try client.readResponse()
                 #expect(response.header("Transfer-Encoding") == nil)
@@ -71,13 +71,13 @@ struct HTTPStreamingTests {
         ) { server in
             let port = server.port
             let slow = try await blocking {
-                let slow = try RawHTTPClient(port: port)
+                let slow = try TestSocket(port: port)
                 var small: Int32 = 4096
                 setsockopt(slow.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
                 try slow.send("GET /firehose HTTP/1.1\r\nHost: x\r\n\r\n")
                 // It never reads. Meanwhile another client is served at once.
                 Thread.sleep(forTimeInterval: 0.3)
-                let fast = try RawHTTPClient(port: port)
+                let fast = try TestSocket(port: port)
                 try fast.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
                 #expect(try fast.readResponse().text == "hello")
                 return slow
@@ -112,7 +112,7 @@ struct HTTPStreamingTests {
         try await TestServer.with(router) { server in
             let port = server.port
             try await blocking {
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 try client.send("GET /forever HTTP/1.1\r\nHost: x\r\n\r\n")
                 _ = try client.readHead()
                 _ = try client.readChunk()

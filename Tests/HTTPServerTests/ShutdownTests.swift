@@ -32,10 +32,10 @@ struct ShutdownTests {
         try server.start()
         let port = server.port
         let (idle, busy) = try await blocking {
-            let idle = try RawHTTPClient(port: port)
+            let idle = try TestSocket(port: port)
             try idle.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
             _ = try idle.readResponse()
-            let busy = try RawHTTPClient(port: port)
+            let busy = try TestSocket(port: port)
             try busy.send("GET /gated HTTP/1.1\r\nHost: x\r\n\r\n")
             return (idle, busy)
         }
@@ -49,7 +49,7 @@ struct ShutdownTests {
         #expect(response.header("Connection") == "close")
         await stopping
         // No longer listening.
-        #expect(throws: (any Error).self) { _ = try RawHTTPClient(port: port) }
+        #expect(throws: (any Error).self) { _ = try TestSocket(port: port) }
     }
 
     @Test(.timeLimit(.minutes(1))) func graceOverClosesStragglers() async throws {
@@ -62,7 +62,7 @@ struct ShutdownTests {
         try server.start()
         let port = server.port
         let client = try await blocking {
-            let client = try RawHTTPClient(port: port)
+            let client = try TestSocket(port: port)
             try client.send("GET /slow?ms=600000 HTTP/1.1\r\nHost: x\r\n\r\n")
             return client
         }
@@ -94,7 +94,7 @@ struct ShutdownTests {
         try server.start()
         let port = server.port
         let client = try await blocking {
-            let client = try RawHTTPClient(port: port)
+            let client = try TestSocket(port: port)
             try client.send("GET /forever HTTP/1.1\r\nHost: x\r\n\r\n")
             _ = try client.readHead()
             return client

@@ -53,8 +53,8 @@ struct StaticFilesTests {
         _ = tree
     }
 
-    private func get(_ client: RawHTTPClient, _ target: String, headers: String = "", method: String = "GET") throws
-        -> RawHTTPClient.Response
+    private func get(_ client: TestSocket, _ target: String, headers: String = "", method: String = "GET") throws
+        -> TestSocket.Response
     {
         try client.send("\(method) \(target) HTTP/1.1\r\nHost: x\r\n\(headers)\r\n")
         return try client.readResponse(head: method == "HEAD")
@@ -62,7 +62,7 @@ struct StaticFilesTests {
 
     @Test func servesFilesWithContentTypes() async throws {
         try await withStaticServer { port in
-            let client = try RawHTTPClient(port: port)
+            let client = try TestSocket(port: port)
             let index = try get(client, "/")
             #expect(index.status == 200)
             #expect(index.text == "<h1>status</h1>")
@@ -80,7 +80,7 @@ struct StaticFilesTests {
 
     @Test func etagRevalidationAndHead() async throws {
         try await withStaticServer { port in
-            let client = try RawHTTPClient(port: port)
+            let client = try TestSocket(port: port)
             let first = try get(client, "/app.css")
             let etag = try #require(first.header("ETag"))
             let notModified = try get(client, "/app.css", headers: "If-None-Match: \"other\", \(etag)\r\n")
@@ -105,7 +105,7 @@ struct StaticFilesTests {
         ]
         try await withStaticServer { port in
             for target in attempts {
-                let client = try RawHTTPClient(port: port)
+                let client = try TestSocket(port: port)
                 let response = try get(client, target)
                 #expect([400, 404].contains(response.status), "\(target) answered \(response.status)")
                 #expect(!response.text.contains(Self.secretContent), "\(target) leaked the file")
@@ -124,7 +124,7 @@ struct StaticFilesTests {
 
     @Test func otherMethodsAre405() async throws {
         try await withStaticServer { port in
-            let client = try RawHTTPClient(port: port)
+            let client = try TestSocket(port: port)
             try client.send("POST /app.css HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.status == 404 || response.status == 405)

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTestSupport
 import InvokeAI
 import JSONValue
 import TestSupport

@@ -1,17 +1,13 @@
 import Foundation
+import Gateway
 import HTTPServer
 import Logging
 import TestSupport
 
-@testable import Gateway
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
-/// Starts a GatewayServer on a free loopback port for one test and always stops it.
-enum GatewayHTTP {
-    static func with<T: Sendable>(
+/// Starts a GatewayServer on a free loopback port for one test and always stops it. Shared by the
+/// gateway's loopback tests and the live tests.
+public enum GatewayHTTP {
+    public static func with<T: Sendable>(
         invokeAI: URL,
         publicDirectory: String? = nil,
         openAPIFile: String? = nil,
@@ -27,7 +23,7 @@ enum GatewayHTTP {
     }
 
     /// Like `with`, with the configuration open to changes and the running server at hand.
-    static func withGateway<T: Sendable>(
+    public static func withGateway<T: Sendable>(
         invokeAI: URL,
         configure: (inout GatewayConfiguration) -> Void = { _ in },
         _ body: (URL, GatewayServer) async throws -> T
@@ -51,32 +47,22 @@ enum GatewayHTTP {
     }
 
     /// GET and decode JSON: status and object.
-    static func getJSON(_ url: URL) async throws -> (Int, [String: Any]) {
+    public static func getJSON(_ url: URL) async throws -> (Int, [String: Any]) {
         let (data, response) = try await TestHTTP.data(from: url)
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
         return (response.statusCode, object)
     }
 
     /// The repository's top folder (for openapi/ and Public/).
-    static var repositoryRoot: URL {
+    public static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
     }
 
     /// A loopback URL where nothing listens: bind a port, then close it.
-    static func deadUpstream() throws -> URL {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        close(fd)
-        return URL(string: "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))")!
+    public static func deadUpstream() throws -> URL {
+        let unused = try RefusingPort()
+        unused.close()
+        return URL(string: "http://127.0.0.1:\(unused.port)")!
     }
 }

@@ -5,7 +5,7 @@ import Testing
 
 /// Against the harness's InvokeAI (`scripts/invokeai-harness run [--with-multiuser] -- swift test`).
 /// Serialized: the tests share one queue, and one of them restarts InvokeAI.
-@Suite(.serialized, .disabled(if: LiveInvokeAI.skipRequested, LiveInvokeAI.skipReason))
+@Suite(.serialized, .disabled(if: LiveEnvironment.skipRequested, LiveEnvironment.skipReason))
 struct LiveInvokeAITests {
     /// A connected stream whose events and reconciles go to a fresh recorder.
     private func connectedStream(_ client: InvokeAIClient) async throws -> (InvokeAIEventStream, EventRecorder) {

@@ -8,8 +8,7 @@ import Testing
 /// works after login, events flow. (Part of the serialized live suite: the restart must not
 /// overlap another live test.)
 extension LiveInvokeAITests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let repository = LiveEnvironment.repositoryRoot
 
     struct MissingHarness: Error, CustomStringConvertible {
         var name: String
@@ -19,7 +18,7 @@ extension LiveInvokeAITests {
     }
 
     private func environment(_ name: String) throws -> String {
-        guard let value = LiveInvokeAI.environment[name], !value.isEmpty else { throw MissingHarness(name: name) }
+        guard let value = LiveEnvironment.variables[name], !value.isEmpty else { throw MissingHarness(name: name) }
         return value
     }
 

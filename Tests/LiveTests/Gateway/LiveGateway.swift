@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTestSupport
 import JSONValue
 import TestSupport
 import Testing

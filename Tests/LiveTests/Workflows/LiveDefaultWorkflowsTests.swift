@@ -15,23 +15,9 @@ import FoundationNetworking
 /// A workflow the engine finds not runnable (a node type this InvokeAI no longer has, a stored
 /// model not installed) is refused before anything is enqueued, as the gateway refuses it.
 @Suite(
-    "Live: InvokeAI's default workflows",
-    .enabled(
-        if: ProcessInfo.processInfo.environment["GATEWAY_SKIP_LIVE"] != "1",
-        "GATEWAY_SKIP_LIVE=1: live InvokeAI tests skipped on request"))
+    "Live: InvokeAI's default workflows", .enabled(if: !LiveEnvironment.skipRequested, LiveEnvironment.skipReason))
 struct LiveDefaultWorkflowsTests {
-    struct MissingInvokeAI: Error, CustomStringConvertible {
-        var description: String {
-            "INVOKEAI_URL is not set: run the tests with scripts/test, or set GATEWAY_SKIP_LIVE=1 to skip them explicitly"
-        }
-    }
-
-    static func base() throws -> URL {
-        guard let text = ProcessInfo.processInfo.environment["INVOKEAI_URL"], let url = URL(string: text) else {
-            throw MissingInvokeAI()
-        }
-        return url
-    }
+    static func base() throws -> URL { try LiveEnvironment.invokeAIURL() }
 
     static func get(_ path: String) async throws -> JSONValue {
         let (data, _) = try await TestHTTP.data(from: URL(string: path, relativeTo: try base())!)
