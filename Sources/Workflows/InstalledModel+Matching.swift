@@ -35,8 +35,8 @@ extension InstalledModel {
         case (_, nil, let key?): reason = "no installed model has key '\(key)'"
         case (_, nil, nil): reason = "the model identifier has neither key nor name"
         }
-        if named.count > 1 {
-            reason += ", and \(named.count) installed \(models) are named '\(name!)': choose one by key"
+        if let name, named.count > 1 {
+            reason += ", and \(named.count) installed \(models) are named '\(name)': choose one by key"
         }
         if candidates.isEmpty {
             reason += "; no installed model is \(kind.isEmpty ? "available" : kind)"

@@ -5,13 +5,22 @@ import JSONValue
 public struct ModelResolutionResult: Sendable, Equatable {
     public let resolutions: [ModelResolution]
     public let issues: [RunnabilityIssue]
-    /// Resolved identifiers by system name, for the references another model stands in for:
-    /// merged into `ResolvedInputs.values`, the graph writer sends them instead of the stored ones.
-    public let values: [String: JSONValue]
+    /// The references another model stands in for: merged into `ResolvedInputs`, the graph writer
+    /// sends them instead of the stored ones.
+    let standIns: [ModelStandIn]
 
-    public init(resolutions: [ModelResolution], issues: [RunnabilityIssue], values: [String: JSONValue]) {
+    init(resolutions: [ModelResolution], issues: [RunnabilityIssue], standIns: [ModelStandIn]) {
         self.resolutions = resolutions
         self.issues = issues
-        self.values = values
+        self.standIns = standIns
+    }
+
+    /// The stand-ins' identifiers by system name.
+    public var values: [String: JSONValue] { ModelStandIn.bySystemName(standIns) }
+}
+
+extension ModelStandIn {
+    static func bySystemName(_ standIns: [ModelStandIn]) -> [String: JSONValue] {
+        Dictionary(standIns.map { ($0.systemName, $0.identifier) }, uniquingKeysWith: { _, last in last })
     }
 }

@@ -7,19 +7,24 @@ public struct Runnability: Sendable, Equatable {
     public let issues: [RunnabilityIssue]
     /// One per stored model reference not overridden by a request input.
     public let resolutions: [ModelResolution]
-    /// Identifiers to merge into `ResolvedInputs.values` (see `ModelResolutionResult.values`).
-    public let values: [String: JSONValue]
     /// The installed models were known; without them stored models could not be checked.
     public let modelsChecked: Bool
+    /// To merge into `ResolvedInputs` (see `ModelResolutionResult`).
+    let standIns: [ModelStandIn]
 
-    public init(
-        issues: [RunnabilityIssue], resolutions: [ModelResolution], values: [String: JSONValue], modelsChecked: Bool
-    ) {
+    public init(issues: [RunnabilityIssue], resolutions: [ModelResolution], modelsChecked: Bool) {
+        self.init(issues: issues, resolutions: resolutions, modelsChecked: modelsChecked, standIns: [])
+    }
+
+    init(issues: [RunnabilityIssue], resolutions: [ModelResolution], modelsChecked: Bool, standIns: [ModelStandIn]) {
         self.issues = issues
         self.resolutions = resolutions
-        self.values = values
         self.modelsChecked = modelsChecked
+        self.standIns = standIns
     }
+
+    /// The stand-ins' identifiers by system name.
+    public var values: [String: JSONValue] { ModelStandIn.bySystemName(standIns) }
 
     /// false when any cause is known; nil when only the unchecked models could stop it (InvokeAI
     /// unreachable); true otherwise.

@@ -12,36 +12,29 @@ extension Workflow {
         _ resolved: ResolvedInputs, origin: String, destination: String, prepend: Bool = false, runs: Int = 1,
         batchID: String? = nil
     ) -> EnqueueBatchBody {
-        // Input values by node and field.
-        var overrides: [String: [String: JSONValue]] = [:]
-        for (systemName, value) in resolved.values {
-            guard let dot = systemName.lastIndex(of: ".") else { continue }
-            overrides[String(systemName[..<dot]), default: [:]][String(systemName[systemName.index(after: dot)...])] =
-                value
-        }
-
+        let given = RunValues(resolved, in: self)
         var out: [UInt8] = []
         out.reserveCapacity(document.bytes.count + 1024 * nodes.count)
         var steps: [String: Int] = [:]
         out.append(prepend ? #"{"prepend":true,"batch":{"graph":{"id":"# : #"{"prepend":false,"batch":{"graph":{"id":"#)
         JSONValue.writeString(RandomUUID.string(), to: &out)
         out.append(#","nodes":{"#)
-        for (i, position) in graphNodes.enumerated() {
+        for (i, graphNode) in graphNodes.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            document.appendRaw(at: nodes[position].idPosition, to: &out)
+            document.appendRaw(at: graphNode.node.idPosition, to: &out)
             out.append(UInt8(ascii: ":"))
-            writeGraphNode(position, overrides: overrides[nodes[position].id], steps: &steps, to: &out)
+            writeGraphNode(graphNode, given: given.values(of: graphNode.index), steps: &steps, to: &out)
         }
         out.append(#"},"edges":["#)
         for (i, edge) in graphEdges.enumerated() {
             out.append(i == 0 ? #"{"source":{"node_id":"# : #",{"source":{"node_id":"#)
             document.appendRaw(at: edge.source, to: &out)
             out.append(#","field":"#)
-            document.appendRaw(at: edge.sourceHandle!, to: &out)
+            document.appendRaw(at: edge.sourceHandle, to: &out)
             out.append(#"},"destination":{"node_id":"#)
             document.appendRaw(at: edge.target, to: &out)
             out.append(#","field":"#)
-            document.appendRaw(at: edge.targetHandle!, to: &out)
+            document.appendRaw(at: edge.targetHandle, to: &out)
             out.append("}}")
         }
         out.append(#"]},"workflow":"#)
@@ -56,7 +49,7 @@ extension Workflow {
             out.append(#","batch_id":"#)
             JSONValue.writeString(batchID, to: &out)
         }
-        let data = batchData(overrides)
+        let data = batchData(given)
         if !data.isEmpty {
             out.append(#","data":"#)
             JSONValue.array(data).write(to: &out)
@@ -65,51 +58,79 @@ extension Workflow {
         return EnqueueBatchBody(bytes: out, nodeSteps: steps)
     }
 
-    /// One graph node: id and type, its stored fields that no graph edge feeds (an input's value
-    /// instead where one is given), `use_cache` (off for output nodes) and `is_intermediate`.
+    /// One graph node: id and type, its stored fields that no graph edge feeds (the run's value
+    /// instead where it has one), the run's values for fields it does not store, `use_cache` (off
+    /// for output nodes) and `is_intermediate`.
     private func writeGraphNode(
-        _ position: Int, overrides: [String: JSONValue]?, steps: inout [String: Int], to out: inout [UInt8]
+        _ graphNode: GraphNode, given: ArraySlice<RunValues.Entry>, steps: inout [String: Int], to out: inout [UInt8]
     ) {
-        let node = nodes[position], base = fieldBase[position]
-        func isGraphFed(_ name: String) -> Bool {
-            node.template!.ordinal(of: name).map { graphFed[base + $0] } ?? false
-        }
+        let node = graphNode.node
         out.append(#"{"id":"#)
         document.appendRaw(at: node.idPosition, to: &out)
         out.append(#","type":"#)
         JSONValue.writeString(node.type, to: &out)
-        for field in node.fields where !graphFed[base + field.ordinal] {
-            let given = overrides?[node.name(of: field)]
-            if field.isBoard {
-                writeBoard(given, stored: field.value, name: node.name(of: field), to: &out)
-                continue
-            }
-            guard given != nil || field.value != nil else { continue }
-            out.append(UInt8(ascii: ","))
-            document.appendRaw(at: field.key, to: &out)
-            out.append(UInt8(ascii: ":"))
-            if let given { given.write(to: &out) } else { document.appendRaw(at: field.value!, to: &out) }
-            if field.isSteps, let count = given?.intValue ?? field.value.flatMap(document.int(at:)), count > 0 {
-                steps[node.id] = count
-            }
-        }
-        // Inputs for fields the definition does not store.
-        for (name, given) in (overrides ?? [:]).sorted(by: { $0.key < $1.key })
-        where node.field(name) == nil && !isGraphFed(name) {
-            guard let field = node.template!.inputs[name] else { continue } // a field this InvokeAI no longer has
-            if field.kind == .board { writeBoard(given, stored: nil, name: name, to: &out); continue }
-            out.append(UInt8(ascii: ","))
-            JSONValue.writeString(name, to: &out)
-            out.append(UInt8(ascii: ":"))
-            given.write(to: &out)
-            if name == "steps", let count = given.intValue, count > 0 { steps[node.id] = count }
-        }
+        writeStoredFields(of: graphNode, given: given, steps: &steps, to: &out)
+        if !given.isEmpty { writeFieldsNotStored(of: graphNode, given: given, steps: &steps, to: &out) }
         // Output nodes never answer from InvokeAI's cache: a cached result hands out the image an
         // earlier run made, and the two runs would then share (and could delete) one image.
         // Each run's outputs are its own; the nodes feeding them still use the cache.
-        let isOutput = node.template!.producesImages && !node.isIntermediate
+        let isOutput = graphNode.template.producesImages && !node.isIntermediate
         out.append(node.useCache && !isOutput ? #","use_cache":true"# : #","use_cache":false"#)
         out.append(node.isIntermediate ? #","is_intermediate":true}"# : #","is_intermediate":false}"#)
+    }
+
+    private func writeStoredFields(
+        of graphNode: GraphNode, given: ArraySlice<RunValues.Entry>, steps: inout [String: Int],
+        to out: inout [UInt8]
+    ) {
+        for field in graphNode.node.fields
+        where !fieldUses[NodeField(node: graphNode.index, ordinal: field.ordinal)].isGraphFed {
+            let value = given.isEmpty ? nil : given.first { $0.field.ordinal == field.ordinal }?.value
+            if field.isBoard {
+                let name = graphNode.template.orderedInputs[field.ordinal].name
+                writeBoard(value, stored: field.value, name: name, to: &out)
+                continue
+            }
+            guard value != nil || field.value != nil else { continue }
+            out.append(UInt8(ascii: ","))
+            document.appendRaw(at: field.key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            if let value {
+                value.write(to: &out)
+            } else if let stored = field.value {
+                document.appendRaw(at: stored, to: &out)
+            }
+            if field.isSteps, let count = value?.intValue ?? field.value.flatMap(document.int(at:)), count > 0 {
+                steps[graphNode.node.id] = count
+            }
+        }
+    }
+
+    /// The run's values for fields the definition does not store, by name.
+    private func writeFieldsNotStored(
+        of graphNode: GraphNode, given: ArraySlice<RunValues.Entry>, steps: inout [String: Int],
+        to out: inout [UInt8]
+    ) {
+        let template = graphNode.template
+        let unstored = given.filter {
+            graphNode.node.field(ordinal: $0.field.ordinal) == nil && !fieldUses[$0.field].isGraphFed
+        }
+        for entry in unstored.sorted(by: {
+            template.orderedInputs[$0.field.ordinal].name < template.orderedInputs[$1.field.ordinal].name
+        }) {
+            let field = template.orderedInputs[entry.field.ordinal]
+            if field.kind == .board {
+                writeBoard(entry.value, stored: nil, name: field.name, to: &out)
+                continue
+            }
+            out.append(UInt8(ascii: ","))
+            JSONValue.writeString(field.name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            entry.value.write(to: &out)
+            if entry.field.ordinal == template.stepsOrdinal, let count = entry.value.intValue, count > 0 {
+                steps[graphNode.node.id] = count
+            }
+        }
     }
 
     /// A board field: "auto" and "none" mean no board (the field is left out); a bare id is a board id.
@@ -154,38 +175,92 @@ extension Workflow {
 
     /// Batch nodes' lists go to the fields their edges feed: one entry per node (product) when
     /// ungrouped, one zipped entry per batch group otherwise.
-    func batchData(_ overrides: [String: [String: JSONValue]]) -> [JSONValue] {
+    func batchData(_ given: RunValues) -> [JSONValue] {
         var data: [JSONValue] = []
-        var groups: [String: [JSONValue]] = [:]
-        var groupOrder: [String] = []
-        for (position, node) in nodes.enumerated() where node.isBatch {
+        var groups: [(name: String, entries: [JSONValue])] = []
+        for index in nodes.indices where nodes[index].isBatch {
+            let node = nodes[index]
             func value(_ name: String) -> JSONValue? {
-                overrides[node.id]?[name] ?? node.field(name)?.value.map(document.value(at:))
+                guard let ordinal = node.template?.ordinal(of: name) else { return nil }
+                return given.value(of: NodeField(node: index, ordinal: ordinal))
+                    ?? node.field(ordinal: ordinal)?.value.map(document.value(at:))
             }
             let listNames = ["images", "strings", "integers", "floats", "items"]
             guard let items = listNames.lazy.compactMap(value).first(where: { $0.arrayValue != nil }) else { continue }
-            let group = value("batch_group_id")?.stringValue ?? "None"
-            let handle = node.type == "image_batch" ? "image" : "value"
-            let entries: [JSONValue] = edges.compactMap { edge in
-                guard edge.sourceNode == position, let source = edge.sourceHandle,
-                    document.string(at: source, equals: handle),
-                    let target = edge.targetHandle
-                else { return nil }
-                return [
-                    "node_path": .string(document.string(at: edge.target)!),
-                    "field_name": .string(document.string(at: target)!), "items": items,
-                ]
-            }
+            let entries = batchEntries(of: index, handle: node.type == "image_batch" ? "image" : "value", items: items)
             guard !entries.isEmpty else { continue }
+            let group = value("batch_group_id")?.stringValue ?? "None"
             if group == "None" {
                 data.append(.array(entries))
+            } else if let place = groups.firstIndex(where: { $0.name == group }) {
+                groups[place].entries += entries
             } else {
-                if groups[group] == nil { groupOrder.append(group) }
-                groups[group, default: []] += entries
+                groups.append((group, entries))
             }
         }
-        for group in groupOrder { data.append(.array(groups[group]!)) }
-        return data
+        return data + groups.map { .array($0.entries) }
+    }
+
+    /// A batch node's list to each field its `handle` feeds.
+    private func batchEntries(of node: NodeIndex, handle: String, items: JSONValue) -> [JSONValue] {
+        edges.compactMap { edge in
+            guard edge.sourceNode == node, let source = edge.sourceHandle, document.string(at: source, equals: handle),
+                let target = edge.targetHandle
+            else { return nil }
+            // Both are strings (`WorkflowEdge` keeps no other).
+            return [
+                "node_path": .string(document.string(at: edge.target) ?? ""),
+                "field_name": .string(document.string(at: target) ?? ""), "items": items,
+            ]
+        }
+    }
+}
+
+/// A run's values by the node field each is written to, in node then ordinal order: the
+/// request's inputs, then what the run adds where no input gave a value; with repeated ids, each
+/// also for every node with the id that has the field.
+struct RunValues {
+    struct Entry {
+        let field: NodeField
+        let value: JSONValue
+    }
+
+    private var entries: [Entry] = []
+
+    init(_ resolved: ResolvedInputs, in workflow: Workflow) {
+        guard !resolved.values.isEmpty || !resolved.fieldValues.isEmpty else { return }
+        for (index, value) in resolved.values {
+            entries.append(Entry(field: workflow.inputs[index].field, value: value))
+        }
+        for (field, value) in resolved.fieldValues {
+            if let input = workflow.fieldUses[field].input, resolved.values[input] != nil { continue } // the input wins
+            entries.append(Entry(field: field, value: value))
+        }
+        if !workflow.repeatedIDs.isEmpty {
+            for entry in entries {
+                for field in workflow.repeatedIDs.sharing(entry.field, in: workflow.nodes) {
+                    entries.append(Entry(field: field, value: entry.value))
+                }
+            }
+        }
+        entries.sort { $0.field < $1.field }
+    }
+
+    /// The values for `node`'s fields.
+    func values(of node: NodeIndex) -> ArraySlice<Entry> {
+        guard !entries.isEmpty else { return [] }
+        var low = 0, high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].field.node < node { low = middle + 1 } else { high = middle }
+        }
+        var end = low
+        while end < entries.count && entries[end].field.node == node { end += 1 }
+        return entries[low..<end]
+    }
+
+    func value(of field: NodeField) -> JSONValue? {
+        values(of: field.node).first { $0.field.ordinal == field.ordinal }?.value
     }
 }
 

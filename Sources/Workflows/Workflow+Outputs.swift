@@ -7,7 +7,7 @@ extension Workflow {
         guard let session = queueItem["session"], let mapping = session["source_prepared_mapping"]?.objectValue else {
             return []
         }
-        let byID = Dictionary(nodes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let byID = Dictionary(nodes.elements.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let outputIDs = Set(outputs.map(\.nodeID))
         return mapping.keys.sorted().compactMap { nodeID in
             var images: [OutputImage] = []

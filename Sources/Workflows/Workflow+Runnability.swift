@@ -6,23 +6,22 @@ extension Workflow {
     public var modelReferences: [ModelReference] { storedModels.map(reference(to:)) }
 
     private func reference(to stored: StoredModel) -> ModelReference {
-        let node = nodes[stored.node], field = node.template!.orderedInputs[stored.ordinal]
-        return ModelReference(
-            nodeID: node.id, field: field.name, stored: document.value(at: stored.value),
-            bases: field.modelBases, types: field.modelTypes)
+        ModelReference(
+            nodeID: nodes[stored.field.node].id, field: stored.template.name, stored: document.value(at: stored.value),
+            bases: stored.template.modelBases, types: stored.template.modelTypes)
     }
 
-    /// Resolves every stored model reference that the request does not override (`given`: the
-    /// system names it gave) against the installed models: by key, kept as stored; else by name,
-    /// base and type; else, with `allowAnyOfBaseAndType`, the first model of that base and type
-    /// by name then key; else an issue listing the models it could have been.
-    public func resolveModels(installed: [InstalledModel], allowAnyOfBaseAndType: Bool, given: Set<String> = [])
-        -> ModelResolutionResult
-    {
-        var resolutions: [ModelResolution] = [], issues: [RunnabilityIssue] = [], values: [String: JSONValue] = [:]
-        for stored in storedModels {
-            let reference = reference(to: stored), nodeType = nodes[stored.node].type
-            guard !given.contains(reference.systemName) else { continue }
+    /// Resolves every stored model reference that the request does not override (`given`: its
+    /// values) against the installed models: by key, kept as stored; else by name, base and type;
+    /// else, with `allowAnyOfBaseAndType`, the first model of that base and type by name then
+    /// key; else an issue listing the models it could have been.
+    public func resolveModels(
+        installed: [InstalledModel], allowAnyOfBaseAndType: Bool, given: ResolvedInputs = ResolvedInputs()
+    ) -> ModelResolutionResult {
+        var resolutions: [ModelResolution] = [], issues: [RunnabilityIssue] = []
+        var standIns: [ModelStandIn] = []
+        for stored in storedModels where !hasValue(given, for: stored.canonical) {
+            let reference = reference(to: stored), nodeType = nodes[stored.field.node].type
             switch InstalledModel.match(
                 reference.stored, in: installed, bases: reference.bases, types: reference.types,
                 allowAny: allowAnyOfBaseAndType)
@@ -39,7 +38,12 @@ extension Workflow {
                     ModelResolution(
                         reference: reference, resolved: model, method: method,
                         message: "used \(model.shortDescription) in place of \(was)"))
-                values[reference.systemName] = model.identifier
+                // A later node with the same id and field wins, as a later value for one name would.
+                standIns.removeAll { $0.field == stored.canonical }
+                standIns.append(
+                    ModelStandIn(
+                        field: stored.canonical, input: fieldUses[stored.canonical].input,
+                        systemName: reference.systemName, identifier: model.identifier))
             case .none(let reason, let candidates):
                 resolutions.append(ModelResolution(reference: reference, resolved: nil, method: nil))
                 issues.append(
@@ -49,23 +53,36 @@ extension Workflow {
                         candidates: Array(candidates.prefix(RunnabilityIssue.candidateLimit))))
             }
         }
-        return ModelResolutionResult(resolutions: resolutions, issues: issues, values: values)
+        return ModelResolutionResult(resolutions: resolutions, issues: issues, standIns: standIns)
     }
 
     /// Whether the workflow can run: its static issues, and its stored models resolved against
     /// `models` (nil: not known, InvokeAI unreachable; the references are then listed unresolved
     /// and `runnable` is nil unless a static issue already says no).
-    public func runnability(installed models: [InstalledModel]?, allowAny: Bool, given: Set<String> = []) -> Runnability
+    public func runnability(
+        installed models: [InstalledModel]?, allowAny: Bool, given: ResolvedInputs = ResolvedInputs()
+    )
+        -> Runnability
     {
         guard let models else {
-            let unchecked = modelReferences.filter { !given.contains($0.systemName) }.map {
-                ModelResolution(reference: $0, resolved: nil, method: nil)
+            let unchecked = storedModels.filter { !hasValue(given, for: $0.canonical) }.map {
+                ModelResolution(reference: reference(to: $0), resolved: nil, method: nil)
             }
-            return Runnability(issues: staticIssues, resolutions: unchecked, values: [:], modelsChecked: false)
+            return Runnability(issues: staticIssues, resolutions: unchecked, modelsChecked: false)
         }
         let result = resolveModels(installed: models, allowAnyOfBaseAndType: allowAny, given: given)
         return Runnability(
-            issues: staticIssues + result.issues, resolutions: result.resolutions, values: result.values,
-            modelsChecked: true)
+            issues: staticIssues + result.issues, resolutions: result.resolutions, modelsChecked: true,
+            standIns: result.standIns)
     }
+}
+
+/// An installed model standing in for a stored one: written in its place unless the request
+/// gives a value.
+struct ModelStandIn: Sendable, Equatable {
+    /// The field it is kept under (`RepeatedIDs.canonical`), and that field's input, if any.
+    let field: NodeField
+    let input: Int?
+    let systemName: String
+    let identifier: JSONValue
 }

@@ -8,9 +8,9 @@ extension Workflow {
     > {
         var errors: [InputError] = []
         var resolved = ResolvedInputs()
-        var givenBy: [String: String] = [:]
-        for key in values.keys.sorted() {
-            let value = values[key]!
+        // The key each input was given by.
+        var givenBy: [Int: String] = [:]
+        for (key, value) in values.sorted(by: { $0.key < $1.key }) {
             let input: WorkflowInput
             do {
                 input = try self.input(key)
@@ -18,18 +18,18 @@ extension Workflow {
                 errors.append(InputError(key: key, index: nil, systemName: nil, message: error.message))
                 continue
             }
-            if let other = givenBy[input.systemName] {
+            if let other = givenBy[input.index] {
                 errors.append(
                     InputError(
                         key: key, index: input.index, systemName: input.systemName,
                         message: "input \(input.index) is given twice (as '\(other)' and '\(key)')"))
                 continue
             }
-            givenBy[input.systemName] = key
+            givenBy[input.index] = key
             guard let field = input.template else { continue }
             switch InputCoercion.coerce(value, field.kind, field, models: models) {
-            case .value(let converted): resolved.values[input.systemName] = converted
-            case .inlineImage(let image): resolved.inlineImages[input.systemName] = image
+            case .value(let converted): resolved.values[input.index] = converted
+            case .inlineImage(let image): resolved.inlineImages[input.index] = image
             case .invalid(let message):
                 errors.append(InputError(key: key, index: input.index, systemName: input.systemName, message: message))
             }
@@ -37,9 +37,10 @@ extension Workflow {
         if let board {
             switch InputCoercion.coerce(board, .board, nil, models: []) {
             case .value(let converted):
-                for output in outputs where output.hasBoardField {
-                    let systemName = "\(output.nodeID).board"
-                    if givenBy[systemName] == nil { resolved.values[systemName] = converted }
+                for output in outputs {
+                    guard let field = output.boardField else { continue }
+                    if let input = fieldUses[field].input, givenBy[input] != nil { continue }
+                    resolved.fieldValues[field] = converted
                 }
             case .inlineImage, .invalid:
                 errors.append(
@@ -50,7 +51,7 @@ extension Workflow {
                     ))
             }
         }
-        for input in inputs where input.required && givenBy[input.systemName] == nil {
+        for input in inputs where input.required && givenBy[input.index] == nil {
             errors.append(
                 InputError(
                     key: String(input.index), index: input.index, systemName: input.systemName,

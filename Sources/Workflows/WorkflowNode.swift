@@ -40,7 +40,6 @@ final class WorkflowNode: Sendable {
         template?.ordinal(of: name).flatMap(field(ordinal:))
     }
 
-    func name(of field: Field) -> String { template!.orderedInputs[field.ordinal].name }
     func field(ordinal: Int) -> Field? { fields.first { $0.ordinal == ordinal } }
 
     /// The template ordinal of the field named by the string at `position` (a handle, a form's
@@ -73,7 +72,7 @@ final class WorkflowNode: Sendable {
         }
         guard let id = id ?? dataID else { return nil }
         idPosition = id
-        self.id = document.string(at: id)!
+        self.id = document.string(at: id) ?? "" // a string: checked above
         self.label = label.flatMap(document.string(at:)) ?? ""
         self.isIntermediate = isIntermediate.flatMap(document.bool(at:)) ?? false
         self.useCache = useCache.flatMap(document.bool(at:)) ?? true

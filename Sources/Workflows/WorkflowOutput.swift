@@ -7,6 +7,7 @@ public struct WorkflowOutput: Sendable, Equatable {
     public let label: String
     /// The input index of the node's board field, when the form has it.
     public let boardInputIndex: Int?
-    /// The node has a board field (a run's `board` applies to it).
-    let hasBoardField: Bool
+    /// The node's board field, as a run's value for it is kept (`RepeatedIDs`): a run's `board`
+    /// applies to it. Nil when the node has none.
+    let boardField: NodeField?
 }

@@ -154,15 +154,14 @@ struct ReferenceGraphTests {
             // The engine: inline images uploaded, stand-ins merged, as the gateway does.
             coverage.givenValues += request.count
             coverage.inlineImages += resolved.inlineImages.count
-            for systemName in resolved.inlineImages.keys {
-                let key = inputOfKey.first { workflow.inputs[$0.value].systemName == systemName }!.key
-                resolved.setImage("uploaded \(key).png", for: systemName)
+            for index in resolved.inlineImages.keys {
+                let key = index % 2 == 0 ? String(index) : workflow.inputs[index].systemName
+                resolved.setImage("uploaded \(key).png", forInput: index)
             }
             if variant != .stored {
                 ReferenceGraph.addStandIns(installed, to: &values, definition, schemas)
-                let models = workflow.resolveModels(
-                    installed: installed, allowAnyOfBaseAndType: false, given: Set(resolved.values.keys))
-                resolved.values.merge(models.values) { given, _ in given }
+                let models = workflow.resolveModels(installed: installed, allowAnyOfBaseAndType: false, given: resolved)
+                resolved.merge(models)
                 coverage.standIns += models.values.count
             }
             let batchID: String? = variant == .everyOther ? "batch-7" : nil
