@@ -261,45 +261,6 @@ struct WorkflowReader {
     }
 }
 
-/// What a workflow does with one template field of one node. Eight bytes: one per field of
-/// every node, made for every workflow read.
-struct FieldUse: Sendable {
-    private var flags: UInt8 = 0
-    private var inputIndex: Int32 = -1
-
-    /// A (non-collapsed) edge from a node the workflow has feeds it.
-    var isEdgeFed: Bool {
-        get { flags & 1 != 0 }
-        set { flags = newValue ? flags | 1 : flags & ~1 }
-    }
-    /// A graph edge feeds it: the graph node leaves it out.
-    var isGraphFed: Bool {
-        get { flags & 2 != 0 }
-        set { flags = newValue ? flags | 2 : flags & ~2 }
-    }
-    /// The input the form makes of it.
-    var input: Int? {
-        get { inputIndex >= 0 ? Int(inputIndex) : nil }
-        set { inputIndex = newValue.map(Int32.init) ?? -1 }
-    }
-}
-
-/// A node that goes into the graph, with the template it has.
-struct GraphNode: Sendable {
-    let index: NodeIndex
-    let node: WorkflowNode
-    let template: InvocationTemplate
-}
-
-/// A model field's stored identifier that the graph sends: the field, the field a run's value
-/// for it is kept under (`RepeatedIDs`), the tape position of the value, the field's template.
-struct StoredModel: Sendable {
-    let field: NodeField
-    let canonical: NodeField
-    let value: Int
-    let template: FieldTemplate
-}
-
 /// Finds graph edges that repeat an earlier one (an editor can hold duplicates: the graph takes
 /// one). Edges are compared by identity (node positions, handles and type by their interned
 /// text) only from the first that might repeat one, so most workflows intern nothing.

@@ -62,3 +62,65 @@ extension Workflow {
             : .failure(InputErrors(errors.sorted { ($0.index ?? Int.max, $0.key) < ($1.index ?? Int.max, $1.key) }))
     }
 }
+
+extension Workflow {
+    /// The input a key names: its index (`"0"`), its system name (`<nodeId>.<field>`), or its
+    /// label when no other input has the same one.
+    public func input(_ key: String) throws(InputLookupError) -> WorkflowInput {
+        if let index = Int(key), key == String(index) {
+            guard inputs.indices.contains(index) else {
+                throw InputLookupError(
+                    message: "no input \(index): this workflow has \(inputs.count) (0...\(max(0, inputs.count - 1)))",
+                    candidates: [])
+            }
+            return inputs[index]
+        }
+        if let input = inputs.first(where: { $0.systemName == key }) { return input }
+        let labelled = inputs.filter { $0.label == key }
+        if labelled.count == 1 { return labelled[0] }
+        if labelled.count > 1 {
+            throw InputLookupError(
+                message:
+                    "label '\(key)' is ambiguous: use an index or system name (\(labelled.map { "\($0.index) = \($0.systemName)" }.joined(separator: ", ")))",
+                candidates: labelled.map(\.systemName))
+        }
+        throw InputLookupError(
+            message:
+                "no input '\(key)': use an index (0...\(max(0, inputs.count - 1))), a system name (<nodeId>.<field>) or a unique label",
+            candidates: [])
+    }
+
+    /// Labels that name exactly one input.
+    var uniqueLabels: [String: WorkflowInput] {
+        let grouped = Dictionary(grouping: inputs, by: \.label)
+        return grouped.compactMapValues { $0.count == 1 ? $0[0] : nil }
+    }
+}
+
+/// One bad input of a run request.
+public struct InputError: Sendable, Equatable {
+    /// The key the caller used (index, system name or label).
+    public let key: String
+    public let index: Int?
+    public let systemName: String?
+    public let message: String
+
+    public init(key: String, index: Int?, systemName: String?, message: String) {
+        self.key = key
+        self.index = index
+        self.systemName = systemName
+        self.message = message
+    }
+}
+
+/// Every bad input of a run request, collected at once.
+public struct InputErrors: Error, Sendable {
+    public let errors: [InputError]
+    public init(_ errors: [InputError]) { self.errors = errors }
+}
+
+/// A key that names no input, or a label that names several.
+public struct InputLookupError: Error, Sendable, Equatable {
+    public let message: String
+    public let candidates: [String]
+}

@@ -5,7 +5,7 @@ extension Workflow {
     /// installed model (a key InvokeAI does not have fails the run, not the enqueue).
     public var modelReferences: [ModelReference] { storedModels.map(reference(to:)) }
 
-    private func reference(to stored: StoredModel) -> ModelReference {
+    func reference(to stored: StoredModel) -> ModelReference {
         ModelReference(
             nodeID: nodes[stored.field.node].id, field: stored.template.name, stored: document.value(at: stored.value),
             bases: stored.template.modelBases, types: stored.template.modelTypes)
@@ -55,26 +55,6 @@ extension Workflow {
         }
         return ModelResolutionResult(resolutions: resolutions, issues: issues, standIns: standIns)
     }
-
-    /// Whether the workflow can run: its static issues, and its stored models resolved against
-    /// `models` (nil: not known, InvokeAI unreachable; the references are then listed unresolved
-    /// and `runnable` is nil unless a static issue already says no).
-    public func runnability(
-        installed models: [InstalledModel]?, allowAny: Bool, given: ResolvedInputs = ResolvedInputs()
-    )
-        -> Runnability
-    {
-        guard let models else {
-            let unchecked = storedModels.filter { !hasValue(given, for: $0.canonical) }.map {
-                ModelResolution(reference: reference(to: $0), resolved: nil, method: nil)
-            }
-            return Runnability(issues: staticIssues, resolutions: unchecked, modelsChecked: false)
-        }
-        let result = resolveModels(installed: models, allowAnyOfBaseAndType: allowAny, given: given)
-        return Runnability(
-            issues: staticIssues + result.issues, resolutions: result.resolutions, modelsChecked: true,
-            standIns: result.standIns)
-    }
 }
 
 /// An installed model standing in for a stored one: written in its place unless the request
@@ -85,4 +65,19 @@ struct ModelStandIn: Sendable, Equatable {
     let input: Int?
     let systemName: String
     let identifier: JSONValue
+}
+
+extension ModelStandIn {
+    static func bySystemName(_ standIns: [ModelStandIn]) -> [String: JSONValue] {
+        Dictionary(standIns.map { ($0.systemName, $0.identifier) }, uniquingKeysWith: { _, last in last })
+    }
+}
+
+/// A model field's stored identifier that the graph sends: the field, the field a run's value
+/// for it is kept under (`RepeatedIDs`), the tape position of the value, the field's template.
+struct StoredModel: Sendable {
+    let field: NodeField
+    let canonical: NodeField
+    let value: Int
+    let template: FieldTemplate
 }

@@ -71,3 +71,26 @@ struct FieldTable<Element> {
 }
 
 extension FieldTable: Sendable where Element: Sendable {}
+
+/// What a workflow does with one template field of one node. Eight bytes: one per field of
+/// every node, made for every workflow read.
+struct FieldUse: Sendable {
+    private var flags: UInt8 = 0
+    private var inputIndex: Int32 = -1
+
+    /// A (non-collapsed) edge from a node the workflow has feeds it.
+    var isEdgeFed: Bool {
+        get { flags & 1 != 0 }
+        set { flags = newValue ? flags | 1 : flags & ~1 }
+    }
+    /// A graph edge feeds it: the graph node leaves it out.
+    var isGraphFed: Bool {
+        get { flags & 2 != 0 }
+        set { flags = newValue ? flags | 2 : flags & ~2 }
+    }
+    /// The input the form makes of it.
+    var input: Int? {
+        get { inputIndex >= 0 ? Int(inputIndex) : nil }
+        set { inputIndex = newValue.map(Int32.init) ?? -1 }
+    }
+}
