@@ -20,7 +20,7 @@ struct APIViewTests {
                     kind: .unresolvedModel, nodeID: "m", field: "model", message: "missing", candidates: [tiny]),
             ],
             resolutions: [ModelResolution(reference: reference, resolved: tiny, method: .name, message: "used tiny")],
-            values: [:], modelsChecked: true)
+            modelsChecked: true)
         let json = runnability.json
         #expect(json.objectValue?.keys.sorted() == ["issues", "models", "runnable"])
         #expect(json["runnable"] == false)

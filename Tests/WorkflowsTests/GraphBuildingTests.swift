@@ -179,12 +179,54 @@ struct GraphBuildingTests {
         guard case .success(let resolved) = workflow.validate([:], models: [], board: "board-7") else {
             Issue.record("refused"); return
         }
-        #expect(resolved.values.keys.sorted() == ["s.board"])
+        #expect(resolved.values.isEmpty)
+        #expect(workflow.boardReferences(in: resolved).map(\.systemName) == ["s.board"])
         // A bad board is listed with the other errors.
         guard case .failure(let failure) = workflow.validate(["0": "wide"], models: [], board: 42) else {
             Issue.record("accepted"); return
         }
         #expect(failure.errors.map(\.key) == ["0", "board"])
+    }
+
+    @Test func theBoardsARunNamesByIdAreListedAndCanBeRenamedToTheirIds() throws {
+        let workflow = try Workflow.parse(Fixtures.blankBlurSave, schemas: Fixtures.schemas)
+        func resolve(_ values: [String: JSONValue], board: JSONValue?) throws -> ResolvedInputs {
+            guard case .success(let resolved) = workflow.validate(values, models: [], board: board) else {
+                throw InputErrors([])
+            }
+            return resolved
+        }
+        // A board input, and the run's board on the output whose board the form shows.
+        for resolved in [try resolve(["Output board": "board-1"], board: nil), try resolve([:], board: "board-1")] {
+            let boards = workflow.boardReferences(in: resolved)
+            #expect(boards.map(\.systemName) == ["s.board"])
+            #expect(boards.map(\.inputIndex) == [4])
+            #expect(boards.map(\.id) == ["board-1"])
+            var renamed = resolved
+            renamed.setBoard("id-9", for: try #require(boards.first))
+            let node = workflow.buildBatch(renamed, origin: "o", destination: "d").json["batch"]?["graph"]?["nodes"]?[
+                "s"]
+            #expect(node?["board"] == ["board_id": "id-9"])
+        }
+        #expect(workflow.boardReferences(in: try resolve([:], board: "none")).isEmpty)
+        #expect(workflow.boardReferences(in: try resolve(["4": "auto"], board: "board-2")).isEmpty)
+
+        // Outputs outside the form are listed without an input, by system name.
+        let two = try Workflow.parse(
+            Fixtures.workflow(
+                nodes: [
+                    Fixtures.node("t", "save_image", intermediate: false),
+                    Fixtures.node("s", "save_image", intermediate: false),
+                ],
+                exposed: [("t", "board")]),
+            schemas: Fixtures.schemas)
+        guard case .success(let resolved) = two.validate([:], models: [], board: ["board_id": "b-3"]) else {
+            Issue.record("refused"); return
+        }
+        let boards = two.boardReferences(in: resolved)
+        #expect(boards.map(\.systemName) == ["s.board", "t.board"])
+        #expect(boards.map(\.inputIndex) == [nil, 0])
+        #expect(resolved.values.isEmpty)
     }
 
     @Test func batchNodesBecomeBatchDataZippedByGroupAndMultipliedOtherwise() throws {

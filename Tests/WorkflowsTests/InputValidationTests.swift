@@ -128,7 +128,7 @@ struct InputValidationTests {
         guard case .success(let resolved) = workflow.validate(["Model": "tiny-sd15"], models: Fixtures.models) else {
             Issue.record("refused"); return
         }
-        #expect(resolved.values["m.model"] == Fixtures.models[0].identifier)
+        #expect(resolved.values[0] == Fixtures.models[0].identifier)
     }
 
     @Test func inlineImagesAreHandedBackForUploadThenNamed() throws {
@@ -138,9 +138,9 @@ struct InputValidationTests {
         guard
             case .success(var resolved) = workflow.validate(["0": .string("data:image/png;base64,\(png)")], models: [])
         else { Issue.record("refused"); return }
-        #expect(resolved.inlineImages["r.image"]?.contentType == "image/png")
-        resolved.setImage("uploaded.png", for: "r.image")
+        #expect(resolved.inlineImages[0]?.contentType == "image/png")
+        resolved.setImage("uploaded.png", forInput: 0)
         #expect(resolved.inlineImages.isEmpty)
-        #expect(resolved.values["r.image"] == ["image_name": "uploaded.png"])
+        #expect(resolved.values[0] == ["image_name": "uploaded.png"])
     }
 }

@@ -141,7 +141,7 @@ struct RunnabilityTests {
         guard case .success(var resolved) = workflow.validate([:], models: []) else { Issue.record("refused"); return }
         let stale = workflow.buildBatch(resolved, origin: "o", destination: "d").json
         #expect(stale["batch"]?["graph"]?["nodes"]?["m"]?["model"]?["key"] == "k-old")
-        resolved.values.merge(result.values) { given, _ in given }
+        resolved.merge(result)
         let body = workflow.buildBatch(resolved, origin: "o", destination: "d")
         let json = try FastJSONParser.parse(body.bytes)
         #expect(json["batch"]?["graph"]?["nodes"]?["m"]?["model"] == tiny.identifier)
@@ -233,12 +233,11 @@ struct RunnabilityTests {
         guard case .success(let resolved) = workflow.validate(["0": "tiny-sd15"], models: [tiny]) else {
             Issue.record("refused"); return
         }
-        let given = Set(resolved.values.keys)
-        let result = workflow.resolveModels(installed: [tiny], allowAnyOfBaseAndType: false, given: given)
+        let result = workflow.resolveModels(installed: [tiny], allowAnyOfBaseAndType: false, given: resolved)
         #expect(result.resolutions.isEmpty)
         #expect(result.issues.isEmpty)
         #expect(result.values.isEmpty)
-        let runnability = workflow.runnability(installed: [tiny], allowAny: false, given: given)
+        let runnability = workflow.runnability(installed: [tiny], allowAny: false, given: resolved)
         #expect(runnability.runnable == true)
         #expect(runnability.resolutions.isEmpty)
     }

@@ -34,10 +34,9 @@ struct RunPreparation: Sendable {
         case .success(let values): resolved = values
         case .failure(let failure): errors += failure.errors.map(\.json)
         }
-        let resolution = workflow.resolveModels(
-            installed: models, allowAnyOfBaseAndType: anyModel, given: Set(resolved.values.keys))
+        let resolution = workflow.resolveModels(installed: models, allowAnyOfBaseAndType: anyModel, given: resolved)
         errors += resolution.issues.map(\.json)
-        resolved.values.merge(resolution.values) { given, _ in given }
+        resolved.merge(resolution)
 
         errors += try await checkBoards(&resolved, workflow)
         guard errors.isEmpty else { throw Self.refusal(errors, workflow: entry.name) }
@@ -49,10 +48,7 @@ struct RunPreparation: Sendable {
     /// nodes) must name a board InvokeAI has: by id, or by a name only one board has (then
     /// replaced by its id). InvokeAI itself would save the images uncategorized.
     private func checkBoards(_ resolved: inout ResolvedInputs, _ workflow: Workflow) async throws -> [JSONValue] {
-        var named: [(systemName: String, id: String)] = []
-        for (systemName, value) in resolved.values where systemName.hasSuffix(".board") {
-            if let id = value["board_id"]?.stringValue { named.append((systemName, id)) }
-        }
+        let named = workflow.boardReferences(in: resolved)
         guard !named.isEmpty else { return [] }
         let boards = try await client.boards(includeArchived: true)
         let ids = Set(boards.compactMap { $0["board_id"]?.stringValue })
@@ -63,20 +59,19 @@ struct RunPreparation: Sendable {
             }
         }
         var errors: [JSONValue] = []
-        for (systemName, id) in named.sorted(by: { $0.systemName < $1.systemName }) where !ids.contains(id) {
-            if let match = byName[id], match.count == 1 {
-                resolved.values[systemName] = ["board_id": .string(match[0])]
+        for board in named where !ids.contains(board.id) {
+            if let match = byName[board.id], match.count == 1 {
+                resolved.setBoard(match[0], for: board)
                 continue
             }
-            let input = workflow.inputs.first { $0.systemName == systemName }
             let why =
-                (byName[id]?.count ?? 0) > 1
-                ? "more than one board is named '\(id)': give its id"
-                : "InvokeAI has no board '\(id)' (GET /v1/boards lists them)"
+                (byName[board.id]?.count ?? 0) > 1
+                ? "more than one board is named '\(board.id)': give its id"
+                : "InvokeAI has no board '\(board.id)' (GET /v1/boards lists them)"
             errors.append([
-                "input": .string(input.map { String($0.index) } ?? "board"),
-                "index": input.map { .int($0.index) } ?? .null,
-                "system_name": .string(systemName), "message": .string(why),
+                "input": .string(board.inputIndex.map { String($0) } ?? "board"),
+                "index": board.inputIndex.map { .int($0) } ?? .null,
+                "system_name": .string(board.systemName), "message": .string(why),
             ])
         }
         return errors

@@ -101,12 +101,13 @@ struct RunSubmission: Sendable {
 
         // Inline images (data URLs, base64) are uploaded first; the run deletes them when it ends.
         var uploaded: [String] = []
-        for (systemName, image) in resolved.inlineImages.sorted(by: { $0.key < $1.key }) {
+        let images = resolved.inlineImages.map { (input: workflow.inputs[$0.key], image: $0.value) }
+        for (input, image) in images.sorted(by: { $0.input.systemName < $1.input.systemName }) {
             do {
                 let stored = try await client.uploadImage(
-                    Data(image.bytes), fileName: "\(systemName).input",
+                    Data(image.bytes), fileName: "\(input.systemName).input",
                     contentType: image.contentType, isIntermediate: true)
-                resolved.setImage(stored.name, for: systemName)
+                resolved.setImage(stored.name, forInput: input.index)
                 uploaded.append(stored.name)
             } catch {
                 await tracker.cleaner.removeNow(uploaded, run: "", reason: "input of a refused submission")

@@ -116,14 +116,13 @@ struct LiveDefaultWorkflowsTests {
                 )
                 continue
             }
-            let runnability = workflow.runnability(
-                installed: installed, allowAny: false, given: Set(resolved.values.keys))
+            let runnability = workflow.runnability(installed: installed, allowAny: false, given: resolved)
             guard runnability.runnable == true else {
                 #expect(!runnability.issues.isEmpty, "\(name): not runnable without a cause")
                 notRunnable += 1
                 continue
             }
-            resolved.values.merge(runnability.values) { given, _ in given }
+            resolved.merge(runnability)
             let body = workflow.buildBatch(resolved, origin: "invokeai-gateway:test", destination: destination)
             // The bytes the gateway sends.
             let (status, answer) = try await Self.post("/api/v1/queue/default/enqueue_batch", body.bytes)

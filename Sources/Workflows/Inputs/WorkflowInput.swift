@@ -18,6 +18,8 @@ public struct WorkflowInput: Sendable {
     public let template: FieldTemplate?
     /// How the form shows it (`textarea` for a long text), if it says.
     let component: String?
+    /// The node field it sets.
+    let field: NodeField
 
     /// The JSON Schema of a value for it. Made when asked (describing a workflow), not when the
     /// workflow is read: a run does not need it.

@@ -7,9 +7,9 @@ struct WorkflowEdge: Sendable {
     /// What makes two edges the same connection (an editor can hold duplicates: the graph takes
     /// one): node positions, and handles and type by their interned text.
     struct Identity: Hashable {
-        let source: Int
+        let source: NodeIndex
         let sourceHandle: Int
-        let target: Int
+        let target: NodeIndex
         let targetHandle: Int
         let type: Int
     }
@@ -24,9 +24,9 @@ struct WorkflowEdge: Sendable {
     let type: Int?
     /// The editor's stand-in edge between collapsed nodes (`type: collapsed`): feeds nothing.
     let isCollapsed: Bool
-    /// Positions of its ends in the workflow's node list (nil: no such node).
-    let sourceNode: Int?
-    let targetNode: Int?
+    /// Its ends in the workflow's node list (nil: no such node).
+    let sourceNode: NodeIndex?
+    let targetNode: NodeIndex?
 
     init?(at index: Int, in document: JSONDocument, nodes: JSONStringIndex) {
         var source: Int?, target: Int?, sourceHandle: Int?, targetHandle: Int?, type: Int?
@@ -49,7 +49,19 @@ struct WorkflowEdge: Sendable {
         self.targetHandle = targetHandle.flatMap(nonEmpty)
         self.type = type.flatMap { document.string(at: $0, equals: "default") ? nil : $0 }
         isCollapsed = type.map { document.string(at: $0, equals: "collapsed") } ?? false
-        sourceNode = nodes.value(forStringAt: source)
-        targetNode = nodes.value(forStringAt: target)
+        sourceNode = nodes.value(forStringAt: source).map(NodeIndex.init)
+        targetNode = nodes.value(forStringAt: target).map(NodeIndex.init)
     }
+}
+
+/// An edge the graph sends: between two graph nodes, both handles named. Tape positions of the
+/// ids and handles (copied into the graph as the definition writes them) and of the type.
+struct GraphEdge: Sendable {
+    let source: Int
+    let sourceHandle: Int
+    let target: Int
+    let targetHandle: Int
+    let type: Int?
+    let sourceNode: NodeIndex
+    let targetNode: NodeIndex
 }

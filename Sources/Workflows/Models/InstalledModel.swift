@@ -1,5 +1,40 @@
 import JSONValue
 
+/// A model InvokeAI has installed (an entry of `GET /api/v2/models/`).
+public struct InstalledModel: Sendable, Equatable {
+    public let key: String
+    public let hash: String
+    public let name: String
+    public let base: String
+    public let type: String
+
+    public init(key: String, hash: String, name: String, base: String, type: String) {
+        self.key = key
+        self.hash = hash
+        self.name = name
+        self.base = base
+        self.type = type
+    }
+
+    public init(json: JSONValue) {
+        self.init(
+            key: json["key"]?.stringValue ?? "", hash: json["hash"]?.stringValue ?? "",
+            name: json["name"]?.stringValue ?? "",
+            base: json["base"]?.stringValue ?? "", type: json["type"]?.stringValue ?? "")
+    }
+
+    /// The identifier a graph's model field takes.
+    public var identifier: JSONValue {
+        [
+            "key": .string(key), "hash": .string(hash), "name": .string(name), "base": .string(base),
+            "type": .string(type),
+        ]
+    }
+
+    /// `'name' (key)`, as messages name a model.
+    var shortDescription: String { "'\(name)' (\(key))" }
+}
+
 extension InstalledModel {
     /// The installed model an identifier means: the one with its key; else the only one with its
     /// name, base and type (the same model installed again gets a new key, so a workflow made on
@@ -35,8 +70,8 @@ extension InstalledModel {
         case (_, nil, let key?): reason = "no installed model has key '\(key)'"
         case (_, nil, nil): reason = "the model identifier has neither key nor name"
         }
-        if named.count > 1 {
-            reason += ", and \(named.count) installed \(models) are named '\(name!)': choose one by key"
+        if let name, named.count > 1 {
+            reason += ", and \(named.count) installed \(models) are named '\(name)': choose one by key"
         }
         if candidates.isEmpty {
             reason += "; no installed model is \(kind.isEmpty ? "available" : kind)"
@@ -48,4 +83,13 @@ extension InstalledModel {
         }
         return .none(reason: reason, candidates: candidates)
     }
+}
+
+/// What a model identifier (stored in a workflow or given by a caller) found among the installed
+/// models, or why it found none.
+enum ModelMatch: Sendable, Equatable {
+    case found(InstalledModel, ModelResolution.Method)
+    /// `reason` names the identifier and what was looked for; `candidates` are the installed
+    /// models of its base and type, by name then key.
+    case none(reason: String, candidates: [InstalledModel])
 }

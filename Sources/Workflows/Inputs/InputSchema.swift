@@ -94,3 +94,38 @@ enum InputSchema {
         kind == .integer && value == value.rounded() && abs(value) < 9e15 ? .int(Int(value)) : .double(value)
     }
 }
+
+extension Workflow {
+    /// The JSON Schema of a run request for this workflow: inputs keyed by index, system name or
+    /// unique label.
+    public var runRequestSchema: JSONValue {
+        var properties: JSONObject = [:]
+        let schemas = inputs.map(\.schema)
+        for input in inputs {
+            properties[String(input.index)] = schemas[input.index]
+            properties[input.systemName] = schemas[input.index]
+        }
+        for (label, input) in uniqueLabels where properties[label] == nil { properties[label] = schemas[input.index] }
+        let required = inputs.filter(\.required)
+        return [
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": .string("Run request for \(name.isEmpty ? "a workflow" : name)"),
+            "type": "object",
+            "required": ["inputs"],
+            "properties": [
+                "inputs": [
+                    "type": "object", "properties": .object(properties), "additionalProperties": false,
+                    "description": .string(
+                        required.isEmpty
+                            ? "Each input by index, system name or unique label."
+                            : "Each input by index, system name or unique label. Required: \(required.map { "\($0.index) (\($0.systemName))" }.joined(separator: ", "))."
+                    ),
+                ],
+                "priority": ["type": "boolean", "description": "put the run at the front of InvokeAI's queue"],
+                "cleanup": [
+                    "enum": ["none", "outputs"], "description": "\"outputs\": delete the output images once fetched",
+                ],
+            ],
+        ]
+    }
+}

@@ -40,7 +40,6 @@ final class WorkflowNode: Sendable {
         template?.ordinal(of: name).flatMap(field(ordinal:))
     }
 
-    func name(of field: Field) -> String { template!.orderedInputs[field.ordinal].name }
     func field(ordinal: Int) -> Field? { fields.first { $0.ordinal == ordinal } }
 
     /// The template ordinal of the field named by the string at `position` (a handle, a form's
@@ -73,7 +72,7 @@ final class WorkflowNode: Sendable {
         }
         guard let id = id ?? dataID else { return nil }
         idPosition = id
-        self.id = document.string(at: id)!
+        self.id = document.string(at: id) ?? "" // a string: checked above
         self.label = label.flatMap(document.string(at:)) ?? ""
         self.isIntermediate = isIntermediate.flatMap(document.bool(at:)) ?? false
         self.useCache = useCache.flatMap(document.bool(at:)) ?? true
@@ -87,10 +86,16 @@ final class WorkflowNode: Sendable {
         self.type = template?.type ?? type.flatMap(document.string(at:)) ?? ""
         isBatch = isInvocation && (template?.isBatchNode ?? InvocationTemplate.isBatch(self.type))
         isExecutable = template?.isExecutable ?? false
-        guard let template, let inputs else { fields = []; return }
-        // One pass over the stored fields, each matched to the template by its key's bytes (no
-        // string built or hashed), in the definition's order; of a repeated field the last one
-        // counts, as for any JSON reader.
+        fields = template.map { Self.storedFields(inputs, of: $0, in: document) } ?? []
+    }
+
+    /// One pass over the stored fields (`data.inputs`), each matched to the template by its key's
+    /// bytes (no string built or hashed), in the definition's order; of a repeated field the last
+    /// one counts, as for any JSON reader.
+    private static func storedFields(_ inputs: Int?, of template: InvocationTemplate, in document: JSONDocument)
+        -> [Field]
+    {
+        guard let inputs else { return [] }
         var fields: [Field] = []
         fields.reserveCapacity(document.count(at: inputs))
         var seen: UInt64 = 0 // ordinals below 64: nearly every node has fewer inputs
@@ -100,7 +105,6 @@ final class WorkflowNode: Sendable {
             let repeated = ordinal < 64 ? seen & (1 << ordinal) != 0 : !seenBeyond.insert(ordinal).inserted
             if ordinal < 64 { seen |= 1 << ordinal }
             if repeated { fields.removeAll { $0.ordinal == ordinal } }
-            let field = template.orderedInputs[ordinal]
             var value: Int?, label: Int?
             document.forEachMember(of: input, named: ["value", "label"]) { which, position in
                 if which == 0 {
@@ -111,9 +115,16 @@ final class WorkflowNode: Sendable {
             }
             fields.append(
                 Field(
-                    ordinal: ordinal, key: key, value: value, label: label, isBoard: field.isBoard,
-                    isSteps: ordinal == template.stepsOrdinal))
+                    ordinal: ordinal, key: key, value: value, label: label,
+                    isBoard: template.orderedInputs[ordinal].isBoard, isSteps: ordinal == template.stepsOrdinal))
         }
-        self.fields = fields
+        return fields
     }
+}
+
+/// A node that goes into the graph, with the template it has.
+struct GraphNode: Sendable {
+    let index: NodeIndex
+    let node: WorkflowNode
+    let template: InvocationTemplate
 }
