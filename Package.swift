@@ -85,12 +85,19 @@ let package = Package(
         ),
         .testTarget(name: "InvokeAITests", dependencies: ["HTTPCore", "InvokeAI", "JSONValue", "TestSupport"]),
         .testTarget(name: "JSONValueTests", dependencies: ["JSONValue"]),
-        .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "JSONValue", "TestSupport"]),
+        // The engine compared with a plain reference implementation, for WorkflowsTests and LiveTests.
+        .target(
+            name: "WorkflowsTestSupport", dependencies: ["JSONValue", "Workflows"], path: "Tests/WorkflowsTestSupport"),
+        .testTarget(
+            name: "WorkflowsTests", dependencies: ["Workflows", "JSONValue", "TestSupport", "WorkflowsTestSupport"]),
         // Every test that talks to a real InvokeAI (scripts/invokeai-harness), by area: Gateway/,
         // InvokeAI/, Workflows/. scripts/test runs them as a phase of their own (`--filter LiveTests`).
         .testTarget(
             name: "LiveTests",
-            dependencies: ["Gateway", "GatewayTestSupport", "InvokeAI", "JSONValue", "TestSupport", "Workflows"]
+            dependencies: [
+                "Gateway", "GatewayTestSupport", "InvokeAI", "JSONValue", "TestSupport", "Workflows",
+                "WorkflowsTestSupport",
+            ]
         ),
     ]
 )
