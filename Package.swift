@@ -83,7 +83,8 @@ let package = Package(
             name: "GatewayTests",
             dependencies: ["Gateway", "GatewayTestSupport", "HTTPCore", "HTTPServer", "TestSupport"]
         ),
-        .testTarget(name: "InvokeAITests", dependencies: ["HTTPCore", "InvokeAI", "JSONValue", "TestSupport"]),
+        .testTarget(
+            name: "InvokeAITests", dependencies: ["HTTPCore", "InvokeAI", "JSONValue", "TestSupport", "Transport"]),
         .testTarget(name: "JSONValueTests", dependencies: ["JSONValue"]),
         // The engine compared with a plain reference implementation, for WorkflowsTests and LiveTests.
         .target(

@@ -11,6 +11,13 @@ import Glibc
 /// It is only ever called on its loop's thread.
 package protocol EventLoopHandler: AnyObject {
     func handleEvents(_ events: UInt32)
+    /// The loop is exiting with this handler still registered: whoever waits on it must be told
+    /// (a pending exchange fails rather than waits forever).
+    func loopStopped()
+}
+
+extension EventLoopHandler {
+    package func loopStopped() {}
 }
 
 /// One thread running epoll. Everything registered with a loop is touched only on that thread;
@@ -22,7 +29,15 @@ package final class EventLoop: @unchecked Sendable {
     private let epollFD: Int32
     private let wakeFD: Int32
     private var handlers: [Int32: EventLoopHandler] = [:]
-    private let pending = Mutex<(tasks: [@Sendable () -> Void], running: Bool)>(([], true))
+    private let pending = Mutex(Pending())
+    /// Work handed over after the loop's thread ended runs on the caller's thread, one at a time.
+    private let afterExit = NSLock()
+
+    private struct Pending {
+        var tasks: [@Sendable () -> Void] = []
+        var running = true
+        var exited = false
+    }
     private var thread: Thread?
     private var ownerThread: pthread_t?
     private let exited = DispatchSemaphore(value: 0)
@@ -81,10 +96,17 @@ package final class EventLoop: @unchecked Sendable {
     }
 
     /// Runs `task` on the loop's thread, soon. Safe from any thread.
+    /// After the loop has exited it runs at once on the caller's thread (closing what is left
+    /// then still works; nothing waits on a loop that will never run again).
     package func execute(_ task: @escaping @Sendable () -> Void) {
-        let needsWake = pending.withLock { state -> Bool in
+        let (queued, needsWake) = pending.withLock { state -> (Bool, Bool) in
+            if state.exited { return (false, false) }
             state.tasks.append(task)
-            return state.tasks.count == 1
+            return (true, state.tasks.count == 1)
+        }
+        guard queued else {
+            afterExit.withLock { task() }
+            return
         }
         // One wake-up per batch: the loop drains every queued task when it wakes.
         if needsWake { _ = cepoll_eventfd_signal(wakeFD) }
@@ -206,8 +228,18 @@ package final class EventLoop: @unchecked Sendable {
                 onTick?()
             }
         }
+        // Tell what is still registered, then run what was queued meanwhile; later work runs
+        // on its caller's thread (see `execute`).
+        for handler in Array(handlers.values) { handler.loopStopped() }
         handlers.removeAll()
         timers.removeAll()
+        let leftover = pending.withLock { state in
+            state.exited = true
+            defer { state.tasks.removeAll() }
+            return state.tasks
+        }
+        ownerThread = nil
+        afterExit.withLock { for task in leftover { task() } }
         exited.signal()
     }
 

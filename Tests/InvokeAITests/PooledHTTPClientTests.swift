@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+import Transport
 
 @testable import InvokeAI
 
@@ -182,6 +183,24 @@ import Testing
         defer { server.stop() }
         await #expect { try await send(PooledHTTPClient(), request(server), timeout: 1) } throws: { error in
             Self.isError(error) { if case .timedOut(let what) = $0 { what == "no answer within 1.0 s" } else { false } }
+        }
+    }
+
+    @Test func anExchangeInFlightWhenItsLoopsStopFailsAndLaterOnesAreRefused() async throws {
+        let server = try ScriptedHTTPServer(scripts: [[.readAndHold]])
+        defer { server.stop() }
+        let loops = try EventLoopGroup(count: 1, name: "test-client")
+        let client = PooledHTTPClient(loops: loops)
+        let pending = Task { try await send(client, request(server), timeout: 60) }
+        for _ in 0..<200 where server.requests.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(!server.requests.isEmpty)
+        loops.stop()
+        // Not after the 60 s deadline: the stopping loop fails what it still holds.
+        await #expect { try await pending.value } throws: { error in
+            Self.isError(error) { $0 == .connectionClosed(beforeAnyResponseByte: true) }
+        }
+        await #expect { try await send(client, request(server)) } throws: { error in
+            Self.isError(error) { if case .cannotConnect = $0 { true } else { false } }
         }
     }
 

@@ -196,6 +196,18 @@ final class HTTPClientConnection: EventLoopHandler, @unchecked Sendable {
         }
     }
 
+    func loopStopped() {
+        switch state {
+        case .connecting(let done, _):
+            closeOnLoop()
+            done(.failed("the event loop stopped"))
+        case .exchanging(let exchange):
+            fail(.connectionClosed(beforeAnyResponseByte: !exchange.decoder.answerStarted))
+        case .idle, .closed:
+            break
+        }
+    }
+
     private func writeRequest() {
         guard case .exchanging(let exchange) = state else { return }
         switch socket.flush() {

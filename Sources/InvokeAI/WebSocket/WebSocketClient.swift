@@ -189,6 +189,10 @@ public final class WebSocketClient: EventLoopHandler, @unchecked Sendable {
         if events & (CEPOLL_IN | CEPOLL_RDHUP | CEPOLL_HUP | CEPOLL_ERR) != 0 { readAvailable() }
     }
 
+    public func loopStopped() {
+        end(.io("the event loop stopped"))
+    }
+
     private func readAvailable() {
         let buffer = loop.readBuffer
         for _ in 0..<16 {
