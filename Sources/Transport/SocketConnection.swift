@@ -27,6 +27,8 @@ package final class SocketConnection {
     package init(fd: Int32, loop: EventLoop) {
         self.fd = fd
         self.loop = loop
+        // Output queued before the first write counts as stalled from here, not from boot.
+        lastWriteProgress = MonotonicClock.now()
     }
 
     deinit {
@@ -65,13 +67,35 @@ package final class SocketConnection {
         Socket.read(fd, into: buffer)
     }
 
+    /// Reads and throws away what the peer sends (lingering after our side is done), up to
+    /// `maxReads` reads; false once the peer has closed or the socket failed.
+    package func discardInput(into buffer: UnsafeMutableRawBufferPointer, maxReads: Int = 16) -> Bool {
+        for _ in 0..<maxReads {
+            switch Socket.read(fd, into: buffer) {
+            case .bytes: continue
+            case .wouldBlock: return true
+            case .endOfFile, .failed: return false
+            }
+        }
+        return true
+    }
+
     // MARK: writing
 
     package var pendingOutputCount: Int { output.count - outputOffset }
     package var hasPendingOutput: Bool { outputOffset < output.count }
 
-    /// Queues bytes after what is already queued; `flush` sends them.
-    package func enqueue(_ bytes: some Sequence<UInt8>) {
+    /// Queues bytes after what is already queued; `flush` sends them. Concrete types rather than
+    /// a generic sequence: an unspecialized generic append across modules copies byte by byte.
+    package func enqueue(_ bytes: [UInt8]) {
+        output.append(contentsOf: bytes)
+    }
+
+    package func enqueue(_ bytes: ArraySlice<UInt8>) {
+        output.append(contentsOf: bytes)
+    }
+
+    package func enqueue(_ bytes: UnsafeRawBufferPointer) {
         output.append(contentsOf: bytes)
     }
 
@@ -115,9 +139,10 @@ package final class SocketConnection {
         return .drained
     }
 
-    /// Whether queued output has waited longer than `timeout` without any byte leaving.
+    /// Whether queued output has waited longer than `timeout` without any byte leaving. `now`
+    /// may be older than the last progress (read before a write in the same tick): not stalled.
     package func writeStalled(now: UInt64, timeout: Duration) -> Bool {
-        hasPendingOutput && now - lastWriteProgress > MonotonicClock.nanoseconds(timeout)
+        hasPendingOutput && now > lastWriteProgress && now - lastWriteProgress > MonotonicClock.nanoseconds(timeout)
     }
 
     // MARK: interest, half-close, close
