@@ -14,8 +14,6 @@ final class HTTPServerLoop: @unchecked Sendable {
     let responder: any HTTPResponder
     let metrics: HTTPServerMetrics
     let logger: Logger
-    /// The loop's read buffer, shared by its connections (reads never interleave on a loop).
-    var readBuffer: UnsafeMutableRawBufferPointer { loop.readBuffer }
     /// The `Date` header value, refreshed every tick rather than formatted per response.
     private(set) var date: String = HTTPDate.now()
     private(set) var isShuttingDown = false
