@@ -120,9 +120,10 @@ struct HTTPConnectionStateMachine {
 
     // MARK: reading a request
 
-    /// Request bytes arrived: a body in progress is not stalled.
-    mutating func bytesReceived(now: UInt64) {
-        if case .readingBody = state { state = .readingBody(lastProgress: now) }
+    /// Request bytes arrived: a body in progress is not stalled. (`now` is read only then: this
+    /// runs on every read.)
+    mutating func bytesReceived(now: @autoclosure () -> UInt64) {
+        if case .readingBody = state { state = .readingBody(lastProgress: now()) }
     }
 
     /// Bytes of a next request are buffered but its head is not complete: the header timeout runs.
@@ -296,11 +297,12 @@ struct HTTPConnectionStateMachine {
         case shutDownOutput
     }
 
-    /// Everything queued was sent.
-    mutating func outputDrained(now: UInt64) -> DrainAction {
+    /// Everything queued was sent. (`now` is read only when lingering begins: this runs on every
+    /// response.)
+    mutating func outputDrained(now: @autoclosure () -> UInt64) -> DrainAction {
         switch state {
         case .closing:
-            state = .lingering(until: now + timeouts.linger)
+            state = .lingering(until: now() + timeouts.linger)
             return .shutDownOutput
         case .streaming(let exchange, var stream) where stream.unflushed > 0:
             let count = stream.unflushed
