@@ -12,17 +12,23 @@ import Glibc
 /// it is the loop's handler for the descriptor and decides what to read and when.
 ///
 /// Loop thread only, like everything registered with a loop.
+///
+/// Its mutable state is exempt from runtime exclusivity checks (`@exclusivity(unchecked)`):
+/// `appendOutput` lends the buffer `inout` to a closure and some properties are read from other
+/// modules, which would otherwise turn every access on the hot path into a runtime check
+/// (hundreds of instructions per HTTP response). Nothing can overlap: the object is confined to
+/// its loop's thread (asserted in debug builds) and no method calls back into it.
 package final class SocketConnection {
     package let fd: Int32
     package unowned let loop: EventLoop
-    package private(set) var isClosed = false
+    @exclusivity(unchecked) package private(set) var isClosed = false
     /// When a write last moved bytes (monotonic nanoseconds): a stalled reader is noticed by it.
-    package private(set) var lastWriteProgress: UInt64 = 0
+    @exclusivity(unchecked) package private(set) var lastWriteProgress: UInt64 = 0
 
-    private var output: [UInt8] = []
-    private var outputOffset = 0
-    private var interest: UInt32 = 0
-    private var registered = false
+    @exclusivity(unchecked) private var output: [UInt8] = []
+    @exclusivity(unchecked) private var outputOffset = 0
+    @exclusivity(unchecked) private var interest: UInt32 = 0
+    @exclusivity(unchecked) private var registered = false
 
     package init(fd: Int32, loop: EventLoop) {
         self.fd = fd
@@ -99,7 +105,8 @@ package final class SocketConnection {
         output.append(contentsOf: bytes)
     }
 
-    /// Lets an encoder append straight to the output buffer (no intermediate copy).
+    /// Lets an encoder append straight to the output buffer (no intermediate copy). `body` must
+    /// not use this connection (the buffer is lent to it).
     package func appendOutput<R>(_ body: (inout [UInt8]) throws -> R) rethrows -> R {
         try body(&output)
     }

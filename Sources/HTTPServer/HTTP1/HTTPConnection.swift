@@ -16,8 +16,10 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
     let peer: SocketAddress
     private unowned let context: HTTPServerLoop
     private let socket: SocketConnection
-    private var machine: HTTPConnectionStateMachine
-    private var decoder: HTTPRequestDecoder
+    // Exempt from runtime exclusivity checks (a few hundred instructions per request): both are
+    // values changed only by synchronous calls on the loop's thread, which never re-enter.
+    @exclusivity(unchecked) private var machine: HTTPConnectionStateMachine
+    @exclusivity(unchecked) private var decoder: HTTPRequestDecoder
     /// The responder's async work, or the producer of a streamed body.
     private var handlerTask: Task<Void, Never>?
     /// The streamed body's writer, while the machine is streaming.
