@@ -12,21 +12,29 @@ import Glibc
 /// it is the loop's handler for the descriptor and decides what to read and when.
 ///
 /// Loop thread only, like everything registered with a loop.
+///
+/// Its mutable state is exempt from runtime exclusivity checks (`@exclusivity(unchecked)`):
+/// `appendOutput` lends the buffer `inout` to a closure and some properties are read from other
+/// modules, which would otherwise turn every access on the hot path into a runtime check
+/// (hundreds of instructions per HTTP response). Nothing can overlap: the object is confined to
+/// its loop's thread (asserted in debug builds) and no method calls back into it.
 package final class SocketConnection {
     package let fd: Int32
     package unowned let loop: EventLoop
-    package private(set) var isClosed = false
+    @exclusivity(unchecked) package private(set) var isClosed = false
     /// When a write last moved bytes (monotonic nanoseconds): a stalled reader is noticed by it.
-    package private(set) var lastWriteProgress: UInt64 = 0
+    @exclusivity(unchecked) package private(set) var lastWriteProgress: UInt64 = 0
 
-    private var output: [UInt8] = []
-    private var outputOffset = 0
-    private var interest: UInt32 = 0
-    private var registered = false
+    @exclusivity(unchecked) private var output: [UInt8] = []
+    @exclusivity(unchecked) private var outputOffset = 0
+    @exclusivity(unchecked) private var interest: UInt32 = 0
+    @exclusivity(unchecked) private var registered = false
 
     package init(fd: Int32, loop: EventLoop) {
         self.fd = fd
         self.loop = loop
+        // Output queued before the first write counts as stalled from here, not from boot.
+        lastWriteProgress = MonotonicClock.now()
     }
 
     deinit {
@@ -65,17 +73,40 @@ package final class SocketConnection {
         Socket.read(fd, into: buffer)
     }
 
+    /// Reads and throws away what the peer sends (lingering after our side is done), up to
+    /// `maxReads` reads; false once the peer has closed or the socket failed.
+    package func discardInput(into buffer: UnsafeMutableRawBufferPointer, maxReads: Int = 16) -> Bool {
+        for _ in 0..<maxReads {
+            switch Socket.read(fd, into: buffer) {
+            case .bytes: continue
+            case .wouldBlock: return true
+            case .endOfFile, .failed: return false
+            }
+        }
+        return true
+    }
+
     // MARK: writing
 
     package var pendingOutputCount: Int { output.count - outputOffset }
     package var hasPendingOutput: Bool { outputOffset < output.count }
 
-    /// Queues bytes after what is already queued; `flush` sends them.
-    package func enqueue(_ bytes: some Sequence<UInt8>) {
+    /// Queues bytes after what is already queued; `flush` sends them. Concrete types rather than
+    /// a generic sequence: an unspecialized generic append across modules copies byte by byte.
+    package func enqueue(_ bytes: [UInt8]) {
         output.append(contentsOf: bytes)
     }
 
-    /// Lets an encoder append straight to the output buffer (no intermediate copy).
+    package func enqueue(_ bytes: ArraySlice<UInt8>) {
+        output.append(contentsOf: bytes)
+    }
+
+    package func enqueue(_ bytes: UnsafeRawBufferPointer) {
+        output.append(contentsOf: bytes)
+    }
+
+    /// Lets an encoder append straight to the output buffer (no intermediate copy). `body` must
+    /// not use this connection (the buffer is lent to it).
     package func appendOutput<R>(_ body: (inout [UInt8]) throws -> R) rethrows -> R {
         try body(&output)
     }
@@ -115,9 +146,10 @@ package final class SocketConnection {
         return .drained
     }
 
-    /// Whether queued output has waited longer than `timeout` without any byte leaving.
+    /// Whether queued output has waited longer than `timeout` without any byte leaving. `now`
+    /// may be older than the last progress (read before a write in the same tick): not stalled.
     package func writeStalled(now: UInt64, timeout: Duration) -> Bool {
-        hasPendingOutput && now - lastWriteProgress > MonotonicClock.nanoseconds(timeout)
+        hasPendingOutput && now > lastWriteProgress && now - lastWriteProgress > MonotonicClock.nanoseconds(timeout)
     }
 
     // MARK: interest, half-close, close

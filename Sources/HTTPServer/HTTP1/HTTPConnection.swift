@@ -2,88 +2,75 @@ import CEpoll
 import HTTPCore
 import Transport
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One HTTP/1.x connection: reads and decodes requests, hands them to the responder one at a
 /// time (pipelined requests wait their turn, so answers leave in order), writes responses.
-/// Lives on one event loop and is only touched there (`@unchecked Sendable` lets tasks hop
-/// back to it through `EventLoop.execute`).
+///
+/// Its lifecycle is `HTTPConnectionStateMachine` (pure, tested without sockets); this class
+/// feeds it events and performs what it answers, moving bytes with a `SocketConnection`.
+/// Lives on one event loop and is only touched there (asserted in debug builds;
+/// `@unchecked Sendable` lets tasks hop back to it through `EventLoop.execute`).
+///
+/// Input is decoded only from the entry points (readiness, a response arriving from a task,
+/// the tick), never from inside a write, so decoding is never re-entered.
 final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked Sendable {
-    enum State {
-        /// Keep-alive: no byte of the next request yet.
-        case awaitingRequest(since: UInt64)
-        /// Part of a request head has arrived; it must complete within the header timeout.
-        case readingHead(since: UInt64)
-        case readingBody(lastProgress: UInt64)
-        /// The responder is working on a request.
-        case responding
-        /// A streamed body is being produced.
-        case streaming(HTTPResponseWriter, HTTPResponseEncoder.Framing)
-        /// Sending what is queued, then closing.
-        case closing
-        /// Output done and our side shut: draining what the client still sends so the
-        /// response is not destroyed by a reset, until EOF or the deadline.
-        case lingering(until: UInt64)
-        case closed
-    }
-
-    let fd: Int32
     let peer: SocketAddress
     private unowned let context: HTTPServerLoop
-    private var state: State
-    private var decoder: HTTPRequestDecoder
-
-    private var output: [UInt8] = []
-    private var outputOffset = 0
-    private var lastWriteProgress: UInt64 = 0
-    /// Streamed body bytes queued since the output buffer was last empty.
-    private var streamBytesInOutput = 0
-    private var streamBytesRemaining: Int?
-
-    /// Facts about the request being answered.
-    private var respondingToHead = false
-    private var respondingVersion = HTTPVersion.http1_1
-    private var keepAlive = true
-    private var peerClosed = false
+    private let socket: SocketConnection
+    // Exempt from runtime exclusivity checks (a few hundred instructions per request): both are
+    // values changed only by synchronous calls on the loop's thread, which never re-enter.
+    @exclusivity(unchecked) private var machine: HTTPConnectionStateMachine
+    @exclusivity(unchecked) private var decoder: HTTPRequestDecoder
+    /// The responder's async work, or the producer of a streamed body.
     private var handlerTask: Task<Void, Never>?
-    private var interest: UInt32 = 0
-    private var processingInput = false
-    /// Until the first bytes rule it out, the client may be sending the HTTP/2 preface.
-    private var sniffingPreface = true
-    private var firstBytes: [UInt8] = []
+    /// The streamed body's writer, while the machine is streaming.
+    private var writer: HTTPResponseWriter?
+    /// The connection's first bytes while they might still be the HTTP/2 preface (h2c by prior
+    /// knowledge); nil once ruled out.
+    private var prefaceBytes: [UInt8]? = []
 
     /// Input read ahead while a response is pending, before reading pauses.
     private static let readAheadLimit = 64 * 1024
     /// Queued output above which pipelined requests wait.
     private static let outputHighWater = 256 * 1024
-    private static let lingerTime: UInt64 = 2_000_000_000
+
+    var fd: Int32 { socket.fd }
 
     init(fd: Int32, peer: SocketAddress, context: HTTPServerLoop) {
-        self.fd = fd
         self.peer = peer
         self.context = context
+        socket = SocketConnection(fd: fd, loop: context.loop)
         decoder = HTTPRequestDecoder(limits: context.configuration.limits)
-        state = .awaitingRequest(since: MonotonicClock.now())
+        let configuration = context.configuration
+        machine = HTTPConnectionStateMachine(
+            timeouts: .init(
+                idle: MonotonicClock.nanoseconds(configuration.idleTimeout),
+                header: MonotonicClock.nanoseconds(configuration.headerTimeout),
+                body: MonotonicClock.nanoseconds(configuration.bodyTimeout),
+                write: MonotonicClock.nanoseconds(configuration.writeTimeout)),
+            now: MonotonicClock.now())
     }
 
-    var isClosed: Bool { if case .closed = state { true } else { false } }
+    var isClosed: Bool { machine.isClosed }
 
     func start() throws {
-        interest = CEPOLL_IN | CEPOLL_RDHUP
-        try context.loop.register(fd: fd, events: interest, handler: self)
+        try socket.register(self, events: CEPOLL_IN | CEPOLL_RDHUP)
     }
 
     // MARK: readiness
 
     func handleEvents(_ events: UInt32) {
+        context.loop.assertInLoop()
         if events & CEPOLL_ERR != 0 {
             closeNow()
             return
         }
         if events & CEPOLL_OUT != 0 {
             flush()
+            // Pipelined requests wait while much output is queued: their turn once it is out.
+            if machine.isReadingRequest, decoder.bufferedByteCount > 0, !socket.hasPendingOutput {
+                processInput()
+                if !isClosed { updateInterest() }
+            }
         }
         if events & (CEPOLL_IN | CEPOLL_RDHUP | CEPOLL_HUP) != 0, !isClosed {
             readAvailable()
@@ -91,29 +78,27 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
     }
 
     private func readAvailable() {
-        let buffer = context.readBuffer
+        let buffer = context.loop.readBuffer
+        if machine.isLingering {
+            // Discard: the response is out and the connection is closing.
+            if !socket.discardInput(into: buffer) { closeNow() }
+            return
+        }
         // A bounded number of reads per wake-up keeps one busy client from starving the rest.
         reading: for _ in 0..<16 {
-            let result = Socket.read(fd, into: buffer)
-            if case .lingering = state {
-                // Discard: the response is out and the connection is closing.
-                if case .bytes = result { continue reading }
-                if case .wouldBlock = result { return }
-                closeNow()
-                return
-            }
-            switch result {
+            switch socket.read(into: buffer) {
             case .bytes(let count):
-                decoder.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-                if sniffingPreface, sniffPreface(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { return }
-                if case .readingBody = state { state = .readingBody(lastProgress: MonotonicClock.now()) }
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                decoder.feed(bytes)
+                if prefaceBytes != nil, sniffPreface(bytes) { return }
+                machine.bytesReceived(now: MonotonicClock.now())
                 let drained = count < buffer.count
-                let pausing = decoder.bufferedByteCount > Self.readAheadLimit && !isReadingRequest
+                let pausing = decoder.bufferedByteCount > Self.readAheadLimit && !machine.isReadingRequest
                 if drained || pausing { break reading }
             case .wouldBlock:
                 break reading
             case .endOfFile:
-                peerClosed = true
+                machine.endOfInput()
                 break reading
             case .failed:
                 closeNow()
@@ -122,59 +107,40 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
         }
         processInput()
         guard !isClosed else { return }
-        if peerClosed {
-            switch state {
-            case .awaitingRequest, .readingHead, .readingBody, .streaming, .lingering:
-                // Nothing more can arrive, and a streaming client that left is gone for good.
-                closeNow()
-                return
-            case .responding, .closing, .closed:
-                keepAlive = false
-            }
+        if machine.afterEndOfInput() == .close {
+            closeNow()
+            return
         }
         updateInterest()
-    }
-
-    private var isReadingRequest: Bool {
-        switch state {
-        case .awaitingRequest, .readingHead, .readingBody: true
-        default: false
-        }
     }
 
     // MARK: decoding
 
     private func processInput() {
-        guard !processingInput else { return }
-        if sniffingPreface {
+        if prefaceBytes != nil {
             // Not decodable as HTTP/1.1 yet: "PRI * HTTP/2.0" would be refused with 505.
-            if case .awaitingRequest = state, decoder.bufferedByteCount > 0 {
-                state = .readingHead(since: MonotonicClock.now())
-            }
+            if decoder.bufferedByteCount > 0 { machine.headStarted(now: MonotonicClock.now()) }
             return
         }
-        processingInput = true
-        defer { processingInput = false }
-        while isReadingRequest, !isClosed {
-            guard output.count - outputOffset < Self.outputHighWater else { return }
+        while machine.isReadingRequest {
+            guard socket.pendingOutputCount < Self.outputHighWater else { return }
             do {
                 guard let event = try decoder.next() else {
-                    if case .awaitingRequest = state, !decoder.isIdle {
-                        state = .readingHead(since: MonotonicClock.now())
-                    }
+                    if !decoder.isIdle { machine.headStarted(now: MonotonicClock.now()) }
                     return
                 }
                 switch event {
                 case .head(let head):
-                    if decoder.isReadingBody {
-                        if head.expectsContinue, head.version == .http1_1, decoder.bufferedByteCount == 0 {
-                            output.append(contentsOf: HTTPResponseEncoder.continueHead)
-                            flush()
-                        }
-                        state = .readingBody(lastProgress: MonotonicClock.now())
+                    guard decoder.isReadingBody else { continue } // the request follows at once
+                    let action = machine.bodyExpected(
+                        expectsContinue: head.expectsContinue && head.version == .http1_1,
+                        bodyArriving: decoder.bufferedByteCount > 0, now: MonotonicClock.now())
+                    if action == .sendContinue {
+                        socket.enqueue(HTTPResponseEncoder.continueHead)
+                        flush()
                     }
                 case .request(var request):
-                    if !context.isShuttingDown, let settings = HTTP2Upgrade.settingsPayload(of: request) {
+                    if machine.acceptsUpgrade, let settings = HTTP2Upgrade.settingsPayload(of: request) {
                         switchToHTTP2(input: decoder.takeBufferedBytes(), upgrade: (request, settings))
                         return
                     }
@@ -184,19 +150,11 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
                 }
             } catch {
                 context.metrics.countParseError(error)
-                refuse(error.status, error.message)
+                machine.requestRefused()
+                send(HTTPError(error.status, error.message).response())
                 return
             }
         }
-    }
-
-    /// Answers a request that cannot be served (malformed, too large, too slow) and closes.
-    private func refuse(_ status: HTTPStatus, _ detail: String) {
-        respondingToHead = false
-        respondingVersion = .http1_1
-        keepAlive = false
-        state = .responding
-        send(HTTPError(status, detail).response())
     }
 
     // MARK: switching to HTTP/2
@@ -204,11 +162,11 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
     /// Watches the connection's first bytes for the HTTP/2 preface (h2c by prior knowledge);
     /// true when the connection was handed to HTTP/2.
     private func sniffPreface(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        firstBytes.append(contentsOf: bytes.prefix(HTTP2Preface.bytes.count - firstBytes.count))
-        switch HTTP2Preface.classify(firstBytes) {
+        let wanted = HTTP2Preface.bytes.count - (prefaceBytes?.count ?? 0)
+        prefaceBytes?.append(contentsOf: bytes.prefix(wanted))
+        switch HTTP2Preface.classify(prefaceBytes ?? []) {
         case .http1:
-            sniffingPreface = false
-            firstBytes = []
+            prefaceBytes = nil
             return false
         case .undecided:
             return false
@@ -221,20 +179,18 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
     /// Gives the socket, the unread input and the unsent output to an `HTTP2Connection`;
     /// this object then forgets the socket without closing it.
     private func switchToHTTP2(input: [UInt8], upgrade: (request: HTTPRequest, settings: [UInt8])?) {
-        let pendingOutput = Array(output[outputOffset...])
-        state = .closed
+        machine.handedOver()
         handlerTask = nil
-        output = []
-        context.switchToHTTP2(fd: fd, peer: peer, input: input, pendingOutput: pendingOutput, upgrade: upgrade)
+        let pendingOutput = socket.unsentOutput
+        socket.release()
+        context.switchToHTTP2(fd: socket.fd, peer: peer, input: input, pendingOutput: pendingOutput, upgrade: upgrade)
     }
 
     // MARK: responding
 
     private func dispatch(_ request: HTTPRequest) {
-        respondingToHead = request.method == .HEAD
-        respondingVersion = request.version
-        keepAlive = request.head.keepAlive && !peerClosed && !context.isShuttingDown
-        state = .responding
+        machine.requestReceived(
+            isHead: request.method == .HEAD, version: request.version, keepAlive: request.head.keepAlive)
         switch context.responder.respond(to: request) {
         case .now(let response):
             send(response)
@@ -242,40 +198,48 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
             let loop = context.loop
             handlerTask = Task { [self] in
                 let response = await work()
-                loop.execute { self.send(response) }
+                loop.execute { self.responseArrived(response) }
             }
         }
     }
 
+    /// Back on the loop with an asynchronous handler's response.
+    private func responseArrived(_ response: HTTPResponse) {
+        context.loop.assertInLoop()
+        send(response)
+        decodeNextRequest()
+    }
+
+    /// After a response that keeps the connection: the next request may already be buffered.
+    private func decodeNextRequest() {
+        guard machine.isReadingRequest else { return }
+        processInput()
+        if !isClosed { updateInterest() }
+    }
+
     private func send(_ response: HTTPResponse) {
-        guard case .responding = state else { return } // the connection died meanwhile
-        handlerTask = nil
-        context.metrics.countResponse(response.status)
-        let bodyAllowed = response.status.allowsBody && !respondingToHead
-        switch response.body {
-        case .bytes(let bytes):
-            let framing: HTTPResponseEncoder.Framing = bodyAllowed ? .contentLength(bytes.count) : .none
-            appendHead(response, framing: framing, declaredLength: respondingToHead ? bytes.count : nil)
-            if bodyAllowed { output.append(contentsOf: bytes) }
-            finishExchange()
-        case .stream(let producer):
-            let declared = response.headers["Content-Length"].flatMap { Int($0) }
-            guard bodyAllowed else {
-                appendHead(response, framing: .none, declaredLength: respondingToHead ? declared : nil)
-                finishExchange()
-                return
+        let body: HTTPConnectionStateMachine.ResponseBody =
+            switch response.body {
+            case .bytes(let bytes): .bytes(count: bytes.count)
+            case .stream: .stream(declaredLength: response.headers["Content-Length"].flatMap { Int($0) })
             }
-            let framing: HTTPResponseEncoder.Framing
-            if let declared {
-                framing = .contentLength(declared)
-                streamBytesRemaining = declared
-            } else if respondingVersion == .http1_0 {
-                framing = .untilClose
-                keepAlive = false
-            } else {
-                framing = .chunked
-            }
-            appendHead(response, framing: framing, declaredLength: nil)
+        let action = machine.responseReady(
+            allowsBody: response.status.allowsBody, body: body, now: MonotonicClock.now())
+        switch action {
+        case .ignore:
+            return // the connection died meanwhile
+        case .complete(let head, let withBody, _):
+            // The machine already waits for the next request or closes: sending is all that is left.
+            handlerTask = nil
+            context.metrics.countResponse(response.status)
+            appendHead(response, head)
+            if withBody, case .bytes(let bytes) = response.body { socket.enqueue(bytes) }
+            flush()
+        case .startStream(let head):
+            guard case .stream(let producer) = response.body else { return }
+            handlerTask = nil
+            context.metrics.countResponse(response.status)
+            appendHead(response, head)
             let loop = context.loop
             let writer = HTTPResponseWriter(
                 highWaterMark: context.configuration.streamHighWaterMark,
@@ -283,7 +247,7 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
                 writeOnLoop: { bytes in self.streamWrite(bytes) },
                 end: { loop.execute { self.streamEnd() } }
             )
-            state = .streaming(writer, framing)
+            self.writer = writer
             context.metrics.streamsOpen.add(1, ordering: .relaxed)
             flush()
             handlerTask = Task {
@@ -293,184 +257,142 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
         }
     }
 
-    private func appendHead(_ response: HTTPResponse, framing: HTTPResponseEncoder.Framing, declaredLength: Int?) {
-        HTTPResponseEncoder.appendHead(
-            to: &output, status: response.status, headers: response.headers, version: respondingVersion,
-            framing: framing, declaredLength: declaredLength, keepAlive: keepAlive,
-            date: context.date, serverName: context.configuration.serverName)
+    private func appendHead(_ response: HTTPResponse, _ head: HTTPConnectionStateMachine.Head) {
+        let date = context.date
+        let serverName = context.configuration.serverName
+        socket.appendOutput {
+            HTTPResponseEncoder.appendHead(
+                to: &$0, status: response.status, headers: response.headers, version: head.version,
+                framing: head.framing, declaredLength: head.declaredLength, keepAlive: head.keepAlive,
+                date: date, serverName: serverName)
+        }
     }
 
     private func streamWrite(_ bytes: [UInt8]) {
-        guard case .streaming(_, let framing) = state else { return }
-        switch framing {
-        case .chunked:
-            HTTPResponseEncoder.appendChunk(to: &output, bytes)
-        case .contentLength:
-            // Never send more than announced: extra bytes would be read as the next response.
-            let allowed = min(bytes.count, streamBytesRemaining ?? 0)
-            output.append(contentsOf: bytes.prefix(allowed))
-            streamBytesRemaining = (streamBytesRemaining ?? 0) - allowed
-        case .untilClose, .none:
-            output.append(contentsOf: bytes)
+        context.loop.assertInLoop()
+        switch machine.streamWrite(count: bytes.count) {
+        case .drop:
+            return
+        case .chunk:
+            socket.appendOutput { HTTPResponseEncoder.appendChunk(to: &$0, bytes) }
+        case .bytes(let count):
+            if count == bytes.count { socket.enqueue(bytes) } else { socket.enqueue(bytes[..<count]) }
         }
-        streamBytesInOutput += bytes.count
         flush()
     }
 
     private func streamEnd() {
-        guard case .streaming(let writer, let framing) = state else { return }
-        if framing == .chunked { HTTPResponseEncoder.appendLastChunk(to: &output) }
-        // A body shorter than announced leaves the client waiting for bytes that never come.
-        if let remaining = streamBytesRemaining, remaining > 0 { keepAlive = false }
-        streamBytesRemaining = nil
-        writer.markClosed()
-        context.metrics.streamsOpen.subtract(1, ordering: .relaxed)
-        handlerTask = nil
-        finishExchange()
+        context.loop.assertInLoop()
+        guard case .finish(let lastChunk, _) = machine.streamEnded(now: MonotonicClock.now()) else { return }
+        if lastChunk { socket.appendOutput { HTTPResponseEncoder.appendLastChunk(to: &$0) } }
+        endStream()
+        flush()
+        decodeNextRequest()
     }
 
-    /// The response is queued: keep the connection for the next request, or close after sending.
-    private func finishExchange() {
-        if keepAlive && !context.isShuttingDown {
-            state = .awaitingRequest(since: MonotonicClock.now())
-            flush()
-            if !isClosed { processInput() }
-        } else {
-            state = .closing
-            flush()
-        }
-        if !isClosed { updateInterest() }
+    /// The stream is over: its writer learns it, its producer is no longer ours.
+    private func endStream() {
+        writer?.markClosed()
+        writer = nil
+        context.metrics.streamsOpen.subtract(1, ordering: .relaxed)
+        handlerTask = nil
     }
 
     // MARK: writing
 
     private func flush() {
-        while outputOffset < output.count {
-            let result = output.withUnsafeBytes {
-                Socket.write(fd, UnsafeRawBufferPointer(rebasing: $0[outputOffset...]))
-            }
-            switch result {
-            case .bytes(let count):
-                outputOffset += count
-                lastWriteProgress = MonotonicClock.now()
-            case .wouldBlock, .endOfFile:
+        switch socket.flush() {
+        case .pending:
+            updateInterest()
+        case .failed:
+            closeNow()
+        case .drained:
+            switch machine.outputDrained(now: MonotonicClock.now()) {
+            case .none:
+                break
+            case .streamFlushed(let count):
+                writer?.flushed(count)
+            case .shutDownOutput:
+                socket.shutdownOutput()
                 updateInterest()
                 return
-            case .failed:
-                closeNow()
-                return
             }
+            // A stream's write that went out whole changes nothing the poller watches (the
+            // common case of fan-out: skip the work of asking).
+            if machine.isStreaming, !socket.wantsWritable { return }
+            updateInterest()
         }
-        // Everything is out: release big buffers, tell a waiting producer, finish a close.
-        if output.capacity > 1 << 20 { output = [] } else { output.removeAll(keepingCapacity: true) }
-        outputOffset = 0
-        if streamBytesInOutput > 0, case .streaming(let writer, _) = state {
-            writer.flushed(streamBytesInOutput)
-        }
-        streamBytesInOutput = 0
-        if case .closing = state {
-            beginLingering()
-            return
-        }
-        if isReadingRequest, decoder.bufferedByteCount > 0, !processingInput { processInput() }
-        // A stream's write that went out whole changes nothing the poller watches (the common
-        // case of fan-out: skip the work of asking).
-        if case .streaming = state, interest & CEPOLL_OUT == 0 { return }
-        updateInterest()
-    }
-
-    private func beginLingering() {
-        shutdown(fd, Int32(SHUT_WR))
-        state = .lingering(until: MonotonicClock.now() + Self.lingerTime)
-        updateInterest()
     }
 
     private func updateInterest() {
         guard !isClosed else { return }
-        var wanted: UInt32 = 0
-        if !peerClosed {
-            let readAhead: Bool =
-                switch state {
-                case .awaitingRequest, .readingHead, .readingBody, .lingering: true
-                case .responding, .streaming: decoder.bufferedByteCount < Self.readAheadLimit
-                case .closing, .closed: false
-                }
-            // RDHUP stays on while a response is pending, so a client that leaves is noticed.
-            wanted = (readAhead ? CEPOLL_IN : 0) | CEPOLL_RDHUP
-        }
-        if outputOffset < output.count { wanted |= CEPOLL_OUT }
-        if wanted != interest {
-            interest = wanted
-            context.loop.modify(fd: fd, events: wanted)
-        }
+        let events: UInt32 =
+            switch machine.inputInterest(
+                bufferedInput: decoder.bufferedByteCount, readAheadLimit: Self.readAheadLimit)
+            {
+            case .none: 0
+            case .hangUp: CEPOLL_RDHUP
+            case .readAndHangUp: CEPOLL_IN | CEPOLL_RDHUP
+            }
+        // The socket adds CEPOLL_OUT while output is queued.
+        socket.setInterest(events)
     }
 
     // MARK: timeouts and shutdown (called by HTTPServerLoop)
 
     func checkTimeouts(now: UInt64) {
+        context.loop.assertInLoop()
+        let action = machine.checkTimeouts(
+            now: now, pendingOutputSince: socket.hasPendingOutput ? socket.lastWriteProgress : nil)
         let configuration = context.configuration
-        if outputOffset < output.count, now - lastWriteProgress > MonotonicClock.nanoseconds(configuration.writeTimeout)
-        {
-            context.metrics.writeTimeouts.add(1, ordering: .relaxed)
-            closeNow()
-            return
-        }
-        switch state {
-        case .awaitingRequest(let since):
-            if context.isShuttingDown || now - since > MonotonicClock.nanoseconds(configuration.idleTimeout) {
-                if !context.isShuttingDown { context.metrics.idleTimeouts.add(1, ordering: .relaxed) }
-                closeNow()
-            }
-        case .readingHead(let since):
-            if now - since > MonotonicClock.nanoseconds(configuration.headerTimeout) {
-                context.metrics.requestTimeouts.add(1, ordering: .relaxed)
-                refuse(
-                    .requestTimeout, "the request header section was not received within \(configuration.headerTimeout)"
-                )
-            }
-        case .readingBody(let lastProgress):
-            if now - lastProgress > MonotonicClock.nanoseconds(configuration.bodyTimeout) {
-                context.metrics.requestTimeouts.add(1, ordering: .relaxed)
-                refuse(.requestTimeout, "no request body bytes received for \(configuration.bodyTimeout)")
-            }
-        case .lingering(let until):
-            if now >= until { closeNow() }
-        case .responding, .streaming, .closing, .closed:
+        switch action {
+        case .none:
             break
+        case .close(let reason):
+            switch reason {
+            case .write: context.metrics.writeTimeouts.add(1, ordering: .relaxed)
+            case .idle: context.metrics.idleTimeouts.add(1, ordering: .relaxed)
+            case .header, .body, nil: break
+            }
+            closeNow()
+        case .refuse(let reason):
+            context.metrics.requestTimeouts.add(1, ordering: .relaxed)
+            let detail =
+                reason == .header
+                ? "the request header section was not received within \(configuration.headerTimeout)"
+                : "no request body bytes received for \(configuration.bodyTimeout)"
+            send(HTTPError(.requestTimeout, detail).response())
         }
     }
 
     /// Graceful shutdown began: idle connections go now, streams end cleanly, the rest
     /// finish their current response with `Connection: close`.
     func beginShutdown() {
-        switch state {
-        case .awaitingRequest:
+        context.loop.assertInLoop()
+        switch machine.beginShutdown() {
+        case .none:
+            break
+        case .close:
             closeNow()
-        case .streaming(let writer, let framing):
-            if framing == .chunked { HTTPResponseEncoder.appendLastChunk(to: &output) }
-            writer.markClosed()
-            context.metrics.streamsOpen.subtract(1, ordering: .relaxed)
+        case .endStream(let lastChunk):
+            if lastChunk { socket.appendOutput { HTTPResponseEncoder.appendLastChunk(to: &$0) } }
             handlerTask?.cancel()
-            handlerTask = nil
-            state = .closing
+            endStream()
             flush()
-        default:
-            keepAlive = false
         }
     }
 
     func closeNow() {
-        if case .closed = state { return }
-        if case .streaming(let writer, _) = state {
-            writer.markClosed()
+        context.loop.assertInLoop()
+        guard case .close(let streamOpen) = machine.close() else { return }
+        if streamOpen {
+            writer?.markClosed()
             context.metrics.streamsOpen.subtract(1, ordering: .relaxed)
         }
-        state = .closed
+        writer = nil
         handlerTask?.cancel()
         handlerTask = nil
-        context.loop.deregister(fd: fd)
-        close(fd)
-        output = []
+        socket.close()
         context.connectionClosed(self)
     }
 }

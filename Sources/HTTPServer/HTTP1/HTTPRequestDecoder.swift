@@ -78,22 +78,26 @@ public struct HTTPRequestDecoder: Sendable {
     private var lineStart = 0
     /// How far the search for the current line's LF has gone.
     private var scanOffset = 0
-    /// How far the method at the start of a partial request line has been checked.
-    private var methodChecked = 0
-    private var methodComplete = false
-    private var emptyLines = 0
+    /// Everything decoded of the request in progress. A new request starts from a fresh value,
+    /// so nothing of the previous request can survive into the next.
+    private struct Message {
+        /// How far the method at the start of a partial request line has been checked.
+        var methodChecked = 0
+        var methodComplete = false
+        var emptyLines = 0
+        var requestLine: RequestLine?
+        var headers = HTTPHeaders()
+        var fieldCount = 0
+        var hostCount = 0
+        var contentLength: ContentLength?
+        var transferCoding = TransferCodings()
+        var headBytes = 0
+        var head: HTTPRequestHead?
+        var body: [UInt8] = []
+        var trailers = HTTPHeaders()
+    }
 
-    // The request being decoded.
-    private var requestLine: (method: HTTPMethod, target: String, version: HTTPVersion)?
-    private var headers = HTTPHeaders()
-    private var fieldCount = 0
-    private var hostCount = 0
-    private var contentLength: ContentLength?
-    private var transferCoding = TransferCodings()
-    private var headBytes = 0
-    private var currentHead: HTTPRequestHead?
-    private var body: [UInt8] = []
-    private var trailers = HTTPHeaders()
+    private var message = Message()
 
     public init(limits: HTTPRequestLimits = HTTPRequestLimits()) {
         self.limits = limits
@@ -140,7 +144,7 @@ public struct HTTPRequestDecoder: Sendable {
         storage = []
         readIndex = 0
         resetScan()
-        if case .head = state { resetRequest() }
+        if case .head = state { message = Message() }
         return rest
     }
 
@@ -165,22 +169,6 @@ public struct HTTPRequestDecoder: Sendable {
     private mutating func resetScan() {
         lineStart = 0
         scanOffset = 0
-    }
-
-    private mutating func resetRequest() {
-        methodChecked = 0
-        methodComplete = false
-        emptyLines = 0
-        requestLine = nil
-        headers = HTTPHeaders()
-        fieldCount = 0
-        hostCount = 0
-        contentLength = nil
-        transferCoding = TransferCodings()
-        headBytes = 0
-        currentHead = nil
-        body = []
-        trailers = HTTPHeaders()
     }
 
     // MARK: events
@@ -210,7 +198,7 @@ public struct HTTPRequestDecoder: Sendable {
                 let available = storage.count - readIndex
                 let count = min(remaining, available)
                 if count > 0 {
-                    body.append(contentsOf: storage[readIndex..<(readIndex + count)])
+                    message.body.append(contentsOf: storage[readIndex..<(readIndex + count)])
                     readIndex += count
                 }
                 if count == remaining { return finishRequest() }
@@ -223,7 +211,7 @@ public struct HTTPRequestDecoder: Sendable {
                 let available = storage.count - readIndex
                 let count = min(remaining, available)
                 if count > 0 {
-                    body.append(contentsOf: storage[readIndex..<(readIndex + count)])
+                    message.body.append(contentsOf: storage[readIndex..<(readIndex + count)])
                     readIndex += count
                 }
                 if count < remaining {
@@ -251,10 +239,11 @@ public struct HTTPRequestDecoder: Sendable {
     }
 
     private mutating func finishRequest() -> Event {
-        let request = HTTPRequest(head: currentHead!, body: body, trailers: trailers)
-        resetRequest()
+        // Moved out rather than copied then reset: the next request starts from a fresh value.
+        var finished = Message()
+        swap(&finished, &message)
         state = .head
-        return .request(request)
+        return .request(HTTPRequest(head: finished.head!, body: finished.body, trailers: finished.trailers))
     }
 
     // MARK: lines
@@ -311,7 +300,7 @@ public struct HTTPRequestDecoder: Sendable {
         while true {
             let budget = limits.maxHeaderBytes
             let scan = scanLine(budget: budget)
-            if requestLine == nil, !methodComplete {
+            if message.requestLine == nil, !message.methodComplete {
                 // Check the method as it arrives, so that garbage (a TLS hello on a plain port)
                 // is refused at once rather than after a header timeout.
                 let end: Int
@@ -331,24 +320,24 @@ public struct HTTPRequestDecoder: Sendable {
                 throw HTTPParseError(.headersTooLarge, "request header section exceeds \(budget) bytes")
             case .line(let start, let contentEnd, let next):
                 guard contentEnd >= 0 else { throw HTTPParseError(.badRequest, "bare LF in header section") }
-                if requestLine == nil {
+                if message.requestLine == nil {
                     if contentEnd == start {
-                        emptyLines += 1
-                        if emptyLines > Self.maxLeadingEmptyLines {
+                        message.emptyLines += 1
+                        if message.emptyLines > Self.maxLeadingEmptyLines {
                             throw HTTPParseError(.badRequest, "too many empty lines before the request line")
                         }
                         consume(next)
-                        methodChecked = 0
-                        methodComplete = false // the CR of the empty line ended the check
+                        message.methodChecked = 0
+                        message.methodComplete = false // the CR of the empty line ended the check
                         continue
                     }
-                    requestLine = try withBytes(start, contentEnd) { line throws(HTTPParseError) in
+                    message.requestLine = try withBytes(start, contentEnd) { line throws(HTTPParseError) in
                         try Self.parseRequestLine(line)
                     }
                     continue
                 }
                 if contentEnd == start {
-                    headBytes = next
+                    message.headBytes = next
                     let head = try completeHead()
                     consume(next)
                     return .head(head)
@@ -360,8 +349,8 @@ public struct HTTPRequestDecoder: Sendable {
 
     /// Validates the method bytes of a partial request line received since the last check.
     private mutating func checkMethodPrefix(upTo end: Int) throws(HTTPParseError) {
-        guard methodChecked < end else { return }
-        let from = methodChecked
+        guard message.methodChecked < end else { return }
+        let from = message.methodChecked
         let result: Int? = try withBytes(from, end) { bytes throws(HTTPParseError) -> Int? in
             for (offset, byte) in bytes.enumerated() {
                 if byte == .space || byte == .cr { return offset }
@@ -370,71 +359,72 @@ public struct HTTPRequestDecoder: Sendable {
             return nil
         }
         if let result {
-            methodComplete = true
-            methodChecked = from + result
+            message.methodComplete = true
+            message.methodChecked = from + result
         } else {
-            methodChecked = end
+            message.methodChecked = end
         }
     }
 
     private mutating func addField(_ start: Int, _ contentEnd: Int, toTrailers: Bool) throws(HTTPParseError) {
-        fieldCount += 1
-        if fieldCount > limits.maxHeaderCount {
+        message.fieldCount += 1
+        if message.fieldCount > limits.maxHeaderCount {
             throw HTTPParseError(.headersTooLarge, "more than \(limits.maxHeaderCount) header fields")
         }
         let field = try withBytes(start, contentEnd) { line throws(HTTPParseError) in
             try Self.parseField(line, inspect: !toTrailers)
         }
         if toTrailers {
-            trailers.add(field.name, field.value)
+            message.trailers.add(field.name, field.value)
             return
         }
-        headers.add(field.name, field.value)
+        message.headers.add(field.name, field.value)
         switch field.framing {
         case .none:
             break
         case .host:
-            hostCount += 1
+            message.hostCount += 1
         case .contentLength(let value):
-            if let contentLength, contentLength != value {
+            if let contentLength = message.contentLength, contentLength != value {
                 throw HTTPParseError(.badRequest, "conflicting Content-Length values")
             }
-            contentLength = value
+            message.contentLength = value
         case .transferEncoding(let codings):
-            transferCoding.append(codings)
+            message.transferCoding.append(codings)
         }
     }
 
     /// Checks the framing of a complete header section and picks the body state.
     private mutating func completeHead() throws(HTTPParseError) -> HTTPRequestHead {
-        let (method, target, version) = requestLine!
-        if version == .http1_1, hostCount == 0 {
+        let line = message.requestLine!
+        let version = line.version
+        if version == .http1_1, message.hostCount == 0 {
             throw HTTPParseError(.badRequest, "missing Host header")
         }
-        if hostCount > 1 {
+        if message.hostCount > 1 {
             throw HTTPParseError(.badRequest, "multiple Host headers")
         }
-        if transferCoding.isPresent {
+        if message.transferCoding.isPresent {
             if version == .http1_0 {
                 throw HTTPParseError(.badRequest, "Transfer-Encoding in an HTTP/1.0 request")
             }
-            if contentLength != nil {
+            if message.contentLength != nil {
                 throw HTTPParseError(.badRequest, "both Content-Length and Transfer-Encoding")
             }
-            if transferCoding.count == 0 {
+            if message.transferCoding.count == 0 {
                 throw HTTPParseError(.badRequest, "empty Transfer-Encoding")
             }
-            if transferCoding.chunkedCount > 1 {
+            if message.transferCoding.chunkedCount > 1 {
                 throw HTTPParseError(.badRequest, "chunked transfer coding applied more than once")
             }
-            if !transferCoding.endsWithChunked {
+            if !message.transferCoding.endsWithChunked {
                 throw HTTPParseError(.badRequest, "final transfer coding is not chunked")
             }
-            if let other = transferCoding.unsupported {
+            if let other = message.transferCoding.unsupported {
                 throw HTTPParseError(.notImplemented, "transfer coding \(other) is not implemented")
             }
             state = .chunkSize
-        } else if let contentLength {
+        } else if let contentLength = message.contentLength {
             switch contentLength {
             case .tooLarge:
                 throw HTTPParseError(
@@ -446,16 +436,16 @@ public struct HTTPRequestDecoder: Sendable {
                 if length == 0 {
                     state = .bodyless
                 } else {
-                    body.reserveCapacity(min(length, 1 << 20))
+                    message.body.reserveCapacity(min(length, 1 << 20))
                     state = .fixedBody(remaining: length)
                 }
             }
         } else {
             state = .bodyless
         }
-        let head = HTTPRequestHead(method: method, target: target, version: version, headers: headers)
-        currentHead = head
-        headers = HTTPHeaders()
+        let head = HTTPRequestHead(method: line.method, target: line.target, version: version, headers: message.headers)
+        message.head = head
+        message.headers = HTTPHeaders()
         return head
     }
 
@@ -472,7 +462,7 @@ public struct HTTPRequestDecoder: Sendable {
             let size = try withBytes(start, contentEnd) { line throws(HTTPParseError) in
                 try Self.parseChunkSizeLine(line)
             }
-            guard let size, size <= limits.maxBodyBytes - body.count else {
+            guard let size, size <= limits.maxBodyBytes - message.body.count else {
                 throw HTTPParseError(.contentTooLarge, "chunked body exceeds the limit of \(limits.maxBodyBytes) bytes")
             }
             consume(next)
@@ -483,7 +473,7 @@ public struct HTTPRequestDecoder: Sendable {
     /// Reads trailer field lines; true once the trailer section is complete.
     private mutating func decodeTrailers() throws(HTTPParseError) -> Bool {
         while true {
-            let budget = limits.maxHeaderBytes - headBytes
+            let budget = limits.maxHeaderBytes - message.headBytes
             // The empty line that ends the section is not counted: let the scan reach its LF.
             switch scanLine(budget: max(budget, lineStart + 2)) {
             case .incomplete:
@@ -543,10 +533,16 @@ extension HTTPRequestDecoder {
         case transferEncoding(TransferCodings)
     }
 
+    /// A struct, not a tuple: a tuple inside the per-request state is destroyed through the
+    /// runtime's generic tuple witness, measurably slower on every request.
+    struct RequestLine {
+        var method: HTTPMethod
+        var target: String
+        var version: HTTPVersion
+    }
+
     /// `method SP request-target SP HTTP-version` (RFC 9112 §3), without the CRLF.
-    static func parseRequestLine(
-        _ line: UnsafeBufferPointer<UInt8>
-    ) throws(HTTPParseError) -> (method: HTTPMethod, target: String, version: HTTPVersion) {
+    static func parseRequestLine(_ line: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) -> RequestLine {
         let count = line.count
         var index = 0
         while index < count, line[index] != .space {
@@ -596,7 +592,7 @@ extension HTTPRequestDecoder {
         try checkTargetForm(targetBytes, method: methodBytes)
         let method = HTTPMethod(String(decoding: methodBytes, as: UTF8.self))
         let target = String(decoding: targetBytes, as: UTF8.self)
-        return (method, target, httpVersion)
+        return RequestLine(method: method, target: target, version: httpVersion)
     }
 
     /// Which of the four forms of RFC 9112 §3.2 the target has, and whether the method allows it.

@@ -24,7 +24,9 @@ extension HTTP2Connection {
                 frame!.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
             else { return 0 }
             let connection = HTTP2Connection.from(userData)
-            connection.streams[hd.stream_id] = HTTP2Stream(id: hd.stream_id, now: MonotonicClock.now())
+            let machine = HTTP2StreamStateMachine(
+                limits: connection.context.configuration.limits, now: MonotonicClock.now())
+            connection.streams[hd.stream_id] = HTTP2Stream(id: hd.stream_id, machine: machine)
             return 0
         }
 
@@ -54,13 +56,9 @@ extension HTTP2Connection {
             let isEnd =
                 (hd.type == UInt8(NGHTTP2_DATA.rawValue) || hd.type == UInt8(NGHTTP2_HEADERS.rawValue))
                 && hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
-            // Answered before the client finished sending: a refused upload may go on up to
-            // its discard limit (clients such as curl 7.88 read no answer that a reset
-            // follows while they send); anything else (408) is stopped now.
+            // Answered before the client finished sending: see `finalFrameSent`.
             let connection = HTTP2Connection.from(userData)
-            if isEnd, let stream = connection.streams[hd.stream_id], !stream.requestComplete,
-                stream.discarded >= stream.discardLimit
-            {
+            if isEnd, let stream = connection.streams[hd.stream_id], stream.machine.finalFrameSent() {
                 connection.stopUpload(stream)
             }
             return 0
@@ -88,22 +86,13 @@ extension HTTP2Connection {
         name: UnsafePointer<UInt8>?, _ nameLength: Int, value: UnsafePointer<UInt8>?, _ valueLength: Int,
         on stream: HTTP2Stream
     ) {
-        let limits = context.configuration.limits
-        stream.headerListSize += nameLength + valueLength + 32
-        stream.headerCount += 1
-        if stream.headerListSize > limits.maxHeaderBytes || stream.headerCount > limits.maxHeaderCount {
-            // Keep HPACK in sync (nghttp2 decodes anyway) but store nothing more: 431 follows.
-            if stream.rejection == nil {
-                stream.rejection = HTTPParseError(
-                    .headersTooLarge,
-                    "the header list exceeds \(limits.maxHeaderBytes) bytes or \(limits.maxHeaderCount) fields")
-            }
-            return
-        }
-        guard stream.rejection == nil else { return }
+        let kind = stream.machine.fieldReceived(size: nameLength + valueLength)
+        // Over the limits (431 follows) or refused: HPACK stays in sync (nghttp2 decodes anyway),
+        // nothing is stored.
+        guard kind != .ignore else { return }
         let fieldName = Self.text(name, nameLength)
         let fieldValue = Self.text(value, valueLength)
-        if stream.headersComplete {
+        if kind == .trailer {
             stream.trailers.add(fieldName, fieldValue)
             return
         }
@@ -123,24 +112,17 @@ extension HTTP2Connection {
         guard let session else { return }
         _ = nghttp2_session_consume_connection(session, length)
         guard let stream = streams[streamID] else { return }
-        if stream.rejection != nil || stream.responded {
-            stream.discarded += length
-            if stream.discarded <= stream.discardLimit {
-                _ = nghttp2_session_consume_stream(session, streamID, length)
-            } else {
-                stopUpload(stream)
-            }
-            return
-        }
-        let maxBody = context.configuration.limits.maxBodyBytes
-        if stream.body.count + length > maxBody {
-            stream.rejection = HTTPParseError(.contentTooLarge, "the request body exceeds \(maxBody) bytes")
+        switch stream.machine.dataReceived(length: length, bodyCount: stream.body.count) {
+        case .append:
+            stream.body.append(contentsOf: UnsafeBufferPointer(start: data, count: length))
+        case .rejectBody:
             stream.body = []
-            stream.discarded = length
-            _ = nghttp2_session_consume_stream(session, streamID, length)
+        case .discard:
+            break
+        case .stopUpload:
+            stopUpload(stream)
             return
         }
-        stream.body.append(contentsOf: UnsafeBufferPointer(start: data, count: length))
         _ = nghttp2_session_consume_stream(session, streamID, length)
     }
 
@@ -149,17 +131,15 @@ extension HTTP2Connection {
         guard type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue),
             let stream = streams[hd.stream_id]
         else { return }
-        if type == UInt8(NGHTTP2_HEADERS.rawValue), !stream.headersComplete {
-            stream.headersComplete = true
-            let maxBody = context.configuration.limits.maxBodyBytes
-            if stream.rejection == nil, let declared = stream.headers["content-length"].flatMap({ Int($0) }),
-                declared > maxBody
-            {
-                stream.rejection = HTTPParseError(.contentTooLarge, "the request body exceeds \(maxBody) bytes")
-            }
+        let endStream = hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+        if type == UInt8(NGHTTP2_HEADERS.rawValue) {
+            // The header block's Content-Length, checked against the limit as it completes.
+            let declared =
+                stream.machine.awaitsHeaderBlock ? stream.headers["content-length"].flatMap { Int($0) } : nil
+            stream.machine.headersReceived(declaredLength: declared, endStream: endStream, now: MonotonicClock.now())
+        } else {
+            stream.machine.dataFrameReceived(endStream: endStream, now: MonotonicClock.now())
         }
-        stream.lastProgress = MonotonicClock.now()
-        if hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0 { stream.requestComplete = true }
         advance(stream)
     }
 }

@@ -3,18 +3,16 @@ import CNGHTTP2
 import HTTPCore
 import Transport
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One HTTP/2 cleartext connection (h2c by prior knowledge or after `Upgrade: h2c`).
 ///
 /// nghttp2 does the framing, HPACK, stream states and flow control; this class feeds it the
 /// bytes read (`nghttp2_session_mem_recv`), writes what it produces (`nghttp2_session_mem_send`),
 /// turns finished streams into `HTTPRequest`s for the same responder HTTP/1.1 uses, and hands
 /// response bodies back to it a DATA frame at a time. Lives on one event loop and is only
-/// touched there; nghttp2 callbacks (see `HTTP2Connection+Callbacks.swift`) run inside
-/// `mem_recv`/`mem_send`, so they only record state and submit frames, and never close.
+/// touched there (asserted in debug builds); nghttp2 callbacks (see
+/// `HTTP2Connection+Callbacks.swift`) run inside `mem_recv`/`mem_send`, so they only record
+/// state and submit frames, and never close. Each stream's lifecycle is an
+/// `HTTP2StreamStateMachine`; the bytes move through a `SocketConnection`.
 final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked Sendable {
     enum Phase {
         case open
@@ -23,19 +21,15 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         case closed
     }
 
-    let fd: Int32
     let peer: SocketAddress
     unowned let context: HTTPServerLoop
+    private let socket: SocketConnection
     /// Created in `start`, deleted in `closeNow` (never from inside a callback).
     private(set) var session: OpaquePointer?
     var streams: [Int32: HTTP2Stream] = [:]
     private var phase = Phase.open
-    private var output: [UInt8]
-    private var outputOffset = 0
-    private var lastWriteProgress: UInt64
     /// Last byte received or stream closed: the idle timeout counts from here.
     var lastActivity: UInt64
-    private var interest: UInt32 = 0
     /// A GOAWAY was submitted (shutdown or idleness): no new streams; close once the rest finish.
     private var goingAway = false
     /// The upgraded request waits for the client's preface before it is answered: curl 7.88
@@ -55,8 +49,6 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     /// cannot make the server buffer unboundedly.
     static let outputHighWater = 256 * 1024
     static let lingerTime: UInt64 = 2_000_000_000
-    /// Body bytes of a refused upload still read and thrown away, at least (see `HTTP2Stream.discardLimit`).
-    static let minimumDiscardLimit = 1 << 20
     /// Above this many buffered response bytes, complete requests wait before they are handed to
     /// the responder: a client that asks for 500 large files at once and reads slowly must not
     /// make the server hold all of them (HTTP/1.1 has one response per connection at a time).
@@ -64,21 +56,20 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
 
     /// `pendingOutput`: bytes the HTTP/1.1 connection had not sent yet when it switched.
     init(fd: Int32, peer: SocketAddress, context: HTTPServerLoop, pendingOutput: [UInt8]) {
-        self.fd = fd
         self.peer = peer
         self.context = context
-        output = pendingOutput
-        let now = MonotonicClock.now()
-        lastWriteProgress = now
-        lastActivity = now
+        socket = SocketConnection(fd: fd, loop: context.loop)
+        socket.enqueue(pendingOutput)
+        lastActivity = MonotonicClock.now()
     }
 
     deinit {
         if let session { nghttp2_session_del(session) }
     }
 
+    var fd: Int32 { socket.fd }
     var isClosed: Bool { if case .closed = phase { true } else { false } }
-    private var outputPending: Int { output.count - outputOffset }
+    private var outputPending: Int { socket.pendingOutputCount }
 
     // MARK: start
 
@@ -96,16 +87,13 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             guard rv == 0 else {
                 throw HTTPError(.badRequest, "HTTP2-Settings rejected: \(String(cString: nghttp2_strerror(rv)))")
             }
-            output.append(contentsOf: HTTP2Upgrade.switchingProtocols)
+            socket.enqueue(HTTP2Upgrade.switchingProtocols)
         }
         submitSettings()
-        interest = CEPOLL_IN | CEPOLL_RDHUP
-        try context.loop.register(fd: fd, events: interest, handler: self)
+        try socket.register(self, events: CEPOLL_IN | CEPOLL_RDHUP)
         if let upgrade {
-            let stream = HTTP2Stream(id: 1, now: MonotonicClock.now())
+            let stream = HTTP2Stream(id: 1, machine: .upgraded(limits: context.configuration.limits))
             stream.method = upgrade.request.method.rawValue
-            stream.headersComplete = true
-            stream.requestComplete = true
             streams[1] = stream
             upgradedRequest = (upgrade.request, MonotonicClock.now())
         }
@@ -160,6 +148,7 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     // MARK: readiness
 
     func handleEvents(_ events: UInt32) {
+        context.loop.assertInLoop()
         if events & CEPOLL_ERR != 0 {
             closeNow()
             return
@@ -173,13 +162,17 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     }
 
     private func readAvailable() {
-        let buffer = context.readBuffer
+        let buffer = context.loop.readBuffer
+        if case .lingering = phase {
+            // Discard: our side is done and the connection is closing.
+            if !socket.discardInput(into: buffer) { closeNow() }
+            return
+        }
         // A bounded number of reads per wake-up keeps one busy client from starving the rest.
         reading: for _ in 0..<16 {
-            if case .open = phase, outputPending >= Self.outputHighWater { break reading }
-            switch Socket.read(fd, into: buffer) {
+            if outputPending >= Self.outputHighWater { break reading }
+            switch socket.read(into: buffer) {
             case .bytes(let count):
-                if case .lingering = phase { continue reading }
                 lastActivity = MonotonicClock.now()
                 guard receive(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) else { return }
                 if count < buffer.count { break reading }
@@ -207,7 +200,7 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             while true {
                 let n = nghttp2_session_mem_send(session, &data)
                 guard n > 0, let data else { break }
-                output.append(contentsOf: UnsafeBufferPointer(start: data, count: n))
+                socket.enqueue(UnsafeRawBufferPointer(start: data, count: n))
             }
             writeOutput()
             if !isClosed { beginLingering() }
@@ -225,6 +218,7 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     /// Moves frames from nghttp2 to the socket while the output buffer has room, then closes
     /// the connection if the session has nothing more to do.
     func pump() {
+        context.loop.assertInLoop()
         guard let session, case .open = phase else { return }
         dispatchWaitingRequests()
         var rounds = 0
@@ -238,7 +232,7 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
                     return
                 }
                 guard n > 0, let data else { break }
-                output.append(contentsOf: UnsafeBufferPointer(start: data, count: n))
+                socket.enqueue(UnsafeRawBufferPointer(start: data, count: n))
             }
             writeOutput()
             guard case .open = phase else { return }
@@ -264,44 +258,24 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     }
 
     private func writeOutput() {
-        while outputOffset < output.count {
-            let result = output.withUnsafeBytes {
-                Socket.write(fd, UnsafeRawBufferPointer(rebasing: $0[outputOffset...]))
-            }
-            switch result {
-            case .bytes(let count):
-                outputOffset += count
-                lastWriteProgress = MonotonicClock.now()
-            case .wouldBlock, .endOfFile:
-                return
-            case .failed:
-                closeNow()
-                return
-            }
-        }
-        if output.capacity > 1 << 20 { output = [] } else { output.removeAll(keepingCapacity: true) }
-        outputOffset = 0
+        if socket.flush() == .failed { closeNow() }
     }
 
     private func updateInterest() {
-        guard !isClosed else { return }
         var wanted = CEPOLL_RDHUP
         switch phase {
         case .open: if outputPending < Self.outputHighWater { wanted |= CEPOLL_IN }
         case .lingering: wanted |= CEPOLL_IN
         case .closed: return
         }
-        if outputPending > 0 { wanted |= CEPOLL_OUT }
-        if wanted != interest {
-            interest = wanted
-            context.loop.modify(fd: fd, events: wanted)
-        }
+        // The socket adds CEPOLL_OUT while output is queued.
+        socket.setInterest(wanted)
     }
 
     private func beginLingering() {
         for stream in streams.values { release(stream) }
         streams.removeAll()
-        shutdown(fd, Int32(SHUT_WR))
+        socket.shutdownOutput()
         phase = .lingering(until: MonotonicClock.now() + Self.lingerTime)
         updateInterest()
     }
@@ -310,14 +284,16 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
 
     /// Called as a stream's frames arrive: refuses it, or dispatches it once complete.
     func advance(_ stream: HTTP2Stream) {
-        guard !stream.responded else { return }
-        if let rejection = stream.rejection {
+        switch stream.machine.advance() {
+        case .none:
+            return
+        case .refuse(let rejection):
             context.metrics.countParseError(rejection)
-            stream.discardLimit = max(context.configuration.limits.maxBodyBytes, Self.minimumDiscardLimit)
             respond(stream, HTTPError(rejection.status, rejection.message).response())
             return
+        case .dispatch:
+            break
         }
-        guard stream.requestComplete else { return }
         guard waitingRequests.isEmpty, bufferedResponseBytes < Self.responseBufferBudget else {
             waitingRequests.append(stream.id)
             return
@@ -330,7 +306,7 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     private func dispatchWaitingRequests() {
         var index = 0
         while index < waitingRequests.count, bufferedResponseBytes < Self.responseBufferBudget {
-            if let stream = streams[waitingRequests[index]], !stream.responded { dispatch(stream) }
+            if let stream = streams[waitingRequests[index]], !stream.machine.isAnswered { dispatch(stream) }
             index += 1
         }
         if index > 0 { waitingRequests.removeFirst(index) }
@@ -366,6 +342,7 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             stream.task = Task { [self] in
                 let response = await work()
                 loop.execute {
+                    self.context.loop.assertInLoop()
                     guard let stream = self.streams[id] else { return } // reset meanwhile
                     self.respond(stream, response)
                     self.pump()
@@ -379,33 +356,33 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     /// Submits the response HEADERS and, for a body, a data provider reading `stream.pending`.
     /// Does not write: the caller pumps (callbacks must not).
     func respond(_ stream: HTTP2Stream, _ response: HTTPResponse) {
-        guard case .open = phase, streams[stream.id] === stream, !stream.responded else { return }
-        stream.responded = true
+        guard case .open = phase, streams[stream.id] === stream else { return }
+        let bodyAllowed = response.status.allowsBody && !stream.isHeadRequest
+        let declared: Int? =
+            switch response.body {
+            case .bytes(let bytes): bytes.count
+            case .stream: response.headers["Content-Length"].flatMap { Int($0) }
+            }
+        let answer: HTTP2StreamStateMachine.AnswerBody =
+            switch response.body {
+            case .bytes: bodyAllowed && declared != 0 ? .bytes : .headersOnly
+            case .stream: bodyAllowed ? .stream(declaredLength: declared) : .headersOnly
+            }
+        guard stream.machine.answer(answer) else { return }
         stream.task = nil
         context.metrics.countResponse(response.status)
-        let bodyAllowed = response.status.allowsBody && !stream.isHeadRequest
         // HEAD announces the length the full response would have had, as over HTTP/1.1.
         let announcesLength = bodyAllowed || (stream.isHeadRequest && response.status.code != 204)
         var fields = responseFields(response)
-        switch response.body {
-        case .bytes(let bytes):
-            if announcesLength { fields.append(("content-length", String(bytes.count))) }
-            guard bodyAllowed, !bytes.isEmpty else {
-                submit(stream, fields, withBody: false)
-                return
-            }
+        if announcesLength, let declared { fields.append(("content-length", String(declared))) }
+        switch (response.body, answer) {
+        case (_, .headersOnly):
+            submit(stream, fields, withBody: false)
+        case (.bytes(let bytes), _):
             stream.pending = bytes
             bufferedResponseBytes += bytes.count
-            stream.ended = true
             submit(stream, fields, withBody: true)
-        case .stream(let producer):
-            let declared = response.headers["Content-Length"].flatMap { Int($0) }
-            if announcesLength, let declared { fields.append(("content-length", String(declared))) }
-            guard bodyAllowed else {
-                submit(stream, fields, withBody: false)
-                return
-            }
-            stream.bytesRemaining = declared
+        case (.stream(let producer), _):
             let loop = context.loop
             let id = stream.id
             let writer = HTTPResponseWriter(
@@ -497,29 +474,28 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             }
             stream.writer?.flushed(count)
         }
-        if stream.pendingCount == 0 {
-            if stream.ended {
-                flags.pointee |= UInt32(NGHTTP2_DATA_FLAG_EOF.rawValue)
-            } else if count == 0 {
-                // An open-ended stream (SSE) with nothing to say: resumed by `streamWrite`.
-                stream.deferred = true
-                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
-            }
+        switch stream.machine.bodyRead(count: count, pendingAfter: stream.pendingCount) {
+        case .data:
+            return count
+        case .endOfBody:
+            flags.pointee |= UInt32(NGHTTP2_DATA_FLAG_EOF.rawValue)
+            return count
+        case .deferred:
+            // An open-ended stream (SSE) with nothing to say: resumed by `streamWrite`.
+            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
         }
-        return count
     }
 
     private func streamWrite(_ id: Int32, _ bytes: [UInt8]) {
-        guard case .open = phase, let stream = streams[id], !stream.ended else { return }
+        context.loop.assertInLoop()
+        guard case .open = phase, let stream = streams[id],
+            case .queue(let allowed, let resume) = stream.machine.bodyWritten(count: bytes.count)
+        else { return }
         var bytes = bytes
-        if let remaining = stream.bytesRemaining {
-            // Never send more than announced: the client would treat it as a malformed response.
-            let allowed = min(bytes.count, remaining)
-            if allowed < bytes.count {
-                stream.writer?.flushed(bytes.count - allowed)
-                bytes = Array(bytes.prefix(allowed))
-            }
-            stream.bytesRemaining = remaining - allowed
+        if allowed < bytes.count {
+            // Past the declared length: dropped, and counted as gone for the writer.
+            stream.writer?.flushed(bytes.count - allowed)
+            bytes = Array(bytes.prefix(allowed))
         }
         bufferedResponseBytes += bytes.count
         if stream.pendingCount == 0 {
@@ -532,34 +508,36 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             }
             stream.pending.append(contentsOf: bytes)
         }
-        resume(stream)
+        if resume { resumeData(stream) }
         pump()
     }
 
     private func streamEnd(_ id: Int32) {
-        guard case .open = phase, let session, let stream = streams[id], !stream.ended else { return }
-        stream.ended = true
-        if let remaining = stream.bytesRemaining, remaining > 0 {
+        context.loop.assertInLoop()
+        guard case .open = phase, let session, let stream = streams[id] else { return }
+        switch stream.machine.bodyEnded() {
+        case .ignore:
+            return
+        case .reset:
             // Shorter than announced: a reset tells the client the body is incomplete.
             _ = nghttp2_submit_rst_stream(
                 session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, UInt32(NGHTTP2_INTERNAL_ERROR.rawValue))
-        } else {
-            resume(stream)
+        case .finish(let resume):
+            if resume { resumeData(stream) }
         }
         pump()
     }
 
     /// RST_STREAM(NO_ERROR): the answer is out, the rest of the request is not wanted (RFC 9113 §8.1).
     func stopUpload(_ stream: HTTP2Stream) {
-        guard let session, !stream.resetSent else { return }
-        stream.resetSent = true
+        guard let session, stream.machine.stopUpload() else { return }
         _ = nghttp2_submit_rst_stream(
             session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, UInt32(NGHTTP2_NO_ERROR.rawValue))
     }
 
-    private func resume(_ stream: HTTP2Stream) {
-        guard stream.deferred, let session else { return }
-        stream.deferred = false
+    /// nghttp2 was told to wait for body bytes (NGHTTP2_ERR_DEFERRED): they are there, or the end.
+    private func resumeData(_ stream: HTTP2Stream) {
+        guard let session else { return }
         _ = nghttp2_session_resume_data(session, stream.id)
     }
 
@@ -580,6 +558,7 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     // MARK: timeouts and shutdown (called by HTTPServerLoop)
 
     func checkTimeouts(now: UInt64) {
+        context.loop.assertInLoop()
         let configuration = context.configuration
         switch phase {
         case .closed:
@@ -591,7 +570,7 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             break
         }
         let writeTimeout = MonotonicClock.nanoseconds(configuration.writeTimeout)
-        if (outputPending > 0 && now - lastWriteProgress > writeTimeout)
+        if socket.writeStalled(now: now, timeout: configuration.writeTimeout)
             || (bufferedResponseBytes > 0 && now - lastFramingProgress > writeTimeout)
         {
             context.metrics.writeTimeouts.add(1, ordering: .relaxed)
@@ -613,30 +592,26 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         let headerTimeout = MonotonicClock.nanoseconds(configuration.headerTimeout)
         let bodyTimeout = MonotonicClock.nanoseconds(configuration.bodyTimeout)
         var answered = false
-        for stream in streams.values where !stream.requestComplete && !stream.responded && stream.rejection == nil {
-            if !stream.headersComplete {
-                guard now - stream.lastProgress > headerTimeout, let session else { continue }
-                // A header block left open (no CONTINUATION) blocks every stream of the
-                // connection, and nothing can be answered on it: end the connection.
+        for stream in streams.values {
+            switch stream.machine.checkTimeout(now: now, header: headerTimeout, body: bodyTimeout) {
+            case .none:
+                continue
+            case .terminateConnection:
+                guard let session else { continue }
                 context.metrics.requestTimeouts.add(1, ordering: .relaxed)
                 _ = nghttp2_session_terminate_session(session, UInt32(NGHTTP2_NO_ERROR.rawValue))
                 pump()
                 return
+            case .refuse:
+                context.metrics.requestTimeouts.add(1, ordering: .relaxed)
+                // The answer goes first; the upload is reset once it is out (see on_frame_send).
+                respond(
+                    stream,
+                    HTTPError(.requestTimeout, "no request body bytes received for \(configuration.bodyTimeout)")
+                        .response())
+            case .stopUpload:
+                stopUpload(stream)
             }
-            guard now - stream.lastProgress > bodyTimeout else { continue }
-            context.metrics.requestTimeouts.add(1, ordering: .relaxed)
-            respond(
-                stream,
-                HTTPError(.requestTimeout, "no request body bytes received for \(configuration.bodyTimeout)").response()
-            )
-            // The answer goes first; the upload is reset once it is out (see on_frame_send).
-            stream.lastProgress = now
-            answered = true
-        }
-        // Refused while the client was still sending and it went quiet: stop waiting for it.
-        for stream in streams.values
-        where stream.responded && !stream.requestComplete && now - stream.lastProgress > bodyTimeout {
-            stopUpload(stream)
             answered = true
         }
         if answered { pump() }
@@ -645,13 +620,13 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     /// Graceful shutdown: GOAWAY (no new streams), event streams end cleanly, requests in
     /// flight finish; the connection closes once no stream is left.
     func beginShutdown() {
+        context.loop.assertInLoop()
         guard case .open = phase else { return }
         goAway()
         for stream in streams.values where stream.writer != nil {
             stream.writer?.markClosed()
             stream.task?.cancel()
-            stream.ended = true
-            resume(stream)
+            if stream.machine.bodyEndedForShutdown() { resumeData(stream) }
         }
         pump()
     }
@@ -665,13 +640,12 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     }
 
     func closeNow() {
+        context.loop.assertInLoop()
         if case .closed = phase { return }
         phase = .closed
         for stream in streams.values { release(stream) }
         streams.removeAll()
-        context.loop.deregister(fd: fd)
-        close(fd)
-        output = []
+        socket.close()
         // The session goes after the loop forgot us: nothing can call back into it any more.
         if let session { nghttp2_session_del(session) }
         session = nil

@@ -22,6 +22,7 @@ final class HTTPListener: EventLoopHandler {
     }
 
     func handleEvents(_ events: UInt32) {
+        owner.loop.assertInLoop()
         while !stopped {
             do {
                 guard let (connection, peer) = try Socket.accept(fd) else { return }

@@ -14,8 +14,6 @@ final class HTTPServerLoop: @unchecked Sendable {
     let responder: any HTTPResponder
     let metrics: HTTPServerMetrics
     let logger: Logger
-    /// The loop's read buffer, shared by its connections (reads never interleave on a loop).
-    var readBuffer: UnsafeMutableRawBufferPointer { loop.readBuffer }
     /// The `Date` header value, refreshed every tick rather than formatted per response.
     private(set) var date: String = HTTPDate.now()
     private(set) var isShuttingDown = false
@@ -60,7 +58,7 @@ final class HTTPServerLoop: @unchecked Sendable {
         } catch {
             logger.warning("could not register connection from \(peer): \(error)")
             metrics.connectionsOpen.subtract(1, ordering: .relaxed)
-            close(fd)
+            connection.closeNow() // closes the descriptor; not in `connections`, so counted here
         }
     }
 
@@ -73,12 +71,11 @@ final class HTTPServerLoop: @unchecked Sendable {
 
     /// Hands an HTTP/1.1 connection's socket to an HTTP/2 session: prior knowledge (`input`
     /// starts with the preface) or `Upgrade: h2c` (`upgrade` is answered on stream 1).
-    /// The HTTP/1.1 connection has already forgotten the socket without closing it.
+    /// The HTTP/1.1 connection has already released the socket (deregistered, not closed).
     func switchToHTTP2(
         fd: Int32, peer: SocketAddress, input: [UInt8], pendingOutput: [UInt8],
         upgrade: (request: HTTPRequest, settings: [UInt8])?
     ) {
-        loop.deregister(fd: fd)
         let connection = HTTP2Connection(fd: fd, peer: peer, context: self, pendingOutput: pendingOutput)
         connections[fd] = connection
         do {
