@@ -12,7 +12,10 @@ import Synchronization
 ///
 /// Memory is bounded: ended runs leave the table by count and age (`RunTrackerConfiguration`)
 /// and are read from InvokeAI again when asked for (`lookup`).
-public final class RunTracker: Sendable {
+///
+/// Its background work (confirming ends, re-reading after a cleared queue, `?wait` timers) and
+/// its cleaner's happen inside `run()`, which the server runs while it serves.
+public final class RunTracker: GatewayService {
     /// Maps a finished run's queue items to its outputs (the workflow engine's job).
     public typealias OutputMapper = @Sendable (_ workflow: String, _ items: [InvokeAIQueueItem]) async -> JSONValue
 
@@ -28,7 +31,7 @@ public final class RunTracker: Sendable {
 
     struct Waiter {
         let continuation: CheckedContinuation<Void, Never>
-        var timer: Task<Void, Never>?
+        var timer: JobQueue.Ticket?
     }
 
     struct State {
@@ -44,6 +47,8 @@ public final class RunTracker: Sendable {
     }
 
     let state = Mutex(State())
+    /// Ends to confirm, read-backs to retry, `?wait` timers: done inside `run()`.
+    let jobs = JobQueue()
     let outputsFromEvents = Atomic(0)
     let outputsReadBack = Atomic(0)
     let readBackFailures = Atomic(0)
@@ -87,6 +92,20 @@ public final class RunTracker: Sendable {
     static func workflow(fromOrigin origin: String?) -> String? {
         guard let origin, origin.hasPrefix("invokeai-gateway:") else { return nil }
         return String(origin.dropFirst("invokeai-gateway:".count))
+    }
+
+    /// Does the tracker's background work and its cleaner's until cancelled. Then every
+    /// `?wait` still waiting is answered with its run as it is.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.cleaner.run() }
+            await jobs.run()
+        }
+        let waiters = state.withLock { s in
+            defer { s.waiters = [:] }
+            return s.waiters.values.flatMap(\.values)
+        }
+        for waiter in waiters { waiter.continuation.resume() }
     }
 
     // MARK: reading
