@@ -99,12 +99,13 @@ public final class GatewayServer: Sendable {
     public func start() throws {
         try http.start()
         if configuration.followsUpstreamEvents { upstreamEvents.start() }
-        let tracker = runs, hub = events, logger = logger
+        let tracker = runs, catalog = catalog, hub = events, logger = logger
         let recovers = configuration.followsUpstreamEvents
         let interval = Duration.milliseconds(Int(configuration.events.heartbeatInterval * 1000))
         let task = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask { await tracker.run() }
+                group.addTask { await catalog.run() }
                 // Runs enqueued before a restart are found again from InvokeAI's queue.
                 if recovers { group.addTask { await Self.recover(tracker, logger: logger) } }
                 group.addTask { await Self.upkeep(hub: hub, tracker: tracker, every: interval) }

@@ -26,5 +26,6 @@ import Testing
         // Every service's queue has stopped: nothing submitted now would ever run.
         #expect(!server.runs.jobs.submit {})
         #expect(!server.runs.cleaner.jobs.submit {})
+        #expect(!server.catalog.jobs.submit {})
     }
 }
