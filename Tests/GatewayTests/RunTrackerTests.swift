@@ -297,6 +297,67 @@ import Testing
         #expect(tracker.waiterCount == 0)
     }
 
+    /// A page's JSON is each run's JSON (cleanup included) in the page's frame, the same bytes
+    /// with the runs' JSON kept from an earlier page or written afresh, and it follows changes.
+    @Test func aPagesJSONIsItsRunsJSONAndFollowsTheirChanges() async throws {
+        try await whileRunning(tracker) {
+            for id in 1...3 {
+                var run = Run(id: "batch-\(id)", workflow: "blur", itemIDs: [id])
+                run.status = .completed
+                run.startedAt = Date(timeIntervalSince1970: 1_800_000_000)
+                run.completedAt = Date(timeIntervalSince1970: 1_800_000_007.25)
+                run.outputs = [["node": "save", "images": [["name": .string("\(id).png"), "created_by_run": true]]]]
+                tracker.register(run)
+            }
+            func expected(offset: Int = 0) -> [UInt8] {
+                let page = tracker.runs(offset: offset, limit: 2).page
+                return JSONValue.object([
+                    "limit": 2, "offset": .int(offset), "runs": .array(page.map(\.json)), "total": 3,
+                ]).compactJSONBytes
+            }
+            #expect(tracker.runsPageJSON(limit: 2) == expected()) // written
+            #expect(tracker.runsPageJSON(limit: 2) == expected()) // kept
+            #expect(tracker.runsPageJSON(offset: 1, limit: 2) == expected(offset: 1))
+            // The run changes (its models are recorded): its JSON is written again.
+            var again = Run(id: "batch-3", workflow: "blur", itemIDs: [3])
+            again.models = ["model": "sdxl"]
+            tracker.register(again)
+            #expect(tracker.runsPageJSON(limit: 2) == expected())
+            #expect(
+                String(decoding: tracker.runsPageJSON(limit: 2), as: UTF8.self).contains(#""models":{"model":"sdxl"}"#))
+            // The cleaner's news is read at every page.
+            _ = await tracker.deleteOutputs(of: "batch-3")
+            #expect(tracker.run("batch-3")?.cleanupState?["deleted"] == ["3.png"])
+            #expect(tracker.runsPageJSON(limit: 2) == expected())
+        }
+    }
+
+    /// Upkeep acts on the runs due, each once: outputs past their time-to-live, runs past the
+    /// window's age.
+    @Test func upkeepTakesTheRunsDueAndEachOnce() async throws {
+        let deleted = DeletedImages()
+        let upkept = RunTracker(
+            upstream: upstream, hub: hub, destination: "gw-test", configuration: RunTrackerConfiguration(maxAge: 3600),
+            cleaner: ImageCleaner(retryDelays: []) { deleted.add($0) }, outputTTL: 60, mapOutputs: { _, _ in [] })
+        try await whileRunning(upkept) {
+            let now = Date()
+            for (id, ago) in [("old", 7200.0), ("mid", 120.0), ("new", 10.0)] {
+                var run = Run(id: id, workflow: "blur", itemIDs: [id.count])
+                run.status = .completed
+                run.completedAt = now.addingTimeInterval(-ago)
+                run.outputs = [["node": "save", "images": [["name": .string("\(id).png"), "created_by_run": true]]]]
+                upkept.register(run)
+            }
+            upkept.expireOutputs(now: now)
+            try await eventually { deleted.names.sorted() == ["mid.png", "old.png"] }
+            upkept.evictExpired(now: now)
+            #expect(upkept.run("old") == nil && upkept.run("mid") != nil && upkept.run("new") != nil)
+            upkept.expireOutputs(now: now.addingTimeInterval(60))
+            try await eventually { deleted.names.count == 3 }
+            #expect(deleted.names.sorted() == ["mid.png", "new.png", "old.png"]) // none asked for twice
+        }
+    }
+
     @Test func pagesComeNewestFirstWithTheTotal() {
         for id in 1...5 {
             tracker.register(Run(id: "batch-\(id)", workflow: id % 2 == 0 ? "even" : "odd", itemIDs: [id]))

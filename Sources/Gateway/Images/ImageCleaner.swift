@@ -81,15 +81,22 @@ public final class ImageCleaner: GatewayService {
 
     /// What happened to the images of `run`: `nil` when it never had any.
     public func status(of run: String) -> JSONValue? {
-        state.withLock { s in
-            let pending = s.pending[run] ?? [], failures = s.failures[run] ?? [], deleted = s.deleted[run] ?? []
-            guard !pending.isEmpty || !failures.isEmpty || !deleted.isEmpty else { return nil }
-            return [
-                "deleted": .array(deleted.sorted().map { .string($0) }),
-                "pending": .array(pending.sorted().map { .string($0) }),
-                "failed": .array(failures.map(\.json)),
-            ]
-        }
+        state.withLock { Self.status(of: run, in: $0) }
+    }
+
+    /// `status(of:)` of each run, in one look.
+    func status(ofRuns runs: [String]) -> [JSONValue?] {
+        state.withLock { s in runs.map { Self.status(of: $0, in: s) } }
+    }
+
+    private static func status(of run: String, in s: State) -> JSONValue? {
+        let pending = s.pending[run] ?? [], failures = s.failures[run] ?? [], deleted = s.deleted[run] ?? []
+        guard !pending.isEmpty || !failures.isEmpty || !deleted.isEmpty else { return nil }
+        return [
+            "deleted": .array(deleted.sorted().map { .string($0) }),
+            "pending": .array(pending.sorted().map { .string($0) }),
+            "failed": .array(failures.map(\.json)),
+        ]
     }
 
     public var counts: Counts { state.withLock { $0.counts } }

@@ -141,12 +141,12 @@ extension RunTracker {
 
     /// Lets go of ended runs older than the window's age (periodic upkeep).
     public func evictExpired(now: Date = Date()) {
-        evict { $0.ended(before: now.addingTimeInterval(-configuration.maxAge)) }
+        evict { $0.takeEnded(before: now.addingTimeInterval(-configuration.maxAge)) }
     }
 
-    private func evict(_ choose: (RunTable) -> [String]) {
+    private func evict(_ choose: (inout RunTable) -> [String]) {
         let evicted = state.withLock { s -> [String] in
-            let ids = choose(s.table)
+            let ids = choose(&s.table)
             for id in ids {
                 if let run = s.table[id] { for item in run.itemIDs { s.runOfItem[item] = nil } }
                 s.table.remove(id)

@@ -24,13 +24,14 @@ extension RunTracker {
         return self.run(id)
     }
 
-    /// Deletes the outputs of runs that ended more than `outputTTL` ago.
+    /// Deletes the outputs of runs that ended `outputTTL` ago or more: each run's once per ending
+    /// (the table holds ended runs by when they ended, so this takes only those due).
     public func expireOutputs(now: Date = Date()) {
         guard let ttl = outputTTL else { return }
         let expired = state.withLock { s in
-            s.table.filter { run in
-                run.status.isTerminal && (run.completedAt.map { now.timeIntervalSince($0) >= ttl } ?? false)
-            }.map { ($0.id, $0.ownedOutputImageNames) }
+            s.table.takeOutputsExpired(atOrBefore: now.addingTimeInterval(-ttl)).map {
+                ($0.id, $0.ownedOutputImageNames)
+            }
         }
         for (id, names) in expired {
             let left = names.filter { !cleaner.isHandled($0, run: id) }

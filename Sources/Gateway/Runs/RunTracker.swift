@@ -46,7 +46,7 @@ public final class RunTracker: GatewayService {
         var streamEpoch = 0
     }
 
-    let state = Mutex(State())
+    let state: Mutex<State>
     /// Ends to confirm, read-backs to retry, `?wait` timers: done inside `run()`.
     let jobs = JobQueue()
     let outputsFromEvents = Atomic(0)
@@ -69,6 +69,7 @@ public final class RunTracker: GatewayService {
         self.upstream = upstream
         self.cleaner = cleaner
         self.outputTTL = outputTTL
+        state = Mutex(State(table: RunTable(tracksOutputExpiry: outputTTL != nil)))
         self.hub = hub
         self.destination = destination
         self.configuration = configuration
@@ -121,7 +122,36 @@ public final class RunTracker: GatewayService {
         let (page, total) = state.withLock { s in
             s.table.page(offset: offset, limit: limit, matching: RunTable.Filter(workflow: workflow, status: status))
         }
-        return (page.map(withCleanup), total)
+        return (page.map { withCleanup($0.run) }, total)
+    }
+
+    /// The same page as `runs` as the JSON body of `GET /v1/runs`:
+    /// `{"limit", "offset", "runs", "total"}`. The lock is held only to find the page; each run's
+    /// JSON but its cleanup is written once per change of the run and kept in the table (a
+    /// running run's, whose duration grows, is written afresh), so a page is mostly copies.
+    public func runsPageJSON(workflow: String? = nil, status: RunStatus? = nil, offset: Int = 0, limit: Int) -> [UInt8]
+    {
+        let (rows, total) = state.withLock { s in
+            s.table.page(offset: offset, limit: limit, matching: RunTable.Filter(workflow: workflow, status: status))
+        }
+        var body: [UInt8] = []
+        body.reserveCapacity(64 + rows.reduce(0) { $0 + ($1.json?.count ?? 1024) + 160 })
+        body.append(contentsOf: #"{"limit":\#(limit),"offset":\#(offset),"runs":["#.utf8)
+        var written: [(id: String, revision: Int, json: [UInt8])] = []
+        let cleanups = cleaner.status(ofRuns: rows.map(\.run.id))
+        for (index, row) in rows.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            let json = row.json ?? row.run.jsonButCleanup
+            if row.json == nil, row.run.jsonIsTimeless { written.append((row.run.id, row.revision, json)) }
+            Run.writeJSON(cleanup: (mode: row.run.cleanup, state: cleanups[index]), butCleanup: json, to: &body)
+        }
+        body.append(contentsOf: #"],"total":\#(total)}"#.utf8)
+        if !written.isEmpty {
+            state.withLock { s in
+                for run in written { s.table.keepJSON(run.id, revision: run.revision, run.json) }
+            }
+        }
+        return body
     }
 
     /// How many runs the table holds now.
