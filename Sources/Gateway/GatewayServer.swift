@@ -43,7 +43,8 @@ public final class GatewayServer: Sendable {
             outputTTL: configuration.outputTTL,
             mapOutputs: { name, items in
                 // (Looked up, not just read from the cache: right after a restart the catalog may not
-                // have been read yet when recovered runs are mapped.)
+                // have been read yet when recovered runs are mapped.) InvokeAI's library not
+                // answering is the "not known" case too: every image of the run is listed.
                 guard let entry = try? await catalog.entry(name) else { return QueueItemOutputs.map(items) }
                 return WorkflowOutputs.map(entry.workflow, items: items)
             })
@@ -79,6 +80,8 @@ public final class GatewayServer: Sendable {
                 URL(fileURLWithPath: $0).appendingPathComponent("idempotency-keys.jsonl")
             },
             destination: configuration.destination)
+        // Serving without the keys on disk could enqueue a retried request a second time.
+        if let failure = keys.loadFailure { throw GatewayStartError(reason: failure) }
         RunSubmission(
             catalog: catalog, tracker: tracker, client: upstream, idempotency: keys,
             preparation: RunPreparation(client: upstream), maxWait: configuration.maxWait
@@ -157,4 +160,10 @@ public final class GatewayServer: Sendable {
         await task?.value
     }
     public var port: Int { http.port }
+}
+
+/// Why the gateway cannot start.
+public struct GatewayStartError: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
 }

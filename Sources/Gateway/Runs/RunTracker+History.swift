@@ -90,10 +90,11 @@ extension RunTracker {
         var chunkItems = 0
         func flush() async {
             guard !chunk.isEmpty else { return }
+            // A failed read leaves each run to `finish`, which reads its record itself and retries
+            // (a run is never reported ended unread).
             let items = (try? await upstream.items(ids: chunk.flatMap(\.itemIDs))) ?? []
             let byBatch = Dictionary(grouping: items, by: \.batchId)
             for run in chunk {
-                // A failed read is retried by `finish` itself (never reported as ended unread).
                 await finish(
                     run.id, announce: false, items: byBatch[run.id].flatMap { $0.count == run.itemIDs.count ? $0 : nil }
                 )
