@@ -107,6 +107,8 @@ struct ImageCleanerTests {
             if attempt == 1 { throw .cannotConnect("refused") }
             while !gateOpen.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(5)) }
         }
+        // A retry held at the gate would keep the cleaner from stopping if the test ended early.
+        defer { gateOpen.withLock { $0 = true } }
         try await whileRunning(cleaner) {
             await cleaner.removeNow(["a.png", "b.png"], run: "r", reason: "on request")
             #expect(list(cleaner.status(of: "r"), "deleted") == ["b.png"])

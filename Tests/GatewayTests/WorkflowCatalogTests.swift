@@ -56,6 +56,8 @@ import Testing
     @Test func aStaleLibraryIsServedWhileOneBackgroundReadRefreshesIt() async throws {
         fake.library.withLock { $0["w1"] = ("First", "t1") }
         let catalog = WorkflowCatalog(directory: nil, upstream: fake.upstream, logger: logger, libraryTTL: 0)
+        // A read held at the gate would keep the catalog from stopping if the test ended early.
+        defer { fake.pageGate.open() }
         try await whileRunning(catalog) {
             #expect(try await catalog.entries().map(\.name) == ["first"])
             fake.pageGate.close()
