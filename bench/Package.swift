@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // The benchmarks' own package (not part of the product): the Swift halves of bench/sse,
-// bench/workflows and bench/events/run, built against the product package one folder up.
+// bench/runs, bench/workflows and bench/events/run, built against the product package one folder up.
 //
 //   swift build --package-path bench -c release      (binaries in bench/.build/release/)
 import PackageDescription
@@ -20,6 +20,17 @@ let package = Package(
                 .product(name: "CEpoll", package: "invokeai-gateway"),
                 .product(name: "Gateway", package: "invokeai-gateway"),
                 .product(name: "HTTPServer", package: "invokeai-gateway"),
+                .product(name: "JSONValue", package: "invokeai-gateway"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // bench/runs' server: the gateway with a full runs window.
+        .executableTarget(
+            name: "runs-bench",
+            dependencies: [
+                .product(name: "Gateway", package: "invokeai-gateway"),
+                .product(name: "HTTPServer", package: "invokeai-gateway"),
+                .product(name: "InvokeAI", package: "invokeai-gateway"),
                 .product(name: "JSONValue", package: "invokeai-gateway"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -22,7 +22,9 @@ public final class GatewayServer: Sendable {
     public let routeList: [String]
     private let logger: Logger
     private let loops: EventLoopGroup
-    private let heartbeatTask: Mutex<Task<Void, Never>?> = Mutex(nil)
+    /// The one task that owns the gateway's background work: the services' loops, run recovery
+    /// and upkeep, children of one task group. Started by `start`, cancelled by `shutdown`.
+    private let services: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     public init(configuration: GatewayConfiguration, logger: Logger = Logger(label: "gateway")) throws {
         self.configuration = configuration
@@ -49,7 +51,8 @@ public final class GatewayServer: Sendable {
             outputTTL: configuration.outputTTL,
             mapOutputs: { name, items in
                 // (Looked up, not just read from the cache: right after a restart the catalog may not
-                // have been read yet when recovered runs are mapped.)
+                // have been read yet when recovered runs are mapped.) InvokeAI's library not
+                // answering is the "not known" case too: every image of the run is listed.
                 guard let entry = try? await catalog.entry(name) else { return QueueItemOutputs.map(items) }
                 return WorkflowOutputs.map(entry.workflow, items: items)
             })
@@ -85,6 +88,8 @@ public final class GatewayServer: Sendable {
                 URL(fileURLWithPath: $0).appendingPathComponent("idempotency-keys.jsonl")
             },
             destination: configuration.destination)
+        // Serving without the keys on disk could enqueue a retried request a second time.
+        if let failure = keys.loadFailure { throw GatewayStartError(reason: failure) }
         RunSubmission(
             catalog: catalog, tracker: tracker, client: upstream, idempotency: keys,
             preparation: RunPreparation(client: upstream), maxWait: configuration.maxWait
@@ -104,48 +109,70 @@ public final class GatewayServer: Sendable {
 
     public func start() throws {
         try http.start()
-        if configuration.followsUpstreamEvents {
-            upstreamEvents.start()
-            // Runs enqueued before a restart are found again from InvokeAI's queue.
-            let tracker = runs, logger = logger
-            // Retried until it succeeds: with InvokeAI down at start, runs are found once it is up.
-            Task {
-                var pause = 1.0
-                while !Task.isCancelled {
-                    do {
-                        try await tracker.recover()
-                        return
-                    } catch {
-                        logger.warning("could not recover runs from InvokeAI (retrying in \(Int(pause)) s): \(error)")
-                        try? await Task.sleep(for: .seconds(pause))
-                        pause = min(pause * 2, 30)
-                    }
-                }
+        if configuration.followsUpstreamEvents { upstreamEvents.start() }
+        let tracker = runs, catalog = catalog, hub = events, logger = logger
+        let recovers = configuration.followsUpstreamEvents
+        let interval = Duration.milliseconds(Int(configuration.events.heartbeatInterval * 1000))
+        let task = Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await tracker.run() }
+                group.addTask { await catalog.run() }
+                // Runs enqueued before a restart are found again from InvokeAI's queue.
+                if recovers { group.addTask { await Self.recover(tracker, logger: logger) } }
+                group.addTask { await Self.upkeep(hub: hub, tracker: tracker, every: interval) }
             }
         }
-        // Upkeep on the heartbeat's beat: idle event streams get their comment, outputs past
-        // their time-to-live are deleted.
-        let hub = events, tracker = runs
-        let interval = Duration.milliseconds(Int(configuration.events.heartbeatInterval * 1000))
-        heartbeatTask.withLock { task in
-            task = Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: interval)
-                    hub.heartbeat()
-                    tracker.expireOutputs()
-                    tracker.evictExpired()
-                }
+        services.withLock { $0 = task }
+    }
+
+    /// Reads the runs back from InvokeAI, retried until it succeeds: with InvokeAI down at start,
+    /// runs are found once it is up.
+    private static func recover(_ tracker: RunTracker, logger: Logger) async {
+        var pause = 1.0
+        while true {
+            do {
+                try await tracker.recover()
+                return
+            } catch {
+                logger.warning("could not recover runs from InvokeAI (retrying in \(Int(pause)) s): \(error)")
             }
+            do { try await Task.sleep(for: .seconds(pause)) } catch { return } // cancelled: shutting down
+            pause = min(pause * 2, 30)
         }
     }
 
+    /// Upkeep on the heartbeat's beat: idle event streams get their comment, outputs past their
+    /// time-to-live are deleted, ended runs past the window's age leave it.
+    private static func upkeep(hub: EventHub, tracker: RunTracker, every interval: Duration) async {
+        while true {
+            do { try await Task.sleep(for: interval) } catch { return } // cancelled: shutting down
+            hub.heartbeat()
+            tracker.expireOutputs()
+            tracker.evictExpired()
+        }
+    }
+
+    /// Stops the server: event streams end cleanly (their last chunk is sent), requests in flight
+    /// get the grace period, then InvokeAI's event stream stops and the background work is
+    /// cancelled and waited for (a `?wait` still waiting answers with its run as it is).
     public func shutdown() async {
-        heartbeatTask.withLock { $0?.cancel() }
-        // Streams end cleanly (their last chunk is sent) before the server stops.
         events.closeAll()
         await http.shutdown()
         await upstreamEvents.stop()
+        let task = services.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        task?.cancel()
+        await task?.value
+        // Last: everything that used a socket has stopped.
         loops.stop()
     }
     public var port: Int { http.port }
+}
+
+/// Why the gateway cannot start.
+public struct GatewayStartError: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTestSupport
 import Synchronization
 import Testing
 
@@ -17,6 +18,23 @@ struct IdempotencyStoreTests {
         #expect(
             store.batchID(for: "k") != IdempotencyStore(file: nil, destination: "another-gateway").batchID(for: "k"))
         #expect(store.batchID(for: "k").hasPrefix("idem-") && store.batchID(for: "k").count == 37)
+    }
+
+    /// Keys that cannot be read are not silently forgotten: the gateway refuses to start.
+    @Test func aFileOfKeysThatCannotBeReadStopsTheGatewayFromStarting() throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("idem-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: state) }
+        // A folder where the file should be: it exists, and reading it fails.
+        let file = state.appendingPathComponent("idempotency-keys.jsonl")
+        try FileManager.default.createDirectory(at: file, withIntermediateDirectories: true)
+        #expect(IdempotencyStore(file: file).loadFailure?.contains(file.path) == true)
+        #expect(IdempotencyStore(file: nil).loadFailure == nil)
+        #expect(throws: GatewayStartError.self) {
+            try GatewayServer(
+                configuration: GatewayConfiguration(
+                    invokeAIURL: try GatewayHTTP.deadUpstream(), followsUpstreamEvents: false,
+                    stateDirectory: state.path))
+        }
     }
 
     @Test func digestsSurviveARestartThroughTheAppendOnlyFile() throws {

@@ -41,51 +41,59 @@ struct ImageCleanerTests {
     @Test func deletedImagesAreListedOnTheirRunAndCounted() async throws {
         let upstream = Upstream()
         let cleaner = cleaner(upstream)
-        #expect(cleaner.status(of: "r") == nil)
-        cleaner.remove(["a.png", "b.png"], run: "r", reason: "input")
-        try await eventually { cleaner.counts.deleted == 2 }
-        #expect(list(cleaner.status(of: "r"), "deleted") == ["a.png", "b.png"])
-        #expect(list(cleaner.status(of: "r"), "pending").isEmpty)
-        // Asking again for an image already deleted does nothing.
-        cleaner.remove(["a.png"], run: "r", reason: "input")
-        #expect(upstream.calls.withLock { $0.count } == 2)
+        try await whileRunning(cleaner) {
+            #expect(cleaner.status(of: "r") == nil)
+            cleaner.remove(["a.png", "b.png"], run: "r", reason: "input")
+            try await eventually { cleaner.counts.deleted == 2 }
+            #expect(list(cleaner.status(of: "r"), "deleted") == ["a.png", "b.png"])
+            #expect(list(cleaner.status(of: "r"), "pending").isEmpty)
+            // Asking again for an image already deleted does nothing.
+            cleaner.remove(["a.png"], run: "r", reason: "input")
+            #expect(upstream.calls.withLock { $0.count } == 2)
+        }
     }
 
     @Test func troubleThatMayPassIsRetriedUntilItWorks() async throws {
         let upstream = Upstream(["a.png": [.cannotConnect("refused"), .status(503, message: "busy", detail: nil)]])
         let cleaner = cleaner(upstream)
-        cleaner.remove(["a.png"], run: "r", reason: "input")
-        try await eventually { cleaner.counts.deleted == 1 }
-        #expect(cleaner.counts.retried == 2)
-        #expect(cleaner.counts.failed == 0)
-        #expect(upstream.calls.withLock { $0 } == ["a.png", "a.png", "a.png"])
+        try await whileRunning(cleaner) {
+            cleaner.remove(["a.png"], run: "r", reason: "input")
+            try await eventually { cleaner.counts.deleted == 1 }
+            #expect(cleaner.counts.retried == 2)
+            #expect(cleaner.counts.failed == 0)
+            #expect(upstream.calls.withLock { $0 } == ["a.png", "a.png", "a.png"])
+        }
     }
 
     @Test func aRefusalIsNotRetriedAndStaysVisibleWithItsCause() async throws {
         let upstream = Upstream(["a.png": [.status(403, message: "not yours", detail: nil)]])
         let cleaner = cleaner(upstream)
-        cleaner.remove(["a.png"], run: "r", reason: "output fetched")
-        try await eventually { cleaner.counts.failed == 1 }
-        let failed = try #require(cleaner.status(of: "r")?["failed"]?[0])
-        #expect(failed["image"] == "a.png")
-        #expect(failed["attempts"] == 1)
-        #expect(failed["reason"] == "output fetched")
-        #expect(failed["error"]?.stringValue?.contains("403") == true)
-        #expect(cleaner.counts.retried == 0)
+        try await whileRunning(cleaner) {
+            cleaner.remove(["a.png"], run: "r", reason: "output fetched")
+            try await eventually { cleaner.counts.failed == 1 }
+            let failed = try #require(cleaner.status(of: "r")?["failed"]?[0])
+            #expect(failed["image"] == "a.png")
+            #expect(failed["attempts"] == 1)
+            #expect(failed["reason"] == "output fetched")
+            #expect(failed["error"]?.stringValue?.contains("403") == true)
+            #expect(cleaner.counts.retried == 0)
+        }
     }
 
     @Test func retriesEndAndTheFailureIsKept() async throws {
         let upstream = Upstream(["a.png": Array(repeating: .timedOut("DELETE"), count: 10)])
         let cleaner = cleaner(upstream, delays: 2)
-        cleaner.remove(["a.png"], run: "r", reason: "input")
-        try await eventually { cleaner.counts.failed == 1 }
-        #expect(cleaner.status(of: "r")?["failed"]?[0]?["attempts"] == 3)
-        #expect(cleaner.counts.retried == 2)
-        // Asked again later (say, DELETE /v1/runs/{id}/outputs): tried afresh, and it works now.
-        upstream.script.withLock { $0["a.png"] = [] }
-        await cleaner.removeNow(["a.png"], run: "r", reason: "on request")
-        #expect(list(cleaner.status(of: "r"), "deleted") == ["a.png"])
-        #expect(list(cleaner.status(of: "r"), "failed").isEmpty)
+        try await whileRunning(cleaner) {
+            cleaner.remove(["a.png"], run: "r", reason: "input")
+            try await eventually { cleaner.counts.failed == 1 }
+            #expect(cleaner.status(of: "r")?["failed"]?[0]?["attempts"] == 3)
+            #expect(cleaner.counts.retried == 2)
+            // Asked again later (say, DELETE /v1/runs/{id}/outputs): tried afresh, and it works now.
+            upstream.script.withLock { $0["a.png"] = [] }
+            await cleaner.removeNow(["a.png"], run: "r", reason: "on request")
+            #expect(list(cleaner.status(of: "r"), "deleted") == ["a.png"])
+            #expect(list(cleaner.status(of: "r"), "failed").isEmpty)
+        }
     }
 
     @Test func removeNowReturnsAfterTheFirstAttemptAndRetriesGoOn() async throws {
@@ -99,11 +107,15 @@ struct ImageCleanerTests {
             if attempt == 1 { throw .cannotConnect("refused") }
             while !gateOpen.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(5)) }
         }
-        await cleaner.removeNow(["a.png", "b.png"], run: "r", reason: "on request")
-        #expect(list(cleaner.status(of: "r"), "deleted") == ["b.png"])
-        #expect(list(cleaner.status(of: "r"), "pending") == ["a.png"])
-        gateOpen.withLock { $0 = true }
-        try await eventually { cleaner.counts.deleted == 2 }
-        #expect(attempts.withLock { $0 } == 2)
+        // A retry held at the gate would keep the cleaner from stopping if the test ended early.
+        defer { gateOpen.withLock { $0 = true } }
+        try await whileRunning(cleaner) {
+            await cleaner.removeNow(["a.png", "b.png"], run: "r", reason: "on request")
+            #expect(list(cleaner.status(of: "r"), "deleted") == ["b.png"])
+            #expect(list(cleaner.status(of: "r"), "pending") == ["a.png"])
+            gateOpen.withLock { $0 = true }
+            try await eventually { cleaner.counts.deleted == 2 }
+            #expect(attempts.withLock { $0 } == 2)
+        }
     }
 }

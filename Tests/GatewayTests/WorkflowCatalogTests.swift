@@ -56,16 +56,20 @@ import Testing
     @Test func aStaleLibraryIsServedWhileOneBackgroundReadRefreshesIt() async throws {
         fake.library.withLock { $0["w1"] = ("First", "t1") }
         let catalog = WorkflowCatalog(directory: nil, upstream: fake.upstream, logger: logger, libraryTTL: 0)
-        #expect(try await catalog.entries().map(\.name) == ["first"])
-        fake.pageGate.close()
-        fake.library.withLock { $0["w2"] = ("Second", "t1") }
-        // Every call finds the library stale; none waits for the read, and only one is started.
-        for _ in 0..<50 { #expect(try await catalog.entries().map(\.name) == ["first"]) }
-        try await eventually { fake.count(fake.pageCalls) == 2 }
-        for _ in 0..<50 { #expect(try await catalog.entries().map(\.name) == ["first"]) }
-        #expect(fake.count(fake.pageCalls) == 2)
-        fake.pageGate.open()
-        try await eventually { catalog.cached("second") != nil }
+        // A read held at the gate would keep the catalog from stopping if the test ended early.
+        defer { fake.pageGate.open() }
+        try await whileRunning(catalog) {
+            #expect(try await catalog.entries().map(\.name) == ["first"])
+            fake.pageGate.close()
+            fake.library.withLock { $0["w2"] = ("Second", "t1") }
+            // Every call finds the library stale; none waits for the read, and only one is started.
+            for _ in 0..<50 { #expect(try await catalog.entries().map(\.name) == ["first"]) }
+            try await eventually { fake.count(fake.pageCalls) == 2 }
+            for _ in 0..<50 { #expect(try await catalog.entries().map(\.name) == ["first"]) }
+            #expect(fake.count(fake.pageCalls) == 2)
+            fake.pageGate.open()
+            try await eventually { catalog.cached("second") != nil }
+        }
     }
 
     @Test func aFreshLibraryIsNotReadAgain() async throws {
@@ -77,26 +81,28 @@ import Testing
     @Test func anUnchangedLibraryIsProbedNotListedAgain() async throws {
         fake.library.withLock { $0["w1"] = ("First", "t1") }
         let catalog = WorkflowCatalog(directory: nil, upstream: fake.upstream, logger: logger, libraryTTL: 0)
-        _ = try await catalog.entries()
-        // Every call finds the library stale; whenever no read is running, one starts.
-        for _ in 0..<5 {
-            let probes = fake.count(fake.probeCalls)
-            for _ in 0..<2000 where fake.count(fake.probeCalls) == probes {
+        try await whileRunning(catalog) {
+            _ = try await catalog.entries()
+            // Every call finds the library stale; whenever no read is running, one starts.
+            for _ in 0..<5 {
+                let probes = fake.count(fake.probeCalls)
+                for _ in 0..<2000 where fake.count(fake.probeCalls) == probes {
+                    _ = try await catalog.entries()
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                #expect(fake.count(fake.probeCalls) > probes)
+            }
+            #expect(fake.count(fake.pageCalls) == 1)
+            #expect(fake.count(fake.recordCalls) == 1)
+            fake.library.withLock { $0["w1"] = ("Renamed", "t2") }
+            for _ in 0..<2000 where catalog.cached("renamed") == nil {
                 _ = try await catalog.entries()
                 try await Task.sleep(for: .milliseconds(5))
             }
-            #expect(fake.count(fake.probeCalls) > probes)
+            #expect(catalog.cached("renamed") != nil)
+            #expect(fake.count(fake.pageCalls) == 2)
+            #expect(catalog.cached("first") == nil)
         }
-        #expect(fake.count(fake.pageCalls) == 1)
-        #expect(fake.count(fake.recordCalls) == 1)
-        fake.library.withLock { $0["w1"] = ("Renamed", "t2") }
-        for _ in 0..<2000 where catalog.cached("renamed") == nil {
-            _ = try await catalog.entries()
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        #expect(catalog.cached("renamed") != nil)
-        #expect(fake.count(fake.pageCalls) == 2)
-        #expect(catalog.cached("first") == nil)
     }
 
     @Test func anUnknownNameIsLookedUpInALibraryReadStartedAfterTheCall() async throws {

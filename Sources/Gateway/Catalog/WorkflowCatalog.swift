@@ -11,7 +11,11 @@ import Workflows
 /// through the API are stored there too) and InvokeAI's own workflow library (so a workflow saved
 /// in the GUI is callable at once). Files win name collisions; library names are slugs of their
 /// titles, made distinct in a stable order (creation time, then id).
-public final class WorkflowCatalog: Sendable {
+///
+/// Reads happen outside the catalog's lock: a caller that needs one does it in its own task, or
+/// waits for the one running (they are shared); only background refreshes of the library are
+/// jobs on its queue, done inside `run()`. What is known is served without I/O or waiting.
+public final class WorkflowCatalog: GatewayService {
     public enum Source: String, Sendable { case file, library }
 
     public struct Entry: Sendable {
@@ -60,18 +64,19 @@ public final class WorkflowCatalog: Sendable {
         var fallbackSchemas: InvocationSchemaTable?
         /// Bumped by `upstreamChanged`: a schema read started before it is not kept.
         var schemaEpoch = 0
-        /// The one schema read in flight: every caller waits for the same answer.
-        var schemaLoad: Task<Result<InvocationSchemaTable, InvokeAIError>, Never>?
+        /// A schema read is running (in the task of the caller that started it); the others
+        /// wait for its answer, by the epoch they asked in.
+        var schemaLoading = false
+        var schemaWaiters: [(epoch: Int, continuation: CheckedContinuation<SchemaStep, Never>)] = []
         var files: [String: FileEntry] = [:]
         /// Monotonic seconds of the last folder check; nil before the first.
         var filesCheckedAt: Double?
+        var scans = ReadRounds()
         var library: [String: LibraryEntry] = [:]
         var libraryReadAt: Double?
-        /// Library reads are numbered and run one at a time; `libraryReadsDone` is the number of
-        /// the last one finished, so a caller can wait for a read that started after it asked.
-        var libraryReadsStarted = 0
-        var libraryReadsDone = 0
-        var libraryRead: Task<Void, Never>?
+        var libraryReads = ReadRounds()
+        /// A background refresh is queued and has not started.
+        var libraryRefreshQueued = false
         /// What the cheap probe said at the last full read: unchanged means nothing to re-list.
         var libraryProbe: LibraryProbe?
         /// Bumped whenever files or library change; the named entries are rebuilt once per change.
@@ -83,9 +88,15 @@ public final class WorkflowCatalog: Sendable {
         var versions: [String: Workflow] = [:]
     }
 
+    private enum SchemaStep: Sendable {
+        case known(InvocationSchemaTable)
+        case load(epoch: Int)
+        case answered(Result<InvocationSchemaTable, InvokeAIError>)
+    }
+
     private let state = Mutex(State())
-    /// Held while the folder is scanned, so one caller scans and the others use what is known.
-    private let scanning = Mutex(())
+    /// Background refreshes of the library.
+    let jobs = JobQueue()
 
     /// Where InvokeAI's last schema answer is saved, so workflow files can still be described
     /// while InvokeAI is down (nil: not saved).
@@ -110,21 +121,25 @@ public final class WorkflowCatalog: Sendable {
             schemaCacheFile: schemaCacheFile)
     }
 
+    /// Does the background refreshes of the library until cancelled.
+    public func run() async { await jobs.run() }
+
     // MARK: reading
 
     /// Every named workflow, sorted by name. Cheap on the request path: the folder is checked at
     /// most once per `fileCheckInterval`; the library is read on first use, then served while a
     /// background read refreshes it every `libraryTTL`.
     public func entries() async throws(InvokeAIError) -> [Entry] {
+        // Schemas unreadable (InvokeAI down): the files, against the saved schemas, marked unchecked.
         guard let schemas = try? await schemas() else { return offlineEntries() }
-        checkFiles(schemas, force: false)
+        await checkFiles(schemas, force: false)
         let (firstRead, stale) = state.withLock { s in
             (s.libraryReadAt == nil, s.libraryReadAt.map { MonotonicClock.seconds() - $0 >= libraryTTL } ?? false)
         }
         if firstRead {
-            await readLibrary(startedAfter: 0, schemas) // any read will do, the first one in flight too
+            await readLibrary(after: 0, schemas) // any read will do, the first one in flight too
         } else if stale {
-            startLibraryReadIfIdle(schemas)
+            refreshLibraryInBackground(schemas)
         }
         return state.withLock { s in
             Self.rebuildNamed(&s); return s.named
@@ -135,12 +150,13 @@ public final class WorkflowCatalog: Sendable {
     /// file just written, a workflow just saved in the GUI): the folder, and a library read that
     /// starts after this call (reads are shared by everyone waiting, one at a time).
     public func entry(_ name: String) async throws(InvokeAIError) -> Entry? {
+        // Schemas unreadable (InvokeAI down): the files, against the saved schemas, marked unchecked.
         guard let schemas = try? await schemas() else { return offlineEntries().first { $0.name == name } }
-        let ticket = state.withLock { $0.libraryReadsStarted }
+        let ticket = state.withLock { $0.libraryReads.started }
         _ = try await entries()
         if let known = cached(name) { return known }
-        checkFiles(schemas, force: true)
-        await readLibrary(startedAfter: ticket, schemas)
+        await checkFiles(schemas, force: true)
+        await readLibrary(after: ticket, schemas)
         return state.withLock { s in
             Self.rebuildNamed(&s); return s.byName[name]
         }
@@ -162,7 +178,7 @@ public final class WorkflowCatalog: Sendable {
             Self.rebuildNamed(&s)
             return ((s.named, s.byName, s.generation), now - readAt >= libraryTTL ? schemas : nil)
         }
-        if let staleLibrary { startLibraryReadIfIdle(staleLibrary) }
+        if let staleLibrary { refreshLibraryInBackground(staleLibrary) }
         return snapshot
     }
 
@@ -200,13 +216,8 @@ public final class WorkflowCatalog: Sendable {
     /// marked as not checked against InvokeAI. The library is InvokeAI's, so it is not listed.
     private func offlineEntries() -> [Entry] {
         guard let directory else { return [] }
-        let schemas = state.withLock { s -> InvocationSchemaTable in
-            if let saved = s.fallbackSchemas { return saved }
-            let saved = schemaCacheFile.flatMap { try? Data(contentsOf: URL(fileURLWithPath: $0)) }
-                .flatMap { try? FastJSONParser.parse($0) }.map(InvocationSchemaTable.init(openAPI:))
-            s.fallbackSchemas = saved ?? InvocationSchemaTable(templates: [:])
-            return s.fallbackSchemas!
-        }
+        let schemas = state.withLock { $0.fallbackSchemas } ?? savedSchemas()
+        // A folder that cannot be listed lists nothing (the scan logs why once InvokeAI is back).
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
             $0.hasSuffix(".json")
         }.sorted()
@@ -215,6 +226,7 @@ public final class WorkflowCatalog: Sendable {
         for name in names {
             let path = (directory as NSString).appendingPathComponent(name)
             let base = WorkflowSlug.make(from: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
+            // A file that cannot be read or parsed is left out, as the scan leaves it out (and logs why).
             guard !base.isEmpty, !taken.contains(base), let data = try? Data(contentsOf: URL(fileURLWithPath: path)),
                 let document = try? JSONDocument(parsing: data),
                 let workflow = try? Workflow.parse(document, schemas: schemas)
@@ -227,12 +239,31 @@ public final class WorkflowCatalog: Sendable {
         return entries
     }
 
+    /// The schemas saved from InvokeAI's last answer (none: an empty table), read from the file
+    /// once, outside the lock (two first callers may both read it; the first answer is kept).
+    private func savedSchemas() -> InvocationSchemaTable {
+        var saved: InvocationSchemaTable?
+        if let schemaCacheFile, FileManager.default.fileExists(atPath: schemaCacheFile) {
+            do {
+                saved = InvocationSchemaTable(
+                    openAPI: try FastJSONParser.parse(try Data(contentsOf: URL(fileURLWithPath: schemaCacheFile))))
+            } catch {
+                logger.warning("the saved schemas in \(schemaCacheFile) could not be read: \(error)")
+            }
+        }
+        let table = saved ?? InvocationSchemaTable(templates: [:])
+        return state.withLock { s in
+            if s.fallbackSchemas == nil { s.fallbackSchemas = table }
+            return s.fallbackSchemas ?? table
+        }
+    }
+
     /// InvokeAI reconnected (it may have restarted with other node packs, or another version):
     /// its schemas are read again, and every workflow is read again against them.
     public func upstreamChanged() {
         state.withLock { s in
             s.schemas = nil
-            s.schemaLoad = nil
+            s.schemaLoading = false // the next caller reads them again; a read running is not kept
             s.schemaEpoch += 1
             s.files = [:]
             s.filesCheckedAt = nil
@@ -244,67 +275,128 @@ public final class WorkflowCatalog: Sendable {
     }
 
     /// InvokeAI's invocation schemas, read once per connection to InvokeAI (again after a
-    /// failure, and after `upstreamChanged`); concurrent first callers share one read. Each
-    /// answer is saved (`schemaCacheFile`) for describing files while InvokeAI is down.
+    /// failure, and after `upstreamChanged`); concurrent first callers share one read, done in
+    /// the first one's task. Each answer is saved (`schemaCacheFile`) for describing files while
+    /// InvokeAI is down.
     public func schemas() async throws(InvokeAIError) -> InvocationSchemaTable {
-        let (known, load, epoch) = state.withLock {
-            s -> (InvocationSchemaTable?, Task<Result<InvocationSchemaTable, InvokeAIError>, Never>?, Int) in
-            if let schemas = s.schemas { return (schemas, nil, s.schemaEpoch) }
-            if let running = s.schemaLoad { return (nil, running, s.schemaEpoch) }
-            let upstream = self.upstream, cacheFile = self.schemaCacheFile
-            let task = Task { () -> Result<InvocationSchemaTable, InvokeAIError> in
-                do throws(InvokeAIError) {
-                    let document = try await upstream.openAPI()
-                    if let cacheFile {
-                        try? FileManager.default.createDirectory(
-                            atPath: (cacheFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true
-                        )
-                        try? Data(document.compactJSON.utf8).write(
-                            to: URL(fileURLWithPath: cacheFile), options: .atomic)
+        if let known = state.withLock({ $0.schemas }) { return known }
+        let step = await withCheckedContinuation { (continuation: CheckedContinuation<SchemaStep, Never>) in
+            let now = state.withLock { s -> SchemaStep? in
+                if let schemas = s.schemas { return .known(schemas) }
+                if s.schemaLoading {
+                    s.schemaWaiters.append((s.schemaEpoch, continuation))
+                    return nil
+                }
+                s.schemaLoading = true
+                return .load(epoch: s.schemaEpoch)
+            }
+            if let now { continuation.resume(returning: now) }
+        }
+        switch step {
+        case .known(let schemas):
+            return schemas
+        case .answered(let result):
+            return try result.get()
+        case .load(let epoch):
+            let result = await loadSchemas()
+            let waiters = state.withLock { s in
+                if s.schemaEpoch == epoch {
+                    if case .success(let table) = result, s.schemas == nil {
+                        (s.schemas, s.fallbackSchemas) = (table, table)
                     }
-                    return .success(InvocationSchemaTable(openAPI: document))
-                } catch {
-                    return .failure(error)
+                    s.schemaLoading = false
+                }
+                let (answered, rest) = (
+                    s.schemaWaiters.filter { $0.epoch == epoch }, s.schemaWaiters.filter { $0.epoch != epoch }
+                )
+                s.schemaWaiters = rest
+                return answered
+            }
+            for waiter in waiters { waiter.continuation.resume(returning: .answered(result)) }
+            return try result.get()
+        }
+    }
+
+    private func loadSchemas() async -> Result<InvocationSchemaTable, InvokeAIError> {
+        do throws(InvokeAIError) {
+            let document = try await upstream.openAPI()
+            saveSchemas(document)
+            return .success(InvocationSchemaTable(openAPI: document))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Saves InvokeAI's answer, for describing files while it is down; a failure only means the
+    /// last saved answer (or none) is used then.
+    private func saveSchemas(_ document: JSONValue) {
+        guard let cacheFile = schemaCacheFile else { return }
+        do {
+            try FileManager.default.createDirectory(
+                atPath: (cacheFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(document.compactJSON.utf8).write(to: URL(fileURLWithPath: cacheFile), options: .atomic)
+        } catch {
+            logger.warning("InvokeAI's schemas could not be saved to \(cacheFile): \(error)")
+        }
+    }
+
+    // MARK: shared reads
+
+    /// Returns once a read of `rounds` numbered above `ticket` has ended, doing one in this task
+    /// (`read`) when none is running, else waiting for the one that is.
+    private func awaitRead(
+        _ rounds: WritableKeyPath<State, ReadRounds>, after ticket: Int, _ read: () async -> Void
+    ) async {
+        while true {
+            let step = await withCheckedContinuation { (continuation: CheckedContinuation<ReadRounds.Step, Never>) in
+                if let now = state.withLock({ $0[keyPath: rounds].next(after: ticket, continuation) }) {
+                    continuation.resume(returning: now)
                 }
             }
-            s.schemaLoad = task
-            return (nil, task, s.schemaEpoch)
+            switch step {
+            case .done: return
+            case .again: continue
+            case .read(let number):
+                await read()
+                endRead(rounds, number)
+            }
         }
-        if let known { return known }
-        let result = await load!.value
-        state.withLock { s in
-            guard s.schemaEpoch == epoch else { return }
-            if case .success(let table) = result, s.schemas == nil { s.schemas = table; s.fallbackSchemas = table }
-            s.schemaLoad = nil
-        }
-        return try result.get()
+    }
+
+    private func endRead(_ rounds: WritableKeyPath<State, ReadRounds>, _ number: Int) {
+        for waiter in state.withLock({ $0[keyPath: rounds].end(number) }) { waiter.resume(returning: .again) }
     }
 
     // MARK: files
 
-    /// Lists the folder and re-reads files whose stamp changed (or is too recent to trust). At
-    /// most once per `fileCheckInterval` unless forced; the first check is waited for by
-    /// everyone, later ones are skipped by callers that find another caller scanning.
-    private func checkFiles(_ schemas: InvocationSchemaTable, force: Bool) {
+    /// Lists the folder and re-reads files whose stamp changed (or is too recent to trust), at
+    /// most once per `fileCheckInterval` unless forced. The first check is waited for by
+    /// everyone, a forced one waits for a scan started after it was asked; a later check is
+    /// skipped by a caller that finds another caller scanning. Scans run one at a time in the
+    /// caller's task, with no lock held while files are read.
+    private func checkFiles(_ schemas: InvocationSchemaTable, force: Bool) async {
         guard let directory else { return }
-        let checkedAt = state.withLock { $0.filesCheckedAt }
+        let (checkedAt, started, finished) = state.withLock { ($0.filesCheckedAt, $0.scans.started, $0.scans.finished) }
         let due = force || checkedAt.map { MonotonicClock.seconds() - $0 >= fileCheckInterval } ?? true
         guard due else { return }
-        let scan = {
-            let recheck = self.state.withLock { $0.filesCheckedAt }
-            guard force || recheck == checkedAt else { return } // someone scanned meanwhile
-            self.scanFiles(directory, schemas)
-        }
-        if checkedAt == nil || force {
-            scanning.withLock { _ in scan() }
-        } else {
-            _ = scanning.withLockIfAvailable { _ in scan() }
+        if force || checkedAt == nil {
+            await awaitRead(\.scans, after: force ? started : finished) { self.scanFiles(directory, schemas) }
+        } else if let number = state.withLock({ $0.scans.begin() }) {
+            // Someone may have scanned since this caller looked: then there is nothing to do.
+            if state.withLock({ $0.filesCheckedAt }) == checkedAt { scanFiles(directory, schemas) }
+            endRead(\.scans, number)
         }
     }
 
     private func scanFiles(_ directory: String, _ schemas: InvocationSchemaTable) {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
-            $0.hasSuffix(".json")
+        var names: [String] = []
+        // No folder yet is no workflow files (the first upload makes it).
+        if FileManager.default.fileExists(atPath: directory) {
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json") }
+            } catch {
+                logger.warning("workflows folder \(directory) could not be listed: \(error)")
+            }
         }
         let known = state.withLock { $0.files }
         let wallNow = FileStamp.wallClockNanoseconds()
@@ -337,52 +429,51 @@ public final class WorkflowCatalog: Sendable {
 
     // MARK: library
 
-    /// Waits for a library read that started after read number `ticket`, starting one if none is
-    /// running.
-    private func readLibrary(startedAfter ticket: Int, _ schemas: InvocationSchemaTable) async {
-        while true {
-            let waitFor: Task<Void, Never>? = state.withLock { s in
-                if s.libraryReadsDone > ticket { return nil }
-                return s.libraryRead ?? startLibraryRead(&s, schemas)
+    /// Returns once a library read numbered above `ticket` has ended (reads are shared, one at a
+    /// time; this caller does one when none is running).
+    private func readLibrary(after ticket: Int, _ schemas: InvocationSchemaTable) async {
+        await awaitRead(\.libraryReads, after: ticket) { await self.readLibraryOnce(schemas) }
+    }
+
+    /// Queues a refresh of the library on the catalog's queue, unless one is queued or running.
+    private func refreshLibraryInBackground(_ schemas: InvocationSchemaTable) {
+        let queue = state.withLock { s -> Bool in
+            guard !s.libraryReads.running, !s.libraryRefreshQueued else { return false }
+            s.libraryRefreshQueued = true
+            return true
+        }
+        guard queue else { return }
+        jobs.submit {
+            let number = self.state.withLock { s -> Int? in
+                s.libraryRefreshQueued = false
+                return s.libraryReads.begin()
             }
-            guard let waitFor else { return }
-            await waitFor.value
+            guard let number else { return } // a caller's read started meanwhile
+            await self.readLibraryOnce(schemas)
+            self.endRead(\.libraryReads, number)
         }
     }
 
-    private func startLibraryReadIfIdle(_ schemas: InvocationSchemaTable) {
+    /// One read of the library: the probe, and a listing when it says something changed.
+    private func readLibraryOnce(_ schemas: InvocationSchemaTable) async {
+        let (known, knownProbe) = state.withLock { ($0.library, $0.libraryProbe) }
+        let probe = await probeLibrary()
+        let fresh = probe != nil && probe == knownProbe ? known : await fetchLibrary(known: known, schemas)
         state.withLock { s in
-            if s.libraryRead == nil { _ = startLibraryRead(&s, schemas) }
-        }
-    }
-
-    private func startLibraryRead(_ s: inout State, _ schemas: InvocationSchemaTable) -> Task<Void, Never> {
-        s.libraryReadsStarted += 1
-        let number = s.libraryReadsStarted
-        let known = s.library
-        let knownProbe = s.libraryProbe
-        let task = Task {
-            let probe = await self.probeLibrary()
-            let fresh = probe != nil && probe == knownProbe ? known : await self.fetchLibrary(known: known, schemas)
-            self.state.withLock { s in
-                if let fresh {
-                    if fresh.mapValues(\.updatedAt) != s.library.mapValues(\.updatedAt) { s.generation += 1 }
-                    s.library = fresh
-                    s.libraryProbe = probe
-                }
-                // Also after a failure: the next attempt waits its turn like any refresh.
-                s.libraryReadAt = MonotonicClock.seconds()
-                s.libraryReadsDone = number
-                s.libraryRead = nil
+            if let fresh {
+                if fresh.mapValues(\.updatedAt) != s.library.mapValues(\.updatedAt) { s.generation += 1 }
+                s.library = fresh
+                s.libraryProbe = probe
             }
+            // Also after a failure: the next attempt waits its turn like any refresh.
+            s.libraryReadAt = MonotonicClock.seconds()
         }
-        s.libraryRead = task
-        return task
     }
 
     /// The library's total and most recently updated workflow, nil when unreadable (then the
     /// full listing decides).
     private func probeLibrary() async -> LibraryProbe? {
+        // Unreadable: nil, and the full listing decides (and reports its own failure).
         guard let answer = try? await upstream.libraryNewest(), let total = answer["total"]?.intValue else {
             return nil
         }
@@ -423,11 +514,15 @@ public final class WorkflowCatalog: Sendable {
                 fresh[item.id] = entry
                 continue
             }
-            guard let record = try? await upstream.libraryWorkflow(item.id), let json = record["workflow"],
-                let workflow = try? Workflow.parse(json, schemas: schemas)
-            else { continue }
-            fresh[item.id] = LibraryEntry(
-                updatedAt: item.updated, createdAt: item.created, title: item.title, workflow: workflow)
+            do {
+                guard let json = try await upstream.libraryWorkflow(item.id)["workflow"] else { continue }
+                let workflow = try Workflow.parse(json, schemas: schemas)
+                fresh[item.id] = LibraryEntry(
+                    updatedAt: item.updated, createdAt: item.created, title: item.title, workflow: workflow)
+            } catch {
+                // Left out of the catalog; read again at the next listing.
+                logger.warning("InvokeAI's library workflow \(item.id) skipped: \(error)")
+            }
         }
         return fresh
     }

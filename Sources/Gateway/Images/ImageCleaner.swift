@@ -7,8 +7,9 @@ import Synchronization
 /// drop, outputs past their time-to-live. A deletion that fails for a reason that may pass
 /// (InvokeAI unreachable, timed out, 5xx, 429) is tried again after each of `retryDelays`; one
 /// that still fails, or fails for good, stays listed with its error. Never silent: each image's
-/// state is visible on its run (`cleanup`) and counted in `/metrics`.
-public final class ImageCleaner: Sendable {
+/// state is visible on its run (`cleanup`) and counted in `/metrics`. Deletions in the
+/// background and every retry are jobs on its queue, done inside `run()` (its tracker runs it).
+public final class ImageCleaner: GatewayService {
     public typealias Delete = @Sendable (String) async throws(InvokeAIError) -> Void
 
     /// One image that could not be deleted.
@@ -43,6 +44,7 @@ public final class ImageCleaner: Sendable {
     private let delete: Delete
     private let retryDelays: [Duration]
     private let state = Mutex(State())
+    let jobs = JobQueue()
 
     public init(retryDelays: [Duration] = [.seconds(2), .seconds(10), .seconds(60)], delete: @escaping Delete) {
         self.retryDelays = retryDelays
@@ -53,35 +55,48 @@ public final class ImageCleaner: Sendable {
         self.init { name throws(InvokeAIError) in try await client.deleteImage(name) }
     }
 
-    /// Starts deleting `images` for `run` in the background; returns at once.
+    /// Does the deletions queued and the retries due until cancelled; images still pending
+    /// then stay listed as pending.
+    public func run() async { await jobs.run() }
+
+    /// Queues `images` of `run` for deletion in the background (one after another); returns at once.
     public func remove(_ images: [String], run: String, reason: String) {
         let fresh = claim(images, run: run)
         guard !fresh.isEmpty else { return }
-        Task { await self.work(fresh, run: run, reason: reason) }
+        jobs.submit {
+            for image in fresh { await self.attempt(image, run: run, reason: reason) }
+        }
     }
 
-    /// Deletes `images` for `run` and returns once each has been tried once (later retries
-    /// continue in the background); `status(of:)` then tells what happened.
+    /// Deletes `images` for `run` and returns once each has been tried once (retries go on in
+    /// the background); `status(of:)` then tells what happened.
     public func removeNow(_ images: [String], run: String, reason: String) async {
         let fresh = claim(images, run: run)
         await withTaskGroup(of: Void.self) { group in
             for image in fresh {
-                group.addTask { await self.attempt(image, run: run, reason: reason, detachRetries: true) }
+                group.addTask { await self.attempt(image, run: run, reason: reason) }
             }
         }
     }
 
     /// What happened to the images of `run`: `nil` when it never had any.
     public func status(of run: String) -> JSONValue? {
-        state.withLock { s in
-            let pending = s.pending[run] ?? [], failures = s.failures[run] ?? [], deleted = s.deleted[run] ?? []
-            guard !pending.isEmpty || !failures.isEmpty || !deleted.isEmpty else { return nil }
-            return [
-                "deleted": .array(deleted.sorted().map { .string($0) }),
-                "pending": .array(pending.sorted().map { .string($0) }),
-                "failed": .array(failures.map(\.json)),
-            ]
-        }
+        state.withLock { Self.status(of: run, in: $0) }
+    }
+
+    /// `status(of:)` of each run, in one look.
+    func status(ofRuns runs: [String]) -> [JSONValue?] {
+        state.withLock { s in runs.map { Self.status(of: $0, in: s) } }
+    }
+
+    private static func status(of run: String, in s: State) -> JSONValue? {
+        let pending = s.pending[run] ?? [], failures = s.failures[run] ?? [], deleted = s.deleted[run] ?? []
+        guard !pending.isEmpty || !failures.isEmpty || !deleted.isEmpty else { return nil }
+        return [
+            "deleted": .array(deleted.sorted().map { .string($0) }),
+            "pending": .array(pending.sorted().map { .string($0) }),
+            "failed": .array(failures.map(\.json)),
+        ]
     }
 
     public var counts: Counts { state.withLock { $0.counts } }
@@ -119,40 +134,24 @@ public final class ImageCleaner: Sendable {
         }
     }
 
-    private func work(_ images: [String], run: String, reason: String) async {
-        for image in images { await attempt(image, run: run, reason: reason, detachRetries: false) }
-    }
-
-    /// Tries to delete `image`; after a failure that may pass, waits and tries again, once per
-    /// entry of `retryDelays`. `detachRetries`: return after a first failed attempt and go on
-    /// retrying in the background.
-    private func attempt(_ image: String, run: String, reason: String, from first: Int = 1, detachRetries: Bool) async {
-        var attempt = first
-        while true {
-            do {
-                try await delete(image)
-                finish(image, run: run, failure: nil)
+    /// Tries to delete `image` (attempt number `attempt`). After a failure that may pass, the
+    /// next attempt is scheduled on the cleaner's queue, once per entry of `retryDelays`.
+    private func attempt(_ image: String, run: String, reason: String, number attempt: Int = 1) async {
+        do {
+            try await delete(image)
+            finish(image, run: run, failure: nil)
+        } catch {
+            guard Self.isRetryable(error), attempt <= retryDelays.count else {
+                finish(
+                    image, run: run,
+                    failure: Failure(image: image, reason: reason, attempts: attempt, error: error.description))
                 return
-            } catch {
-                guard Self.isRetryable(error), attempt <= retryDelays.count else {
-                    finish(
-                        image, run: run,
-                        failure: Failure(image: image, reason: reason, attempts: attempt, error: error.description))
-                    return
-                }
-                state.withLock { $0.counts.retried += 1 }
-                let delay = retryDelays[attempt - 1]
-                attempt += 1
-                if detachRetries {
-                    let next = attempt
-                    Task {
-                        try? await Task.sleep(for: delay)
-                        await self.attempt(image, run: run, reason: reason, from: next, detachRetries: false)
-                    }
-                    return
-                }
-                try? await Task.sleep(for: delay)
             }
+            state.withLock { $0.counts.retried += 1 }
+            // Refused only once the cleaner has stopped (the gateway is stopping): it stays pending.
+            jobs.schedule(
+                after: retryDelays[attempt - 1],
+                .task { await self.attempt(image, run: run, reason: reason, number: attempt + 1) })
         }
     }
 

@@ -106,16 +106,23 @@ enum ImageRoutes {
     }
 
     /// Streams a downloaded file to the client in 64 KiB pieces, then removes it; `sent` runs
-    /// once the whole file went out.
+    /// once the whole file went out. A file that cannot be read ends the body short of its
+    /// Content-Length (the client sees it cut off), and `sent` does not run.
     static func fileResponse(_ file: URL, headers: HTTPHeaders, sent: @escaping @Sendable () async -> Void = {})
         -> HTTPResponse
     {
         .stream(headers: headers) { writer in
+            // A temporary download: one left behind is only litter in the temporary folder.
             defer { try? FileManager.default.removeItem(at: file) }
-            guard let handle = try? FileHandle(forReadingFrom: file) else { return }
-            defer { try? handle.close() }
-            while let chunk = try? handle.read(upToCount: 64 * 1024), !chunk.isEmpty {
-                guard await writer.write(Array(chunk)) else { return }
+            do {
+                let handle = try FileHandle(forReadingFrom: file)
+                // Read only: closing has nothing to report.
+                defer { try? handle.close() }
+                while let chunk = try handle.read(upToCount: 64 * 1024), !chunk.isEmpty {
+                    guard await writer.write(Array(chunk)) else { return }
+                }
+            } catch {
+                return
             }
             await sent()
         }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPCore
 import HTTPServer
 import JSONValue
 
@@ -18,18 +19,14 @@ enum RunRoutes {
                 }
                 let limit = try boundedInt(request.query("limit"), name: "limit", default: 50, range: 1...500)
                 let offset = try boundedInt(request.query("offset"), name: "offset", default: 0, range: 0...Int.max)
-                let (page, total) = tracker.runs(
-                    workflow: request.query("workflow"), status: status, offset: offset, limit: limit)
-                return .json(
-                    [
-                        "runs": .array(page.map(\.json)),
-                        "total": .int(total), "limit": .int(limit), "offset": .int(offset),
-                    ] as JSONValue)
+                return json(
+                    tracker.runsPageJSON(
+                        workflow: request.query("workflow"), status: status, offset: offset, limit: limit))
             })
         router.add(
             .GET, "/v1/runs/{id}",
             .async { request in
-                .json(try await run(request, tracker).json)
+                json(try await run(request, tracker))
             })
         router.add(
             .DELETE, "/v1/runs/{id}",
@@ -39,7 +36,7 @@ enum RunRoutes {
                     throw HTTPError(.conflict, "run \(run.id) has already ended (\(run.status.rawValue))")
                 }
                 try await tracker.cancel(run.id)
-                return .json(tracker.run(run.id)?.json ?? run.json, status: .accepted)
+                return json(tracker.run(run.id) ?? run, status: .accepted)
             })
         router.add(
             .DELETE, "/v1/runs/{id}/outputs",
@@ -48,7 +45,7 @@ enum RunRoutes {
                 guard run.status.isTerminal else {
                     throw HTTPError(.conflict, "run \(run.id) has not ended (\(run.status.rawValue)); cancel it first")
                 }
-                return .json((await tracker.deleteOutputs(of: run.id) ?? run).json)
+                return json(await tracker.deleteOutputs(of: run.id) ?? run)
             })
         router.add(
             .GET, "/v1/runs/{id}/events",
@@ -65,6 +62,15 @@ enum RunRoutes {
                     hub: hub, filter: filter, after: after, endAfter: run.id,
                     extraHeaders: cors.headers(for: request))
             })
+    }
+
+    /// A run as JSON, written as the runs list writes it.
+    private static func json(_ run: Run, status: HTTPStatus = .ok) -> HTTPResponse {
+        json(run.json.compactJSONBytes, status: status)
+    }
+
+    private static func json(_ bytes: [UInt8], status: HTTPStatus = .ok) -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["Content-Type": "application/json"], bytes: bytes)
     }
 
     /// The run from the tracker's table, else from InvokeAI's record (an older run).

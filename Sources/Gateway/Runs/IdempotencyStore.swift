@@ -42,6 +42,8 @@ public final class IdempotencyStore: Sendable {
     private let state: Mutex<State>
     /// Held across a change and its write, so an append never lands under a compaction.
     private let writing = Mutex(())
+    /// Why the file of keys could not be read, when it could not: the keys in it are not known.
+    public let loadFailure: String?
 
     /// `file` nil keeps the digests in memory only (tests).
     public init(
@@ -53,7 +55,18 @@ public final class IdempotencyStore: Sendable {
         self.lifetime = lifetime
         self.capacity = max(1, capacity)
         var loaded = State()
-        if let file, let text = try? String(contentsOf: file, encoding: .utf8) {
+        var text: String?
+        var failure: String?
+        // No file yet is a first start. One that cannot be read is said in `loadFailure`: the
+        // gateway refuses to start rather than forget keys and enqueue a retried request again.
+        if let file, FileManager.default.fileExists(atPath: file.path) {
+            do {
+                text = try String(contentsOf: file, encoding: .utf8)
+            } catch {
+                failure = "the idempotency keys in \(file.path) could not be read: \(error)"
+            }
+        }
+        if let text {
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .iso8601
             for line in text.split(separator: "\n") {
@@ -68,7 +81,8 @@ public final class IdempotencyStore: Sendable {
             }
         }
         state = Mutex(loaded)
-        if let file { migrateLegacyFile(next: file) }
+        loadFailure = failure
+        if let file, failure == nil { migrateLegacyFile(next: file) }
     }
 
     /// One line of the file.
@@ -85,11 +99,11 @@ public final class IdempotencyStore: Sendable {
     private func migrateLegacyFile(next file: URL) {
         struct Legacy: Decodable { var requestDigest: String; var runID: String; var created: Date }
         let old = file.deletingLastPathComponent().appendingPathComponent("idempotency-keys.json")
-        guard let data = try? Data(contentsOf: old) else { return }
+        guard FileManager.default.fileExists(atPath: old.path) else { return } // nothing to carry over
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        let legacy = (try? decoder.decode([String: Legacy].self, from: data)) ?? [:]
         do {
+            let legacy = try decoder.decode([String: Legacy].self, from: try Data(contentsOf: old))
             for (key, entry) in legacy.sorted(by: { $0.value.created < $1.value.created }) {
                 let fresh = state.withLock { s -> Bool in
                     guard s.entries[key] == nil else { return false }
@@ -209,6 +223,7 @@ public final class IdempotencyStore: Sendable {
             _ = FileManager.default.createFile(atPath: file.path, contents: nil)
         }
         let handle = try FileHandle(forWritingTo: file)
+        // The write below succeeded or threw: a failing close has nothing more to tell.
         defer { try? handle.close() }
         try handle.seekToEnd()
         try handle.write(contentsOf: try Self.encode(line))

@@ -27,6 +27,7 @@ final class InstalledModelList: Sendable {
     /// The list, read again when it is older than `ttl`; nil when InvokeAI cannot be asked.
     func current() async -> [InstalledModel]? {
         if let (models, _) = currentWithoutIO() { return models }
+        // Nil is "could not be read", and callers say so (`runnable_reason`).
         guard let list = try? await client.models() else { return nil }
         let models = list.map(InstalledModel.init(json:))
         cached.withLock { $0 = (models, MonotonicClock.seconds()) }

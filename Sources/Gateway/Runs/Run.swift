@@ -1,6 +1,7 @@
 import Foundation
 import InvokeAI
 import JSONValue
+import Synchronization
 
 /// One submission through the gateway: one InvokeAI batch (its id is the run's id), tagged with
 /// the gateway's destination and an origin naming the workflow.
@@ -51,6 +52,41 @@ public struct Run: Sendable {
     }
 
     public var json: JSONValue {
+        var fields = fieldsButCleanup
+        fields["cleanup"] = cleanupJSON
+        return .object(fields)
+    }
+
+    /// Every member of `json` but `cleanup` (which is the cleaner's to say), as compact JSON:
+    /// what the run table keeps per run for `/v1/runs` (see `writeJSON`).
+    var jsonButCleanup: [UInt8] { JSONValue.object(fieldsButCleanup).compactJSONBytes }
+
+    /// Whether `jsonButCleanup` stays the same while the run does: not while it runs (its
+    /// duration grows).
+    var jsonIsTimeless: Bool { status.isTerminal || startedAt == nil }
+
+    /// `json` written compactly, from the cleanup (`cleanup` and `cleanupState`) and the other
+    /// members written by `jsonButCleanup`: the same bytes as `json.compactJSONBytes`, since
+    /// members are written sorted and `cleanup` sorts first.
+    static func writeJSON(
+        cleanup: (mode: String?, state: JSONValue?), butCleanup rest: [UInt8], to out: inout [UInt8]
+    ) {
+        out.append(contentsOf: #"{"cleanup":"#.utf8)
+        switch (cleanup.mode ?? "inputs", cleanup.state) {
+        // Nothing cleaned for the run (nearly every one): the bytes are ready.
+        case ("inputs", nil): out.append(contentsOf: Self.nothingCleanedInputs)
+        case ("outputs", nil): out.append(contentsOf: Self.nothingCleanedOutputs)
+        case (let mode, let state):
+            var run = Run(id: "", workflow: "", itemIDs: [])
+            (run.cleanup, run.cleanupState) = (mode, state)
+            run.cleanupJSON.write(to: &out)
+        }
+        // `rest` is `{...}` with at least `id` in it: its members follow after a comma.
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: rest.dropFirst())
+    }
+
+    private var fieldsButCleanup: JSONObject {
         var fields: JSONObject = [
             "id": .string(id),
             "workflow": .string(workflow),
@@ -69,7 +105,6 @@ public struct Run: Sendable {
             "progress": progress ?? .null,
             "error": error ?? .null,
             "outputs": outputs,
-            "cleanup": cleanupJSON,
             "links": ["self": .string("/v1/runs/\(id)"), "events": .string("/v1/runs/\(id)/events")],
         ]
         if let readBackError { fields["read_back_error"] = .string(readBackError) }
@@ -77,10 +112,18 @@ public struct Run: Sendable {
         if let startedAt, let end = completedAt ?? (status.isTerminal ? nil : Date()) {
             fields["duration_seconds"] = .double((end.timeIntervalSince(startedAt) * 1000).rounded() / 1000)
         }
-        return .object(fields)
+        return fields
     }
 
     /// Short facts that go into every `run.*` event.
+    /// `cleanupJSON` of a run the cleaner has nothing for, in each mode.
+    private static let nothingCleanedInputs = Run(id: "", workflow: "", itemIDs: []).cleanupJSON.compactJSONBytes
+    private static let nothingCleanedOutputs: [UInt8] = {
+        var run = Run(id: "", workflow: "", itemIDs: [])
+        run.cleanup = "outputs"
+        return run.cleanupJSON.compactJSONBytes
+    }()
+
     /// `{mode, deleted, pending, failed}`: `mode` is what the run asked for (`inputs`: only the
     /// images the gateway uploaded for it; `outputs`: those and each output once fetched).
     var cleanupJSON: JSONValue {
@@ -106,11 +149,15 @@ public struct Run: Sendable {
         ["run": .string(id), "workflow": .string(workflow), "status": .string(status.rawValue)]
     }
 
-    static func format(_ date: Date) -> String {
+    /// One formatter for every run (making one costs more than many uses); formatters are not
+    /// documented as thread-safe on Linux, hence the lock.
+    private static let formatter: Mutex<ISO8601DateFormatter> = {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
+        return Mutex(formatter)
+    }()
+
+    static func format(_ date: Date) -> String { formatter.withLock { $0.string(from: date) } }
 }
 
 extension Run {

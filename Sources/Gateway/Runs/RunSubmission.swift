@@ -190,6 +190,7 @@ struct RunSubmission: Sendable {
 
     private func parseBody(_ request: HTTPRequest) throws -> JSONValue {
         if request.body.isEmpty { return ["inputs": [:]] }
+        // Whatever the parser's complaint, the answer is the same 400 saying what the body must be.
         guard let body = try? FastJSONParser.parse(request.body), body.objectValue != nil else {
             throw HTTPError(.badRequest, "the body must be a JSON object: {\"inputs\": {...}}")
         }

@@ -19,10 +19,7 @@ extension RunTracker {
             readBackFailures.add(1, ordering: .relaxed)
             state.withLock { s in s.table.modify(id) { $0.readBackError = error.description } }
             let delay = configuration.readBackRetryDelays[min(attempt, configuration.readBackRetryDelays.count - 1)]
-            Task {
-                try? await Task.sleep(for: delay)
-                await self.finish(id, announce: announce, attempt: attempt + 1)
-            }
+            jobs.schedule(after: delay, .task { await self.finish(id, announce: announce, attempt: attempt + 1) })
             return
         }
         let (finished, waiters) = state.withLock { s -> (Run?, [Waiter]) in
@@ -73,7 +70,7 @@ extension RunTracker {
             return (run, waiters)
         }
         for waiter in waiters {
-            waiter.timer?.cancel()
+            if let timer = waiter.timer { jobs.cancel(timer) }
             waiter.continuation.resume()
         }
         guard let finished else { return }

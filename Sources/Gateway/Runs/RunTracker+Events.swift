@@ -56,7 +56,7 @@ extension RunTracker {
             for item in itemIds { apply(status: .canceled, item: item, failure: nil) }
         case .queueCleared:
             // Every item not running was removed or cancelled: ask InvokeAI what is left.
-            Task { await self.reconcile() }
+            jobs.submit { await self.reconcile() }
         case .batchEnqueued, .unknown:
             break
         }
@@ -69,9 +69,20 @@ extension RunTracker {
     }
 
     /// Re-reads every run not yet ended: what a reconnect or a queue clear may have hidden.
-    public func reconcile() async {
+    public func reconcile() async { await reconcile(attempt: 0) }
+
+    /// A read that fails is tried again with growing pauses, as a failed read-back is.
+    func reconcile(attempt: Int) async {
         let pending = state.withLock { s in s.table.unfinished.flatMap(\.itemIDs) }
-        guard !pending.isEmpty, let items = try? await upstream.summaries(ids: pending) else { return }
+        guard !pending.isEmpty else { return }
+        let items: [QueueItemSummary]
+        do {
+            items = try await upstream.summaries(ids: pending)
+        } catch {
+            let delay = configuration.readBackRetryDelays[min(attempt, configuration.readBackRetryDelays.count - 1)]
+            jobs.schedule(after: delay, .task { await self.reconcile(attempt: attempt + 1) })
+            return
+        }
         let found = Set(items.map(\.itemId))
         for item in items { apply(status: item.status, item: item.itemId, failure: nil) }
         // An item InvokeAI no longer holds (deleted with a cleared queue) will never end by
@@ -187,7 +198,7 @@ extension RunTracker {
         case .started(let run):
             hub.publish("run.started", run: run.id, workflow: run.workflow, data: .object(run.eventData))
         case .ended(let id):
-            Task { await self.finish(id, announce: true) }
+            jobs.submit { await self.finish(id, announce: true) }
         }
     }
 }

@@ -90,10 +90,11 @@ extension RunTracker {
         var chunkItems = 0
         func flush() async {
             guard !chunk.isEmpty else { return }
+            // A failed read leaves each run to `finish`, which reads its record itself and retries
+            // (a run is never reported ended unread).
             let items = (try? await upstream.items(ids: chunk.flatMap(\.itemIDs))) ?? []
             let byBatch = Dictionary(grouping: items, by: \.batchId)
             for run in chunk {
-                // A failed read is retried by `finish` itself (never reported as ended unread).
                 await finish(
                     run.id, announce: false, items: byBatch[run.id].flatMap { $0.count == run.itemIDs.count ? $0 : nil }
                 )
@@ -141,12 +142,12 @@ extension RunTracker {
 
     /// Lets go of ended runs older than the window's age (periodic upkeep).
     public func evictExpired(now: Date = Date()) {
-        evict { $0.ended(before: now.addingTimeInterval(-configuration.maxAge)) }
+        evict { $0.takeEnded(before: now.addingTimeInterval(-configuration.maxAge)) }
     }
 
-    private func evict(_ choose: (RunTable) -> [String]) {
+    private func evict(_ choose: (inout RunTable) -> [String]) {
         let evicted = state.withLock { s -> [String] in
-            let ids = choose(s.table)
+            let ids = choose(&s.table)
             for id in ids {
                 if let run = s.table[id] { for item in run.itemIDs { s.runOfItem[item] = nil } }
                 s.table.remove(id)

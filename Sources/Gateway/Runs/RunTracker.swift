@@ -12,7 +12,10 @@ import Synchronization
 ///
 /// Memory is bounded: ended runs leave the table by count and age (`RunTrackerConfiguration`)
 /// and are read from InvokeAI again when asked for (`lookup`).
-public final class RunTracker: Sendable {
+///
+/// Its background work (confirming ends, re-reading after a cleared queue, `?wait` timers) and
+/// its cleaner's happen inside `run()`, which the server runs while it serves.
+public final class RunTracker: GatewayService {
     /// Maps a finished run's queue items to its outputs (the workflow engine's job).
     public typealias OutputMapper = @Sendable (_ workflow: String, _ items: [InvokeAIQueueItem]) async -> JSONValue
 
@@ -28,7 +31,7 @@ public final class RunTracker: Sendable {
 
     struct Waiter {
         let continuation: CheckedContinuation<Void, Never>
-        var timer: Task<Void, Never>?
+        var timer: JobQueue.Ticket?
     }
 
     struct State {
@@ -43,7 +46,9 @@ public final class RunTracker: Sendable {
         var streamEpoch = 0
     }
 
-    let state = Mutex(State())
+    let state: Mutex<State>
+    /// Ends to confirm, read-backs to retry, `?wait` timers: done inside `run()`.
+    let jobs = JobQueue()
     let outputsFromEvents = Atomic(0)
     let outputsReadBack = Atomic(0)
     let readBackFailures = Atomic(0)
@@ -64,6 +69,7 @@ public final class RunTracker: Sendable {
         self.upstream = upstream
         self.cleaner = cleaner
         self.outputTTL = outputTTL
+        state = Mutex(State(table: RunTable(tracksOutputExpiry: outputTTL != nil)))
         self.hub = hub
         self.destination = destination
         self.configuration = configuration
@@ -89,6 +95,20 @@ public final class RunTracker: Sendable {
         return String(origin.dropFirst("invokeai-gateway:".count))
     }
 
+    /// Does the tracker's background work and its cleaner's until cancelled. Then every
+    /// `?wait` still waiting is answered with its run as it is.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.cleaner.run() }
+            await jobs.run()
+        }
+        let waiters = state.withLock { s in
+            defer { s.waiters = [:] }
+            return s.waiters.values.flatMap(\.values)
+        }
+        for waiter in waiters { waiter.continuation.resume() }
+    }
+
     // MARK: reading
 
     /// The run, when it is in the table (see `lookup` for older ones).
@@ -102,7 +122,36 @@ public final class RunTracker: Sendable {
         let (page, total) = state.withLock { s in
             s.table.page(offset: offset, limit: limit, matching: RunTable.Filter(workflow: workflow, status: status))
         }
-        return (page.map(withCleanup), total)
+        return (page.map { withCleanup($0.run) }, total)
+    }
+
+    /// The same page as `runs` as the JSON body of `GET /v1/runs`:
+    /// `{"limit", "offset", "runs", "total"}`. The lock is held only to find the page; each run's
+    /// JSON but its cleanup is written once per change of the run and kept in the table (a
+    /// running run's, whose duration grows, is written afresh), so a page is mostly copies.
+    public func runsPageJSON(workflow: String? = nil, status: RunStatus? = nil, offset: Int = 0, limit: Int) -> [UInt8]
+    {
+        let (rows, total) = state.withLock { s in
+            s.table.page(offset: offset, limit: limit, matching: RunTable.Filter(workflow: workflow, status: status))
+        }
+        var body: [UInt8] = []
+        body.reserveCapacity(64 + rows.reduce(0) { $0 + ($1.json?.count ?? 1024) + 160 })
+        body.append(contentsOf: #"{"limit":\#(limit),"offset":\#(offset),"runs":["#.utf8)
+        var written: [(id: String, revision: Int, json: [UInt8])] = []
+        let cleanups = cleaner.status(ofRuns: rows.map(\.run.id))
+        for (index, row) in rows.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            let json = row.json ?? row.run.jsonButCleanup
+            if row.json == nil, row.run.jsonIsTimeless { written.append((row.run.id, row.revision, json)) }
+            Run.writeJSON(cleanup: (mode: row.run.cleanup, state: cleanups[index]), butCleanup: json, to: &body)
+        }
+        body.append(contentsOf: #"],"total":\#(total)}"#.utf8)
+        if !written.isEmpty {
+            state.withLock { s in
+                for run in written { s.table.keepJSON(run.id, revision: run.revision, run.json) }
+            }
+        }
+        return body
     }
 
     /// How many runs the table holds now.
