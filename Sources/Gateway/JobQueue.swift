@@ -1,4 +1,5 @@
 import Synchronization
+import Transport
 
 /// A long-lived part of the gateway with work of its own in the background. The server starts
 /// `run()` in its task group when it starts and cancels it when it stops; the service's

@@ -56,7 +56,7 @@ package final class EventLoop: @unchecked Sendable {
     /// Timers by id, and their ids in deadline order (a cancelled timer leaves its entry in
     /// `timerOrder` until it comes up).
     private var timers: [UInt64: (deadline: UInt64, task: () -> Void)] = [:]
-    private var timerOrder = TimerHeap()
+    private var timerOrder = MinHeap<UInt64, UInt64>()
     private var lastTimerID: UInt64 = 0
 
     package init(index: Int, name: String = "http-loop", tickInterval: Duration = .seconds(1)) throws {
@@ -174,7 +174,7 @@ package final class EventLoop: @unchecked Sendable {
         assertInLoop()
         lastTimerID += 1
         timers[lastTimerID] = (deadline, task)
-        timerOrder.push(deadline: deadline, id: lastTimerID)
+        timerOrder.insert(deadline, lastTimerID)
         return lastTimerID
     }
 
@@ -187,11 +187,11 @@ package final class EventLoop: @unchecked Sendable {
     private func runDueTimers(now: UInt64) -> UInt64? {
         while let (deadline, id) = timerOrder.first {
             guard timers[id] != nil else {
-                timerOrder.popFirst()
+                timerOrder.removeFirst()
                 continue
             }
             if deadline > now { return deadline }
-            timerOrder.popFirst()
+            timerOrder.removeFirst()
             if let timer = timers.removeValue(forKey: id) { timer.task() }
         }
         return nil
@@ -253,41 +253,6 @@ package final class EventLoop: @unchecked Sendable {
             }
             if tasks.isEmpty { return running }
             for task in tasks { task() }
-        }
-    }
-}
-
-/// Timer ids in deadline order: a binary min-heap.
-private struct TimerHeap {
-    private var entries: [(deadline: UInt64, id: UInt64)] = []
-
-    var first: (UInt64, UInt64)? { entries.first.map { ($0.deadline, $0.id) } }
-
-    mutating func push(deadline: UInt64, id: UInt64) {
-        entries.append((deadline, id))
-        var child = entries.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard entries[child].deadline < entries[parent].deadline else { break }
-            entries.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func popFirst() {
-        guard !entries.isEmpty else { return }
-        entries.swapAt(0, entries.count - 1)
-        entries.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var smallest = parent
-            if left < entries.count, entries[left].deadline < entries[smallest].deadline { smallest = left }
-            if right < entries.count, entries[right].deadline < entries[smallest].deadline { smallest = right }
-            if smallest == parent { return }
-            entries.swapAt(parent, smallest)
-            parent = smallest
         }
     }
 }

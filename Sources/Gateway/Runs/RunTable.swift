@@ -1,4 +1,5 @@
 import Foundation
+import Transport
 
 /// The runs the tracker holds, by id, and for every filter a page can ask for (a workflow, a
 /// status, both or neither) in creation order, so a page newest first walks back only as far as

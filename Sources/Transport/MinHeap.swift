@@ -1,12 +1,15 @@
-/// Values by key, smallest key first (a binary min-heap): timers by deadline, ended runs by when
-/// they ended. Whoever holds one drops entries that went stale as they come up.
-struct MinHeap<Key: Comparable, Value> {
+/// Values by key, smallest key first (a binary min-heap): an event loop's timers and a service's
+/// jobs by deadline, ended runs by when they ended. Whoever holds one drops entries that went
+/// stale as they come up.
+package struct MinHeap<Key: Comparable, Value> {
     private var entries: [(key: Key, value: Value)] = []
 
-    var count: Int { entries.count }
-    var first: (key: Key, value: Value)? { entries.first }
+    package init() {}
 
-    mutating func insert(_ key: Key, _ value: Value) {
+    package var count: Int { entries.count }
+    package var first: (key: Key, value: Value)? { entries.first }
+
+    package mutating func insert(_ key: Key, _ value: Value) {
         entries.append((key, value))
         var child = entries.count - 1
         while child > 0 {
@@ -17,14 +20,14 @@ struct MinHeap<Key: Comparable, Value> {
         }
     }
 
-    mutating func removeFirst() {
+    package mutating func removeFirst() {
         entries.swapAt(0, entries.count - 1)
         entries.removeLast()
         siftDown(from: 0)
     }
 
     /// Keeps only the entries `keep` accepts (dropping stale ones in one pass).
-    mutating func keep(_ keep: ((key: Key, value: Value)) -> Bool) {
+    package mutating func keep(_ keep: ((key: Key, value: Value)) -> Bool) {
         entries.removeAll { !keep($0) }
         for index in stride(from: entries.count / 2, through: 0, by: -1) { siftDown(from: index) }
     }
