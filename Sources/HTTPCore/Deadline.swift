@@ -15,6 +15,9 @@ public struct Deadline: Sendable, Comparable {
         Deadline(instant: MonotonicClock.seconds() + max(0, seconds), seconds: seconds)
     }
 
+    /// The instant in `MonotonicClock.now()`'s nanoseconds (what event loop timers take).
+    public var nanoseconds: UInt64 { MonotonicClock.nanoseconds(seconds: instant) }
+
     /// Seconds left, never negative.
     public var remaining: Double { max(0, instant - MonotonicClock.seconds()) }
 

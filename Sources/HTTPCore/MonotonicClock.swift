@@ -16,6 +16,11 @@ public enum MonotonicClock {
     /// `now()` in seconds.
     @inlinable public static func seconds() -> Double { Double(now()) / 1e9 }
 
+    /// Seconds in whole nanoseconds (negative counts as zero).
+    @inlinable public static func nanoseconds(seconds: Double) -> UInt64 {
+        UInt64(max(0, seconds) * 1e9)
+    }
+
     /// A duration in whole nanoseconds (negative durations count as zero).
     @inlinable public static func nanoseconds(_ duration: Duration) -> UInt64 {
         let (seconds, attoseconds) = duration.components

@@ -97,7 +97,7 @@ final class HTTPClientConnection: EventLoopHandler, @unchecked Sendable {
 
     /// Loop thread: waits for the socket to turn writable (connected or failed) or the deadline.
     private func startConnecting(by deadline: Deadline, done: @escaping (ConnectFailure?) -> Void) {
-        let timer = loop.schedule(at: Self.nanoseconds(deadline)) { [self] in
+        let timer = loop.schedule(at: deadline.nanoseconds) { [self] in
             guard case .connecting = state else { return }
             closeOnLoop()
             done(.timedOut)
@@ -146,7 +146,7 @@ final class HTTPClientConnection: EventLoopHandler, @unchecked Sendable {
             return
         }
         socket.appendOutput { Self.encode(request, into: &$0) }
-        let timer = loop.schedule(at: Self.nanoseconds(deadline)) { [self] in timedOut() }
+        let timer = loop.schedule(at: deadline.nanoseconds) { [self] in timedOut() }
         state = .exchanging(
             Exchange(
                 decoder: HTTPClientResponseDecoder(expectsNoBody: request.expectsNoBody, maxHeadBytes: maxHeadBytes),
@@ -334,9 +334,5 @@ final class HTTPClientConnection: EventLoopHandler, @unchecked Sendable {
     private func closeOnLoop() {
         state = .closed
         socket.close()
-    }
-
-    private static func nanoseconds(_ deadline: Deadline) -> UInt64 {
-        UInt64(max(0, deadline.instant) * 1e9)
     }
 }

@@ -123,7 +123,7 @@ public final class WebSocketClient: EventLoopHandler, @unchecked Sendable {
         _ continuation: CheckedContinuation<WebSocketError?, Never>, by deadline: Deadline, request: [UInt8],
         key: String
     ) {
-        let timer = loop.schedule(at: Self.nanoseconds(deadline)) { [self] in
+        let timer = loop.schedule(at: deadline.nanoseconds) { [self] in
             guard case .connecting = state else { return }
             end(.timedOut("connect after \(options.connectTimeout) s"))
         }
@@ -144,7 +144,9 @@ public final class WebSocketClient: EventLoopHandler, @unchecked Sendable {
         }
         loop.cancelTimer(timer)
         handshakeStarted = true
-        let handshakeTimer = loop.schedule(at: MonotonicClock.now() + Self.nanoseconds(options.handshakeTimeout)) {
+        let handshakeTimer = loop.schedule(
+            at: MonotonicClock.now() + MonotonicClock.nanoseconds(seconds: options.handshakeTimeout)
+        ) {
             [self] in
             guard case .handshaking = state else { return }
             end(.timedOut("no handshake answer within \(options.handshakeTimeout) s"))
@@ -304,10 +306,10 @@ public final class WebSocketClient: EventLoopHandler, @unchecked Sendable {
     /// Times the receiver out once no frame came for its timeout; any frame moves the limit on.
     private func armReceiveTimer() {
         guard let timeout = receiver?.timeout else { return }
-        let limit = lastFrameAt + Self.nanoseconds(timeout)
+        let limit = lastFrameAt + MonotonicClock.nanoseconds(seconds: timeout)
         receiver?.timer = loop.schedule(at: limit) { [self] in
             guard let waiting = receiver else { return }
-            if MonotonicClock.now() >= lastFrameAt + Self.nanoseconds(timeout) {
+            if MonotonicClock.now() >= lastFrameAt + MonotonicClock.nanoseconds(seconds: timeout) {
                 receiver = nil
                 waiting.continuation.resume(
                     returning: .failure(.timedOut("no frame within \(String(format: "%.1f", timeout)) s")))
@@ -365,7 +367,9 @@ public final class WebSocketClient: EventLoopHandler, @unchecked Sendable {
     private func armSendCheck() {
         guard sendCheckTimer == nil else { return }
         let timeout = Duration.milliseconds(Int64(options.sendTimeout * 1000))
-        sendCheckTimer = loop.schedule(at: socket.lastWriteProgress + Self.nanoseconds(options.sendTimeout)) {
+        sendCheckTimer = loop.schedule(
+            at: socket.lastWriteProgress + MonotonicClock.nanoseconds(seconds: options.sendTimeout)
+        ) {
             [self] in
             sendCheckTimer = nil
             guard socket.hasPendingOutput else { return }
@@ -486,6 +490,4 @@ public final class WebSocketClient: EventLoopHandler, @unchecked Sendable {
         return nil
     }
 
-    private static func nanoseconds(_ deadline: Deadline) -> UInt64 { UInt64(max(0, deadline.instant) * 1e9) }
-    private static func nanoseconds(_ seconds: Double) -> UInt64 { UInt64(max(0, seconds) * 1e9) }
 }
