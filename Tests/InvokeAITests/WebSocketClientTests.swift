@@ -38,6 +38,28 @@ struct WebSocketClientTests {
         client.close()
     }
 
+    @Test func aConsumerThatFallsBehindPausesReadingAndLosesNothing() async throws {
+        let count = WebSocketClient.maxInboxMessages * 3
+        // 200-byte messages: one 64 KiB read holds about 320 of them.
+        let padding = String(repeating: "x", count: 190)
+        let frames = (0..<count).flatMap { Self.frame(.text, "m\($0) \(padding)") }
+        let server = try ScriptedHTTPServer(scripts: [[.acceptWebSocket(then: frames), .hold]])
+        defer { server.stop() }
+        let client = try await Self.connect(server)
+        try await Task.sleep(for: .milliseconds(500))
+        // Nothing received yet: the inbox holds at most its limit plus one read's worth of frames.
+        #expect(try client.bufferedMessageCount() < WebSocketClient.maxInboxMessages + 400)
+        #expect(try client.bufferedMessageCount() >= WebSocketClient.maxInboxMessages)
+        for index in 0..<count {
+            let message = try await client.receive(timeout: 5)
+            if message != .text("m\(index) \(padding)") {
+                Issue.record("message \(index) is \(message)")
+                break
+            }
+        }
+        client.shutdown()
+    }
+
     @Test func silenceLongerThanTheTimeoutEndsTheReceive() async throws {
         let server = try ScriptedHTTPServer(scripts: [[.acceptWebSocket(then: []), .hold]])
         defer { server.stop() }

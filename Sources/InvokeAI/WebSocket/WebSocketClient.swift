@@ -46,6 +46,13 @@ public final class WebSocketClient: EventLoopHandler, @unchecked Sendable {
     /// When the last frame of any kind arrived (monotonic nanoseconds): a ping counts as life.
     private var lastFrameAt: UInt64 = 0
     private var sendCheckTimer: UInt64?
+    /// Reading stops while the inbox is full and resumes once a receiver has taken half of it:
+    /// a slow consumer holds InvokeAI back through TCP instead of growing memory.
+    private var readingPaused = false
+    static let maxInboxMessages = 1024
+
+    /// Paused: nothing asked (epoll still reports a hang-up or an error, which is read at once).
+    private var readInterest: UInt32 { readingPaused ? 0 : CEPOLL_IN | CEPOLL_RDHUP }
 
     private enum State {
         case connecting(CheckedContinuation<WebSocketError?, Never>, timer: UInt64, handshake: [UInt8], key: String)
@@ -154,7 +161,7 @@ public final class WebSocketClient: EventLoopHandler, @unchecked Sendable {
         state = .handshaking(continuation, timer: handshakeTimer, key: key)
         socket.enqueue(request)
         flush()
-        socket.setInterest(CEPOLL_IN | CEPOLL_RDHUP)
+        socket.setInterest(readInterest)
     }
 
     /// The answer head arrived whole: checked, and the bytes after it are the first frames.
@@ -188,18 +195,23 @@ public final class WebSocketClient: EventLoopHandler, @unchecked Sendable {
             return
         }
         if events & CEPOLL_OUT != 0 { flush() }
-        if events & (CEPOLL_IN | CEPOLL_RDHUP | CEPOLL_HUP | CEPOLL_ERR) != 0 { readAvailable() }
+        if events & (CEPOLL_HUP | CEPOLL_ERR) != 0 {
+            // The peer is gone: read what is left (bounded by the socket's buffer) to its end.
+            readAvailable(evenIfPaused: true)
+        } else if events & (CEPOLL_IN | CEPOLL_RDHUP) != 0 {
+            readAvailable(evenIfPaused: false)
+        }
     }
 
     public func loopStopped() {
         end(.io("the event loop stopped"))
     }
 
-    private func readAvailable() {
+    private func readAvailable(evenIfPaused: Bool) {
         let buffer = loop.readBuffer
         for _ in 0..<16 {
             switch state {
-            case .handshaking, .open: break
+            case .handshaking, .open: if readingPaused && !evenIfPaused { return }
             case .connecting, .closed: return
             }
             switch socket.read(into: buffer) {
@@ -216,6 +228,11 @@ public final class WebSocketClient: EventLoopHandler, @unchecked Sendable {
                 } else {
                     codec.append(bytes)
                     decodeFrames()
+                }
+                if inbox.count >= Self.maxInboxMessages, !evenIfPaused {
+                    readingPaused = true
+                    socket.setInterest(readInterest)
+                    return
                 }
                 if count < buffer.count { return }
             case .wouldBlock:
@@ -293,6 +310,10 @@ public final class WebSocketClient: EventLoopHandler, @unchecked Sendable {
         let result: Result<WebSocketMessage, WebSocketError>
         if !inbox.isEmpty {
             result = .success(inbox.removeFirst())
+            if readingPaused, inbox.count <= Self.maxInboxMessages / 2 {
+                readingPaused = false
+                socket.setInterest(readInterest)
+            }
         } else if let ending {
             result = .failure(ending)
         } else {
@@ -318,6 +339,9 @@ public final class WebSocketClient: EventLoopHandler, @unchecked Sendable {
             }
         }
     }
+
+    /// Messages decoded and not yet received (tests).
+    func bufferedMessageCount() throws -> Int { try loop.runAndWait { self.inbox.count } }
 
     // MARK: - sending
 
@@ -360,7 +384,7 @@ public final class WebSocketClient: EventLoopHandler, @unchecked Sendable {
             end(.io("send: connection reset"))
             return
         }
-        socket.setInterest(CEPOLL_IN | CEPOLL_RDHUP)
+        socket.setInterest(readInterest)
     }
 
     /// Queued output that makes no progress for `sendTimeout` ends the connection.
