@@ -63,6 +63,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a client has to send a request's header section; then 408. (env GATEWAY_HEADER_TIMEOUT)")
     var headerTimeout: Double = Environment.double("GATEWAY_HEADER_TIMEOUT", 10)
 
+    @Option(
+        help:
+            "Seconds a client has to send a whole request body, however steadily; then 408. (env GATEWAY_BODY_TIMEOUT)")
+    var bodyTimeout: Double = Environment.double("GATEWAY_BODY_TIMEOUT", 60)
+
     @Option(help: "Seconds an idle keep-alive connection is kept open. (env GATEWAY_IDLE_TIMEOUT)")
     var idleTimeout: Double = Environment.double("GATEWAY_IDLE_TIMEOUT", 60)
 
@@ -109,6 +114,9 @@ struct ServeCommand: AsyncParsableCommand {
         else {
             throw ValidationError("limits and timeouts must be positive")
         }
+        guard bodyTimeout > 0 else {
+            throw ValidationError("limits and timeouts must be positive")
+        }
     }
 
     func run() async throws {
@@ -126,6 +134,7 @@ struct ServeCommand: AsyncParsableCommand {
         if eventLoops > 0 { server.eventLoopCount = eventLoops }
         server.limits.maxBodyBytes = maxBodyBytes
         server.headerTimeout = .milliseconds(Int(headerTimeout * 1000))
+        server.bodyDeadline = .milliseconds(Int(bodyTimeout * 1000))
         server.idleTimeout = .milliseconds(Int(idleTimeout * 1000))
         server.shutdownGracePeriod = .milliseconds(Int(shutdownGrace * 1000))
         server.maxConnections = maxConnections

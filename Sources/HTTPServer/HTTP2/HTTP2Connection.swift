@@ -591,9 +591,12 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         }
         let headerTimeout = MonotonicClock.nanoseconds(configuration.headerTimeout)
         let bodyTimeout = MonotonicClock.nanoseconds(configuration.bodyTimeout)
+        let bodyDeadline = MonotonicClock.nanoseconds(configuration.bodyDeadline)
         var answered = false
         for stream in streams.values {
-            switch stream.machine.checkTimeout(now: now, header: headerTimeout, body: bodyTimeout) {
+            switch stream.machine.checkTimeout(
+                now: now, header: headerTimeout, body: bodyTimeout, bodyTotal: bodyDeadline)
+            {
             case .none:
                 continue
             case .terminateConnection:
@@ -609,6 +612,14 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
                     stream,
                     HTTPError(.requestTimeout, "no request body bytes received for \(configuration.bodyTimeout)")
                         .response())
+            case .refuseDeadline:
+                context.metrics.requestTimeouts.add(1, ordering: .relaxed)
+                respond(
+                    stream,
+                    HTTPError(
+                        .requestTimeout,
+                        "the request body was not received in full within \(configuration.bodyDeadline)"
+                    ).response())
             case .stopUpload:
                 stopUpload(stream)
             }
