@@ -3,8 +3,11 @@ import HTTPServer
 import InvokeAI
 import JSONValue
 
-/// `/healthz`: the process answers. `/readyz`: InvokeAI answers too (503 with its error when not).
+/// `/healthz`: the process answers. `/readyz`: InvokeAI answers too (503 with its error when not),
+/// within `readinessTimeout` seconds.
 enum HealthRoutes {
+    static let readinessTimeout = 2.0
+
     static func add(
         to router: inout Router, upstream: InvokeAIClient, eventStream: (@Sendable () -> InvokeAIEventStreamState)?
     ) {
@@ -20,7 +23,8 @@ enum HealthRoutes {
             .async { _ in
                 let invokeai: JSONValue = ["url": .string(upstream.baseURL.absoluteString)]
                 do {
-                    let version = try await upstream.appVersion()
+                    // Its own short bound: a probe must answer soon, whatever InvokeAI does.
+                    let version = try await upstream.appVersion(timeout: readinessTimeout)
                     var body: JSONObject = [
                         "status": "ready", "invokeai": ["url": invokeai["url"]!, "version": .string(version)],
                     ]
