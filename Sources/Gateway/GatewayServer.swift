@@ -100,7 +100,7 @@ public final class GatewayServer: Sendable {
             router.fallback = try StaticFiles(root: publicDirectory).handler
         }
         // The server is created after the router is complete; /metrics reads it lazily.
-        let metricsSource = MetricsSource(tracker: tracker)
+        let metricsSource = MetricsSource(tracker: tracker, hub: hub)
         MetricsRoutes.add(to: &router, metrics: { metricsSource.render() })
         routeList = router.routeList
         http = try HTTPServer(configuration: configuration.server, responder: router, loops: loops, logger: logger)

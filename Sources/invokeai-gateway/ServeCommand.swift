@@ -99,6 +99,12 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var destination: String = Environment.string("GATEWAY_DESTINATION", "invokeai-gateway")
 
+    @Option(
+        help:
+            "Bytes queued for all event-stream subscribers together; beyond, the slowest are disconnected. (env GATEWAY_MAX_EVENT_QUEUE_BYTES)"
+    )
+    var maxEventQueueBytes: Int = Environment.int("GATEWAY_MAX_EVENT_QUEUE_BYTES", 64 << 20)
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -114,7 +120,7 @@ struct ServeCommand: AsyncParsableCommand {
         else {
             throw ValidationError("limits and timeouts must be positive")
         }
-        guard bodyTimeout > 0 else {
+        guard bodyTimeout > 0, maxEventQueueBytes > 0 else {
             throw ValidationError("limits and timeouts must be positive")
         }
     }
@@ -153,6 +159,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.runs = RunTrackerConfiguration(maxRuns: maxRuns, maxAge: runRetention)
         configuration.events.maxSubscribers = maxSubscribers
         configuration.events.heartbeatInterval = heartbeat
+        configuration.events.maxQueuedBytes = maxEventQueueBytes
         if configuration.publicDirectory == nil {
             logger.warning("no folder at --public \(publicDirectory): / will answer 404")
         }

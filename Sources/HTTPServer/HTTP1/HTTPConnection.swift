@@ -246,7 +246,8 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
                 highWaterMark: context.configuration.streamHighWaterMark,
                 loop: loop,
                 writeOnLoop: { bytes in self.streamWrite(bytes) },
-                end: { loop.execute { self.streamEnd() } }
+                end: { loop.execute { self.streamEnd() } },
+                abort: { if self.machine.isStreaming { self.closeNow() } }
             )
             self.writer = writer
             context.metrics.streamsOpen.add(1, ordering: .relaxed)

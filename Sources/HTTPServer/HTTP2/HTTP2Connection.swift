@@ -389,7 +389,8 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
                 highWaterMark: context.configuration.streamHighWaterMark,
                 loop: loop,
                 writeOnLoop: { bytes in self.streamWrite(id, bytes) },
-                end: { loop.execute { self.streamEnd(id) } }
+                end: { loop.execute { self.streamEnd(id) } },
+                abort: { self.abortStream(id) }
             )
             stream.writer = writer
             context.metrics.streamsOpen.add(1, ordering: .relaxed)
@@ -525,6 +526,15 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         case .finish(let resume):
             if resume { resumeData(stream) }
         }
+        pump()
+    }
+
+    /// The producer gave up on a client that does not read: RST_STREAM(CANCEL), and the bytes
+    /// buffered for it are released with the stream.
+    private func abortStream(_ id: Int32) {
+        context.loop.assertInLoop()
+        guard case .open = phase, let session, streams[id] != nil else { return }
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, UInt32(NGHTTP2_CANCEL.rawValue))
         pump()
     }
 
