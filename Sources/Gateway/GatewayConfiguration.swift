@@ -33,6 +33,9 @@ public struct GatewayConfiguration: Sendable {
     /// How many ended runs, and for how long, the run table keeps (older ones are read from
     /// InvokeAI when asked for).
     public var runs: RunTrackerConfiguration
+    /// Host names requests may be addressed to besides the loopback names and the address
+    /// listened on (`*`: any; see `AllowedHosts`).
+    public var allowedHosts: [String] = []
 
     public init(
         server: HTTPServerConfiguration = HTTPServerConfiguration(),

@@ -97,13 +97,23 @@ public final class GatewayServer: Sendable {
         ReadThroughRoutes.add(to: &router, client: upstream, destination: configuration.destination)
         try OpenAPIRoutes.add(to: &router, documentPath: configuration.openAPIFile)
         if let publicDirectory = configuration.publicDirectory {
-            router.fallback = try StaticFiles(root: publicDirectory).handler
+            let files = try StaticFiles(root: publicDirectory)
+            router.fallback = .sync { request in
+                var response = try files.respond(to: request)
+                response.headers.add("Content-Security-Policy", SecurityHeaders.pagePolicy)
+                return response
+            }
         }
         // The server is created after the router is complete; /metrics reads it lazily.
-        let metricsSource = MetricsSource(tracker: tracker, hub: hub)
+        let refusals = RefusalCounters()
+        let metricsSource = MetricsSource(tracker: tracker, refusals: refusals, hub: hub)
         MetricsRoutes.add(to: &router, metrics: { metricsSource.render() })
         routeList = router.routeList
-        http = try HTTPServer(configuration: configuration.server, responder: router, loops: loops, logger: logger)
+        let guarded = RequestGuard(
+            next: router,
+            hosts: AllowedHosts(bindAddress: configuration.server.host, configured: configuration.allowedHosts),
+            cors: configuration.cors, refusals: refusals)
+        http = try HTTPServer(configuration: configuration.server, responder: guarded, loops: loops, logger: logger)
         metricsSource.attach(http.metrics)
     }
 

@@ -5,10 +5,12 @@ import Synchronization
 final class MetricsSource: Sendable {
     private let server = Mutex<HTTPServerMetrics?>(nil)
     private let tracker: RunTracker
+    private let refusals: RefusalCounters
     private let hub: EventHub
 
-    init(tracker: RunTracker, hub: EventHub) {
+    init(tracker: RunTracker, refusals: RefusalCounters, hub: EventHub) {
         self.tracker = tracker
+        self.refusals = refusals
         self.hub = hub
     }
 
@@ -35,6 +37,7 @@ final class MetricsSource: Sendable {
             gateway_runs_held \(tracker.count)
 
             """
-        return (server.withLock { $0 }?.prometheusText() ?? "") + cleanup + hub.prometheusText
+        return (server.withLock { $0 }?.prometheusText() ?? "") + cleanup + refusals.prometheusText
+            + hub.prometheusText
     }
 }

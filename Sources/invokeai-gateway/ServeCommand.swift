@@ -100,6 +100,13 @@ struct ServeCommand: AsyncParsableCommand {
     var destination: String = Environment.string("GATEWAY_DESTINATION", "invokeai-gateway")
 
     @Option(
+        name: .customLong("allowed-host"),
+        help:
+            "Host name (or address) requests may be addressed to besides localhost, 127.0.0.1, [::1] and the --host address; repeatable, \"*\" for any (DNS rebinding guard). (env GATEWAY_ALLOWED_HOSTS, comma-separated)"
+    )
+    var allowedHosts: [String] = Environment.list("GATEWAY_ALLOWED_HOSTS")
+
+    @Option(
         help:
             "Bytes queued for all event-stream subscribers together; beyond, the slowest are disconnected. (env GATEWAY_MAX_EVENT_QUEUE_BYTES)"
     )
@@ -160,6 +167,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.events.maxSubscribers = maxSubscribers
         configuration.events.heartbeatInterval = heartbeat
         configuration.events.maxQueuedBytes = maxEventQueueBytes
+        configuration.allowedHosts = allowedHosts
         if configuration.publicDirectory == nil {
             logger.warning("no folder at --public \(publicDirectory): / will answer 404")
         }

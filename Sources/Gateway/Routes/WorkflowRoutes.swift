@@ -64,6 +64,7 @@ enum WorkflowRoutes {
             .PUT, "/v1/workflows/{name}/definition",
             .async { request in
                 let name = request.pathParameters["name"] ?? ""
+                try request.requireJSONBody()
                 let definition: JSONValue
                 do {
                     definition = try FastJSONParser.parse(request.body)

@@ -21,6 +21,8 @@ struct RunSubmission: Sendable {
     }
 
     func submit(_ request: HTTPRequest) async throws -> HTTPResponse {
+        // Before anything is looked up: a form a cross-site page posts is not a run request.
+        try request.requireJSONBody()
         var entry = try await WorkflowRoutes.named(request, catalog)
         if !entry.schemasLive {
             // Described from the saved schemas while InvokeAI is down: nothing can be checked or
