@@ -36,6 +36,8 @@ public struct GatewayConfiguration: Sendable {
     /// Host names requests may be addressed to besides the loopback names and the address
     /// listened on (`*`: any; see `AllowedHosts`).
     public var allowedHosts: [String] = []
+    /// Bounds of the workflow definitions uploaded through the API.
+    public var uploads = WorkflowUploadLimits()
 
     public init(
         server: HTTPServerConfiguration = HTTPServerConfiguration(),

@@ -82,7 +82,8 @@ public final class GatewayServer: Sendable {
         EventRoutes.add(to: &router, hub: events, cors: configuration.cors)
         RunRoutes.add(to: &router, tracker: tracker, hub: hub, cors: configuration.cors)
         ImageRoutes.add(to: &router, client: upstream, tracker: tracker)
-        WorkflowRoutes.add(to: &router, catalog: catalog, models: InstalledModelList(client: upstream))
+        WorkflowRoutes.add(
+            to: &router, catalog: catalog, models: InstalledModelList(client: upstream), uploads: configuration.uploads)
         let keys = IdempotencyStore(
             file: configuration.stateDirectory.map {
                 URL(fileURLWithPath: $0).appendingPathComponent("idempotency-keys.jsonl")

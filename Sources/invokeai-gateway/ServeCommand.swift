@@ -112,6 +112,24 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var maxEventQueueBytes: Int = Environment.int("GATEWAY_MAX_EVENT_QUEUE_BYTES", 64 << 20)
 
+    @Option(
+        help:
+            "Largest workflow definition an upload may have, in bytes; larger gets 413. (env GATEWAY_MAX_WORKFLOW_BYTES)"
+    )
+    var maxWorkflowBytes: Int = Environment.int("GATEWAY_MAX_WORKFLOW_BYTES", 4 << 20)
+
+    @Option(
+        help:
+            "Most workflow files in the workflows folder; an upload beyond gets 507. (env GATEWAY_MAX_UPLOADED_WORKFLOWS)"
+    )
+    var maxUploadedWorkflows: Int = Environment.int("GATEWAY_MAX_UPLOADED_WORKFLOWS", 1_000)
+
+    @Option(
+        help:
+            "Most bytes of workflow files in the workflows folder together; an upload beyond gets 507. (env GATEWAY_MAX_UPLOADED_WORKFLOW_BYTES)"
+    )
+    var maxUploadedWorkflowBytes: Int = Environment.int("GATEWAY_MAX_UPLOADED_WORKFLOW_BYTES", 256 << 20)
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -127,7 +145,9 @@ struct ServeCommand: AsyncParsableCommand {
         else {
             throw ValidationError("limits and timeouts must be positive")
         }
-        guard bodyTimeout > 0, maxEventQueueBytes > 0 else {
+        guard bodyTimeout > 0, maxEventQueueBytes > 0, maxWorkflowBytes > 0, maxUploadedWorkflows > 0,
+            maxUploadedWorkflowBytes > 0
+        else {
             throw ValidationError("limits and timeouts must be positive")
         }
     }
@@ -168,6 +188,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.events.heartbeatInterval = heartbeat
         configuration.events.maxQueuedBytes = maxEventQueueBytes
         configuration.allowedHosts = allowedHosts
+        configuration.uploads = WorkflowUploadLimits(
+            maxDefinitionBytes: maxWorkflowBytes, maxFiles: maxUploadedWorkflows,
+            maxTotalBytes: maxUploadedWorkflowBytes)
         if configuration.publicDirectory == nil {
             logger.warning("no folder at --public \(publicDirectory): / will answer 404")
         }
