@@ -1,6 +1,7 @@
 import Foundation
 import HTTPCore
 import HTTPServer
+import InvokeAI
 
 /// Everything the gateway is told at start-up.
 public struct GatewayConfiguration: Sendable {
@@ -15,6 +16,9 @@ public struct GatewayConfiguration: Sendable {
     public var openAPIFile: String?
     /// Timeout for each upstream request.
     public var upstreamTimeout: TimeInterval
+    /// How the gateway signs in to a multi-user InvokeAI (`.none` for a single-user one): REST
+    /// calls and the event stream carry its token.
+    public var invokeAIAuth: InvokeAIAuth
     /// Bounds of the server-sent event fan-out.
     public var events: EventHubConfiguration
     /// Browser origins allowed to read answers cross-origin (off when empty).
@@ -41,6 +45,7 @@ public struct GatewayConfiguration: Sendable {
         publicDirectory: String? = nil,
         openAPIFile: String? = nil,
         upstreamTimeout: TimeInterval = 10,
+        invokeAIAuth: InvokeAIAuth = .none,
         events: EventHubConfiguration = EventHubConfiguration(),
         cors: CORSPolicy = CORSPolicy(),
         destination: String = "invokeai-gateway",
@@ -56,6 +61,7 @@ public struct GatewayConfiguration: Sendable {
         self.publicDirectory = publicDirectory
         self.openAPIFile = openAPIFile
         self.upstreamTimeout = upstreamTimeout
+        self.invokeAIAuth = invokeAIAuth
         self.events = events
         self.cors = cors
         self.destination = destination

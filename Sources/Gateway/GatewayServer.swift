@@ -33,7 +33,8 @@ public final class GatewayServer: Sendable {
         loops = try EventLoopGroup(count: configuration.server.eventLoopCount, name: "loop")
         upstream = InvokeAIClient(
             configuration: InvokeAIClientConfiguration(
-                baseURL: configuration.invokeAIURL, requestTimeout: configuration.upstreamTimeout),
+                baseURL: configuration.invokeAIURL, requestTimeout: configuration.upstreamTimeout,
+                auth: configuration.invokeAIAuth),
             loops: loops)
         self.logger = logger
         events = EventHub(configuration: configuration.events)

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Gateway
 import HTTPServer
+import InvokeAI
 import Logging
 
 struct ServeCommand: AsyncParsableCommand {
@@ -23,6 +24,20 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("invokeai"), help: "Base URL of InvokeAI. (env INVOKEAI_URL)")
     var invokeAIURL: String = Environment.string("INVOKEAI_URL", "http://127.0.0.1:9090")
+
+    @Option(
+        name: .customLong("invokeai-user"),
+        help:
+            "E-mail of the account the gateway signs in with on a multi-user InvokeAI; its password comes from --invokeai-password-file or the environment variable INVOKEAI_PASSWORD, never from a flag value. (env INVOKEAI_USER)"
+    )
+    var invokeAIUser: String? = Environment.optionalString("INVOKEAI_USER")
+
+    @Option(
+        name: .customLong("invokeai-password-file"),
+        help:
+            "File holding the --invokeai-user account's password (a trailing newline is ignored). (env INVOKEAI_PASSWORD_FILE)"
+    )
+    var invokeAIPasswordFile: String? = Environment.optionalString("INVOKEAI_PASSWORD_FILE")
 
     @Option(help: "Folder of workflow JSON files; uploads are stored there too. (env GATEWAY_WORKFLOWS)")
     var workflows: String = Environment.string("GATEWAY_WORKFLOWS", "workflows")
@@ -104,11 +119,37 @@ struct ServeCommand: AsyncParsableCommand {
                 "--invokeai must be a plain http:// URL (InvokeAI on this machine or a trusted network; no TLS), got '\(invokeAIURL)'"
             )
         }
+        _ = try invokeAIAuth()
         guard maxBodyBytes > 0, headerTimeout > 0, idleTimeout > 0, shutdownGrace >= 0, maxSubscribers > 0,
             heartbeat > 0
         else {
             throw ValidationError("limits and timeouts must be positive")
         }
+    }
+
+    /// The InvokeAI sign-in: none without --invokeai-user; with it, a password from the file or
+    /// the environment (a flag value would show in `ps` and shell history).
+    func invokeAIAuth() throws -> InvokeAIAuth {
+        guard let user = invokeAIUser else {
+            if invokeAIPasswordFile != nil { throw ValidationError("--invokeai-password-file needs --invokeai-user") }
+            return .none
+        }
+        var password: String
+        if let file = invokeAIPasswordFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ValidationError("cannot read --invokeai-password-file \(file)")
+            }
+            password = text
+            while let last = password.last, last.isNewline { password.removeLast() }
+        } else if let fromEnvironment = Environment.optionalString("INVOKEAI_PASSWORD") {
+            password = fromEnvironment
+        } else {
+            throw ValidationError(
+                "--invokeai-user needs a password: --invokeai-password-file FILE or the environment variable INVOKEAI_PASSWORD"
+            )
+        }
+        guard !password.isEmpty else { throw ValidationError("the InvokeAI password is empty") }
+        return .login(email: user, password: password)
     }
 
     func run() async throws {
@@ -136,6 +177,7 @@ struct ServeCommand: AsyncParsableCommand {
             publicDirectory: FileManager.default.fileExists(atPath: publicDirectory) ? publicDirectory : nil,
             openAPIFile: FileManager.default.fileExists(atPath: openapi) ? openapi : nil
         )
+        configuration.invokeAIAuth = try invokeAIAuth()
         configuration.cors = CORSPolicy(allowedOrigins: Set(corsOrigins))
         configuration.destination = destination
         configuration.stateDirectory = stateDir

@@ -21,6 +21,9 @@ enum HealthRoutes {
                 let invokeai: JSONValue = ["url": .string(upstream.baseURL.absoluteString)]
                 do {
                     let version = try await upstream.appVersion()
+                    // A multi-user InvokeAI tells its version to anyone: ready means the
+                    // gateway's credentials are accepted too.
+                    if upstream.configuration.auth != .none { _ = try await upstream.queueStatus() }
                     var body: JSONObject = [
                         "status": "ready", "invokeai": ["url": invokeai["url"]!, "version": .string(version)],
                     ]
