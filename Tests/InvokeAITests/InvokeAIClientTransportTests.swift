@@ -1,10 +1,11 @@
 import Foundation
 import InvokeAI
+import TestSupport
 import Testing
 
 /// `InvokeAIClient` over its own HTTP client, against `ScriptedHTTPServer`: what goes on the
 /// wire, and how answers and failures come back as `InvokeAIError`.
-@Suite struct InvokeAIClientTransportTests {
+@Suite(.ownThread) struct InvokeAIClientTransportTests {
     private func client(
         _ server: ScriptedHTTPServer, requestTimeout: Double = 10,
         retry: RetryPolicy = RetryPolicy(maxAttempts: 3, initialDelay: 0.01)
