@@ -104,7 +104,7 @@ public final class GatewayServer: Sendable {
         if let failure = keys.loadFailure { throw GatewayStartError(reason: failure) }
         RunSubmission(
             catalog: catalog, tracker: tracker, client: upstream, idempotency: keys,
-            preparation: RunPreparation(client: upstream), maxWait: configuration.maxWait
+            preparation: RunPreparation(client: upstream), maxWait: configuration.maxWait, access: access
         ).add(to: &router)
         ReadThroughRoutes.add(to: &router, client: upstream, destination: configuration.destination)
         try OpenAPIRoutes.add(to: &router, documentPath: configuration.openAPIFile)

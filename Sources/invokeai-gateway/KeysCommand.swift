@@ -35,6 +35,12 @@ struct KeysCommand: ParsableCommand {
         @Option(help: "Keys with the same tenant share their runs and images; default: the key's own id.")
         var tenant: String?
 
+        @Option(help: "Requests per second this key may make (beyond: 429 with Retry-After); default: no limit.")
+        var requestsPerSecond: Double?
+
+        @Option(help: "Runs of the key's tenant not ended beyond which submissions get 429; default: no limit.")
+        var maxConcurrentRuns: Int?
+
         func run() throws {
             let scopeSet: Set<Scope>
             switch Scope.parseList(scopes) {
@@ -42,7 +48,9 @@ struct KeysCommand: ParsableCommand {
             case .failure(let error): throw ValidationError(error.description)
             }
             var keys = try KeysFile.readOrEmpty(path: file.keysFile)
-            let (record, key) = try keys.add(name: name, scopes: scopeSet, tenant: tenant)
+            let (record, key) = try keys.add(
+                name: name, scopes: scopeSet, tenant: tenant, requestsPerSecond: requestsPerSecond,
+                maxConcurrentRuns: maxConcurrentRuns)
             try keys.write(path: file.keysFile)
             print(
                 """
@@ -50,9 +58,17 @@ struct KeysCommand: ParsableCommand {
                 name:    \(record.name)
                 scopes:  \(record.scopes.map(\.rawValue).joined(separator: ","))
                 tenant:  \(record.tenant)
+                limits:  \(Self.limits(record))
                 key:     \(key)
                 The key is shown only now: \(file.keysFile) keeps its SHA-256 alone.
                 """)
+        }
+
+        static func limits(_ record: APIKeyRecord) -> String {
+            let parts =
+                (record.requestsPerSecond.map { ["\($0) req/s"] } ?? [])
+                + (record.maxConcurrentRuns.map { ["\($0) runs"] } ?? [])
+            return parts.isEmpty ? "none" : parts.joined(separator: ", ")
         }
     }
 
@@ -65,10 +81,11 @@ struct KeysCommand: ParsableCommand {
         func run() throws {
             let keys = try KeysFile.read(path: file.keysFile).keys
             let rows =
-                [["ID", "NAME", "SCOPES", "TENANT", "CREATED", "STATE", "SHA256"]]
+                [["ID", "NAME", "SCOPES", "TENANT", "LIMITS", "CREATED", "STATE", "SHA256"]]
                 + keys.map { key in
                     [
                         key.id, key.name, key.scopes.map(\.rawValue).joined(separator: ","), key.tenant,
+                        Add.limits(key),
                         ISO8601DateFormatter().string(from: key.created), key.revoked ? "revoked" : "active",
                         String(key.sha256.prefix(8)) + "...",
                     ]

@@ -13,9 +13,20 @@ public struct APIKeyRecord: Codable, Sendable, Equatable {
     public var tenant: String
     public var created: Date
     public var revoked: Bool
+    /// Requests per second this key may make (a token bucket of one second's worth); nil: no limit.
+    public var requestsPerSecond: Double?
+    /// Runs of the key's tenant not ended yet beyond which its submissions are refused; nil: no limit.
+    public var maxConcurrentRuns: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, sha256, scopes, tenant, created, revoked
+        case requestsPerSecond = "requests_per_second"
+        case maxConcurrentRuns = "max_concurrent_runs"
+    }
 
     public init(
-        id: String, name: String, sha256: String, scopes: [Scope], tenant: String, created: Date, revoked: Bool = false
+        id: String, name: String, sha256: String, scopes: [Scope], tenant: String, created: Date, revoked: Bool = false,
+        requestsPerSecond: Double? = nil, maxConcurrentRuns: Int? = nil
     ) {
         self.id = id
         self.name = name
@@ -24,6 +35,8 @@ public struct APIKeyRecord: Codable, Sendable, Equatable {
         self.tenant = tenant
         self.created = created
         self.revoked = revoked
+        self.requestsPerSecond = requestsPerSecond
+        self.maxConcurrentRuns = maxConcurrentRuns
     }
 
     /// Tenants go into InvokeAI's record of each run (`RunOrigin`): a short, plain word.

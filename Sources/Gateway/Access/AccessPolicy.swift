@@ -10,6 +10,7 @@ public struct AccessPolicy: Sendable {
     public let keyRing: KeyRing?
     /// Requests refused, by reason (for `/metrics`).
     public let refusals = Refusals()
+    let limiter = RateLimiter()
 
     public init(keyRing: KeyRing?) { self.keyRing = keyRing }
 
@@ -18,6 +19,10 @@ public struct AccessPolicy: Sendable {
         public let unauthenticated = Atomic(0)
         /// 403: a key without the scope.
         public let forbidden = Atomic(0)
+        /// 429: over the key's requests per second.
+        public let rateLimited = Atomic(0)
+        /// 429: a submission over the tenant's concurrent runs.
+        public let concurrentRuns = Atomic(0)
 
         var prometheusText: String {
             """
@@ -25,6 +30,8 @@ public struct AccessPolicy: Sendable {
             # TYPE gateway_access_refused_total counter
             gateway_access_refused_total{reason="unauthenticated"} \(unauthenticated.load(ordering: .relaxed))
             gateway_access_refused_total{reason="forbidden"} \(forbidden.load(ordering: .relaxed))
+            gateway_access_refused_total{reason="rate_limited"} \(rateLimited.load(ordering: .relaxed))
+            gateway_access_refused_total{reason="concurrent_runs"} \(concurrentRuns.load(ordering: .relaxed))
 
             """
         }
@@ -44,7 +51,27 @@ public struct AccessPolicy: Sendable {
             refusals.unauthenticated.add(1, ordering: .relaxed)
             throw Self.unauthorized("the API key is not known or was revoked")
         }
+        if let rate = key.record.requestsPerSecond, let wait = limiter.take(key: key.record.id, perSecond: rate) {
+            refusals.rateLimited.add(1, ordering: .relaxed)
+            throw HTTPError(
+                .tooManyRequests, "this API key may make \(Self.format(rate)) request(s) per second",
+                headers: ["Retry-After": String(max(1, Int(wait.rounded(.up))))])
+        }
         return Caller(key)
+    }
+
+    /// A submission over the caller's concurrent runs: 429 (`running` runs of its tenant not ended).
+    func checkConcurrentRuns(_ caller: Caller, running: Int) throws(HTTPError) {
+        guard let limit = caller.maxConcurrentRuns, running >= limit else { return }
+        refusals.concurrentRuns.add(1, ordering: .relaxed)
+        throw HTTPError(
+            .tooManyRequests,
+            "this API key's tenant has \(running) run(s) not ended; its limit is \(limit) at once",
+            headers: ["Retry-After": "5"])
+    }
+
+    private static func format(_ rate: Double) -> String {
+        rate == rate.rounded() ? String(Int(rate)) : String(rate)
     }
 
     /// The caller when it has `scope`; 401 or 403 otherwise.

@@ -7,15 +7,20 @@ public struct Caller: Sendable, Equatable {
     /// before tenancy existed).
     public let tenant: String
     public let scopes: Set<Scope>
+    /// Runs of the tenant not ended yet beyond which a submission is refused (429); nil: no limit.
+    public let maxConcurrentRuns: Int?
 
-    public init(keyID: String?, tenant: String, scopes: Set<Scope>) {
+    public init(keyID: String?, tenant: String, scopes: Set<Scope>, maxConcurrentRuns: Int? = nil) {
         self.keyID = keyID
         self.tenant = tenant
         self.scopes = scopes
+        self.maxConcurrentRuns = maxConcurrentRuns
     }
 
     public init(_ key: ActiveKey) {
-        self.init(keyID: key.record.id, tenant: key.record.tenant, scopes: Set(key.record.scopes))
+        self.init(
+            keyID: key.record.id, tenant: key.record.tenant, scopes: Set(key.record.scopes),
+            maxConcurrentRuns: key.record.maxConcurrentRuns)
     }
 
     /// Without a keys file, on loopback: everyone is an admin of one anonymous tenant.

@@ -73,6 +73,9 @@ public struct KeysFile: Sendable, Equatable {
                     "keys file \(path): key \(record.id) has tenant '\(record.tenant)' (1-64 of A-Z a-z 0-9 . _ -)")
             }
             guard !record.scopes.isEmpty else { throw Failure("keys file \(path): key \(record.id) has no scopes") }
+            if let limitError = Self.limitError(record.requestsPerSecond, record.maxConcurrentRuns) {
+                throw Failure("keys file \(path): key \(record.id): \(limitError)")
+            }
         }
         return KeysFile(keys: document.keys)
     }
@@ -132,9 +135,11 @@ public struct KeysFile: Sendable, Equatable {
     // MARK: changes
 
     /// Adds a key and returns it with the key itself, which is nowhere else: shown once.
-    public mutating func add(name: String, scopes: Set<Scope>, tenant: String?, now: Date = Date()) throws(Failure)
-        -> (record: APIKeyRecord, key: String)
-    {
+    public mutating func add(
+        name: String, scopes: Set<Scope>, tenant: String?, requestsPerSecond: Double? = nil,
+        maxConcurrentRuns: Int? = nil, now: Date = Date()
+    ) throws(Failure) -> (record: APIKeyRecord, key: String) {
+        if let limitError = Self.limitError(requestsPerSecond, maxConcurrentRuns) { throw Failure(limitError) }
         guard APIKeyRecord.isValidName(name) else {
             throw Failure("a key's name is 1 to 64 characters, no control characters")
         }
@@ -150,7 +155,8 @@ public struct KeysFile: Sendable, Equatable {
         let key = Self.newKey()
         let record = APIKeyRecord(
             id: id, name: name, sha256: SHA256.hex(Array(key.utf8)), scopes: scopes.sorted(), tenant: tenant ?? id,
-            created: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)))
+            created: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)),
+            requestsPerSecond: requestsPerSecond, maxConcurrentRuns: maxConcurrentRuns)
         keys.append(record)
         return (record, key)
     }
@@ -168,6 +174,14 @@ public struct KeysFile: Sendable, Equatable {
         }
         keys[index].revoked = true
         return keys[index]
+    }
+
+    static func limitError(_ requestsPerSecond: Double?, _ maxConcurrentRuns: Int?) -> String? {
+        if let rate = requestsPerSecond, !(rate > 0 && rate.isFinite) {
+            return "requests_per_second must be a positive number"
+        }
+        if let runs = maxConcurrentRuns, runs < 1 { return "max_concurrent_runs must be at least 1" }
+        return nil
     }
 
     // MARK: keys

@@ -15,12 +15,19 @@ struct RunSubmission: Sendable {
     let preparation: RunPreparation
     /// Longest `wait` honoured, in seconds.
     let maxWait: Double
+    /// Refuses a submission over the key's concurrent runs.
+    let access: AccessPolicy
 
     func add(to router: inout AccessRouter) {
         router.add(.POST, "/v1/workflows/{name}/runs", .async { request, caller in try await submit(request, caller) })
     }
 
     func submit(_ request: HTTPRequest, _ caller: Caller) async throws -> HTTPResponse {
+        // Over the tenant's concurrent runs, refused before anything is read (a keyed retry is
+        // checked once it is known not to find its run).
+        if request.headers["Idempotency-Key"] == nil {
+            try access.checkConcurrentRuns(caller, running: tracker.unfinishedCount(owner: caller.tenant))
+        }
         var entry = try await WorkflowRoutes.named(request, catalog)
         if !entry.schemasLive {
             // Described from the saved schemas while InvokeAI is down: nothing can be checked or
@@ -59,7 +66,7 @@ struct RunSubmission: Sendable {
         let scoped = caller.tenant.isEmpty ? key : "\(caller.tenant)\u{1F}\(key)"
         return try await idempotency.withKey(scoped) {
             try await submitKeyed(
-                entry, body, request, key: key, scopedKey: scoped, digest: digest, owner: caller.tenant)
+                entry, body, request, key: key, scopedKey: scoped, digest: digest, caller: caller)
         }
     }
 
@@ -68,8 +75,9 @@ struct RunSubmission: Sendable {
     /// same request.
     private func submitKeyed(
         _ entry: WorkflowCatalog.Entry, _ body: JSONValue, _ request: HTTPRequest,
-        key: String, scopedKey: String, digest: String, owner: String
+        key: String, scopedKey: String, digest: String, caller: Caller
     ) async throws -> HTTPResponse {
+        let owner = caller.tenant
         let batchID = idempotency.batchID(for: scopedKey)
         func mismatch() -> HTTPError {
             HTTPError(
@@ -82,6 +90,8 @@ struct RunSubmission: Sendable {
             guard existing.workflow == entry.name, existing.owner == owner else { throw mismatch() }
             return try await answer(existing, request, created: false)
         }
+        // A retry that finds its run is answered above, whatever the limit.
+        try access.checkConcurrentRuns(caller, running: tracker.unfinishedCount(owner: owner))
         do {
             try idempotency.remember(key: scopedKey, requestDigest: digest)
         } catch {

@@ -147,6 +147,9 @@ struct RunTable {
         front = 0
     }
 
+    /// How many runs match `filter` (kept as runs come, change and go: no walk).
+    func count(matching filter: Filter) -> Int { counts[filter] ?? 0 }
+
     /// How many runs have ended.
     private var endedCount: Int {
         RunStatus.allCases.filter(\.isTerminal).reduce(0) { $0 + (counts[Filter(status: $1)] ?? 0) }

@@ -1,4 +1,13 @@
 extension RunTracker {
+    /// How many of `owner`'s runs have not ended (for a key's concurrent-runs limit).
+    public func unfinishedCount(owner: String) -> Int {
+        state.withLock { s in
+            RunStatus.allCases.filter { !$0.isTerminal }.reduce(0) {
+                $0 + s.table.count(matching: RunTable.Filter(status: $1, owner: owner))
+            }
+        }
+    }
+
     /// Whether `image` belongs to one of `owner`'s runs in the table: an input the gateway
     /// uploaded for it, or an output (for deleting, only one the run's own session made, never
     /// an image another run made or one passed through). Older runs, gone from the table, are
