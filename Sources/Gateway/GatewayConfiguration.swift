@@ -37,6 +37,9 @@ public struct GatewayConfiguration: Sendable {
     /// How many ended runs, and for how long, the run table keeps (older ones are read from
     /// InvokeAI when asked for).
     public var runs: RunTrackerConfiguration
+    /// The keys file (`--keys-file`): requests need a key in it. Nil: no keys, everyone is an
+    /// admin of one anonymous tenant (the command line allows that only on loopback).
+    public var keysFile: String?
 
     public init(
         server: HTTPServerConfiguration = HTTPServerConfiguration(),
@@ -53,7 +56,8 @@ public struct GatewayConfiguration: Sendable {
         stateDirectory: String? = nil,
         maxWait: Double = 300,
         outputTTL: TimeInterval? = nil,
-        runs: RunTrackerConfiguration = RunTrackerConfiguration()
+        runs: RunTrackerConfiguration = RunTrackerConfiguration(),
+        keysFile: String? = nil
     ) {
         self.server = server
         self.invokeAIURL = invokeAIURL
@@ -70,6 +74,7 @@ public struct GatewayConfiguration: Sendable {
         self.maxWait = maxWait
         self.outputTTL = outputTTL
         self.runs = runs
+        self.keysFile = keysFile
     }
 }
 

@@ -20,6 +20,8 @@ public final class GatewayServer: Sendable {
     public let catalog: WorkflowCatalog
     /// Every route served, as `METHOD /path/{parameter}` (static files aside).
     public let routeList: [String]
+    /// Who may do what: the keys in force (`--keys-file`), or everyone when there are none.
+    public let access: AccessPolicy
     private let logger: Logger
     private let loops: EventLoopGroup
     /// The one task that owns the gateway's background work: the services' loops, run recovery
@@ -73,9 +75,19 @@ public final class GatewayServer: Sendable {
                     ])
             },
             reconcile: { await tracker.reconcile() })
-        var router = Router()
+        var keyRing: KeyRing?
+        if let keysFile = configuration.keysFile {
+            do {
+                keyRing = try KeyRing(path: keysFile, logger: logger)
+            } catch {
+                throw GatewayStartError(reason: error.description)
+            }
+        }
+        access = AccessPolicy(keyRing: keyRing)
+        // Every route is added through the access check its entry in AccessTable asks for.
+        var router = AccessRouter(policy: access)
         // InvokeAI's failures become 502/503/504 problems here, once, for every route.
-        router.errorMapper = UpstreamProblem.mapped
+        router.router.errorMapper = UpstreamProblem.mapped
         let stream = upstreamEvents
         var streamState: (@Sendable () -> InvokeAIEventStreamState)?
         if configuration.followsUpstreamEvents { streamState = { @Sendable in stream.state } }
@@ -93,18 +105,19 @@ public final class GatewayServer: Sendable {
         if let failure = keys.loadFailure { throw GatewayStartError(reason: failure) }
         RunSubmission(
             catalog: catalog, tracker: tracker, client: upstream, idempotency: keys,
-            preparation: RunPreparation(client: upstream), maxWait: configuration.maxWait
+            preparation: RunPreparation(client: upstream), maxWait: configuration.maxWait, access: access
         ).add(to: &router)
         ReadThroughRoutes.add(to: &router, client: upstream, destination: configuration.destination)
         try OpenAPIRoutes.add(to: &router, documentPath: configuration.openAPIFile)
         if let publicDirectory = configuration.publicDirectory {
-            router.fallback = try StaticFiles(root: publicDirectory).handler
+            router.router.fallback = try StaticFiles(root: publicDirectory).handler
         }
         // The server is created after the router is complete; /metrics reads it lazily.
-        let metricsSource = MetricsSource(tracker: tracker)
+        let metricsSource = MetricsSource(tracker: tracker, access: access)
         MetricsRoutes.add(to: &router, metrics: { metricsSource.render() })
-        routeList = router.routeList
-        http = try HTTPServer(configuration: configuration.server, responder: router, loops: loops, logger: logger)
+        routeList = router.router.routeList
+        http = try HTTPServer(
+            configuration: configuration.server, responder: router.router, loops: loops, logger: logger)
         metricsSource.attach(http.metrics)
     }
 

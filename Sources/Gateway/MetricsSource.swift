@@ -5,8 +5,12 @@ import Synchronization
 final class MetricsSource: Sendable {
     private let server = Mutex<HTTPServerMetrics?>(nil)
     private let tracker: RunTracker
+    private let access: AccessPolicy
 
-    init(tracker: RunTracker) { self.tracker = tracker }
+    init(tracker: RunTracker, access: AccessPolicy) {
+        self.tracker = tracker
+        self.access = access
+    }
 
     func attach(_ metrics: HTTPServerMetrics) { server.withLock { $0 = metrics } }
 
@@ -31,6 +35,6 @@ final class MetricsSource: Sendable {
             gateway_runs_held \(tracker.count)
 
             """
-        return (server.withLock { $0 }?.prometheusText() ?? "") + cleanup
+        return (server.withLock { $0 }?.prometheusText() ?? "") + cleanup + access.refusals.prometheusText
     }
 }

@@ -109,7 +109,26 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var destination: String = Environment.string("GATEWAY_DESTINATION", "invokeai-gateway")
 
+    @Option(
+        help:
+            "Keys file (see `invokeai-gateway keys`): every request but /healthz, /readyz, /openapi.json and the status page's files needs a key in it; read again when it changes or on SIGHUP. (env GATEWAY_KEYS_FILE)"
+    )
+    var keysFile: String? = Environment.optionalString("GATEWAY_KEYS_FILE")
+
+    @Flag(
+        help:
+            "Serve without keys on an address other than loopback: anyone who reaches the port may do everything. (env GATEWAY_ALLOW_UNAUTHENTICATED=1)"
+    )
+    var allowUnauthenticated = false
+
     func validate() throws {
+        let unauthenticatedAllowed =
+            allowUnauthenticated || Environment.optionalString("GATEWAY_ALLOW_UNAUTHENTICATED") == "1"
+        if keysFile == nil, !unauthenticatedAllowed, !ServeAddress.isLoopback(host) {
+            throw ValidationError(
+                "refusing to serve on \(host) without keys: anyone who reaches it could run workflows and read and delete images. Give --keys-file FILE (make one with `invokeai-gateway keys add --keys-file FILE --name NAME --scopes read,run,admin`), listen on 127.0.0.1, or say --allow-unauthenticated"
+            )
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("unknown --log-level '\(logLevel)'")
@@ -186,6 +205,11 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.runs = RunTrackerConfiguration(maxRuns: maxRuns, maxAge: runRetention)
         configuration.events.maxSubscribers = maxSubscribers
         configuration.events.heartbeatInterval = heartbeat
+        configuration.keysFile = keysFile
+        if keysFile == nil, !ServeAddress.isLoopback(host) {
+            logger.warning(
+                "serving on \(host) without keys (--allow-unauthenticated): anyone who reaches it may do everything")
+        }
         if configuration.publicDirectory == nil {
             logger.warning("no folder at --public \(publicDirectory): / will answer 404")
         }
@@ -196,6 +220,9 @@ struct ServeCommand: AsyncParsableCommand {
         let gateway = try GatewayServer(configuration: configuration, logger: logger)
         try gateway.start()
         logger.info("invokeai-gateway on port \(gateway.port), InvokeAI at \(invokeAIURL)")
+        // SIGHUP reads the keys file again at once (it is also checked for changes every second).
+        let reload = ReloadSignal.install(logger: logger) { gateway.access.keyRing?.reload() }
+        defer { reload.cancel() }
 
         await ShutdownSignal.wait(logger: logger)
         await gateway.shutdown()

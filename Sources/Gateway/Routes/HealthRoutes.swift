@@ -6,18 +6,19 @@ import JSONValue
 /// `/healthz`: the process answers. `/readyz`: InvokeAI answers too (503 with its error when not).
 enum HealthRoutes {
     static func add(
-        to router: inout Router, upstream: InvokeAIClient, eventStream: (@Sendable () -> InvokeAIEventStreamState)?
+        to router: inout AccessRouter, upstream: InvokeAIClient,
+        eventStream: (@Sendable () -> InvokeAIEventStreamState)?
     ) {
         router.add(
             .GET, "/healthz",
-            .sync { _ in
+            .sync { _, _ in
                 HTTPResponse(
                     status: .ok, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
                     bytes: Array(#"{"status":"ok"}"#.utf8))
             })
         router.add(
             .GET, "/readyz",
-            .async { _ in
+            .async { _, _ in
                 let invokeai: JSONValue = ["url": .string(upstream.baseURL.absoluteString)]
                 do {
                     let version = try await upstream.appVersion()
@@ -48,10 +49,10 @@ enum HealthRoutes {
 
 /// `/metrics` in Prometheus text format.
 enum MetricsRoutes {
-    static func add(to router: inout Router, metrics: @escaping @Sendable () -> String) {
+    static func add(to router: inout AccessRouter, metrics: @escaping @Sendable () -> String) {
         router.add(
             .GET, "/metrics",
-            .sync { _ in
+            .sync { _, _ in
                 HTTPResponse(
                     status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
                     bytes: Array(metrics().utf8))
@@ -61,12 +62,12 @@ enum MetricsRoutes {
 
 /// `/openapi.json`: the API contract, read from openapi/ at start-up.
 enum OpenAPIRoutes {
-    static func add(to router: inout Router, documentPath: String?) throws {
+    static func add(to router: inout AccessRouter, documentPath: String?) throws {
         guard let documentPath else { return }
         let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: documentPath)))
         router.add(
             .GET, "/openapi.json",
-            .sync { _ in
+            .sync { _, _ in
                 HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], bytes: bytes)
             })
     }

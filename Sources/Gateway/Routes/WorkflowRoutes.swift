@@ -6,14 +6,14 @@ import Workflows
 
 /// `/v1/workflows`: the catalog, each workflow's inputs and schema, its stored definition.
 enum WorkflowRoutes {
-    static func add(to router: inout Router, catalog: WorkflowCatalog, models: InstalledModelList) {
+    static func add(to router: inout AccessRouter, catalog: WorkflowCatalog, models: InstalledModelList) {
         let prepared = PreparedViews()
         // Both read routes answer from prepared bytes on the event loop when nothing needs
         // reading (the usual case); otherwise as a task, as any route that awaits.
         router.add(
             .GET, "/v1/workflows",
             .either(
-                now: { _ in
+                now: { _, _ in
                     guard let current = catalog.currentWithoutIO(),
                         let (installed, stamp) = models.modelsWithoutIO(for: current.entries)
                     else { return nil }
@@ -22,7 +22,7 @@ enum WorkflowRoutes {
                             current.entries.map { ($0, InstalledModelList.runnability(of: $0, against: installed)) })
                     }
                 },
-                later: { _ in
+                later: { _, _ in
                     var views: [(WorkflowCatalog.Entry, JSONValue)] = []
                     for entry in try await listed(catalog) {
                         views.append((entry, await models.runnability(of: entry)))
@@ -32,7 +32,7 @@ enum WorkflowRoutes {
         router.add(
             .GET, "/v1/workflows/{name}",
             .either(
-                now: { request in
+                now: { request, _ in
                     guard let current = catalog.currentWithoutIO(),
                         let entry = current.byName[request.pathParameters["name"] ?? ""],
                         let (installed, stamp) = models.modelsWithoutIO(for: [entry])
@@ -44,25 +44,25 @@ enum WorkflowRoutes {
                         detailResponse(entry, InstalledModelList.runnability(of: entry, against: installed))
                     }
                 },
-                later: { request in
+                later: { request, _ in
                     let entry = try await named(request, catalog)
                     if let notModified = notModified(request, entry) { return notModified }
                     return detailResponse(entry, await models.runnability(of: entry))
                 }))
         router.add(
             .GET, "/v1/workflows/{name}/schema",
-            .async { request in
+            .async { request, _ in
                 .json(
                     try await named(request, catalog).workflow.runRequestSchema, contentType: "application/schema+json")
             })
         router.add(
             .GET, "/v1/workflows/{name}/definition",
-            .async { request in
+            .async { request, _ in
                 .json(try await named(request, catalog).workflow.definition)
             })
         router.add(
             .PUT, "/v1/workflows/{name}/definition",
-            .async { request in
+            .async { request, _ in
                 let name = request.pathParameters["name"] ?? ""
                 let definition: JSONValue
                 do {
@@ -84,7 +84,7 @@ enum WorkflowRoutes {
             })
         router.add(
             .DELETE, "/v1/workflows/{name}/definition",
-            .async { request in
+            .async { request, _ in
                 let entry = try await named(request, catalog)
                 do {
                     try catalog.remove(entry)
