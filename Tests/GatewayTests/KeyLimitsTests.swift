@@ -50,6 +50,18 @@ import Testing
         #expect(try KeysFile.read(path: path).keys == [record])
     }
 
+    /// A gateway with the keys file and no InvokeAI (nothing here needs one to answer).
+    static func withKeyedGateway(
+        keysFile: String, _ body: (URL, GatewayServer) async throws -> Void
+    ) async throws {
+        try await GatewayHTTP.withGateway(
+            invokeAI: try GatewayHTTP.deadUpstream(),
+            configure: {
+                $0.keysFile = keysFile
+                $0.followsUpstreamEvents = false
+            }, body)
+    }
+
     @Test func overItsRateAKeyGets429WithRetryAfter() async throws {
         let path = try KeysTests.temporaryPath()
         var file = KeysFile()
@@ -57,13 +69,7 @@ import Testing
         let slow = try file.add(name: "slow", scopes: [.read], tenant: nil, requestsPerSecond: 0.05).key
         let free = try file.add(name: "free", scopes: [.admin], tenant: nil).key
         try file.write(path: path)
-        try await GatewayHTTP.withGateway(
-            invokeAI: try GatewayHTTP.deadUpstream(),
-            configure: {
-                $0.keysFile = path
-                $0.followsUpstreamEvents = false
-            }
-        ) { base, _ in
+        try await Self.withKeyedGateway(keysFile: path) { base, _ in
             let runs = base.appendingPathComponent("v1/runs")
             #expect(try await TestHTTP.send("GET", runs, headers: ["X-API-Key": slow]).status == 200)
             let refused = try await TestHTTP.send("GET", runs, headers: ["X-API-Key": slow])
@@ -85,13 +91,7 @@ import Testing
         let one = try file.add(name: "one", scopes: [.run], tenant: "team-c", maxConcurrentRuns: 1).key
         let admin = try file.add(name: "ops", scopes: [.admin], tenant: nil).key
         try file.write(path: path)
-        try await GatewayHTTP.withGateway(
-            invokeAI: try GatewayHTTP.deadUpstream(),
-            configure: {
-                $0.keysFile = path
-                $0.followsUpstreamEvents = false
-            }
-        ) { base, server in
+        try await Self.withKeyedGateway(keysFile: path) { base, server in
             let submit = base.appendingPathComponent("v1/workflows/blank-blur/runs")
             let headers = ["X-API-Key": one, "Content-Type": "application/json"]
             // Under the limit the submission goes on (to InvokeAI, which is down here).
