@@ -6,4 +6,12 @@ enum UploadTag {
     static func text(tenant: String, destination: String) -> String {
         "invokeai-gateway-upload@\(tenant):\(destination)"
     }
+
+    /// Whether an image record's `session_id` is this gateway's upload tag, for `tenant` (any
+    /// tenant when nil).
+    static func matches(_ sessionId: String?, tenant: String?, destination: String) -> Bool {
+        guard let sessionId else { return false }
+        if let tenant { return sessionId == text(tenant: tenant, destination: destination) }
+        return sessionId.hasPrefix("invokeai-gateway-upload@") && sessionId.hasSuffix(":\(destination)")
+    }
 }

@@ -6,7 +6,8 @@ import JSONValue
 
 /// `/v1/images`: upload to InvokeAI, download through the gateway, delete. A caller without
 /// admin reaches only its own images: its runs' outputs and inputs, and what it uploaded here
-/// (tagged in InvokeAI's record, `UploadTag`); any other image is not found (404).
+/// (tagged in InvokeAI's record, `UploadTag`); any other image is not found (404). Nobody
+/// deletes through the gateway an image it did not make or receive (`checkAccess`).
 enum ImageRoutes {
     static let acceptedTypes: Set<String> = ["image/png", "image/jpeg", "image/webp"]
 
@@ -73,12 +74,17 @@ enum ImageRoutes {
             })
     }
 
-    /// Refuses (404, as for an image that does not exist) an image that is not the caller's; an
-    /// admin reaches every image.
+    /// Reads: an admin reaches every image; any other caller only its own (its runs' outputs
+    /// and inputs, its uploads), the rest is 404 as for an image that does not exist.
+    /// Deletes: only the gateway's own images, for every caller: the GUI user's images, and
+    /// those of runs older than the run window, are not the gateway's to delete (an admin is
+    /// told so with 403; others see 404).
     static func checkAccess(
         _ name: String, _ caller: Caller, deleting: Bool, client: InvokeAIClient, tracker: RunTracker
     ) async throws {
-        guard !caller.isAdmin, !tracker.hasImage(name, owner: caller.tenant, deleting: deleting) else { return }
+        if caller.isAdmin, !deleting { return }
+        let owner = caller.isAdmin ? nil : caller.tenant
+        if tracker.hasImage(name, owner: owner, deleting: deleting) { return }
         let record: InvokeAIImage
         do {
             record = try await client.image(name)
@@ -86,9 +92,12 @@ enum ImageRoutes {
             if error.statusCode == 404 { throw HTTPError(.notFound, "no image \(name) in InvokeAI") }
             throw error
         }
-        guard record.sessionId == UploadTag.text(tenant: caller.tenant, destination: tracker.destination) else {
-            throw HTTPError(.notFound, "no image \(name) in InvokeAI")
-        }
+        if UploadTag.matches(record.sessionId, tenant: owner, destination: tracker.destination) { return }
+        guard caller.isAdmin else { throw HTTPError(.notFound, "no image \(name) in InvokeAI") }
+        throw HTTPError(
+            .forbidden,
+            "image \(name) is not this gateway's to delete: it is neither an output or input of one of its runs "
+                + "in the run window nor uploaded through POST /v1/images; delete it in InvokeAI")
     }
 
     /// The image of an upload: a raw body with an image Content-Type, or the first file part

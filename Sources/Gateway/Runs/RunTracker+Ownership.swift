@@ -8,11 +8,11 @@ extension RunTracker {
         }
     }
 
-    /// Whether `image` belongs to one of `owner`'s runs in the table: an input the gateway
+    /// Whether `image` belongs to one of `owner`'s runs (any run's, when nil) in the table: an input the gateway
     /// uploaded for it, or an output (for deleting, only one the run's own session made, never
     /// an image another run made or one passed through). Older runs, gone from the table, are
     /// not searched. The lock is held only to take the tenant's runs.
-    public func hasImage(_ image: String, owner: String, deleting: Bool) -> Bool {
+    public func hasImage(_ image: String, owner: String?, deleting: Bool) -> Bool {
         let runs = state.withLock { s in
             s.table.page(offset: 0, limit: Int.max, matching: RunTable.Filter(owner: owner)).page
         }

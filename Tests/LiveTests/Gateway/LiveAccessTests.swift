@@ -1,5 +1,6 @@
 import Foundation
 import GatewayTestSupport
+import InvokeAI
 import JSONValue
 import TestSupport
 import Testing
@@ -98,6 +99,28 @@ struct LiveAccessTests {
             #expect(try json(body)["status"]?.stringValue == "completed")
             #expect(try await send("GET", base.appendingPathComponent("v1/images/\(output)"), nil, nil, a).0 == 200)
         }
+    }
+
+    @Test func imagesTheGatewayDidNotMakeAreReadableButNotItsToDelete() async throws {
+        // An image the GUI user uploaded straight to InvokeAI.
+        let client = InvokeAIClient(baseURL: try LiveEnvironment.invokeAIURL())
+        let gui = try await client.uploadImage(TinyPNG.make(width: 4, height: 4, seed: 21), fileName: "gui.png")
+        try await LiveGateway.with { base, _ in
+            // Without a keys file the caller is the anonymous admin: it may read every image...
+            let image = base.appendingPathComponent("v1/images/\(gui.name)")
+            #expect(try await send("GET", image, nil, nil, [:]).0 == 200)
+            // ...but deletes only the gateway's own.
+            let (status, _, body) = try await send("DELETE", image, nil, nil, [:])
+            #expect(status == 403)
+            #expect(try json(body)["detail"]?.stringValue?.contains("not this gateway's to delete") == true)
+            let upload = try await TestHTTP.send(
+                "POST", base.appendingPathComponent("v1/images"), headers: ["Content-Type": "image/png"],
+                body: TinyPNG.make(width: 4, height: 4, seed: 22))
+            let name = try #require(try json(Data(upload.body))["name"]?.stringValue)
+            #expect(try await send("DELETE", base.appendingPathComponent("v1/images/\(name)"), nil, nil, [:]).0 == 204)
+        }
+        #expect(try await client.image(gui.name).name == gui.name)
+        try await client.deleteImage(gui.name)
     }
 
     static func keysPath() throws -> String {
