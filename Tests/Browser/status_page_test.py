@@ -30,6 +30,9 @@ class StatusPageTest(GatewayPageCase):
         names = [b.get_attribute("data-workflow") for b in self.driver.find_elements(By.CSS_SELECTOR, "#workflow-list button")]
         for example in ("blank-blur", "resize-image", "slow-steps"):
             self.assertIn(example, names)
+        # Without a keys file nothing asks for a key.
+        self.assertFalse(self.driver.find_element(By.ID, "sign-in").is_displayed())
+        self.assertFalse(self.driver.find_element(By.ID, "account").is_displayed())
         self.assertEqual(self.console_errors(), [])
 
     def test_a_workflow_that_cannot_run_here_says_why_and_cannot_be_run(self):
