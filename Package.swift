@@ -44,10 +44,14 @@ let package = Package(
         ),
         // Pure: workflow parsing, inputs, validation, graph building, outputs. No I/O.
         .target(name: "Workflows", dependencies: ["JSONValue"]),
-        .target(name: "InvokeAI", dependencies: ["CEpoll", "HTTPCore", "JSONValue", "Transport"]),
+        // SHA-1 (the WebSocket handshake, idempotency batch ids) and SHA-256 (API keys), checked
+        // against FIPS 180-4's vectors in their tests.
+        .target(name: "Digests"),
+        .target(name: "InvokeAI", dependencies: ["CEpoll", "Digests", "HTTPCore", "JSONValue", "Transport"]),
         .target(
             name: "Gateway",
             dependencies: [
+                "Digests",
                 "HTTPCore",
                 "HTTPServer",
                 "InvokeAI",
@@ -62,6 +66,7 @@ let package = Package(
             dependencies: [
                 "Gateway",
                 "HTTPServer",
+                "InvokeAI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -76,12 +81,13 @@ let package = Package(
             dependencies: ["Gateway", "HTTPServer", "TestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/GatewayTestSupport"
         ),
+        .testTarget(name: "DigestsTests", dependencies: ["Digests"]),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
         .testTarget(name: "TransportTests", dependencies: ["HTTPCore", "Transport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPCore", "HTTPServer", "TestSupport"]),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "GatewayTestSupport", "HTTPCore", "HTTPServer", "TestSupport"]
+            dependencies: ["Digests", "Gateway", "GatewayTestSupport", "HTTPCore", "HTTPServer", "TestSupport"]
         ),
         .testTarget(
             name: "InvokeAITests", dependencies: ["HTTPCore", "InvokeAI", "JSONValue", "TestSupport", "Transport"]),

@@ -7,18 +7,106 @@ const $ = (id) => document.getElementById(id);
 const TERMINAL = new Set(["completed", "failed", "canceled"]);
 
 // ---------------------------------------------------------------------------------------------
-// REST helper: every answer as {ok, status, body}; problem documents keep their fields.
+// API keys. A gateway with a keys file answers 401 without one: the page then asks for a key,
+// keeps it in this tab's sessionStorage only (never localStorage, a URL or the console) and sends
+// it as Authorization: Bearer on every API call. Without a keys file nothing is ever asked.
 
-async function api(path, options = {}) {
+const KEY_ITEM = "invokeai-gateway.api-key";
+let apiKey = sessionStorage.getItem(KEY_ITEM);
+let signInShown = false;
+
+function authHeaders(key = apiKey) {
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// REST helper: every answer as {ok, status, body}; problem documents keep their fields. A 401
+// for the key in use asks for a key; a 403 for a missing scope says what this key may not do.
+
+async function api(path, options = {}, key = apiKey) {
   let response;
   try {
-    response = await fetch(path, { cache: "no-store", ...options });
+    response = await fetch(path, { cache: "no-store", ...options, headers: { ...options.headers, ...authHeaders(key) } });
   } catch (error) {
     return { ok: false, status: 0, body: { detail: `the gateway did not answer (${error.message})` } };
   }
   const type = response.headers.get("Content-Type") || "";
-  const body = type.includes("json") ? await response.json().catch(() => ({})) : { detail: await response.text() };
+  let body = type.includes("json") ? await response.json().catch(() => ({})) : { detail: await response.text() };
+  body = checkAccess(response.status, body, key, options.method || "GET", path);
   return { ok: response.ok, status: response.status, body };
+}
+
+// The body as shown: a scope refusal's detail says in words what the key may not do.
+function checkAccess(status, body, key, method, path) {
+  if (status === 401 && key === apiKey) keyNeeded(key ? `The gateway refused the key: ${problemText(body, status)}` : null);
+  if (status !== 403 || !body?.missing_scope) return body;
+  const action = refusedAction(method, path);
+  keyLimits.set(action, body.missing_scope);
+  showKeyLimits();
+  return { ...body, detail: `this API key may not ${action} (it lacks the '${body.missing_scope}' scope)` };
+}
+
+function refusedAction(method, path) {
+  const route = path.split("?")[0];
+  if (route === "/v1/queue") return "see InvokeAI's queue";
+  if (route === "/v1/boards") return "list InvokeAI's boards";
+  if (method === "POST" && route.endsWith("/runs")) return "run workflows";
+  if (method === "POST" && route === "/v1/images") return "upload images";
+  if (method === "DELETE" && route.startsWith("/v1/runs/")) return "cancel runs";
+  return `${method} ${route}`;
+}
+
+const keyLimits = new Map(); // what this key was refused → the scope it lacks
+function showKeyLimits() {
+  const refused = [...keyLimits].map(([action, scope]) => `${action} (needs ${scope})`);
+  $("key-limits").textContent = `This API key may not ${refused.join("; ")}.`;
+  $("key-limits").hidden = keyLimits.size === 0;
+}
+
+// The gateway refused to answer without a key, or refused this one: forget it, clear what it
+// showed and ask for one (`detail` says why a key was refused).
+function keyNeeded(detail) {
+  if (apiKey) sessionStorage.removeItem(KEY_ITEM);
+  apiKey = null;
+  $("account").hidden = true;
+  $("sign-in-error").textContent = detail || "";
+  $("sign-in-error").hidden = !detail;
+  if (signInShown) return;
+  signInShown = true;
+  clearPage();
+  $("main").classList.add("locked");
+  $("sign-in").hidden = false;
+  $("api-key").focus();
+}
+
+// A key is tried before it is kept: a refused one is never stored. A key without `read` (403)
+// is still a key in force.
+async function signIn(event) {
+  event.preventDefault();
+  const key = $("api-key").value.trim();
+  if (!key) return;
+  const { status, body } = await api("/v1/runs?limit=1", {}, key);
+  if (status === 401) {
+    $("sign-in-error").textContent = `The gateway refused the key: ${problemText(body, status)}`;
+    $("sign-in-error").hidden = false;
+    $("api-key").select();
+    return;
+  }
+  apiKey = key;
+  sessionStorage.setItem(KEY_ITEM, key);
+  $("api-key").value = "";
+  $("sign-in-error").hidden = true;
+  $("sign-in").hidden = true;
+  $("main").classList.remove("locked");
+  signInShown = false;
+  $("account").hidden = false;
+  loadAll();
+}
+
+function signOut() {
+  sessionStorage.removeItem(KEY_ITEM);
+  apiKey = null;
+  keyNeeded(null);
 }
 
 function problemText(body, status) {
@@ -59,8 +147,14 @@ function showEventsState(connected, reconnects) {
   setState("events-state", (connected ? "connected" : "disconnected") + suffix, connected ? "ready" : "down");
 }
 
+let queueAllowed = true; // false once this key was refused the queue (it needs admin)
 async function refreshQueue() {
-  const { ok, body } = await api("/v1/queue");
+  if (signInShown || !queueAllowed) return;
+  const { ok, status, body } = await api("/v1/queue");
+  if (status === 403) {
+    queueAllowed = false;
+    $("queue-counts").title = problemText(body, status);
+  }
   const counts = ok ? body.queue?.queue ?? {} : {};
   for (const cell of document.querySelectorAll("#queue-counts [data-count]")) {
     const value = counts[cell.dataset.count];
@@ -357,7 +451,16 @@ async function submitRun(event) {
 // ---------------------------------------------------------------------------------------------
 // One run, followed over GET /v1/runs/{id}/events.
 
-let followed = null; // {id, source: EventSource, nodes: Map}
+let followed = null; // {id, source: EventStream, nodes: Map}
+
+// An event stream of the gateway with this page's key; a refusal is handled as api()'s are.
+function openEvents(url) {
+  const key = apiKey;
+  return new EventStream(url, {
+    headers: authHeaders(key),
+    onRefused: (status, body) => checkAccess(status, body, key, "GET", url),
+  });
+}
 
 function followRun(run) {
   followed?.source.close();
@@ -376,7 +479,7 @@ function followRun(run) {
   $("run-title").focus();
   upsertRecent(run);
 
-  const source = new EventSource(`/v1/runs/${encodeURIComponent(run.id)}/events?previews=1`);
+  const source = openEvents(`/v1/runs/${encodeURIComponent(run.id)}/events?previews=1`);
   followed = { id: run.id, source, nodes: new Map() };
   const on = (type, handler) => source.addEventListener(type, (message) => {
     if (followed?.source !== source) return;
@@ -456,12 +559,43 @@ function showFinishedRun(run) {
     output.images.forEach((image, n) => {
       const alt = `Output ${n + 1} of ${output.label || output.node}` + (image.width ? `, ${image.width}×${image.height}` : "");
       figures.push(element("figure", {},
-        element("a", { href: image.url, target: "_blank", rel: "noopener" }, element("img", { src: image.thumbnail_url || image.url, alt })),
+        element("a", { href: image.url, target: "_blank", rel: "noopener" }, showImage(element("img", { alt }), image.thumbnail_url || image.url)),
         element("figcaption", { text: image.name })));
     });
   }
   $("outputs").replaceChildren(...figures);
   upsertRecent(run);
+}
+
+// An <img> cannot send a key: with one, the image is fetched with it and shown from a blob: URL.
+function showImage(img, url) {
+  if (!apiKey) {
+    img.src = url;
+    return img;
+  }
+  fetch(url, { headers: authHeaders() }).then((response) => (response.ok ? response.blob() : null)).then((blob) => {
+    if (!blob) return;
+    img.addEventListener("load", () => URL.revokeObjectURL(img.src), { once: true });
+    img.src = URL.createObjectURL(blob);
+  }).catch(() => {});
+  return img;
+}
+
+// Nor can a link: with a key, a click on a link to an API answer (a run, an image) fetches it
+// with the key and opens it from a blob: URL in the new tab, which is opened at once (a tab
+// opened later, when the answer is in, would be taken for a pop-up).
+async function openWithKey(event) {
+  const link = event.target.closest?.('a[href^="/v1/"], a[href="/metrics"]');
+  if (!link || !apiKey || event.button !== 0) return;
+  event.preventDefault();
+  const tab = window.open("", "_blank");
+  if (!tab) return;
+  tab.opener = null;
+  const response = await fetch(link.getAttribute("href"), { headers: authHeaders(), cache: "no-store" }).catch(() => null);
+  if (!response) return tab.close();
+  const url = URL.createObjectURL(await response.blob());
+  tab.location.href = url;
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
 async function cancelRun() {
@@ -517,9 +651,13 @@ async function loadRecent() {
   for (const run of [...body.runs].reverse()) upsertRecent(run);
 }
 
+let everything = null; // the EventStream of /v1/events
+
 function followEverything() {
+  everything?.close();
   const types = ["run.queued", "run.started", "run.completed", "run.failed", "run.canceled", "upstream.connected", "upstream.disconnected"];
-  const source = new EventSource(`/v1/events?type=${types.join(",")}`);
+  const source = openEvents(`/v1/events?type=${types.join(",")}`);
+  everything = source;
   for (const type of types.slice(0, 5)) {
     source.addEventListener(type, async (message) => {
       const data = JSON.parse(message.data);
@@ -541,14 +679,45 @@ function tickDurations() {
 
 // ---------------------------------------------------------------------------------------------
 
-document.addEventListener("DOMContentLoaded", () => {
-  $("run-form").addEventListener("submit", submitRun);
-  $("cancel").addEventListener("click", cancelRun);
-  refreshHealth();
+// Everything the API shows, (re)loaded with the key in use.
+function loadAll() {
+  keyLimits.clear();
+  showKeyLimits();
+  queueAllowed = true;
+  $("queue-counts").removeAttribute("title");
+  boardsCache = null;
+  modelsCache.clear();
   refreshQueue();
   loadWorkflows();
   loadRecent();
   followEverything();
+}
+
+// What a key showed goes when it does.
+function clearPage() {
+  everything?.close();
+  everything = null;
+  followed?.source.close();
+  followed = null;
+  current = null;
+  $("workflow-list").replaceChildren();
+  $("workflow").hidden = true;
+  $("run").hidden = true;
+  recentRows.clear();
+  document.querySelector("#recent-runs tbody").replaceChildren();
+  $("recent-empty").hidden = false;
+  for (const cell of document.querySelectorAll("#queue-counts [data-count]")) cell.textContent = "–";
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("run-form").addEventListener("submit", submitRun);
+  $("cancel").addEventListener("click", cancelRun);
+  $("sign-in-form").addEventListener("submit", signIn);
+  $("sign-out").addEventListener("click", signOut);
+  document.addEventListener("click", openWithKey);
+  $("account").hidden = !apiKey;
+  refreshHealth();
+  loadAll();
   setInterval(refreshHealth, 5000);
   setInterval(refreshQueue, 5000);
   setInterval(tickDurations, 1000);

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPCore
 import HTTPServer
+import InvokeAI
 
 /// Everything the gateway is told at start-up.
 public struct GatewayConfiguration: Sendable {
@@ -15,6 +16,9 @@ public struct GatewayConfiguration: Sendable {
     public var openAPIFile: String?
     /// Timeout for each upstream request.
     public var upstreamTimeout: TimeInterval
+    /// How the gateway signs in to a multi-user InvokeAI (`.none` for a single-user one): REST
+    /// calls and the event stream carry its token.
+    public var invokeAIAuth: InvokeAIAuth
     /// Bounds of the server-sent event fan-out.
     public var events: EventHubConfiguration
     /// Browser origins allowed to read answers cross-origin (off when empty).
@@ -33,6 +37,9 @@ public struct GatewayConfiguration: Sendable {
     /// How many ended runs, and for how long, the run table keeps (older ones are read from
     /// InvokeAI when asked for).
     public var runs: RunTrackerConfiguration
+    /// The keys file (`--keys-file`): requests need a key in it. Nil: no keys, everyone is an
+    /// admin of one anonymous tenant (the command line allows that only on loopback).
+    public var keysFile: String?
     /// Host names requests may be addressed to besides the loopback names and the address
     /// listened on (`*`: any; see `AllowedHosts`).
     public var allowedHosts: [String] = []
@@ -46,6 +53,7 @@ public struct GatewayConfiguration: Sendable {
         publicDirectory: String? = nil,
         openAPIFile: String? = nil,
         upstreamTimeout: TimeInterval = 10,
+        invokeAIAuth: InvokeAIAuth = .none,
         events: EventHubConfiguration = EventHubConfiguration(),
         cors: CORSPolicy = CORSPolicy(),
         destination: String = "invokeai-gateway",
@@ -53,7 +61,8 @@ public struct GatewayConfiguration: Sendable {
         stateDirectory: String? = nil,
         maxWait: Double = 300,
         outputTTL: TimeInterval? = nil,
-        runs: RunTrackerConfiguration = RunTrackerConfiguration()
+        runs: RunTrackerConfiguration = RunTrackerConfiguration(),
+        keysFile: String? = nil
     ) {
         self.server = server
         self.invokeAIURL = invokeAIURL
@@ -61,6 +70,7 @@ public struct GatewayConfiguration: Sendable {
         self.publicDirectory = publicDirectory
         self.openAPIFile = openAPIFile
         self.upstreamTimeout = upstreamTimeout
+        self.invokeAIAuth = invokeAIAuth
         self.events = events
         self.cors = cors
         self.destination = destination
@@ -69,6 +79,7 @@ public struct GatewayConfiguration: Sendable {
         self.maxWait = maxWait
         self.outputTTL = outputTTL
         self.runs = runs
+        self.keysFile = keysFile
     }
 }
 

@@ -20,6 +20,8 @@ public final class GatewayServer: Sendable {
     public let catalog: WorkflowCatalog
     /// Every route served, as `METHOD /path/{parameter}` (static files aside).
     public let routeList: [String]
+    /// Who may do what: the keys in force (`--keys-file`), or everyone when there are none.
+    public let access: AccessPolicy
     private let logger: Logger
     private let loops: EventLoopGroup
     /// The one task that owns the gateway's background work: the services' loops, run recovery
@@ -33,7 +35,8 @@ public final class GatewayServer: Sendable {
         loops = try EventLoopGroup(count: configuration.server.eventLoopCount, name: "loop")
         upstream = InvokeAIClient(
             configuration: InvokeAIClientConfiguration(
-                baseURL: configuration.invokeAIURL, requestTimeout: configuration.upstreamTimeout),
+                baseURL: configuration.invokeAIURL, requestTimeout: configuration.upstreamTimeout,
+                auth: configuration.invokeAIAuth),
             loops: loops)
         self.logger = logger
         events = EventHub(configuration: configuration.events)
@@ -72,9 +75,19 @@ public final class GatewayServer: Sendable {
                     ])
             },
             reconcile: { await tracker.reconcile() })
-        var router = Router()
+        var keyRing: KeyRing?
+        if let keysFile = configuration.keysFile {
+            do {
+                keyRing = try KeyRing(path: keysFile, logger: logger)
+            } catch {
+                throw GatewayStartError(reason: error.description)
+            }
+        }
+        access = AccessPolicy(keyRing: keyRing)
+        // Every route is added through the access check its entry in AccessTable asks for.
+        var router = AccessRouter(policy: access)
         // InvokeAI's failures become 502/503/504 problems here, once, for every route.
-        router.errorMapper = UpstreamProblem.mapped
+        router.router.errorMapper = UpstreamProblem.mapped
         let stream = upstreamEvents
         var streamState: (@Sendable () -> InvokeAIEventStreamState)?
         if configuration.followsUpstreamEvents { streamState = { @Sendable in stream.state } }
@@ -93,13 +106,13 @@ public final class GatewayServer: Sendable {
         if let failure = keys.loadFailure { throw GatewayStartError(reason: failure) }
         RunSubmission(
             catalog: catalog, tracker: tracker, client: upstream, idempotency: keys,
-            preparation: RunPreparation(client: upstream), maxWait: configuration.maxWait
+            preparation: RunPreparation(client: upstream), maxWait: configuration.maxWait, access: access
         ).add(to: &router)
         ReadThroughRoutes.add(to: &router, client: upstream, destination: configuration.destination)
         try OpenAPIRoutes.add(to: &router, documentPath: configuration.openAPIFile)
         if let publicDirectory = configuration.publicDirectory {
             let files = try StaticFiles(root: publicDirectory)
-            router.fallback = .sync { request in
+            router.router.fallback = .sync { request in
                 var response = try files.respond(to: request)
                 response.headers.add("Content-Security-Policy", SecurityHeaders.pagePolicy)
                 return response
@@ -107,11 +120,12 @@ public final class GatewayServer: Sendable {
         }
         // The server is created after the router is complete; /metrics reads it lazily.
         let refusals = RefusalCounters()
-        let metricsSource = MetricsSource(tracker: tracker, refusals: refusals, hub: hub)
+        let metricsSource = MetricsSource(tracker: tracker, access: access, refusals: refusals, hub: hub)
         MetricsRoutes.add(to: &router, metrics: { metricsSource.render() })
-        routeList = router.routeList
+        routeList = router.router.routeList
+        // Before the access check: a page on another site learns nothing, not even a 401.
         let guarded = RequestGuard(
-            next: router,
+            next: router.router,
             hosts: AllowedHosts(bindAddress: configuration.server.host, configured: configuration.allowedHosts),
             cors: configuration.cors, refusals: refusals)
         http = try HTTPServer(configuration: configuration.server, responder: guarded, loops: loops, logger: logger)

@@ -5,11 +5,13 @@ import Synchronization
 final class MetricsSource: Sendable {
     private let server = Mutex<HTTPServerMetrics?>(nil)
     private let tracker: RunTracker
+    private let access: AccessPolicy
     private let refusals: RefusalCounters
     private let hub: EventHub
 
-    init(tracker: RunTracker, refusals: RefusalCounters, hub: EventHub) {
+    init(tracker: RunTracker, access: AccessPolicy, refusals: RefusalCounters, hub: EventHub) {
         self.tracker = tracker
+        self.access = access
         self.refusals = refusals
         self.hub = hub
     }
@@ -37,7 +39,7 @@ final class MetricsSource: Sendable {
             gateway_runs_held \(tracker.count)
 
             """
-        return (server.withLock { $0 }?.prometheusText() ?? "") + cleanup + refusals.prometheusText
-            + hub.prometheusText
+        return (server.withLock { $0 }?.prometheusText() ?? "") + cleanup + access.refusals.prometheusText
+            + refusals.prometheusText + hub.prometheusText
     }
 }

@@ -25,27 +25,37 @@ public struct HTTPResponseHead: Sendable {
     /// Parses a whole head: the status line and the field lines, each ended by CRLF or a bare
     /// LF, without the empty line that ends the head.
     public init(parsing bytes: some BidirectionalCollection<UInt8>) throws(HTTPResponseHeadError) {
-        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { line in
-            String(decoding: line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...], as: UTF8.self)
+        var lines = Array(bytes).split(separator: HTTPByte.lf, omittingEmptySubsequences: false).map { line in
+            line.last == HTTPByte.cr ? line.dropLast() : line
         }
-        if lines.last == "" { lines.removeLast() } // the head's last line ended by its LF
-        try self.init(statusLine: lines.first ?? "")
-        for line in lines.dropFirst() { try addField(line: line) }
+        if lines.last?.isEmpty == true { lines.removeLast() } // the head's last line ended by its LF
+        try self.init(statusLine: String(decoding: lines.first ?? [], as: UTF8.self))
+        for line in lines.dropFirst() { try addField(bytes: Array(line)) }
     }
 
-    /// Adds one `name: value` line; a line starting with white space continues the previous
-    /// field (obsolete folding, RFC 9112 §5.2).
+    /// Adds one `name: value` line (as text).
     public mutating func addField(line: String) throws(HTTPResponseHeadError) {
-        if let first = line.first, first == " " || first == "\t", !headers.isEmpty {
-            headers.appendToLastValue(" " + line.trimmingHTTPWhitespace())
+        try addField(bytes: Array(line.utf8))
+    }
+
+    /// Adds one `name: value` line, checked by the one field grammar (`HTTPFieldLine`); a line
+    /// starting with white space continues the previous field (obsolete folding, which a
+    /// client must accept: RFC 9112 §5.2).
+    public mutating func addField(bytes line: [UInt8]) throws(HTTPResponseHeadError) {
+        if let first = line.first, first == HTTPByte.space || first == HTTPByte.tab, !headers.isEmpty {
+            let folded = String(decoding: line, as: UTF8.self).trimmingHTTPWhitespace()
+            guard !folded.utf8.contains(where: { $0 < 0x20 && $0 != HTTPByte.tab || $0 == 0x7F }) else {
+                throw .invalidFieldLine(String(decoding: line, as: UTF8.self))
+            }
+            headers.appendToLastValue(" " + folded)
             return
         }
-        guard let colon = line.firstIndex(of: ":"), colon != line.startIndex,
-            !line[..<colon].contains(where: { $0 == " " || $0 == "\t" })
-        else {
-            throw .invalidFieldLine(line)
+        let field: (name: String, value: String)? = line.withUnsafeBufferPointer { buffer in
+            guard let field = try? HTTPFieldLine(parsing: buffer) else { return nil }
+            return (field.name(in: buffer), field.value(in: buffer))
         }
-        headers.add(String(line[..<colon]), line[line.index(after: colon)...].trimmingHTTPWhitespace())
+        guard let field else { throw .invalidFieldLine(String(decoding: line, as: UTF8.self)) }
+        headers.add(field.name, field.value)
     }
 
     /// The field's value, case-insensitive name, repeated fields joined with ", ".

@@ -5,7 +5,7 @@ struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invokeai-gateway",
         abstract: "A local HTTP gateway that turns InvokeAI GUI workflows into REST endpoints.",
-        subcommands: [ServeCommand.self],
+        subcommands: [ServeCommand.self, KeysCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

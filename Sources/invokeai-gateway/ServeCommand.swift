@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Gateway
 import HTTPServer
+import InvokeAI
 import Logging
 
 struct ServeCommand: AsyncParsableCommand {
@@ -23,6 +24,20 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("invokeai"), help: "Base URL of InvokeAI. (env INVOKEAI_URL)")
     var invokeAIURL: String = Environment.string("INVOKEAI_URL", "http://127.0.0.1:9090")
+
+    @Option(
+        name: .customLong("invokeai-user"),
+        help:
+            "E-mail of the account the gateway signs in with on a multi-user InvokeAI; its password comes from --invokeai-password-file or the environment variable INVOKEAI_PASSWORD, never from a flag value. (env INVOKEAI_USER)"
+    )
+    var invokeAIUser: String? = Environment.optionalString("INVOKEAI_USER")
+
+    @Option(
+        name: .customLong("invokeai-password-file"),
+        help:
+            "File holding the --invokeai-user account's password (a trailing newline is ignored). (env INVOKEAI_PASSWORD_FILE)"
+    )
+    var invokeAIPasswordFile: String? = Environment.optionalString("INVOKEAI_PASSWORD_FILE")
 
     @Option(help: "Folder of workflow JSON files; uploads are stored there too. (env GATEWAY_WORKFLOWS)")
     var workflows: String = Environment.string("GATEWAY_WORKFLOWS", "workflows")
@@ -100,6 +115,18 @@ struct ServeCommand: AsyncParsableCommand {
     var destination: String = Environment.string("GATEWAY_DESTINATION", "invokeai-gateway")
 
     @Option(
+        help:
+            "Keys file (see `invokeai-gateway keys`): every request but /healthz, /readyz, /openapi.json and the status page's files needs a key in it; read again when it changes or on SIGHUP. (env GATEWAY_KEYS_FILE)"
+    )
+    var keysFile: String? = Environment.optionalString("GATEWAY_KEYS_FILE")
+
+    @Flag(
+        help:
+            "Serve without keys on an address other than loopback: anyone who reaches the port may do everything. (env GATEWAY_ALLOW_UNAUTHENTICATED=1)"
+    )
+    var allowUnauthenticated = false
+
+    @Option(
         name: .customLong("allowed-host"),
         help:
             "Host name (or address) requests may be addressed to besides localhost, 127.0.0.1, [::1] and the --host address; repeatable, \"*\" for any (DNS rebinding guard). (env GATEWAY_ALLOWED_HOSTS, comma-separated)"
@@ -131,6 +158,13 @@ struct ServeCommand: AsyncParsableCommand {
     var maxUploadedWorkflowBytes: Int = Environment.int("GATEWAY_MAX_UPLOADED_WORKFLOW_BYTES", 256 << 20)
 
     func validate() throws {
+        let unauthenticatedAllowed =
+            allowUnauthenticated || Environment.optionalString("GATEWAY_ALLOW_UNAUTHENTICATED") == "1"
+        if keysFile == nil, !unauthenticatedAllowed, !ServeAddress.isLoopback(host) {
+            throw ValidationError(
+                "refusing to serve on \(host) without keys: anyone who reaches it could run workflows and read and delete images. Give --keys-file FILE (make one with `invokeai-gateway keys add --keys-file FILE --name NAME --scopes read,run,admin`), listen on 127.0.0.1, or say --allow-unauthenticated"
+            )
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("unknown --log-level '\(logLevel)'")
@@ -140,6 +174,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "--invokeai must be a plain http:// URL (InvokeAI on this machine or a trusted network; no TLS), got '\(invokeAIURL)'"
             )
         }
+        _ = try invokeAIAuth()
         guard maxBodyBytes > 0, headerTimeout > 0, idleTimeout > 0, shutdownGrace >= 0, maxSubscribers > 0,
             heartbeat > 0
         else {
@@ -150,6 +185,31 @@ struct ServeCommand: AsyncParsableCommand {
         else {
             throw ValidationError("limits and timeouts must be positive")
         }
+    }
+
+    /// The InvokeAI sign-in: none without --invokeai-user; with it, a password from the file or
+    /// the environment (a flag value would show in `ps` and shell history).
+    func invokeAIAuth() throws -> InvokeAIAuth {
+        guard let user = invokeAIUser else {
+            if invokeAIPasswordFile != nil { throw ValidationError("--invokeai-password-file needs --invokeai-user") }
+            return .none
+        }
+        var password: String
+        if let file = invokeAIPasswordFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ValidationError("cannot read --invokeai-password-file \(file)")
+            }
+            password = text
+            while let last = password.last, last.isNewline { password.removeLast() }
+        } else if let fromEnvironment = Environment.optionalString("INVOKEAI_PASSWORD") {
+            password = fromEnvironment
+        } else {
+            throw ValidationError(
+                "--invokeai-user needs a password: --invokeai-password-file FILE or the environment variable INVOKEAI_PASSWORD"
+            )
+        }
+        guard !password.isEmpty else { throw ValidationError("the InvokeAI password is empty") }
+        return .login(email: user, password: password)
     }
 
     func run() async throws {
@@ -178,6 +238,7 @@ struct ServeCommand: AsyncParsableCommand {
             publicDirectory: FileManager.default.fileExists(atPath: publicDirectory) ? publicDirectory : nil,
             openAPIFile: FileManager.default.fileExists(atPath: openapi) ? openapi : nil
         )
+        configuration.invokeAIAuth = try invokeAIAuth()
         configuration.cors = CORSPolicy(allowedOrigins: Set(corsOrigins))
         configuration.destination = destination
         configuration.stateDirectory = stateDir
@@ -191,6 +252,11 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.uploads = WorkflowUploadLimits(
             maxDefinitionBytes: maxWorkflowBytes, maxFiles: maxUploadedWorkflows,
             maxTotalBytes: maxUploadedWorkflowBytes)
+        configuration.keysFile = keysFile
+        if keysFile == nil, !ServeAddress.isLoopback(host) {
+            logger.warning(
+                "serving on \(host) without keys (--allow-unauthenticated): anyone who reaches it may do everything")
+        }
         if configuration.publicDirectory == nil {
             logger.warning("no folder at --public \(publicDirectory): / will answer 404")
         }
@@ -201,6 +267,9 @@ struct ServeCommand: AsyncParsableCommand {
         let gateway = try GatewayServer(configuration: configuration, logger: logger)
         try gateway.start()
         logger.info("invokeai-gateway on port \(gateway.port), InvokeAI at \(invokeAIURL)")
+        // SIGHUP reads the keys file again at once (it is also checked for changes every second).
+        let reload = ReloadSignal.install(logger: logger) { gateway.access.keyRing?.reload() }
+        defer { reload.cancel() }
 
         await ShutdownSignal.wait(logger: logger)
         await gateway.shutdown()

@@ -8,7 +8,7 @@ import Testing
 @testable import Gateway
 
 /// `/v1/events` over loopback, with the test publishing into the hub (the run tracker's place).
-@Suite("Server-sent events over loopback")
+@Suite("Server-sent events over loopback", .ownThread)
 struct EventStreamTests {
     private func gateway<T: Sendable>(
         _ configure: @escaping (inout GatewayConfiguration) -> Void = { _ in },

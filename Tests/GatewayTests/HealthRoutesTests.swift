@@ -9,7 +9,7 @@ import Testing
 import FoundationNetworking
 #endif
 
-@Suite("Health, readiness and the contract, without InvokeAI")
+@Suite("Health, readiness and the contract, without InvokeAI", .ownThread)
 struct HealthRoutesTests {
     @Test func healthzAnswersWithoutUpstream() async throws {
         try await GatewayHTTP.with(invokeAI: try GatewayHTTP.deadUpstream()) { base in

@@ -40,8 +40,14 @@ import Testing
         var removed: [Run] = []
         let workflows = ["a", "b", "c"]
         var next = 0
-        let filters = ([nil] + workflows.map(Optional.some)).flatMap { workflow in
-            ([nil] + RunStatus.allCases.map(Optional.some)).map { RunTable.Filter(workflow: workflow, status: $0) }
+        // Runs of the anonymous tenant and of one other; each filter for all owners or one.
+        let owners = ["", "team"]
+        let filters = ([nil] + owners.map(Optional.some)).flatMap { owner in
+            ([nil] + workflows.map(Optional.some)).flatMap { workflow in
+                ([nil] + RunStatus.allCases.map(Optional.some)).map {
+                    RunTable.Filter(workflow: workflow, status: $0, owner: owner)
+                }
+            }
         }
         for step in 0..<1000 {
             // Long and synchronous: lets the other tests' tasks have the cooperative threads too.
@@ -50,7 +56,8 @@ import Testing
             case 0..<25:
                 next += 1
                 let run = Run(
-                    id: "run-\(next)", workflow: workflows.randomElement(using: &random)!, itemIDs: [next],
+                    id: "run-\(next)", workflow: workflows.randomElement(using: &random)!,
+                    owner: owners.randomElement(using: &random)!, itemIDs: [next],
                     createdAt: Date(timeIntervalSince1970: Double(Int.random(in: 0..<1000, using: &random))))
                 table.insert(run)
                 reference.order.append(run.id)

@@ -390,7 +390,8 @@ import Testing
     }
 
     /// 100,000 synthetic runs through the tracker: the table stays within its window.
-    @Test func theRunTableStaysWithinItsWindow() async throws {
+    // Seconds of computation (in a debug build): on a thread of its own, not the cooperative pool.
+    @Test(.ownThread) func theRunTableStaysWithinItsWindow() async throws {
         let bounded = RunTracker(
             upstream: upstream, hub: EventHub(), destination: "gw-test",
             configuration: RunTrackerConfiguration(maxRuns: 1000),

@@ -42,6 +42,21 @@ import Testing
         #expect(fake.count(fake.recordCalls) == 1)
     }
 
+    @Test func afterInvokeAIReconnectsTheLibraryIsReadAgainAndServedWithoutIO() async throws {
+        // Found by bench/e2e: after the event stream reconnected, the library's "first read"
+        // found an earlier read finished and read nothing, so library workflows were gone and
+        // every request took the slow path, until someone asked for an unknown name.
+        fake.library.withLock { $0["w1"] = ("From GUI", "t1") }
+        let catalog = WorkflowCatalog(directory: nil, upstream: fake.upstream, logger: logger)
+        #expect(try await catalog.entries().map(\.name) == ["from-gui"])
+        #expect(catalog.currentWithoutIO() != nil)
+        catalog.upstreamChanged()
+        #expect(catalog.currentWithoutIO() == nil)
+        #expect(try await catalog.entries().map(\.name) == ["from-gui"])
+        #expect(fake.count(fake.openAPICalls) == 2)
+        #expect(catalog.currentWithoutIO()?.entries.map(\.name) == ["from-gui"])
+    }
+
     @Test func aFailedSchemaReadIsTriedAgainByTheNextCaller() async throws {
         fake.failOpenAPI.withLock { $0 = true }
         let catalog = WorkflowCatalog(directory: nil, upstream: fake.upstream, logger: logger)

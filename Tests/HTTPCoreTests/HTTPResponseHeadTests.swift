@@ -31,6 +31,31 @@ import Testing
         #expect(throws: HTTPResponseHeadError.invalidFieldLine(": x")) { try head.addField(line: ": x") }
     }
 
+    @Test func answerFieldsFollowTheGrammarRequestsDo() throws {
+        // The one field grammar (HTTPFieldLine): what the server refuses in a request, the
+        // clients refuse in an answer.
+        var head = try HTTPResponseHead(statusLine: "HTTP/1.1 200 OK")
+        let refused: [[UInt8]] = [
+            Array("X: a".utf8) + [0] + Array("b".utf8), Array("X: a".utf8) + [1], Array("X : b".utf8),
+            Array("X: a\rb".utf8), Array("X\u{7F}: b".utf8),
+        ]
+        for line in refused {
+            #expect(throws: HTTPResponseHeadError.invalidFieldLine(String(decoding: line, as: UTF8.self))) {
+                try head.addField(bytes: line)
+            }
+        }
+        // Not UTF-8: each byte is read as ISO-8859-1, none lost.
+        try head.addField(bytes: Array("Latin: caf".utf8) + [0xE9])
+        #expect(head.value(of: "latin") == "caf\u{E9}")
+        var line: [UInt8] = Array("Name: value".utf8)
+        let field = try line.withUnsafeMutableBufferPointer { try HTTPFieldLine(parsing: UnsafeBufferPointer($0)) }
+        #expect(field.name == 0..<4 && field.value == 6..<11)
+        line = Array(" folded".utf8)
+        #expect(throws: HTTPFieldLineError.folded) {
+            try line.withUnsafeBufferPointer { try HTTPFieldLine(parsing: $0) }
+        }
+    }
+
     @Test func wholeHeadWithCRLFOrBareLF() throws {
         let crlf = try HTTPResponseHead(
             parsing: Array("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n".utf8))

@@ -1,11 +1,12 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import HTTPServer
 
 /// h2c against Debian's own HTTP/2 clients: curl (prior knowledge and Upgrade) and nghttp.
-@Suite("HTTP/2 with curl and nghttp")
+@Suite("HTTP/2 with curl and nghttp", .ownThread)
 struct HTTP2ClientTests {
     /// Set when /gate-open is served; /gated-events waits for it between its two events.
     final class Gate: Sendable {

@@ -8,7 +8,7 @@ import Testing
 
 /// h2c with exact frames: settings, HEAD, limits, resets, malformed input and shutdown. After
 /// each connection error another connection must still be served.
-@Suite("HTTP/2 frames and errors")
+@Suite("HTTP/2 frames and errors", .ownThread)
 struct HTTP2ProtocolTests {
     typealias Raw = HTTP2RawClient
 

@@ -4,7 +4,7 @@ import Testing
 
 @testable import HTTPServer
 
-@Suite("HTTP/1.1 over loopback")
+@Suite("HTTP/1.1 over loopback", .ownThread)
 struct HTTPConnectionTests {
     @Test func keepAliveServesSeveralRequestsOnOneConnection() async throws {
         try await TestServer.with(TestServer.router) { server in

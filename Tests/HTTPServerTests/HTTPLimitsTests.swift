@@ -4,7 +4,7 @@ import Testing
 
 @testable import HTTPServer
 
-@Suite("Limits and timeouts over loopback")
+@Suite("Limits and timeouts over loopback", .ownThread)
 struct HTTPLimitsTests {
     @Test func oversizedHeadersGet431AndClose() async throws {
         try await TestServer.with(TestServer.router) { server in

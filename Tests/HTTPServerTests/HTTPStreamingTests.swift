@@ -5,7 +5,7 @@ import Testing
 
 @testable import HTTPServer
 
-@Suite("Streamed responses over loopback")
+@Suite("Streamed responses over loopback", .ownThread)
 struct HTTPStreamingTests {
     @Test func streamIsChunkedOnHTTP11AndKeepsTheConnection() async throws {
         try await TestServer.with(TestServer.router) { server in
@@ -87,9 +87,10 @@ struct HTTPStreamingTests {
             try await eventually(within: .seconds(15)) { closed.withLock { $0 } }
             withExtendedLifetime(slow) {}
             // The writer refused while the client lagged (bounded buffering), and the write
-            // timeout dropped it.
+            // timeout dropped it: the producer's next offer (it sleeps between offers) is refused
+            // as closed, and it stops.
             #expect(offers.withLock { $0.contains(.full) })
-            #expect(offers.withLock { $0.last } == .closed)
+            try await eventually { offers.withLock { $0.last } == .closed }
             #expect(closed.withLock { $0 })
             #expect(server.metrics.writeTimeouts.load(ordering: .relaxed) == 1)
             #expect(server.metrics.streamsOpen.load(ordering: .relaxed) == 0)

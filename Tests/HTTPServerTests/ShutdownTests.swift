@@ -6,7 +6,7 @@ import Testing
 
 @testable import HTTPServer
 
-@Suite("Graceful shutdown")
+@Suite("Graceful shutdown", .ownThread)
 struct ShutdownTests {
     /// The grace period is long (5 min) and the test's limit short: shutting down must end as
     /// soon as the in-flight request is done, not when the grace runs out. The in-flight request

@@ -4,7 +4,7 @@ import Testing
 
 @testable import HTTPServer
 
-@Suite("Static files")
+@Suite("Static files", .ownThread)
 struct StaticFilesTests {
     /// The content of the file outside the folder: the marker that must never appear in an answer.
     static let secretContent = "TOP-SECRET-7f3a91"

@@ -1,10 +1,11 @@
 import Foundation
 import InvokeAI
+import TestSupport
 import Testing
 
 /// `InvokeAIClient` over its own HTTP client, against `ScriptedHTTPServer`: what goes on the
 /// wire, and how answers and failures come back as `InvokeAIError`.
-@Suite struct InvokeAIClientTransportTests {
+@Suite(.ownThread) struct InvokeAIClientTransportTests {
     private func client(
         _ server: ScriptedHTTPServer, requestTimeout: Double = 10,
         retry: RetryPolicy = RetryPolicy(maxAttempts: 3, initialDelay: 0.01)
@@ -27,6 +28,55 @@ import Testing
         #expect(head.hasPrefix("POST /api/v1/boards/?board_name=a%2Bb%20c HTTP/1.1\r\n"))
         #expect(head.lowercased().contains("\r\ncontent-length: 0"))
         #expect(head.contains("\r\nAccept: application/json"))
+    }
+
+    private func loggingInClient(_ server: ScriptedHTTPServer) throws -> InvokeAIClient {
+        let url = try #require(URL(string: "http://127.0.0.1:\(server.port)"))
+        return InvokeAIClient(
+            configuration: InvokeAIClientConfiguration(
+                baseURL: url, retry: .none, auth: .login(email: "gateway@example.test", password: "secret")))
+    }
+
+    private static func lines(_ head: String) -> [String] { head.components(separatedBy: "\r\n") }
+
+    @Test func aRefreshedTokenReplacesTheOneHeld() async throws {
+        // A multi-user InvokeAI slides the session on mutating requests: the answer's
+        // X-Refreshed-Token is the token to send from then on.
+        let server = try ScriptedHTTPServer(scripts: [
+            [
+                .answer(Self.json("200 OK", #"{"token":"first"}"#)),
+                .answer(Self.json("200 OK", #"{"board_id":"b1"}"#, extra: "X-Refreshed-Token: second\r\n")),
+                .answer(Self.json("200 OK", #"{"version":"6.14.2"}"#)),
+            ]
+        ])
+        defer { server.stop() }
+        let client = try loggingInClient(server)
+        _ = try await client.createBoard(name: "x")
+        #expect(try await client.appVersion() == "6.14.2")
+        let heads = server.requests.map(\.head)
+        try #require(heads.count == 3)
+        #expect(heads[0].hasPrefix("POST /api/v1/auth/login HTTP/1.1\r\n"))
+        #expect(!heads[0].contains("Authorization:"))
+        #expect(Self.lines(heads[1]).contains("Authorization: Bearer first"))
+        #expect(Self.lines(heads[2]).contains("Authorization: Bearer second"))
+    }
+
+    @Test func aRefusedTokenIsRenewedByLoggingInOnceMore() async throws {
+        let server = try ScriptedHTTPServer(scripts: [
+            [
+                .answer(Self.json("200 OK", #"{"token":"expired"}"#)),
+                .answer(Self.json("401 Unauthorized", #"{"detail":"Token expired"}"#)),
+                .answer(Self.json("200 OK", #"{"token":"renewed"}"#)),
+                .answer(Self.json("200 OK", #"{"version":"6.14.2"}"#)),
+            ]
+        ])
+        defer { server.stop() }
+        #expect(try await loggingInClient(server).appVersion() == "6.14.2")
+        let heads = server.requests.map(\.head)
+        try #require(heads.count == 4)
+        #expect(Self.lines(heads[1]).contains("Authorization: Bearer expired"))
+        #expect(heads[2].hasPrefix("POST /api/v1/auth/login HTTP/1.1\r\n"))
+        #expect(Self.lines(heads[3]).contains("Authorization: Bearer renewed"))
     }
 
     @Test func transientStatusIsRetried() async throws {

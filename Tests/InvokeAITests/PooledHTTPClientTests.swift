@@ -6,7 +6,7 @@ import Transport
 @testable import InvokeAI
 
 /// `PooledHTTPClient` against `ScriptedHTTPServer`: framing, keep-alive, limits, errors.
-@Suite struct PooledHTTPClientTests {
+@Suite(.ownThread) struct PooledHTTPClientTests {
     static let ok = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
 
     /// A client whose idle connections do not age out during a test: on a loaded machine two

@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import InvokeAI
 
 /// The loop-driven WebSocket client against a scripted loopback peer: the handshake, messages,
 /// control frames answered on the loop, silence and closes, without InvokeAI.
-struct WebSocketClientTests {
+@Suite(.ownThread) struct WebSocketClientTests {
     private static func frame(_ opcode: WebSocketOpcode, _ text: String = "") -> [UInt8] {
         WebSocketFrameCodec.encode(WebSocketFrame(opcode: opcode, payload: Array(text.utf8)), mask: nil)
     }

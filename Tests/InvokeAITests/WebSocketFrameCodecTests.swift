@@ -133,14 +133,4 @@ import Testing
     @Test func acceptValueMatchesTheRFCExample() {
         #expect(WebSocketClient.acceptValue(forKey: "dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
     }
-
-    @Test func sha1KnownAnswers() {
-        func hex(_ s: String) -> String { SHA1.digest(Array(s.utf8)).map { String(format: "%02x", $0) }.joined() }
-        #expect(hex("") == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
-        #expect(hex("abc") == "a9993e364706816aba3e25717850c26c9cd0d89d")
-        #expect(
-            hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
-                == "84983e441c3bd26ebaae4aa1f95129e5e54670f1")
-        #expect(hex(String(repeating: "a", count: 1000)) == "291e9a6c66994949b57ba5e650361e98fc36b1ba")
-    }
 }

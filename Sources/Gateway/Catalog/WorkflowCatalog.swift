@@ -75,6 +75,9 @@ public final class WorkflowCatalog: GatewayService {
         var library: [String: LibraryEntry] = [:]
         var libraryReadAt: Double?
         var libraryReads = ReadRounds()
+        /// How many library reads had started when `upstreamChanged` forgot the library: the
+        /// next first read must be a later one.
+        var libraryForgottenAt = 0
         /// A background refresh is queued and has not started.
         var libraryRefreshQueued = false
         /// What the cheap probe said at the last full read: unchanged means nothing to re-list.
@@ -137,7 +140,9 @@ public final class WorkflowCatalog: GatewayService {
             (s.libraryReadAt == nil, s.libraryReadAt.map { MonotonicClock.seconds() - $0 >= libraryTTL } ?? false)
         }
         if firstRead {
-            await readLibrary(after: 0, schemas) // any read will do, the first one in flight too
+            // Any read started since the library was last forgotten will do (the first one in
+            // flight too); one that ended before that would leave it unread.
+            await readLibrary(after: state.withLock { $0.libraryForgottenAt }, schemas)
         } else if stale {
             refreshLibraryInBackground(schemas)
         }
@@ -270,6 +275,7 @@ public final class WorkflowCatalog: GatewayService {
             s.library = [:]
             s.libraryProbe = nil
             s.libraryReadAt = nil
+            s.libraryForgottenAt = s.libraryReads.started
             s.generation += 1
         }
     }

@@ -58,8 +58,8 @@ public final class EventHub: Sendable {
     /// after a restart, which the previous process already announced to everyone.
     @discardableResult
     public func publish(
-        _ type: String, run: String? = nil, workflow: String? = nil, data: JSONValue, preview: JSONValue? = nil,
-        runStreamsOnly: Bool = false
+        _ type: String, run: String? = nil, workflow: String? = nil, owner: String? = nil, data: JSONValue,
+        preview: JSONValue? = nil, runStreamsOnly: Bool = false
     ) -> GatewayEvent {
         let time = now()
         defer { if queuedBytes.count > configuration.maxQueuedBytes { enforceBudget() } }
@@ -67,7 +67,7 @@ public final class EventHub: Sendable {
             // Numbering and queueing under one lock: every subscriber sees ids in order.
             let event = GatewayEvent(
                 id: EventID(epoch: epoch, sequence: s.nextSequence), type: type, runID: run,
-                workflow: workflow, time: time, data: data, preview: preview)
+                workflow: workflow, owner: owner, time: time, data: data, preview: preview)
             s.nextSequence += 1
             s.published += 1
             if !runStreamsOnly { Self.append(event, to: &s, capacity: configuration.replayCapacity) }

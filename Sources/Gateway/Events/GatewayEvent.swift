@@ -9,6 +9,8 @@ public struct GatewayEvent: Sendable {
     public let type: String
     public let runID: String?
     public let workflow: String?
+    /// The tenant owning the event's run (nil for gateway-wide events).
+    public let owner: String?
     public let time: Date
     public let data: JSONValue
     /// The SSE message without the preview image.
@@ -19,13 +21,14 @@ public struct GatewayEvent: Sendable {
     public let isTerminal: Bool
 
     public init(
-        id: EventID, type: String, runID: String?, workflow: String?, time: Date, data: JSONValue,
-        preview: JSONValue? = nil
+        id: EventID, type: String, runID: String?, workflow: String?, owner: String? = nil, time: Date,
+        data: JSONValue, preview: JSONValue? = nil
     ) {
         self.id = id
         self.type = type
         self.runID = runID
         self.workflow = workflow
+        self.owner = owner
         self.time = time
         self.data = data
         isTerminal = Self.terminalTypes.contains(type)

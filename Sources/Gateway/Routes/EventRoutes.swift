@@ -4,11 +4,13 @@ import HTTPServer
 /// `GET /v1/events`: every event of this gateway, filtered by `run`, `workflow` and `type`
 /// (each repeatable or comma-separated), resumable with `Last-Event-ID` or `?last_event_id=`.
 enum EventRoutes {
-    static func add(to router: inout Router, hub: EventHub, cors: CORSPolicy) {
+    static func add(to router: inout AccessRouter, hub: EventHub, cors: CORSPolicy) {
         router.add(
             .GET, "/v1/events",
-            .sync { request in
-                let filter = filter(from: request)
+            .sync { request, caller in
+                var filter = filter(from: request)
+                // A tenant's stream carries its own runs' events (and the gateway-wide ones).
+                filter.owner = caller.ownerFilter
                 return try EventStreamResponse.make(
                     hub: hub, filter: filter, after: try lastEventID(of: request),
                     extraHeaders: cors.headers(for: request))

@@ -9,22 +9,26 @@ enum HealthRoutes {
     static let readinessTimeout = 2.0
 
     static func add(
-        to router: inout Router, upstream: InvokeAIClient, eventStream: (@Sendable () -> InvokeAIEventStreamState)?
+        to router: inout AccessRouter, upstream: InvokeAIClient,
+        eventStream: (@Sendable () -> InvokeAIEventStreamState)?
     ) {
         router.add(
             .GET, "/healthz",
-            .sync { _ in
+            .sync { _, _ in
                 HTTPResponse(
                     status: .ok, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
                     bytes: Array(#"{"status":"ok"}"#.utf8))
             })
         router.add(
             .GET, "/readyz",
-            .async { _ in
+            .async { _, _ in
                 let invokeai: JSONValue = ["url": .string(upstream.baseURL.absoluteString)]
                 do {
                     // Its own short bound: a probe must answer soon, whatever InvokeAI does.
                     let version = try await upstream.appVersion(timeout: readinessTimeout)
+                    // A multi-user InvokeAI tells its version to anyone: ready means the
+                    // gateway's credentials are accepted too.
+                    if upstream.configuration.auth != .none { _ = try await upstream.queueStatus() }
                     var body: JSONObject = [
                         "status": "ready", "invokeai": ["url": invokeai["url"]!, "version": .string(version)],
                     ]
@@ -49,10 +53,10 @@ enum HealthRoutes {
 
 /// `/metrics` in Prometheus text format.
 enum MetricsRoutes {
-    static func add(to router: inout Router, metrics: @escaping @Sendable () -> String) {
+    static func add(to router: inout AccessRouter, metrics: @escaping @Sendable () -> String) {
         router.add(
             .GET, "/metrics",
-            .sync { _ in
+            .sync { _, _ in
                 HTTPResponse(
                     status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
                     bytes: Array(metrics().utf8))
@@ -62,12 +66,12 @@ enum MetricsRoutes {
 
 /// `/openapi.json`: the API contract, read from openapi/ at start-up.
 enum OpenAPIRoutes {
-    static func add(to router: inout Router, documentPath: String?) throws {
+    static func add(to router: inout AccessRouter, documentPath: String?) throws {
         guard let documentPath else { return }
         let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: documentPath)))
         router.add(
             .GET, "/openapi.json",
-            .sync { _ in
+            .sync { _, _ in
                 HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], bytes: bytes)
             })
     }

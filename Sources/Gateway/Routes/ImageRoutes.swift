@@ -4,20 +4,25 @@ import HTTPServer
 import InvokeAI
 import JSONValue
 
-/// `/v1/images`: upload to InvokeAI, download through the gateway, delete.
+/// `/v1/images`: upload to InvokeAI, download through the gateway, delete. A caller without
+/// admin reaches only its own images: its runs' outputs and inputs, and what it uploaded here
+/// (tagged in InvokeAI's record, `UploadTag`); any other image is not found (404). Nobody
+/// deletes through the gateway an image it did not make or receive (`checkAccess`).
 enum ImageRoutes {
     static let acceptedTypes: Set<String> = ["image/png", "image/jpeg", "image/webp"]
 
-    static func add(to router: inout Router, client: InvokeAIClient, tracker: RunTracker) {
+    static func add(to router: inout AccessRouter, client: InvokeAIClient, tracker: RunTracker) {
+        let destination = tracker.destination
         router.add(
             .POST, "/v1/images",
-            .async { request in
+            .async { request, caller in
                 let (bytes, contentType, fileName) = try imagePart(of: request)
                 // No board, an empty one or `none`: the image goes to InvokeAI's uncategorized images.
                 let board = request.filledQuery("board").flatMap { $0 == "none" ? nil : $0 }
                 do {
                     let image = try await client.uploadImage(
-                        Data(bytes), fileName: fileName, contentType: contentType, boardId: board)
+                        Data(bytes), fileName: fileName, contentType: contentType, boardId: board,
+                        sessionId: UploadTag.text(tenant: caller.tenant, destination: destination))
                     return .json(json(image), status: .created)
                 } catch let error as InvokeAIError where error.statusCode == 404 && board != nil {
                     // InvokeAI answers 404 for a board it does not have: the client named it, so it is the client's to fix.
@@ -27,7 +32,7 @@ enum ImageRoutes {
         for (suffix, size) in [("", InvokeAIImageSize.full), ("/thumbnail", .thumbnail)] {
             router.add(
                 .GET, "/v1/images/{name}\(suffix)",
-                .async { request in
+                .async { request, caller in
                     let name = request.pathParameters["name"] ?? ""
                     // An image never changes once made (it can only be deleted): its name is its ETag.
                     let etag = "\"\(name)\(suffix.isEmpty ? "" : "-thumb")\""
@@ -36,6 +41,7 @@ enum ImageRoutes {
                     {
                         return HTTPResponse(status: .notModified, headers: ["ETag": etag])
                     }
+                    try await checkAccess(name, caller, deleting: false, client: client, tracker: tracker)
                     let download: (file: URL, contentType: String?, length: Int64)
                     do {
                         download = try await client.downloadImage(name, size: size)
@@ -56,8 +62,9 @@ enum ImageRoutes {
         }
         router.add(
             .DELETE, "/v1/images/{name}",
-            .async { request in
+            .async { request, caller in
                 let name = request.pathParameters["name"] ?? ""
+                try await checkAccess(name, caller, deleting: true, client: client, tracker: tracker)
                 do {
                     try await client.deleteImage(name)
                 } catch let error as InvokeAIError where error.statusCode == 404 {
@@ -65,6 +72,32 @@ enum ImageRoutes {
                 }
                 return HTTPResponse(status: .noContent)
             })
+    }
+
+    /// Reads: an admin reaches every image; any other caller only its own (its runs' outputs
+    /// and inputs, its uploads), the rest is 404 as for an image that does not exist.
+    /// Deletes: only the gateway's own images, for every caller: the GUI user's images, and
+    /// those of runs older than the run window, are not the gateway's to delete (an admin is
+    /// told so with 403; others see 404).
+    static func checkAccess(
+        _ name: String, _ caller: Caller, deleting: Bool, client: InvokeAIClient, tracker: RunTracker
+    ) async throws {
+        if caller.isAdmin, !deleting { return }
+        let owner = caller.isAdmin ? nil : caller.tenant
+        if tracker.hasImage(name, owner: owner, deleting: deleting) { return }
+        let record: InvokeAIImage
+        do {
+            record = try await client.image(name)
+        } catch {
+            if error.statusCode == 404 { throw HTTPError(.notFound, "no image \(name) in InvokeAI") }
+            throw error
+        }
+        if UploadTag.matches(record.sessionId, tenant: owner, destination: tracker.destination) { return }
+        guard caller.isAdmin else { throw HTTPError(.notFound, "no image \(name) in InvokeAI") }
+        throw HTTPError(
+            .forbidden,
+            "image \(name) is not this gateway's to delete: it is neither an output or input of one of its runs "
+                + "in the run window nor uploaded through POST /v1/images; delete it in InvokeAI")
     }
 
     /// The image of an upload: a raw body with an image Content-Type, or the first file part

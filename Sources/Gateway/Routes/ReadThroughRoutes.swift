@@ -4,15 +4,15 @@ import JSONValue
 
 /// `/v1/boards`, `/v1/models`, `/v1/queue`: InvokeAI's own views, passed through.
 enum ReadThroughRoutes {
-    static func add(to router: inout Router, client: InvokeAIClient, destination: String) {
+    static func add(to router: inout AccessRouter, client: InvokeAIClient, destination: String) {
         router.add(
             .GET, "/v1/boards",
-            .async { _ in
+            .async { _, _ in
                 .json(["boards": .array(try await client.boards())] as JSONValue)
             })
         router.add(
             .GET, "/v1/models",
-            .async { request in
+            .async { request, _ in
                 do {
                     let models = try await client.models(
                         base: request.filledQuery("base"), type: request.filledQuery("type"))
@@ -24,7 +24,7 @@ enum ReadThroughRoutes {
             })
         router.add(
             .GET, "/v1/queue",
-            .async { _ in
+            .async { _, _ in
                 async let status = client.queueStatus()
                 async let ours = client.queueCounts(destination: destination)
                 return .json(

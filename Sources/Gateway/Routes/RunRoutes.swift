@@ -5,10 +5,10 @@ import JSONValue
 
 /// `/v1/runs`: list, read, cancel, and follow runs.
 enum RunRoutes {
-    static func add(to router: inout Router, tracker: RunTracker, hub: EventHub, cors: CORSPolicy) {
+    static func add(to router: inout AccessRouter, tracker: RunTracker, hub: EventHub, cors: CORSPolicy) {
         router.add(
             .GET, "/v1/runs",
-            .sync { request in
+            .sync { request, caller in
                 let status = try request.query("status").map { text -> RunStatus in
                     guard let status = RunStatus(rawValue: text) else {
                         throw HTTPError(
@@ -21,17 +21,18 @@ enum RunRoutes {
                 let offset = try boundedInt(request.query("offset"), name: "offset", default: 0, range: 0...Int.max)
                 return json(
                     tracker.runsPageJSON(
-                        workflow: request.query("workflow"), status: status, offset: offset, limit: limit))
+                        workflow: request.query("workflow"), status: status, owner: caller.ownerFilter, offset: offset,
+                        limit: limit))
             })
         router.add(
             .GET, "/v1/runs/{id}",
-            .async { request in
-                json(try await run(request, tracker))
+            .async { request, caller in
+                json(try await run(request, tracker, caller))
             })
         router.add(
             .DELETE, "/v1/runs/{id}",
-            .async { request in
-                let run = try await run(request, tracker)
+            .async { request, caller in
+                let run = try await run(request, tracker, caller)
                 guard !run.status.isTerminal else {
                     throw HTTPError(.conflict, "run \(run.id) has already ended (\(run.status.rawValue))")
                 }
@@ -40,8 +41,8 @@ enum RunRoutes {
             })
         router.add(
             .DELETE, "/v1/runs/{id}/outputs",
-            .async { request in
-                let run = try await run(request, tracker)
+            .async { request, caller in
+                let run = try await run(request, tracker, caller)
                 guard run.status.isTerminal else {
                     throw HTTPError(.conflict, "run \(run.id) has not ended (\(run.status.rawValue)); cancel it first")
                 }
@@ -49,8 +50,8 @@ enum RunRoutes {
             })
         router.add(
             .GET, "/v1/runs/{id}/events",
-            .async { request in
-                let run = try await run(request, tracker)
+            .async { request, caller in
+                let run = try await run(request, tracker, caller)
                 var filter = EventRoutes.filter(from: request)
                 filter.runs = [run.id]
                 let after = try EventRoutes.lastEventID(of: request)
@@ -73,10 +74,11 @@ enum RunRoutes {
         HTTPResponse(status: status, headers: ["Content-Type": "application/json"], bytes: bytes)
     }
 
-    /// The run from the tracker's table, else from InvokeAI's record (an older run).
-    private static func run(_ request: HTTPRequest, _ tracker: RunTracker) async throws -> Run {
+    /// The run from the tracker's table, else from InvokeAI's record (an older run). Another
+    /// tenant's run is not found either (404, not 403: ids must not tell that they exist).
+    private static func run(_ request: HTTPRequest, _ tracker: RunTracker, _ caller: Caller) async throws -> Run {
         let id = request.pathParameters["id"] ?? ""
-        guard let run = try await tracker.lookup(id) else {
+        guard let run = try await tracker.lookup(id), caller.mayAccess(owner: run.owner) else {
             throw HTTPError(.notFound, "no run \(id) made by this gateway")
         }
         return run

@@ -7,7 +7,7 @@ import Workflows
 /// `/v1/workflows`: the catalog, each workflow's inputs and schema, its stored definition.
 enum WorkflowRoutes {
     static func add(
-        to router: inout Router, catalog: WorkflowCatalog, models: InstalledModelList,
+        to router: inout AccessRouter, catalog: WorkflowCatalog, models: InstalledModelList,
         uploads: WorkflowUploadLimits = WorkflowUploadLimits()
     ) {
         let prepared = PreparedViews()
@@ -16,7 +16,7 @@ enum WorkflowRoutes {
         router.add(
             .GET, "/v1/workflows",
             .either(
-                now: { _ in
+                now: { _, _ in
                     guard let current = catalog.currentWithoutIO(),
                         let (installed, stamp) = models.modelsWithoutIO(for: current.entries)
                     else { return nil }
@@ -25,7 +25,7 @@ enum WorkflowRoutes {
                             current.entries.map { ($0, InstalledModelList.runnability(of: $0, against: installed)) })
                     }
                 },
-                later: { _ in
+                later: { _, _ in
                     var views: [(WorkflowCatalog.Entry, JSONValue)] = []
                     for entry in try await listed(catalog) {
                         views.append((entry, await models.runnability(of: entry)))
@@ -35,7 +35,7 @@ enum WorkflowRoutes {
         router.add(
             .GET, "/v1/workflows/{name}",
             .either(
-                now: { request in
+                now: { request, _ in
                     guard let current = catalog.currentWithoutIO(),
                         let entry = current.byName[request.pathParameters["name"] ?? ""],
                         let (installed, stamp) = models.modelsWithoutIO(for: [entry])
@@ -47,25 +47,25 @@ enum WorkflowRoutes {
                         detailResponse(entry, InstalledModelList.runnability(of: entry, against: installed))
                     }
                 },
-                later: { request in
+                later: { request, _ in
                     let entry = try await named(request, catalog)
                     if let notModified = notModified(request, entry) { return notModified }
                     return detailResponse(entry, await models.runnability(of: entry))
                 }))
         router.add(
             .GET, "/v1/workflows/{name}/schema",
-            .async { request in
+            .async { request, _ in
                 .json(
                     try await named(request, catalog).workflow.runRequestSchema, contentType: "application/schema+json")
             })
         router.add(
             .GET, "/v1/workflows/{name}/definition",
-            .async { request in
+            .async { request, _ in
                 .json(try await named(request, catalog).workflow.definition)
             })
         router.add(
             .PUT, "/v1/workflows/{name}/definition",
-            .async { request in
+            .async { request, _ in
                 let name = request.pathParameters["name"] ?? ""
                 try request.requireJSONBody()
                 guard request.body.count <= uploads.maxDefinitionBytes else {
@@ -103,7 +103,7 @@ enum WorkflowRoutes {
             })
         router.add(
             .DELETE, "/v1/workflows/{name}/definition",
-            .async { request in
+            .async { request, _ in
                 let entry = try await named(request, catalog)
                 do {
                     try catalog.remove(entry)

@@ -4,10 +4,12 @@ import JSONValue
 import Synchronization
 
 /// One submission through the gateway: one InvokeAI batch (its id is the run's id), tagged with
-/// the gateway's destination and an origin naming the workflow.
+/// the gateway's destination and an origin naming the workflow and the owning tenant.
 public struct Run: Sendable {
     public let id: String
     public let workflow: String
+    /// The tenant that submitted it (`""`: the anonymous tenant); read from its origin.
+    public let owner: String
     public var itemIDs: [Int]
     public var itemStatuses: [Int: QueueItemStatus] = [:]
     /// Child items (of saved workflows a node calls) and the item that waits for each.
@@ -44,9 +46,10 @@ public struct Run: Sendable {
     /// step and total (InvokeAI reports only a fraction).
     public var nodeSteps: [String: Int] = [:]
 
-    public init(id: String, workflow: String, itemIDs: [Int], createdAt: Date = Date()) {
+    public init(id: String, workflow: String, owner: String = "", itemIDs: [Int], createdAt: Date = Date()) {
         self.id = id
         self.workflow = workflow
+        self.owner = owner
         self.itemIDs = itemIDs
         self.createdAt = createdAt
     }

@@ -15,14 +15,21 @@ struct RunSubmission: Sendable {
     let preparation: RunPreparation
     /// Longest `wait` honoured, in seconds.
     let maxWait: Double
+    /// Refuses a submission over the key's concurrent runs.
+    let access: AccessPolicy
 
-    func add(to router: inout Router) {
-        router.add(.POST, "/v1/workflows/{name}/runs", .async { request in try await submit(request) })
+    func add(to router: inout AccessRouter) {
+        router.add(.POST, "/v1/workflows/{name}/runs", .async { request, caller in try await submit(request, caller) })
     }
 
-    func submit(_ request: HTTPRequest) async throws -> HTTPResponse {
+    func submit(_ request: HTTPRequest, _ caller: Caller) async throws -> HTTPResponse {
         // Before anything is looked up: a form a cross-site page posts is not a run request.
         try request.requireJSONBody()
+        // Over the tenant's concurrent runs, refused before anything is read (a keyed retry is
+        // checked once it is known not to find its run).
+        if request.headers["Idempotency-Key"] == nil {
+            try access.checkConcurrentRuns(caller, running: tracker.unfinishedCount(owner: caller.tenant))
+        }
         var entry = try await WorkflowRoutes.named(request, catalog)
         if !entry.schemasLive {
             // Described from the saved schemas while InvokeAI is down: nothing can be checked or
@@ -48,7 +55,8 @@ struct RunSubmission: Sendable {
         }
 
         guard let key = request.headers["Idempotency-Key"] else {
-            return try await enqueue(entry, body, request, batchID: UUID().uuidString.lowercased())
+            return try await enqueue(
+                entry, body, request, batchID: UUID().uuidString.lowercased(), owner: caller.tenant)
         }
         guard !key.isEmpty, key.utf8.count <= 255 else {
             throw HTTPError(.badRequest, "Idempotency-Key must be 1 to 255 bytes")
@@ -56,8 +64,11 @@ struct RunSubmission: Sendable {
         // The parsed body in canonical form (sorted keys, no whitespace): a client that re-encodes the
         // same request, with its keys in another order, is still the same request.
         let digest = RequestDigest.of(Array(entry.name.utf8), Array(body.compactJSON.utf8))
-        return try await idempotency.withKey(key) {
-            try await submitKeyed(entry, body, request, key: key, digest: digest)
+        // Keys are per tenant: B's key names another batch than A's same key, so it never finds A's run.
+        let scoped = caller.tenant.isEmpty ? key : "\(caller.tenant)\u{1F}\(key)"
+        return try await idempotency.withKey(scoped) {
+            try await submitKeyed(
+                entry, body, request, key: key, scopedKey: scoped, digest: digest, caller: caller)
         }
     }
 
@@ -66,33 +77,36 @@ struct RunSubmission: Sendable {
     /// same request.
     private func submitKeyed(
         _ entry: WorkflowCatalog.Entry, _ body: JSONValue, _ request: HTTPRequest,
-        key: String, digest: String
+        key: String, scopedKey: String, digest: String, caller: Caller
     ) async throws -> HTTPResponse {
-        let batchID = idempotency.batchID(for: key)
+        let owner = caller.tenant
+        let batchID = idempotency.batchID(for: scopedKey)
         func mismatch() -> HTTPError {
             HTTPError(
                 .unprocessableContent,
                 "Idempotency-Key '\(key)' was already used with another request (run \(batchID))",
                 extensions: ["run": .string(batchID)])
         }
-        if let first = idempotency.digest(for: key), first != digest { throw mismatch() }
+        if let first = idempotency.digest(for: scopedKey), first != digest { throw mismatch() }
         if let existing = try await tracker.lookup(batchID) {
-            guard existing.workflow == entry.name else { throw mismatch() }
+            guard existing.workflow == entry.name, existing.owner == owner else { throw mismatch() }
             return try await answer(existing, request, created: false)
         }
+        // A retry that finds its run is answered above, whatever the limit.
+        try access.checkConcurrentRuns(caller, running: tracker.unfinishedCount(owner: owner))
         do {
-            try idempotency.remember(key: key, requestDigest: digest)
+            try idempotency.remember(key: scopedKey, requestDigest: digest)
         } catch {
             throw HTTPError(
                 .serviceUnavailable, "the idempotency key could not be stored: \(error)", headers: ["Retry-After": "5"])
         }
-        return try await enqueue(entry, body, request, batchID: batchID)
+        return try await enqueue(entry, body, request, batchID: batchID, owner: owner)
     }
 
     /// Validates, resolves and enqueues one run as batch `batchID`, then answers.
     private func enqueue(
         _ entry: WorkflowCatalog.Entry, _ body: JSONValue, _ request: HTTPRequest,
-        batchID: String
+        batchID: String, owner: String
     ) async throws -> HTTPResponse {
         let workflow = entry.workflow
         let inputs = body["inputs"]?.objectValue ?? [:]
@@ -117,7 +131,7 @@ struct RunSubmission: Sendable {
             }
         }
 
-        let origin = RunTracker.origin(for: entry.name)
+        let origin = RunTracker.origin(for: entry.name, owner: owner)
         let batch = workflow.buildBatch(
             resolved, origin: origin, destination: tracker.destination,
             prepend: body["priority"]?.boolValue ?? false, batchID: batchID)
@@ -136,7 +150,7 @@ struct RunSubmission: Sendable {
             }
             throw error
         }
-        var run = Run(id: result.batchId, workflow: entry.name, itemIDs: result.itemIds)
+        var run = Run(id: result.batchId, workflow: entry.name, owner: owner, itemIDs: result.itemIds)
         run.uploadedImages = uploaded
         run.cleanup = body["cleanup"]?.stringValue
         run.nodeSteps = batch.nodeSteps

@@ -9,21 +9,27 @@ import Transport
 /// Each run can keep its JSON as last written (`keepJSON`), dropped when it changes. Ended runs
 /// are also held by when they ended, so upkeep by age takes only the runs it acts on.
 struct RunTable {
-    /// A page's filter: a workflow, a status, both or neither.
+    /// A page's filter: a workflow, a status, both or neither; each for one owner (a tenant
+    /// that is not an admin) or for all.
     struct Filter: Hashable {
         var workflow: String?
         var status: RunStatus?
+        var owner: String?
 
         func matches(_ run: Run) -> Bool {
             (workflow == nil || run.workflow == workflow) && (status == nil || run.status == status)
+                && (owner == nil || run.owner == owner)
         }
 
-        /// The four filters a run matches.
+        /// The eight filters a run matches.
         static func all(matching run: Run) -> [Filter] {
-            [
-                Filter(), Filter(workflow: run.workflow), Filter(status: run.status),
-                Filter(workflow: run.workflow, status: run.status),
-            ]
+            [nil, run.owner].flatMap { owner in
+                [
+                    Filter(owner: owner), Filter(workflow: run.workflow, owner: owner),
+                    Filter(status: run.status, owner: owner),
+                    Filter(workflow: run.workflow, status: run.status, owner: owner),
+                ]
+            }
         }
     }
 
@@ -140,6 +146,9 @@ struct RunTable {
         nextRank = sorted.count
         front = 0
     }
+
+    /// How many runs match `filter` (kept as runs come, change and go: no walk).
+    func count(matching filter: Filter) -> Int { counts[filter] ?? 0 }
 
     /// How many runs have ended.
     private var endedCount: Int {

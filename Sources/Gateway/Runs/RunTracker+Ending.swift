@@ -64,7 +64,7 @@ extension RunTracker {
             // announced by the process that saw it end: only the streams following this run by
             // id hear of it now (they must end).
             hub.publish(
-                "run.\(status.rawValue)", run: id, workflow: run.workflow, data: .object(data),
+                "run.\(status.rawValue)", run: id, workflow: run.workflow, owner: run.owner, data: .object(data),
                 runStreamsOnly: !announce)
             let waiters = Array((s.waiters.removeValue(forKey: id) ?? [:]).values)
             return (run, waiters)

@@ -144,8 +144,8 @@ extension RunTracker {
         let reopened: Run? = state.withLock { s in
             guard s.runOfItem[item.itemId] == nil else { return nil }
             if s.table[item.batchId] == nil {
-                guard let workflow = Self.workflow(fromOrigin: item.origin) else { return nil }
-                s.table.insert(Run(id: item.batchId, workflow: workflow, itemIDs: []))
+                guard let origin = RunOrigin(parsing: item.origin) else { return nil }
+                s.table.insert(Run(id: item.batchId, workflow: origin.workflow, owner: origin.owner, itemIDs: []))
             }
             s.runOfItem[item.itemId] = item.batchId
             var reopened: Run?
@@ -164,7 +164,9 @@ extension RunTracker {
         if let reopened {
             var data = reopened.eventData
             data["retried_item"] = .int(item.itemId)
-            hub.publish("run.started", run: reopened.id, workflow: reopened.workflow, data: .object(data))
+            hub.publish(
+                "run.started", run: reopened.id, workflow: reopened.workflow, owner: reopened.owner, data: .object(data)
+            )
         }
     }
 
@@ -196,7 +198,8 @@ extension RunTracker {
         switch outcome {
         case .none: break
         case .started(let run):
-            hub.publish("run.started", run: run.id, workflow: run.workflow, data: .object(run.eventData))
+            hub.publish(
+                "run.started", run: run.id, workflow: run.workflow, owner: run.owner, data: .object(run.eventData))
         case .ended(let id):
             jobs.submit { await self.finish(id, announce: true) }
         }

@@ -112,9 +112,9 @@ extension RunTracker {
 
     /// A run as its item summaries describe it.
     static func run(_ id: String, from items: [QueueItemSummary]) -> Run {
-        let workflow = workflow(fromOrigin: items.first?.origin) ?? ""
+        let origin = RunOrigin(parsing: items.first?.origin)
         var run = Run(
-            id: id, workflow: workflow, itemIDs: items.map(\.itemId).sorted(),
+            id: id, workflow: origin?.workflow ?? "", owner: origin?.owner ?? "", itemIDs: items.map(\.itemId).sorted(),
             createdAt: date(items.compactMap(\.createdAt).min()) ?? Date())
         for item in items {
             run.itemStatuses[item.itemId] = item.status

@@ -87,13 +87,13 @@ public final class RunTracker: GatewayService {
             cleaner: ImageCleaner(client: client), outputTTL: outputTTL, mapOutputs: mapOutputs)
     }
 
-    /// The origin written on a run's batch: it names the workflow, so a restarted gateway knows it.
-    public static func origin(for workflow: String) -> String { "invokeai-gateway:\(workflow)" }
-
-    static func workflow(fromOrigin origin: String?) -> String? {
-        guard let origin, origin.hasPrefix("invokeai-gateway:") else { return nil }
-        return String(origin.dropFirst("invokeai-gateway:".count))
+    /// The origin written on a run's batch: it names the workflow and the owning tenant, so a
+    /// restarted gateway knows both (`RunOrigin`).
+    public static func origin(for workflow: String, owner: String = "") -> String {
+        RunOrigin(workflow: workflow, owner: owner).text
     }
+
+    static func workflow(fromOrigin origin: String?) -> String? { RunOrigin(parsing: origin)?.workflow }
 
     /// Does the tracker's background work and its cleaner's until cancelled. Then every
     /// `?wait` still waiting is answered with its run as it is.
@@ -114,13 +114,15 @@ public final class RunTracker: GatewayService {
     /// The run, when it is in the table (see `lookup` for older ones).
     public func run(_ id: String) -> Run? { state.withLock { $0.table[id] }.map(withCleanup) }
 
-    /// A page of runs, newest first, optionally filtered, and how many match in all. Nothing is
-    /// sorted or counted per request (see `RunTable`).
-    public func runs(workflow: String? = nil, status: RunStatus? = nil, offset: Int = 0, limit: Int = Int.max) -> (
-        page: [Run], total: Int
-    ) {
+    /// A page of runs, newest first, optionally filtered (`owner`: one tenant's), and how many
+    /// match in all. Nothing is sorted or counted per request (see `RunTable`).
+    public func runs(
+        workflow: String? = nil, status: RunStatus? = nil, owner: String? = nil, offset: Int = 0, limit: Int = Int.max
+    ) -> (page: [Run], total: Int) {
         let (page, total) = state.withLock { s in
-            s.table.page(offset: offset, limit: limit, matching: RunTable.Filter(workflow: workflow, status: status))
+            s.table.page(
+                offset: offset, limit: limit,
+                matching: RunTable.Filter(workflow: workflow, status: status, owner: owner))
         }
         return (page.map { withCleanup($0.run) }, total)
     }
@@ -129,10 +131,13 @@ public final class RunTracker: GatewayService {
     /// `{"limit", "offset", "runs", "total"}`. The lock is held only to find the page; each run's
     /// JSON but its cleanup is written once per change of the run and kept in the table (a
     /// running run's, whose duration grows, is written afresh), so a page is mostly copies.
-    public func runsPageJSON(workflow: String? = nil, status: RunStatus? = nil, offset: Int = 0, limit: Int) -> [UInt8]
-    {
+    public func runsPageJSON(
+        workflow: String? = nil, status: RunStatus? = nil, owner: String? = nil, offset: Int = 0, limit: Int
+    ) -> [UInt8] {
         let (rows, total) = state.withLock { s in
-            s.table.page(offset: offset, limit: limit, matching: RunTable.Filter(workflow: workflow, status: status))
+            s.table.page(
+                offset: offset, limit: limit,
+                matching: RunTable.Filter(workflow: workflow, status: status, owner: owner))
         }
         var body: [UInt8] = []
         body.reserveCapacity(64 + rows.reduce(0) { $0 + ($1.json?.count ?? 1024) + 160 })
@@ -186,7 +191,8 @@ public final class RunTracker: GatewayService {
         }
         switch outcome {
         case .queued(let run):
-            hub.publish("run.queued", run: run.id, workflow: run.workflow, data: .object(run.eventData))
+            hub.publish(
+                "run.queued", run: run.id, workflow: run.workflow, owner: run.owner, data: .object(run.eventData))
         case .known(let known) where known.status.isTerminal:
             // It ended before its submission was answered: its inputs can go now.
             cleaner.remove(known.uploadedImages, run: known.id, reason: "input uploaded for the run")
@@ -213,7 +219,7 @@ public final class RunTracker: GatewayService {
         data["workflow"] = .string(run.workflow)
         data["node"] = .string(info.sourceNodeId)
         data["node_type"] = Self.string(info.invocationType)
-        hub.publish(type, run: id, workflow: run.workflow, data: .object(data), preview: preview)
+        hub.publish(type, run: id, workflow: run.workflow, owner: run.owner, data: .object(data), preview: preview)
     }
 
     static func string(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }

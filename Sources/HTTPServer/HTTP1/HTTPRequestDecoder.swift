@@ -632,66 +632,29 @@ extension HTTPRequestDecoder {
         throw HTTPParseError(.badRequest, "malformed request target")
     }
 
-    /// `field-name ":" OWS field-value OWS` (RFC 9112 §5), without the CRLF.
+    /// `field-name ":" OWS field-value OWS` (RFC 9112 §5), without the CRLF: HTTPCore's
+    /// `HTTPFieldLine`, plus the framing fields a request's body depends on.
     static func parseField(
         _ line: UnsafeBufferPointer<UInt8>, inspect: Bool
     ) throws(HTTPParseError) -> (name: String, value: String, framing: Framing) {
-        let count = line.count
-        let first = line[0]
-        if first == .space || first == .tab {
-            throw HTTPParseError(.badRequest, "obsolete line folding in header section")
-        }
-        var index = 0
-        while index < count, line[index] != UInt8(ascii: ":") {
-            let byte = line[index]
-            if !isTokenByte(byte) {
-                if byte == .space || byte == .tab {
-                    throw HTTPParseError(.badRequest, "whitespace in or after a header field name")
-                }
-                if byte == .cr { throw HTTPParseError(.badRequest, "bare CR in header section") }
-                throw HTTPParseError(.badRequest, "invalid character in header field name")
-            }
-            index += 1
-        }
-        if index == count { throw HTTPParseError(.badRequest, "header field without a colon") }
-        if index == 0 { throw HTTPParseError(.badRequest, "empty header field name") }
-        let nameBytes = UnsafeBufferPointer(rebasing: line[0..<index])
-        index += 1
-        while index < count, line[index] == .space || line[index] == .tab { index += 1 }
-        var end = count
-        while end > index, line[end - 1] == .space || line[end - 1] == .tab { end -= 1 }
-        let valueBytes = UnsafeBufferPointer(rebasing: line[index..<end])
-        var highBit = false
-        for byte in valueBytes where byte < 0x20 || byte >= 0x7F {
-            switch byte {
-            case .tab: continue
-            case 0: throw HTTPParseError(.badRequest, "NUL in header field value")
-            case .cr: throw HTTPParseError(.badRequest, "bare CR in header section")
-            case 0x7F, 0..<0x20: throw HTTPParseError(.badRequest, "control character in header field value")
-            default: highBit = true
-            }
-        }
-        let name = String(decoding: nameBytes, as: UTF8.self)
-        let value: String
-        if !highBit {
-            value = String(decoding: valueBytes, as: UTF8.self)
-        } else if let utf8 = String(validating: valueBytes, as: UTF8.self) {
-            value = utf8
-        } else {
-            // Not UTF-8: read as ISO-8859-1, where every byte is the code point of the same number.
-            value = String(decoding: valueBytes.lazy.map { UInt16($0) }, as: UTF16.self)
+        let field: HTTPFieldLine
+        do throws(HTTPFieldLineError) {
+            field = try HTTPFieldLine(parsing: line)
+        } catch {
+            throw HTTPParseError(.badRequest, error.description)
         }
         var framing = Framing.none
         if inspect {
+            let nameBytes = UnsafeBufferPointer(rebasing: line[field.name])
             if equalsIgnoringCase(nameBytes, "host") {
                 framing = .host
             } else if equalsIgnoringCase(nameBytes, "content-length") {
-                framing = .contentLength(try parseContentLength(valueBytes))
+                framing = .contentLength(try parseContentLength(UnsafeBufferPointer(rebasing: line[field.value])))
             } else if equalsIgnoringCase(nameBytes, "transfer-encoding") {
-                framing = .transferEncoding(try parseTransferEncoding(valueBytes))
+                framing = .transferEncoding(try parseTransferEncoding(UnsafeBufferPointer(rebasing: line[field.value])))
             }
         }
-        return (name, value, framing)
+        return (field.name(in: line), field.value(in: line), framing)
     }
 
     /// `Content-Length = 1*DIGIT`, also accepting a list of identical values (`5, 5`).

@@ -3,11 +3,12 @@ import HTTPCore
 import JSONValue
 
 extension InvokeAIClient {
-    /// `POST /api/v1/images/upload?image_category=user&is_intermediate=false[&board_id=]`
+    /// `POST /api/v1/images/upload?image_category=user&is_intermediate=false[&board_id=][&session_id=]`
     /// (multipart, field `file`). Not retried: a second upload would make a second image.
+    /// `sessionId` is kept in the image's record as given (the gateway marks its uploads' owner).
     public func uploadImage(
         _ data: Data, fileName: String, contentType: String = "image/png", boardId: String? = nil,
-        isIntermediate: Bool = false
+        isIntermediate: Bool = false, sessionId: String? = nil
     ) async throws(InvokeAIError) -> InvokeAIImage {
         let boundary = "invokeai-gateway-\(UUID().uuidString)"
         let safeName = fileName.replacingOccurrences(of: "\"", with: "_").replacingOccurrences(of: "\r", with: "")
@@ -23,6 +24,7 @@ extension InvokeAIClient {
             URLQueryItem(name: "is_intermediate", value: isIntermediate ? "true" : "false"),
         ]
         if let boardId { query.append(URLQueryItem(name: "board_id", value: boardId)) }
+        if let sessionId { query.append(URLQueryItem(name: "session_id", value: sessionId)) }
         let request = InvokeAIRequest(
             method: "POST", path: "api/v1/images/upload", query: query, body: body,
             contentType: "multipart/form-data; boundary=\(boundary)", idempotent: false)

@@ -86,6 +86,15 @@ public final class InvokeAIClient: Sendable {
         return fresh
     }
 
+    /// A multi-user InvokeAI slides a session's expiry on each authenticated mutating request:
+    /// the answer carries a fresh token in `X-Refreshed-Token`, which replaces the one held (so
+    /// a gateway that keeps submitting never has to log in again).
+    func adoptRefreshedToken(from response: HTTPClientResponse) {
+        if case .none = configuration.auth { return }
+        guard let fresh = response.value(forHeader: "X-Refreshed-Token"), !fresh.isEmpty else { return }
+        token.withLock { $0 = fresh }
+    }
+
     // MARK: - transport
 
     /// Sends `request` and decodes the JSON answer.
@@ -135,7 +144,10 @@ public final class InvokeAIClient: Sendable {
             switch outcome {
             case .success(let response):
                 let status = response.status
-                if (200..<300).contains(status) { return (response.body, response) }
+                if (200..<300).contains(status) {
+                    if authorize { adoptRefreshedToken(from: response) }
+                    return (response.body, response)
+                }
                 let failure = Self.statusError(status, data: response.body)
                 if status == 401, authorize, !renewed, case .login = configuration.auth {
                     renewed = true

@@ -1,4 +1,5 @@
 import CEpoll
+import Digests
 import Foundation
 import HTTPCore
 import Transport
