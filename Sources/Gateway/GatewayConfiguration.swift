@@ -40,6 +40,11 @@ public struct GatewayConfiguration: Sendable {
     /// The keys file (`--keys-file`): requests need a key in it. Nil: no keys, everyone is an
     /// admin of one anonymous tenant (the command line allows that only on loopback).
     public var keysFile: String?
+    /// Host names requests may be addressed to besides the loopback names and the address
+    /// listened on (`*`: any; see `AllowedHosts`).
+    public var allowedHosts: [String] = []
+    /// Bounds of the workflow definitions uploaded through the API.
+    public var uploads = WorkflowUploadLimits()
 
     public init(
         server: HTTPServerConfiguration = HTTPServerConfiguration(),

@@ -95,7 +95,8 @@ public final class GatewayServer: Sendable {
         EventRoutes.add(to: &router, hub: events, cors: configuration.cors)
         RunRoutes.add(to: &router, tracker: tracker, hub: hub, cors: configuration.cors)
         ImageRoutes.add(to: &router, client: upstream, tracker: tracker)
-        WorkflowRoutes.add(to: &router, catalog: catalog, models: InstalledModelList(client: upstream))
+        WorkflowRoutes.add(
+            to: &router, catalog: catalog, models: InstalledModelList(client: upstream), uploads: configuration.uploads)
         let keys = IdempotencyStore(
             file: configuration.stateDirectory.map {
                 URL(fileURLWithPath: $0).appendingPathComponent("idempotency-keys.jsonl")
@@ -110,14 +111,24 @@ public final class GatewayServer: Sendable {
         ReadThroughRoutes.add(to: &router, client: upstream, destination: configuration.destination)
         try OpenAPIRoutes.add(to: &router, documentPath: configuration.openAPIFile)
         if let publicDirectory = configuration.publicDirectory {
-            router.router.fallback = try StaticFiles(root: publicDirectory).handler
+            let files = try StaticFiles(root: publicDirectory)
+            router.router.fallback = .sync { request in
+                var response = try files.respond(to: request)
+                response.headers.add("Content-Security-Policy", SecurityHeaders.pagePolicy)
+                return response
+            }
         }
         // The server is created after the router is complete; /metrics reads it lazily.
-        let metricsSource = MetricsSource(tracker: tracker, access: access)
+        let refusals = RefusalCounters()
+        let metricsSource = MetricsSource(tracker: tracker, access: access, refusals: refusals, hub: hub)
         MetricsRoutes.add(to: &router, metrics: { metricsSource.render() })
         routeList = router.router.routeList
-        http = try HTTPServer(
-            configuration: configuration.server, responder: router.router, loops: loops, logger: logger)
+        // Before the access check: a page on another site learns nothing, not even a 401.
+        let guarded = RequestGuard(
+            next: router.router,
+            hosts: AllowedHosts(bindAddress: configuration.server.host, configured: configuration.allowedHosts),
+            cors: configuration.cors, refusals: refusals)
+        http = try HTTPServer(configuration: configuration.server, responder: guarded, loops: loops, logger: logger)
         metricsSource.attach(http.metrics)
     }
 

@@ -6,10 +6,14 @@ final class MetricsSource: Sendable {
     private let server = Mutex<HTTPServerMetrics?>(nil)
     private let tracker: RunTracker
     private let access: AccessPolicy
+    private let refusals: RefusalCounters
+    private let hub: EventHub
 
-    init(tracker: RunTracker, access: AccessPolicy) {
+    init(tracker: RunTracker, access: AccessPolicy, refusals: RefusalCounters, hub: EventHub) {
         self.tracker = tracker
         self.access = access
+        self.refusals = refusals
+        self.hub = hub
     }
 
     func attach(_ metrics: HTTPServerMetrics) { server.withLock { $0 = metrics } }
@@ -36,5 +40,6 @@ final class MetricsSource: Sendable {
 
             """
         return (server.withLock { $0 }?.prometheusText() ?? "") + cleanup + access.refusals.prometheusText
+            + refusals.prometheusText + hub.prometheusText
     }
 }

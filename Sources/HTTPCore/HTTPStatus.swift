@@ -29,6 +29,7 @@ public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
     public static let unsupportedMediaType = HTTPStatus(415)
     public static let expectationFailed = HTTPStatus(417)
     public static let unprocessableContent = HTTPStatus(422)
+    public static let misdirectedRequest = HTTPStatus(421)
     public static let tooManyRequests = HTTPStatus(429)
     public static let requestHeaderFieldsTooLarge = HTTPStatus(431)
     public static let internalServerError = HTTPStatus(500)
@@ -37,6 +38,7 @@ public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
     public static let serviceUnavailable = HTTPStatus(503)
     public static let gatewayTimeout = HTTPStatus(504)
     public static let httpVersionNotSupported = HTTPStatus(505)
+    public static let insufficientStorage = HTTPStatus(507)
 
     /// 1xx, 204 and 304 responses never carry a body (RFC 9110 §6.4.1).
     public var allowsBody: Bool { !(code < 200 || code == 204 || code == 304) }
@@ -76,6 +78,7 @@ public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
         case 414: "URI Too Long"
         case 415: "Unsupported Media Type"
         case 417: "Expectation Failed"
+        case 421: "Misdirected Request"
         case 422: "Unprocessable Content"
         case 428: "Precondition Required"
         case 429: "Too Many Requests"
@@ -86,6 +89,7 @@ public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
         case 503: "Service Unavailable"
         case 504: "Gateway Timeout"
         case 505: "HTTP Version Not Supported"
+        case 507: "Insufficient Storage"
         default: nil
         }
     }

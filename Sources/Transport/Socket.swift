@@ -31,6 +31,22 @@ package enum Socket {
         }
     }
 
+    /// Throws `AddressInUseError` when some socket already listens on `address`. The server's own
+    /// listeners share their port through SO_REUSEPORT, which would let a second process with the
+    /// same user join them silently (the kernel then splits connections between the two): a bind
+    /// without SO_REUSEPORT is refused by any listener there, so it is tried first and let go.
+    package static func checkAvailable(_ address: SocketAddress) throws {
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SocketError("socket") }
+        defer { close(fd) }
+        // SO_REUSEADDR: connections of an earlier process still in TIME_WAIT do not count.
+        try setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+        if address.family == AF_INET6 { try setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 0) }
+        guard address.withSockaddr({ bind(fd, $0, $1) }) != 0 else { return }
+        if errno == EADDRINUSE { throw AddressInUseError(address: address) }
+        throw SocketError("bind(\(address))")
+    }
+
     package static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) throws {
         var v = value
         guard setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
@@ -109,6 +125,15 @@ package enum Socket {
             if errno == EAGAIN || errno == EWOULDBLOCK { return .wouldBlock }
             return .failed(errno)
         }
+    }
+}
+
+/// Another socket (another process) already listens on the address the server was told to use.
+public struct AddressInUseError: Error, CustomStringConvertible, Sendable {
+    public let address: SocketAddress
+
+    public var description: String {
+        "\(address) is already in use by another process (another gateway?); stop it or choose another --port"
     }
 }
 

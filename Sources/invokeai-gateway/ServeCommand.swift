@@ -78,6 +78,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a client has to send a request's header section; then 408. (env GATEWAY_HEADER_TIMEOUT)")
     var headerTimeout: Double = Environment.double("GATEWAY_HEADER_TIMEOUT", 10)
 
+    @Option(
+        help:
+            "Seconds a client has to send a whole request body, however steadily; then 408. (env GATEWAY_BODY_TIMEOUT)")
+    var bodyTimeout: Double = Environment.double("GATEWAY_BODY_TIMEOUT", 60)
+
     @Option(help: "Seconds an idle keep-alive connection is kept open. (env GATEWAY_IDLE_TIMEOUT)")
     var idleTimeout: Double = Environment.double("GATEWAY_IDLE_TIMEOUT", 60)
 
@@ -121,6 +126,37 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var allowUnauthenticated = false
 
+    @Option(
+        name: .customLong("allowed-host"),
+        help:
+            "Host name (or address) requests may be addressed to besides localhost, 127.0.0.1, [::1] and the --host address; repeatable, \"*\" for any (DNS rebinding guard). (env GATEWAY_ALLOWED_HOSTS, comma-separated)"
+    )
+    var allowedHosts: [String] = Environment.list("GATEWAY_ALLOWED_HOSTS")
+
+    @Option(
+        help:
+            "Bytes queued for all event-stream subscribers together; beyond, the slowest are disconnected. (env GATEWAY_MAX_EVENT_QUEUE_BYTES)"
+    )
+    var maxEventQueueBytes: Int = Environment.int("GATEWAY_MAX_EVENT_QUEUE_BYTES", 64 << 20)
+
+    @Option(
+        help:
+            "Largest workflow definition an upload may have, in bytes; larger gets 413. (env GATEWAY_MAX_WORKFLOW_BYTES)"
+    )
+    var maxWorkflowBytes: Int = Environment.int("GATEWAY_MAX_WORKFLOW_BYTES", 4 << 20)
+
+    @Option(
+        help:
+            "Most workflow files in the workflows folder; an upload beyond gets 507. (env GATEWAY_MAX_UPLOADED_WORKFLOWS)"
+    )
+    var maxUploadedWorkflows: Int = Environment.int("GATEWAY_MAX_UPLOADED_WORKFLOWS", 1_000)
+
+    @Option(
+        help:
+            "Most bytes of workflow files in the workflows folder together; an upload beyond gets 507. (env GATEWAY_MAX_UPLOADED_WORKFLOW_BYTES)"
+    )
+    var maxUploadedWorkflowBytes: Int = Environment.int("GATEWAY_MAX_UPLOADED_WORKFLOW_BYTES", 256 << 20)
+
     func validate() throws {
         let unauthenticatedAllowed =
             allowUnauthenticated || Environment.optionalString("GATEWAY_ALLOW_UNAUTHENTICATED") == "1"
@@ -141,6 +177,11 @@ struct ServeCommand: AsyncParsableCommand {
         _ = try invokeAIAuth()
         guard maxBodyBytes > 0, headerTimeout > 0, idleTimeout > 0, shutdownGrace >= 0, maxSubscribers > 0,
             heartbeat > 0
+        else {
+            throw ValidationError("limits and timeouts must be positive")
+        }
+        guard bodyTimeout > 0, maxEventQueueBytes > 0, maxWorkflowBytes > 0, maxUploadedWorkflows > 0,
+            maxUploadedWorkflowBytes > 0
         else {
             throw ValidationError("limits and timeouts must be positive")
         }
@@ -186,6 +227,7 @@ struct ServeCommand: AsyncParsableCommand {
         if eventLoops > 0 { server.eventLoopCount = eventLoops }
         server.limits.maxBodyBytes = maxBodyBytes
         server.headerTimeout = .milliseconds(Int(headerTimeout * 1000))
+        server.bodyDeadline = .milliseconds(Int(bodyTimeout * 1000))
         server.idleTimeout = .milliseconds(Int(idleTimeout * 1000))
         server.shutdownGracePeriod = .milliseconds(Int(shutdownGrace * 1000))
         server.maxConnections = maxConnections
@@ -205,6 +247,11 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.runs = RunTrackerConfiguration(maxRuns: maxRuns, maxAge: runRetention)
         configuration.events.maxSubscribers = maxSubscribers
         configuration.events.heartbeatInterval = heartbeat
+        configuration.events.maxQueuedBytes = maxEventQueueBytes
+        configuration.allowedHosts = allowedHosts
+        configuration.uploads = WorkflowUploadLimits(
+            maxDefinitionBytes: maxWorkflowBytes, maxFiles: maxUploadedWorkflows,
+            maxTotalBytes: maxUploadedWorkflowBytes)
         configuration.keysFile = keysFile
         if keysFile == nil, !ServeAddress.isLoopback(host) {
             logger.warning(

@@ -207,4 +207,53 @@ import Testing
         #expect(entries.map(\.name) == ["local", "local-2"])
         #expect(entries.map(\.source) == [.file, .library])
     }
+
+    @Test func anUploadCannotTakeALibraryWorkflowsName() async throws {
+        fake.library.withLock { $0["w1"] = ("Portrait", "t1") }
+        let directory = try folder()
+        let catalog = WorkflowCatalog(directory: directory, upstream: fake.upstream, logger: logger)
+        await #expect {
+            try await catalog.store(name: "portrait", definition: FakeCatalogUpstream.workflow(name: "mine"))
+        } throws: { error in
+            guard case WorkflowCatalog.CatalogError.libraryName("portrait", id: "w1") = error else { return false }
+            return true
+        }
+        // Nothing was written, and the library's workflow keeps its name.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+        #expect(try await catalog.entry("portrait")?.source == .library)
+        // Another name is fine.
+        _ = try await catalog.store(name: "my-portrait", definition: FakeCatalogUpstream.workflow(name: "mine"))
+        #expect(try await catalog.entries().map(\.name) == ["my-portrait", "portrait"])
+    }
+
+    @Test func uploadsStayWithinTheFolderQuota() async throws {
+        let directory = try folder(["a": FakeCatalogUpstream.workflow(name: "a")])
+        let catalog = WorkflowCatalog(
+            directory: directory, upstream: fake.upstream, logger: logger, fileCheckInterval: 0)
+        let definition = FakeCatalogUpstream.workflow(name: "b")
+        func isQuota(_ error: any Error) -> Bool {
+            if case WorkflowCatalog.CatalogError.quotaExceeded = error { return true }
+            return false
+        }
+        // Two files at most: "a" is there, "b" fits, "c" does not; replacing "b" still does.
+        let two = WorkflowUploadLimits(maxDefinitionBytes: 1 << 20, maxFiles: 2, maxTotalBytes: 1 << 20)
+        _ = try await catalog.store(name: "b", definition: definition, limits: two)
+        await #expect { try await catalog.store(name: "c", definition: definition, limits: two) } throws: {
+            isQuota($0)
+        }
+        _ = try await catalog.store(name: "b", definition: definition, limits: two)
+        // Bytes in total: the folder's files together.
+        func size(_ name: String) throws -> Int {
+            try #require(try FileManager.default.attributesOfItem(atPath: "\(directory)/\(name).json")[.size] as? Int)
+        }
+        // "d" is stored as "b" was: the same size. One byte short of room for it.
+        let held = try size("a") + size("b"), stored = try size("b")
+        let tight = WorkflowUploadLimits(maxDefinitionBytes: 1 << 20, maxFiles: 100, maxTotalBytes: held + stored - 1)
+        await #expect { try await catalog.store(name: "d", definition: definition, limits: tight) } throws: {
+            isQuota($0)
+        }
+        let roomy = WorkflowUploadLimits(maxDefinitionBytes: 1 << 20, maxFiles: 100, maxTotalBytes: held + stored)
+        _ = try await catalog.store(name: "d", definition: definition, limits: roomy)
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/c.json"))
+    }
 }

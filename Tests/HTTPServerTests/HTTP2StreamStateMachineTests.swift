@@ -335,6 +335,22 @@ struct HTTP2StreamStateMachineTests {
         #expect(timeout5 == .none)
     }
 
+    @Test func aTrickledBodyIsAnsweredWith408AtItsTotalDeadline() {
+        // The request's first frame came at 0.
+        var machine = Self.receivingBody(now: 100)
+        // A frame every 200 never stalls for the body timeout (300)...
+        for now in stride(from: UInt64(300), through: 900, by: 200) {
+            machine.dataFrameReceived(endStream: false, now: now)
+            #expect(machine.checkTimeout(now: now, header: 10, body: 300, bodyTotal: 1_000) == .none)
+        }
+        #expect(machine.checkTimeout(now: 1_000, header: 10, body: 300, bodyTotal: 1_000) == .none)
+        // ...but the whole request must arrive within 1,000 of its first frame.
+        let timeout = machine.checkTimeout(now: 1_001, header: 10, body: 300, bodyTotal: 1_000)
+        #expect(timeout == .refuseDeadline)
+        let answered = machine.answer(.bytes)
+        #expect(answered)
+    }
+
     @Test func refusedAcceptedAndCompleteStreamsAreNotTimed() {
         var refusing = Machine(limits: Self.limits, now: 0)
         for _ in 0..<5 { _ = refusing.fieldReceived(size: 1) }

@@ -52,9 +52,9 @@ struct HTTPConnectionStateMachineTests {
         machine.headStarted(now: 5)
         let body = machine.bodyExpected(expectsContinue: false, bodyArriving: false, now: 6)
         #expect(body == .none)
-        #expect(machine.state == .readingBody(lastProgress: 6))
+        #expect(machine.state == .readingBody(since: 6, lastProgress: 6))
         machine.bytesReceived(now: 40)
-        #expect(machine.state == .readingBody(lastProgress: 40))
+        #expect(machine.state == .readingBody(since: 6, lastProgress: 40))
     }
 
     @Test func continueIsSentOnlyWhenTheClientWaitsForIt() {
@@ -64,7 +64,7 @@ struct HTTPConnectionStateMachineTests {
         var sending = Machine(timeouts: Self.timeouts, now: 0)
         let body2 = sending.bodyExpected(expectsContinue: true, bodyArriving: true, now: 1)
         #expect(body2 == .none)
-        #expect(sending.state == .readingBody(lastProgress: 1))
+        #expect(sending.state == .readingBody(since: 1, lastProgress: 1))
     }
 
     @Test func aRequestKeepsTheConnectionOnlyIfItAsksAndNobodyIsClosing() {
@@ -363,6 +363,23 @@ struct HTTPConnectionStateMachineTests {
         #expect(timeout == .none)
         let timeout2 = machine.checkTimeouts(now: 651, pendingOutputSince: nil)
         #expect(timeout2 == .refuse(.body))
+        #expect(machine.state == .responding(.init(isHead: false, version: .http1_1, keepAlive: false)))
+    }
+
+    @Test func aTrickledBodyIsRefusedWith408AtItsTotalDeadline() {
+        var timeouts = Self.timeouts
+        timeouts.bodyTotal = 1_000
+        var machine = Machine(timeouts: timeouts, now: 0)
+        _ = machine.bodyExpected(expectsContinue: false, bodyArriving: false, now: 100)
+        // A byte every 250 keeps the stall clock from firing...
+        for now in stride(from: UInt64(350), through: 1_100, by: 250) {
+            machine.bytesReceived(now: now)
+            #expect(machine.checkTimeouts(now: now, pendingOutputSince: nil) == .none)
+        }
+        // ...but not the body's deadline, counted from its start.
+        machine.bytesReceived(now: 1_101)
+        let timeout = machine.checkTimeouts(now: 1_101, pendingOutputSince: nil)
+        #expect(timeout == .refuse(.bodyTotal))
         #expect(machine.state == .responding(.init(isHead: false, version: .http1_1, keepAlive: false)))
     }
 

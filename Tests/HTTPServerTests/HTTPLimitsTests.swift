@@ -136,6 +136,33 @@ struct HTTPLimitsTests {
         }
     }
 
+    @Test func aTrickledBodyGets408AtItsDeadline() async throws {
+        try await TestServer.with(
+            TestServer.router,
+            configure: {
+                $0.bodyTimeout = .seconds(1)
+                $0.bodyDeadline = .seconds(2)
+            }
+        ) { server in
+            let port = server.port
+            try await blocking {
+                let client = try TestSocket(port: port)
+                try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+                // A byte every 0.4 s for 4.8 s: never a stall, never the end. (A closing server
+                // still reads what comes, so the sends go on.)
+                for _ in 0..<12 {
+                    Thread.sleep(forTimeInterval: 0.4)
+                    _ = try? client.send("x")
+                }
+                let response = try client.readResponse()
+                #expect(response.status == 408)
+                // The body's deadline, not its stall timeout, refused it.
+                #expect(response.text.contains("not received in full within 2"))
+            }
+            #expect(server.metrics.requestTimeouts.load(ordering: .relaxed) == 1)
+        }
+    }
+
     @Test func idleKeepAliveConnectionsAreClosed() async throws {
         try await TestServer.with(TestServer.router, configure: { $0.idleTimeout = .seconds(1) }) { server in
             let port = server.port

@@ -122,6 +122,25 @@ import Testing
         }
     }
 
+    @Test func retriesOfASilentUpstreamEndWithinTheRequestTimeout() async throws {
+        let server = try ScriptedHTTPServer(otherwise: [.readAndHold])
+        defer { server.stop() }
+        // Three attempts of 0.5 s each would take 1.5 s and more: the call as a whole gets 0.5 s.
+        let client = try client(server, requestTimeout: 0.5, retry: RetryPolicy(maxAttempts: 3, initialDelay: 0.01))
+        let start = ContinuousClock.now
+        await #expect(throws: InvokeAIError.self) { try await client.appVersion() }
+        #expect(ContinuousClock.now - start < .milliseconds(900))
+    }
+
+    @Test func aCallsOwnTimeoutBoundsItBelowTheRequestTimeout() async throws {
+        let server = try ScriptedHTTPServer(otherwise: [.readAndHold])
+        defer { server.stop() }
+        let client = try client(server, requestTimeout: 10)
+        let start = ContinuousClock.now
+        await #expect(throws: InvokeAIError.self) { try await client.appVersion(timeout: 0.3) }
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
+
     @Test func resetBeforeAnswerIsCannotConnectAndRetriedWhenIdempotent() async throws {
         let server = try ScriptedHTTPServer(scripts: [
             [.readAndClose], [.answer(Self.json("200 OK", #"{"version":"x"}"#))],

@@ -31,7 +31,7 @@ public final class SSETestClient: @unchecked Sendable {
     public init(port: Int, target: String, headers extra: [String: String] = [:], receiveBuffer: Int? = nil) throws {
         // A reset is an error here, not an end: a stream must end cleanly.
         socket = try TestSocket(port: port, timeout: .seconds(20), receiveBuffer: receiveBuffer, resetIsClose: false)
-        var request = "GET \(target) HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n"
+        var request = "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: text/event-stream\r\n"
         for (name, value) in extra { request += "\(name): \(value)\r\n" }
         request += "\r\n"
         try socket.send(request)

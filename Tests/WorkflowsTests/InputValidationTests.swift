@@ -117,6 +117,24 @@ struct InputValidationTests {
         #expect(twice.errors[0].message.contains("given twice"))
     }
 
+    @Test func errorsAreBoundedAndTheRestCounted() throws {
+        let workflow = try Workflow.parse(Fixtures.blankBlurSave, schemas: Fixtures.schemas)
+        var values: [String: JSONValue] = ["0": 1.5, "r.radius": 500]
+        for n in 0..<10_000 { values[String(format: "unknown-%05d", n)] = 1 }
+        guard case .failure(let failure) = workflow.validate(values, models: [], maxErrors: 5) else {
+            Issue.record("accepted"); return
+        }
+        // The first five in the order reported: the inputs' own errors, then unknown keys by name.
+        #expect(failure.errors.map(\.key) == ["0", "r.radius", "unknown-00000", "unknown-00001", "unknown-00002"])
+        #expect(failure.errors[2].message.hasPrefix("no input 'unknown-00000'"))
+        #expect(failure.omitted == 10_002 - 5)
+        // Unbounded, the same order and every error.
+        guard case .failure(let all) = workflow.validate(values, models: []) else { Issue.record("accepted"); return }
+        #expect(all.errors.count == 10_002)
+        #expect(all.omitted == 0)
+        #expect(Array(all.errors.prefix(5)) == failure.errors)
+    }
+
     @Test func requiredInputsWithoutAValueMustBeGiven() throws {
         let json = Fixtures.workflow(nodes: [Fixtures.node("m", "main_model_loader")], exposed: [("m", "model")])
         let workflow = try Workflow.parse(json, schemas: Fixtures.schemas)

@@ -536,16 +536,25 @@ public final class WorkflowCatalog: GatewayService {
     // MARK: uploads
 
     /// Stores a definition as `<name>.json` in the workflows folder (replacing it), after
-    /// checking it parses. Returns the new entry.
-    public func store(name: String, definition: JSONValue) async throws -> Entry {
+    /// checking it parses, that the name is not a library workflow's, and that the folder stays
+    /// within `limits`. Returns the new entry.
+    public func store(name: String, definition: JSONValue, limits: WorkflowUploadLimits = WorkflowUploadLimits())
+        async throws -> Entry
+    {
         guard let directory else { throw CatalogError.noDirectory }
         guard WorkflowSlug.isValid(name) else { throw CatalogError.badName(name) }
         let workflow = try Workflow.parse(definition, schemas: try await schemas())
+        // A file would win the name, and the GUI's workflow would silently move to `name-2`.
+        if let existing = try await entry(name), existing.source == .library {
+            throw CatalogError.libraryName(name, id: existing.location)
+        }
         let path = (directory as NSString).appendingPathComponent("\(name).json")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(definition).write(to: URL(fileURLWithPath: path), options: .atomic)
+        let bytes = try encoder.encode(definition)
+        try Self.checkQuota(directory: directory, replacing: path, adding: bytes.count, limits: limits)
+        try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)
         // Known at once, without waiting for the next folder check.
         if let stamp = FileStamp(path: path) {
             state.withLock { s in
@@ -553,6 +562,32 @@ public final class WorkflowCatalog: GatewayService {
             }
         }
         return Entry(name: name, source: .file, workflow: workflow, location: path)
+    }
+
+    /// Throws `quotaExceeded` when writing `adding` bytes at `path` would take the folder's
+    /// workflow files past their count or total size (the file it replaces does not count).
+    static func checkQuota(directory: String, replacing path: String, adding: Int, limits: WorkflowUploadLimits)
+        throws
+    {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
+            $0.hasSuffix(".json")
+        }
+        var count = 1
+        var total = adding
+        for name in names {
+            let other = (directory as NSString).appendingPathComponent(name)
+            guard other != path else { continue }
+            count += 1
+            total += ((try? FileManager.default.attributesOfItem(atPath: other))?[.size] as? Int) ?? 0
+        }
+        if count > limits.maxFiles {
+            throw CatalogError.quotaExceeded("the workflows folder holds its limit of \(limits.maxFiles) files")
+        }
+        if total > limits.maxTotalBytes {
+            throw CatalogError.quotaExceeded(
+                "storing \(adding) bytes would take the workflows folder to \(total) bytes, past its limit of \(limits.maxTotalBytes)"
+            )
+        }
     }
 
     /// Removes an uploaded (file) workflow.
@@ -565,13 +600,16 @@ public final class WorkflowCatalog: GatewayService {
     }
 
     public enum CatalogError: Error, CustomStringConvertible {
-        case noDirectory, badName(String), notAFile(String)
+        case noDirectory, badName(String), notAFile(String), libraryName(String, id: String), quotaExceeded(String)
         public var description: String {
             switch self {
             case .noDirectory: "the gateway has no workflows folder (--workflows) to store uploads in"
             case .badName(let name):
                 "'\(name)' is not a valid workflow name (lowercase letters, digits and single dashes)"
             case .notAFile(let name): "workflow \(name) comes from InvokeAI's library; delete it there"
+            case .libraryName(let name, let id):
+                "'\(name)' is the name of InvokeAI's library workflow \(id); upload under another name (or rename it there)"
+            case .quotaExceeded(let reason): "\(reason); delete a workflow first"
             }
         }
     }

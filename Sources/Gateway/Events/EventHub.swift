@@ -29,12 +29,16 @@ public final class EventHub: Sendable {
         var published = 0
         var overflows = 0
         var refused = 0
+        /// Subscribers dropped to keep the total backlog within `maxQueuedBytes`.
+        var budgetDrops = 0
     }
 
     private let state = Mutex(State())
     /// Writers per hand-off to the event loops while fanning out one event.
     static let handOffBatch = 64
     private let now: @Sendable () -> Date
+    /// Every subscriber's backlog in bytes, together (queued here and unflushed on its connection).
+    let queuedBytes = ByteTally()
 
     public init(
         configuration: EventHubConfiguration = EventHubConfiguration(),
@@ -58,6 +62,7 @@ public final class EventHub: Sendable {
         preview: JSONValue? = nil, runStreamsOnly: Bool = false
     ) -> GatewayEvent {
         let time = now()
+        defer { if queuedBytes.count > configuration.maxQueuedBytes { enforceBudget() } }
         return state.withLock { s in
             // Numbering and queueing under one lock: every subscriber sees ids in order.
             let event = GatewayEvent(
@@ -133,7 +138,7 @@ public final class EventHub: Sendable {
                 replay = Self.held(s, since: cutoff).filter { filter.matches($0) }
             }
             let subscription = EventSubscription(
-                filter: filter, limit: configuration.subscriberQueueLimit, replay: replay)
+                filter: filter, limit: configuration.subscriberQueueLimit, replay: replay, tally: queuedBytes)
             s.subscribers.insert(subscription)
             return .success((subscription, resume))
         }
@@ -143,6 +148,34 @@ public final class EventHub: Sendable {
     public func unsubscribe(_ subscription: EventSubscription) {
         state.withLock { $0.subscribers.remove(subscription) }
         subscription.close()
+        subscription.discardQueue()
+    }
+
+    /// Over the byte budget: drops the subscribers with the largest backlog (the slowest
+    /// readers) until the rest fit in it again; those that keep up are not touched.
+    private func enforceBudget() {
+        let budget = configuration.maxQueuedBytes
+        let victims = state.withLock { s -> [EventSubscription] in
+            let total = queuedBytes.count
+            guard total > budget else { return [] }
+            let chosen = Self.slowest(s.subscribers.all.map { ($0, $0.backlogBytes) }, total: total, budget: budget)
+            for subscription in chosen { s.subscribers.remove(subscription) }
+            s.budgetDrops += chosen.count
+            return chosen
+        }
+        for subscription in victims { subscription.drop() }
+    }
+
+    /// The fewest subscribers, largest backlog first, whose backlogs bring `total` within `budget`.
+    static func slowest<S>(_ backlogs: [(S, Int)], total: Int, budget: Int) -> [S] {
+        var total = total
+        var chosen: [S] = []
+        for (subscriber, backlog) in backlogs.sorted(by: { $0.1 > $1.1 }) {
+            guard total > budget, backlog > 0 else { break }
+            chosen.append(subscriber)
+            total -= backlog
+        }
+        return chosen
     }
 
     /// Events still held (within the age limit), oldest first, optionally only those matching.
@@ -182,13 +215,36 @@ public final class EventHub: Sendable {
         public var overflows: Int
         public var refused: Int
         public var held: Int
+        /// Subscribers dropped to keep every backlog together within `maxQueuedBytes`.
+        public var budgetDrops: Int
+        /// Bytes queued for all subscribers now.
+        public var queuedBytes: Int
+    }
+
+    /// For `/metrics`.
+    var prometheusText: String {
+        let m = metrics
+        return """
+            # HELP gateway_event_subscribers Event-stream subscribers now.
+            # TYPE gateway_event_subscribers gauge
+            gateway_event_subscribers \(m.subscribers)
+            # HELP gateway_event_queued_bytes Bytes queued for all event-stream subscribers together.
+            # TYPE gateway_event_queued_bytes gauge
+            gateway_event_queued_bytes \(m.queuedBytes)
+            # HELP gateway_event_subscribers_dropped_total Event-stream subscribers disconnected for reading too slowly: past their own queue (overflow), or the largest backlogs when all together passed --max-event-queue-bytes (budget).
+            # TYPE gateway_event_subscribers_dropped_total counter
+            gateway_event_subscribers_dropped_total{reason="overflow"} \(m.overflows)
+            gateway_event_subscribers_dropped_total{reason="budget"} \(m.budgetDrops)
+
+            """
     }
 
     public var metrics: Metrics {
         state.withLock {
             Metrics(
                 subscribers: $0.subscribers.count, published: $0.published, overflows: $0.overflows,
-                refused: $0.refused, held: $0.ring.count)
+                refused: $0.refused, held: $0.ring.count, budgetDrops: $0.budgetDrops,
+                queuedBytes: queuedBytes.count)
         }
     }
 }

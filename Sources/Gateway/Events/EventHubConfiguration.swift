@@ -12,6 +12,9 @@ public struct EventHubConfiguration: Sendable {
     public var heartbeatInterval: Double
     /// The `retry:` advice sent on connect, in milliseconds.
     public var retryMilliseconds: Int
+    /// Bytes queued for all subscribers together (written but not taken by their sockets, and
+    /// waiting in their queues); beyond, the subscribers with the largest backlog are dropped.
+    public var maxQueuedBytes: Int = 64 << 20
 
     public init(
         replayCapacity: Int = 10_000, replayMaxAge: Double = 900, subscriberQueueLimit: Int = 1_000,

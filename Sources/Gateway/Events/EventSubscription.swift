@@ -25,6 +25,8 @@ public final class EventSubscription: Sendable {
 
     private struct State {
         var queue: [GatewayEvent] = []
+        /// The bytes of `queue` as this subscriber would be sent them (counted in the hub's tally).
+        var queuedBytes = 0
         var overflowedBy = 0
         var heartbeatDue = false
         var closed = false
@@ -34,11 +36,16 @@ public final class EventSubscription: Sendable {
         var previews = false
         /// The stream's task holds taken events it has not finished writing: keep order behind it.
         var writing = false
+        /// The hub's count of every subscriber's backlog.
+        let tally: ByteTally
 
         /// What a waiting writer should get now, if anything; queued events come before an overflow
         /// notice, which comes before close.
         mutating func take() -> Delivery? {
             if !queue.isEmpty {
+                // From here the bytes are the writer's, which counts them itself.
+                tally.add(-queuedBytes)
+                queuedBytes = 0
                 defer { queue.removeAll(keepingCapacity: true); heartbeatDue = false; writing = true }
                 return .events(queue)
             }
@@ -58,14 +65,23 @@ public final class EventSubscription: Sendable {
 
     public let filter: EventFilter
     let limit: Int
-    private let state = Mutex(State())
 
-    init(filter: EventFilter, limit: Int, replay: [GatewayEvent]) {
+    private let state: Mutex<State>
+
+    init(filter: EventFilter, limit: Int, replay: [GatewayEvent], tally: ByteTally = ByteTally()) {
         self.filter = filter
         self.limit = limit
         // The replay is bounded by the hub's buffer, not by the live limit: a reconnecting client
         // must get everything it missed that is still held.
-        state.withLock { $0.queue = replay }
+        var initial = State(tally: tally)
+        initial.queue = replay
+        initial.queuedBytes = replay.reduce(0) { $0 + Self.size(of: $1, previews: filter.previews) }
+        tally.add(initial.queuedBytes)
+        state = Mutex(initial)
+    }
+
+    static func size(of event: GatewayEvent, previews: Bool) -> Int {
+        previews ? (event.encodedWithPreview ?? event.encoded).count : event.encoded.count
     }
 
     /// Waits for the next thing to write.
@@ -82,9 +98,11 @@ public final class EventSubscription: Sendable {
 
     /// Lets the publisher write to `writer` directly while this subscriber keeps up.
     public func attach(_ writer: HTTPResponseWriter) {
-        state.withLock {
+        let tally = state.withLock {
             $0.direct = writer; $0.previews = filter.previews
+            return $0.tally
         }
+        writer.countBytes(in: tally)
     }
 
     /// The stream's task finished writing what `next()` gave it.
@@ -112,8 +130,7 @@ public final class EventSubscription: Sendable {
             guard !s.closed else { return (nil, nil, .ignored) }
             // Terminal events take the task's path: a run's own stream ends after them.
             if let writer = s.direct, s.queue.isEmpty, !s.writing, s.overflowedBy == 0, !event.isTerminal {
-                let size = s.previews ? (event.encodedWithPreview ?? event.encoded).count : event.encoded.count
-                switch writer.reserve(size) {
+                switch writer.reserve(Self.size(of: event, previews: s.previews)) {
                 case .queued: return (nil, nil, .direct(writer, previews: s.previews))
                 case .closed: return (nil, nil, .ignored)
                 case .full: break // the client lags: queue it, the stream's task waits for room
@@ -123,6 +140,9 @@ public final class EventSubscription: Sendable {
                 s.overflowedBy += 1
             } else {
                 s.queue.append(event)
+                let size = Self.size(of: event, previews: filter.previews)
+                s.queuedBytes += size
+                s.tally.add(size)
             }
             let (waiter, delivery) = s.wake()
             return (waiter, delivery, s.overflowedBy == 1 ? .overflowed : .queued)
@@ -145,6 +165,33 @@ public final class EventSubscription: Sendable {
             return s.wake()
         }
         if let waiter, let delivery { waiter.resume(returning: delivery) }
+    }
+
+    /// Dropped to keep all subscribers within the hub's byte budget: the client is not reading,
+    /// so no last message could reach it; its connection goes now, with what was queued for it.
+    func drop() {
+        let writer = state.withLock { s in
+            s.overflowedBy = 0
+            return s.direct
+        }
+        writer?.abort()
+        close()
+        discardQueue()
+    }
+
+    /// Unsubscribed: nothing will write the queue any more, so its bytes leave the tally.
+    func discardQueue() {
+        state.withLock { s in
+            s.tally.add(-s.queuedBytes)
+            s.queuedBytes = 0
+            s.queue.removeAll()
+        }
+    }
+
+    /// Bytes this subscriber has yet to receive: queued here and unflushed on its connection.
+    var backlogBytes: Int {
+        let (queued, writer) = state.withLock { ($0.queuedBytes, $0.direct) }
+        return queued + (writer?.unflushedCount ?? 0)
     }
 
     var queuedCount: Int { state.withLock { $0.queue.count } }

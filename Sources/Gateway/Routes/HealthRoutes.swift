@@ -3,8 +3,11 @@ import HTTPServer
 import InvokeAI
 import JSONValue
 
-/// `/healthz`: the process answers. `/readyz`: InvokeAI answers too (503 with its error when not).
+/// `/healthz`: the process answers. `/readyz`: InvokeAI answers too (503 with its error when not),
+/// within `readinessTimeout` seconds.
 enum HealthRoutes {
+    static let readinessTimeout = 2.0
+
     static func add(
         to router: inout AccessRouter, upstream: InvokeAIClient,
         eventStream: (@Sendable () -> InvokeAIEventStreamState)?
@@ -21,7 +24,8 @@ enum HealthRoutes {
             .async { _, _ in
                 let invokeai: JSONValue = ["url": .string(upstream.baseURL.absoluteString)]
                 do {
-                    let version = try await upstream.appVersion()
+                    // Its own short bound: a probe must answer soon, whatever InvokeAI does.
+                    let version = try await upstream.appVersion(timeout: readinessTimeout)
                     // A multi-user InvokeAI tells its version to anyone: ready means the
                     // gateway's credentials are accepted too.
                     if upstream.configuration.auth != .none { _ = try await upstream.queueStatus() }

@@ -6,7 +6,10 @@ import Workflows
 
 /// `/v1/workflows`: the catalog, each workflow's inputs and schema, its stored definition.
 enum WorkflowRoutes {
-    static func add(to router: inout AccessRouter, catalog: WorkflowCatalog, models: InstalledModelList) {
+    static func add(
+        to router: inout AccessRouter, catalog: WorkflowCatalog, models: InstalledModelList,
+        uploads: WorkflowUploadLimits = WorkflowUploadLimits()
+    ) {
         let prepared = PreparedViews()
         // Both read routes answer from prepared bytes on the event loop when nothing needs
         // reading (the usual case); otherwise as a task, as any route that awaits.
@@ -64,6 +67,13 @@ enum WorkflowRoutes {
             .PUT, "/v1/workflows/{name}/definition",
             .async { request, _ in
                 let name = request.pathParameters["name"] ?? ""
+                try request.requireJSONBody()
+                guard request.body.count <= uploads.maxDefinitionBytes else {
+                    throw HTTPError(
+                        .contentTooLarge,
+                        "a workflow definition may have at most \(uploads.maxDefinitionBytes) bytes; this one has \(request.body.count)"
+                    )
+                }
                 let definition: JSONValue
                 do {
                     definition = try FastJSONParser.parse(request.body)
@@ -72,14 +82,23 @@ enum WorkflowRoutes {
                 }
                 let existed = try await listed(catalog).contains { $0.name == name }
                 do {
-                    let entry = try await catalog.store(name: name, definition: definition)
+                    let entry = try await catalog.store(name: name, definition: definition, limits: uploads)
                     var response = HTTPResponse.json(entry.detailJSON, status: existed ? .ok : .created)
                     response.headers["Location"] = "/v1/workflows/\(name)"
                     return response
                 } catch let error as WorkflowParseError {
                     throw HTTPError(.unprocessableContent, "not a workflow: \(error.message)")
                 } catch let error as WorkflowCatalog.CatalogError {
-                    throw HTTPError(.unprocessableContent, "\(error)")
+                    switch error {
+                    case .libraryName(let name, let id):
+                        throw HTTPError(
+                            .conflict, "\(error)", title: "Name taken by InvokeAI's library",
+                            extensions: ["name": .string(name), "library_id": .string(id)])
+                    case .quotaExceeded:
+                        throw HTTPError(.insufficientStorage, "\(error)", title: "Workflow quota exceeded")
+                    default:
+                        throw HTTPError(.unprocessableContent, "\(error)")
+                    }
                 }
             })
         router.add(

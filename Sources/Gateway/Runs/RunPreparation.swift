@@ -30,16 +30,20 @@ struct RunPreparation: Sendable {
             models = try await client.models().map(InstalledModel.init(json:))
         }
         var resolved = ResolvedInputs()
-        switch workflow.validate(inputs.dictionary, models: models, board: board) {
+        // Errors beyond the bound are only counted, by the validation itself.
+        var omitted = 0
+        switch workflow.validate(inputs.dictionary, models: models, board: board, maxErrors: Self.maxErrors) {
         case .success(let values): resolved = values
-        case .failure(let failure): errors += failure.errors.map(\.json)
+        case .failure(let failure):
+            errors += failure.errors.map(\.json)
+            omitted = failure.omitted
         }
         let resolution = workflow.resolveModels(installed: models, allowAnyOfBaseAndType: anyModel, given: resolved)
         errors += resolution.issues.map(\.json)
         resolved.merge(resolution)
 
         errors += try await checkBoards(&resolved, workflow)
-        guard errors.isEmpty else { throw Self.refusal(errors, workflow: entry.name) }
+        guard errors.isEmpty, omitted == 0 else { throw Self.refusal(errors, omitted: omitted, workflow: entry.name) }
         return Prepared(
             inputs: resolved, models: resolution.resolutions.isEmpty ? nil : .array(resolution.resolutions.map(\.json)))
     }
@@ -77,16 +81,17 @@ struct RunPreparation: Sendable {
         return errors
     }
 
-    static func refusal(_ errors: [JSONValue], workflow: String) -> HTTPError {
+    static func refusal(_ errors: [JSONValue], omitted: Int = 0, workflow: String) -> HTTPError {
         let shown = Array(errors.prefix(maxErrors))
+        let total = errors.count + omitted
         var extensions: [String: JSONValue] = ["errors": .array(shown)]
-        if errors.count > shown.count { extensions["errors_omitted"] = .int(errors.count - shown.count) }
+        if total > shown.count { extensions["errors_omitted"] = .int(total - shown.count) }
         // Input errors alone: the caller can fix them. A cause in the workflow itself (`kind`): it
         // cannot run on this InvokeAI as it is.
         let title = errors.contains { $0["kind"] != nil } ? "Workflow cannot run here" : "Invalid inputs"
         return HTTPError(
             .unprocessableContent,
-            "\(errors.count) problem\(errors.count == 1 ? "" : "s") with this run of workflow \(workflow); nothing was enqueued",
+            "\(total) problem\(total == 1 ? "" : "s") with this run of workflow \(workflow); nothing was enqueued",
             title: title, extensions: extensions)
     }
 }

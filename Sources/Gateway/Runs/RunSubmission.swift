@@ -23,6 +23,8 @@ struct RunSubmission: Sendable {
     }
 
     func submit(_ request: HTTPRequest, _ caller: Caller) async throws -> HTTPResponse {
+        // Before anything is looked up: a form a cross-site page posts is not a run request.
+        try request.requireJSONBody()
         // Over the tenant's concurrent runs, refused before anything is read (a keyed retry is
         // checked once it is known not to find its run).
         if request.headers["Idempotency-Key"] == nil {

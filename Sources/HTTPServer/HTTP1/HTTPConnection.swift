@@ -46,6 +46,7 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
                 idle: MonotonicClock.nanoseconds(configuration.idleTimeout),
                 header: MonotonicClock.nanoseconds(configuration.headerTimeout),
                 body: MonotonicClock.nanoseconds(configuration.bodyTimeout),
+                bodyTotal: MonotonicClock.nanoseconds(configuration.bodyDeadline),
                 write: MonotonicClock.nanoseconds(configuration.writeTimeout)),
             now: MonotonicClock.now())
     }
@@ -245,7 +246,8 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
                 highWaterMark: context.configuration.streamHighWaterMark,
                 loop: loop,
                 writeOnLoop: { bytes in self.streamWrite(bytes) },
-                end: { loop.execute { self.streamEnd() } }
+                end: { loop.execute { self.streamEnd() } },
+                abort: { if self.machine.isStreaming { self.closeNow() } }
             )
             self.writer = writer
             context.metrics.streamsOpen.add(1, ordering: .relaxed)
@@ -352,15 +354,17 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
             switch reason {
             case .write: context.metrics.writeTimeouts.add(1, ordering: .relaxed)
             case .idle: context.metrics.idleTimeouts.add(1, ordering: .relaxed)
-            case .header, .body, nil: break
+            case .header, .body, .bodyTotal, nil: break
             }
             closeNow()
         case .refuse(let reason):
             context.metrics.requestTimeouts.add(1, ordering: .relaxed)
             let detail =
-                reason == .header
-                ? "the request header section was not received within \(configuration.headerTimeout)"
-                : "no request body bytes received for \(configuration.bodyTimeout)"
+                switch reason {
+                case .header: "the request header section was not received within \(configuration.headerTimeout)"
+                case .bodyTotal: "the request body was not received in full within \(configuration.bodyDeadline)"
+                default: "no request body bytes received for \(configuration.bodyTimeout)"
+                }
             send(HTTPError(.requestTimeout, detail).response())
         }
     }

@@ -25,7 +25,10 @@ struct HTTPConnectionStateMachine {
     struct Timeouts: Equatable {
         var idle: UInt64
         var header: UInt64
+        /// Longest stall between body bytes.
         var body: UInt64
+        /// Longest time for a whole body, however steadily it trickles in.
+        var bodyTotal: UInt64 = .max
         var write: UInt64
         /// How long a closing connection drains the client before it closes anyway.
         var linger: UInt64 = 2_000_000_000
@@ -54,7 +57,8 @@ struct HTTPConnectionStateMachine {
         case awaitingRequest(since: UInt64)
         /// Part of a request head has arrived; it must complete within the header timeout.
         case readingHead(since: UInt64)
-        case readingBody(lastProgress: UInt64)
+        /// `since`: when the body began (the total deadline); `lastProgress`: the last byte (stalls).
+        case readingBody(since: UInt64, lastProgress: UInt64)
         /// The responder is working on a request.
         case responding(Exchange)
         /// A streamed body is being produced.
@@ -123,7 +127,7 @@ struct HTTPConnectionStateMachine {
     /// Request bytes arrived: a body in progress is not stalled. (`now` is read only then: this
     /// runs on every read.)
     mutating func bytesReceived(now: @autoclosure () -> UInt64) {
-        if case .readingBody = state { state = .readingBody(lastProgress: now()) }
+        if case .readingBody(let since, _) = state { state = .readingBody(since: since, lastProgress: now()) }
     }
 
     /// Bytes of a next request are buffered but its head is not complete: the header timeout runs.
@@ -142,7 +146,7 @@ struct HTTPConnectionStateMachine {
     /// client did not wait, so no interim answer).
     mutating func bodyExpected(expectsContinue: Bool, bodyArriving: Bool, now: UInt64) -> BodyAction {
         guard isReadingRequest else { return illegal("a request head", default: .none) }
-        state = .readingBody(lastProgress: now)
+        state = .readingBody(since: now, lastProgress: now)
         return expectsContinue && !bodyArriving ? .sendContinue : .none
     }
 
@@ -356,7 +360,10 @@ struct HTTPConnectionStateMachine {
         case write
         case idle
         case header
+        /// No body byte within the stall timeout.
         case body
+        /// The whole body not received within its deadline.
+        case bodyTotal
     }
 
     /// Called about once a second. `pendingOutputSince`: when a write last made progress, if
@@ -372,10 +379,15 @@ struct HTTPConnectionStateMachine {
                 requestRefused()
                 return .refuse(.header)
             }
-        case .readingBody(let lastProgress):
+        case .readingBody(let since, let lastProgress):
             if elapsed(lastProgress, now) > timeouts.body {
                 requestRefused()
                 return .refuse(.body)
+            }
+            // A byte now and then must not hold the connection for ever.
+            if elapsed(since, now) > timeouts.bodyTotal {
+                requestRefused()
+                return .refuse(.bodyTotal)
             }
         case .lingering(let until):
             if now >= until { return .close(nil) }

@@ -389,7 +389,8 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
                 highWaterMark: context.configuration.streamHighWaterMark,
                 loop: loop,
                 writeOnLoop: { bytes in self.streamWrite(id, bytes) },
-                end: { loop.execute { self.streamEnd(id) } }
+                end: { loop.execute { self.streamEnd(id) } },
+                abort: { self.abortStream(id) }
             )
             stream.writer = writer
             context.metrics.streamsOpen.add(1, ordering: .relaxed)
@@ -528,6 +529,15 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         pump()
     }
 
+    /// The producer gave up on a client that does not read: RST_STREAM(CANCEL), and the bytes
+    /// buffered for it are released with the stream.
+    private func abortStream(_ id: Int32) {
+        context.loop.assertInLoop()
+        guard case .open = phase, let session, streams[id] != nil else { return }
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, UInt32(NGHTTP2_CANCEL.rawValue))
+        pump()
+    }
+
     /// RST_STREAM(NO_ERROR): the answer is out, the rest of the request is not wanted (RFC 9113 §8.1).
     func stopUpload(_ stream: HTTP2Stream) {
         guard let session, stream.machine.stopUpload() else { return }
@@ -591,9 +601,12 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         }
         let headerTimeout = MonotonicClock.nanoseconds(configuration.headerTimeout)
         let bodyTimeout = MonotonicClock.nanoseconds(configuration.bodyTimeout)
+        let bodyDeadline = MonotonicClock.nanoseconds(configuration.bodyDeadline)
         var answered = false
         for stream in streams.values {
-            switch stream.machine.checkTimeout(now: now, header: headerTimeout, body: bodyTimeout) {
+            switch stream.machine.checkTimeout(
+                now: now, header: headerTimeout, body: bodyTimeout, bodyTotal: bodyDeadline)
+            {
             case .none:
                 continue
             case .terminateConnection:
@@ -609,6 +622,14 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
                     stream,
                     HTTPError(.requestTimeout, "no request body bytes received for \(configuration.bodyTimeout)")
                         .response())
+            case .refuseDeadline:
+                context.metrics.requestTimeouts.add(1, ordering: .relaxed)
+                respond(
+                    stream,
+                    HTTPError(
+                        .requestTimeout,
+                        "the request body was not received in full within \(configuration.bodyDeadline)"
+                    ).response())
             case .stopUpload:
                 stopUpload(stream)
             }

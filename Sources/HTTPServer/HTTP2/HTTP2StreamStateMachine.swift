@@ -63,10 +63,13 @@ struct HTTP2StreamStateMachine {
     /// finish sending and read the answer; beyond this the stream is reset (as HTTP/1.1 lingers).
     private(set) var discardLimit = 0
     private(set) var discarded = 0
+    /// When the request's first frame arrived: the whole body's deadline counts from here.
+    let startedAt: UInt64
 
     init(limits: HTTPRequestLimits, now: UInt64) {
         self.limits = limits
         request = .headers(lastProgress: now)
+        startedAt = now
     }
 
     /// Stream 1 of an `Upgrade: h2c`: its request arrived over HTTP/1.1, complete.
@@ -335,20 +338,24 @@ struct HTTP2StreamStateMachine {
         case terminateConnection
         /// No body bytes for the body timeout: answer 408 (the upload is reset once the answer is out).
         case refuse
+        /// The body is not complete at its total deadline (bytes trickling in): 408 likewise.
+        case refuseDeadline
         /// Refused while the client was still sending, and it went quiet: stop waiting for it.
         case stopUpload
     }
 
-    /// Called about once a second with the connection's header and body timeouts (nanoseconds).
-    mutating func checkTimeout(now: UInt64, header: UInt64, body: UInt64) -> TimeoutAction {
+    /// Called about once a second with the connection's header and body timeouts (nanoseconds);
+    /// `bodyTotal`: the longest time for the whole request, from its first frame.
+    mutating func checkTimeout(now: UInt64, header: UInt64, body: UInt64, bodyTotal: UInt64 = .max) -> TimeoutAction {
         switch (request, response) {
         case (.headers(let lastProgress), .none):
             return elapsed(lastProgress, now) > header ? .terminateConnection : .none
         case (.body(let lastProgress), .none):
-            guard elapsed(lastProgress, now) > body else { return .none }
+            let stalled = elapsed(lastProgress, now) > body
+            guard stalled || elapsed(startedAt, now) > bodyTotal else { return .none }
             // The stop timer starts again from the answer.
             request = .body(lastProgress: now)
-            return .refuse
+            return stalled ? .refuse : .refuseDeadline
         case (.headers(let lastProgress), .answered), (.body(let lastProgress), .answered):
             return elapsed(lastProgress, now) > body ? .stopUpload : .none
         default:

@@ -21,6 +21,8 @@ public final class HTTPResponseWriter: Sendable {
         var finished = false
         var waiters: [CheckedContinuation<Void, Never>] = []
         var closeHandlers: [@Sendable () -> Void] = []
+        /// Where unflushed bytes are also counted, across writers (see `countBytes(in:)`).
+        var tally: ByteTally?
     }
 
     private let state = Mutex(State())
@@ -28,17 +30,20 @@ public final class HTTPResponseWriter: Sendable {
     private let loop: EventLoop
     private let writeOnLoop: @Sendable ([UInt8]) -> Void
     private let end: @Sendable () -> Void
+    /// Drops the connection (HTTP/1.1) or resets the stream (HTTP/2), on the loop.
+    private let abortOnLoop: @Sendable () -> Void
     /// Above this many unflushed bytes `write` waits and `offer` refuses.
     public let highWaterMark: Int
 
     init(
         highWaterMark: Int, loop: EventLoop, writeOnLoop: @escaping @Sendable ([UInt8]) -> Void,
-        end: @escaping @Sendable () -> Void
+        end: @escaping @Sendable () -> Void, abort: @escaping @Sendable () -> Void = {}
     ) {
         self.highWaterMark = highWaterMark
         self.loop = loop
         self.writeOnLoop = writeOnLoop
         self.end = end
+        abortOnLoop = abort
     }
 
     private func send(_ bytes: [UInt8]) {
@@ -65,6 +70,7 @@ public final class HTTPResponseWriter: Sendable {
             if s.closed || s.finished { return .closed }
             if !pastTheMark, s.unflushed > 0 && s.unflushed + count > highWaterMark { return .full }
             s.unflushed += count
+            s.tally?.add(count)
             return .queued
         }
     }
@@ -119,6 +125,32 @@ public final class HTTPResponseWriter: Sendable {
         if first { end() }
     }
 
+    /// Bytes queued for the client that the socket has not taken yet.
+    public var unflushedCount: Int { state.withLock { $0.unflushed } }
+
+    /// From now on also counts this writer's unflushed bytes in `tally` (what many streams hold
+    /// in total), until the connection closes.
+    public func countBytes(in tally: ByteTally) {
+        state.withLock { s in
+            guard s.tally == nil, !s.closed else { return }
+            s.tally = tally
+            tally.add(s.unflushed)
+        }
+    }
+
+    /// Gives up on the client: the connection is dropped (HTTP/2: the stream is reset) without
+    /// sending what is queued, so its memory is freed now rather than after the write timeout.
+    public func abort() {
+        // Its bytes leave the tally now: whoever counts on it must not drop another stream
+        // for bytes that are already on their way out.
+        state.withLock { s in
+            s.tally?.add(-s.unflushed)
+            s.tally = nil
+        }
+        let abortOnLoop = self.abortOnLoop
+        loop.execute { abortOnLoop() }
+    }
+
     /// Runs `handler` once when the connection closes (at once if it already has).
     public func onClose(_ handler: @escaping @Sendable () -> Void) {
         let runNow = state.withLock { s -> Bool in
@@ -141,6 +173,7 @@ public final class HTTPResponseWriter: Sendable {
     /// The socket took `count` more bytes of this body.
     func flushed(_ count: Int) {
         let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.tally?.add(-min(count, s.unflushed))
             s.unflushed = max(0, s.unflushed - count)
             guard s.unflushed <= highWaterMark / 2 else { return [] }
             defer { s.waiters.removeAll() }
@@ -154,10 +187,24 @@ public final class HTTPResponseWriter: Sendable {
         let (waiters, handlers) = state.withLock { s -> ([CheckedContinuation<Void, Never>], [@Sendable () -> Void]) in
             guard !s.closed else { return ([], []) }
             s.closed = true
+            // The connection's buffers go with it.
+            s.tally?.add(-s.unflushed)
+            s.tally = nil
             defer { s.waiters.removeAll(); s.closeHandlers.removeAll() }
             return (s.waiters, s.closeHandlers)
         }
         for waiter in waiters { waiter.resume() }
         for handler in handlers { handler() }
     }
+}
+
+/// Bytes counted across many writers (the event streams' total backlog), read without a lock.
+public final class ByteTally: Sendable {
+    private let bytes = Atomic<Int>(0)
+
+    public init() {}
+
+    public var count: Int { bytes.load(ordering: .relaxed) }
+
+    public func add(_ count: Int) { bytes.add(count, ordering: .relaxed) }
 }

@@ -8,7 +8,8 @@ import Glibc
 #endif
 
 /// An HTTP/1.1 and h2c server on raw sockets: one epoll event loop per core, each with its own
-/// SO_REUSEPORT listener per bound address, so the kernel spreads connections across loops.
+/// SO_REUSEPORT listener per bound address, so the kernel spreads connections across loops (a
+/// port some other socket listens on is refused first: see `Socket.checkAvailable`).
 /// The loops are its own, or a group it shares with the application's clients (then their
 /// owner starts and stops them with the rest of the application).
 public final class HTTPServer: Sendable {
@@ -64,6 +65,8 @@ public final class HTTPServer: Sendable {
         var opened: [Int32] = []
         do {
             for address in try SocketAddress.resolve(host: configuration.host, port: port) {
+                // A port another process listens on fails here, not silently shared (SO_REUSEPORT).
+                if port != 0 { try Socket.checkAvailable(address.withPort(port)) }
                 for serverLoop in serverLoops {
                     let fd = try Socket.listen(on: address.withPort(port), reusePort: true)
                     opened.append(fd)

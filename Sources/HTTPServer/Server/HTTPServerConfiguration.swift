@@ -15,6 +15,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var headerTimeout: Duration
     /// Longest wait for the next byte of a request body: 408.
     public var bodyTimeout: Duration
+    /// Longest time to receive a whole request body, however steadily it trickles: 408.
+    public var bodyDeadline: Duration
     /// How long a keep-alive connection may sit with no request before it is closed.
     public var idleTimeout: Duration
     /// How long the socket may refuse every byte of pending output before the client is dropped.
@@ -36,6 +38,7 @@ public struct HTTPServerConfiguration: Sendable {
         limits: HTTPRequestLimits = HTTPRequestLimits(),
         headerTimeout: Duration = .seconds(10),
         bodyTimeout: Duration = .seconds(30),
+        bodyDeadline: Duration = .seconds(60),
         idleTimeout: Duration = .seconds(60),
         writeTimeout: Duration = .seconds(30),
         shutdownGracePeriod: Duration = .seconds(10),
@@ -49,6 +52,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.limits = limits
         self.headerTimeout = headerTimeout
         self.bodyTimeout = bodyTimeout
+        self.bodyDeadline = bodyDeadline
         self.idleTimeout = idleTimeout
         self.writeTimeout = writeTimeout
         self.shutdownGracePeriod = shutdownGracePeriod

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPCore
 import JSONValue
 
 extension InvokeAIClient {
@@ -68,12 +69,13 @@ extension InvokeAIClient {
     }
 
     /// Streams the image to a temporary file as it arrives (it is never whole in memory),
-    /// bounded by `downloadTimeout` and `maxDownloadBytes`. The caller owns the file and must
-    /// remove it.
+    /// bounded by `downloadTimeout` (in total, retries included) and `maxDownloadBytes`. The
+    /// caller owns the file and must remove it.
     public func downloadImage(_ name: String, size: InvokeAIImageSize = .full) async throws(InvokeAIError) -> (
         file: URL, contentType: String?, length: Int64
     ) {
         let request = InvokeAIRequest.get("api/v1/images/i/\(Self.pathSegment(name))/\(size.rawValue)")
+        let deadline = Deadline.after(configuration.downloadTimeout)
         var renewed = false
         var attempt = 0
         while true {
@@ -84,11 +86,12 @@ extension InvokeAIClient {
             do {
                 response = try await http.download(
                     outgoing, to: file.path, connectTimeout: configuration.connectTimeout,
-                    timeout: configuration.downloadTimeout, maxBytes: configuration.maxDownloadBytes)
+                    timeout: deadline.remaining, maxBytes: configuration.maxDownloadBytes)
             } catch {
                 let failure = Self.transportError(error, request: request)
-                if failure.isTransport, attempt < configuration.retry.maxAttempts {
-                    await Self.sleep(configuration.retry.delay(beforeRetry: attempt))
+                let wait = configuration.retry.delay(beforeRetry: attempt)
+                if failure.isTransport, attempt < configuration.retry.maxAttempts, wait < deadline.remaining {
+                    await Self.sleep(wait)
                     continue
                 }
                 throw failure
@@ -111,8 +114,11 @@ extension InvokeAIClient {
                 try await renewToken()
                 continue
             }
-            if RetryPolicy.isRetryable(status: response.status), attempt < configuration.retry.maxAttempts {
-                await Self.sleep(configuration.retry.delay(beforeRetry: attempt))
+            let wait = configuration.retry.delay(beforeRetry: attempt)
+            if RetryPolicy.isRetryable(status: response.status), attempt < configuration.retry.maxAttempts,
+                wait < deadline.remaining
+            {
+                await Self.sleep(wait)
                 continue
             }
             throw Self.statusError(response.status, data: body)

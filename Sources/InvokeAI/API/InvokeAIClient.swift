@@ -34,9 +34,11 @@ public final class InvokeAIClient: Sendable {
         self.init(configuration: InvokeAIClientConfiguration(baseURL: baseURL, requestTimeout: requestTimeout))
     }
 
-    /// `GET /api/v1/app/version`: InvokeAI's version string.
-    public func appVersion() async throws(InvokeAIError) -> String {
-        let body = try await json(.get("api/v1/app/version"))
+    /// `GET /api/v1/app/version`: InvokeAI's version string. `timeout`: the call's own bound, in
+    /// seconds, retries included (a readiness probe must answer sooner than a request waits).
+    public func appVersion(timeout: Double? = nil) async throws(InvokeAIError) -> String {
+        let (data, _) = try await perform(.get("api/v1/app/version"), timeout: timeout)
+        let body = try Self.decode(data, what: "GET /api/v1/app/version")
         guard let version = body["version"]?.stringValue else {
             throw InvokeAIError.invalidResponse("no version in /api/v1/app/version")
         }
@@ -122,17 +124,20 @@ public final class InvokeAIClient: Sendable {
     }
 
     /// Sends with retries (idempotent requests only) and one token renewal on 401.
-    /// Answers outside 2xx become `InvokeAIError.status`.
-    func perform(_ request: InvokeAIRequest, authorize: Bool = true) async throws(InvokeAIError) -> (
-        Data, HTTPClientResponse
-    ) {
+    /// Answers outside 2xx become `InvokeAIError.status`. The whole call, retries and their
+    /// pauses included, ends within `timeout` (default `requestTimeout`): a retry is made only
+    /// while time is left, and each attempt gets only what is left.
+    func perform(_ request: InvokeAIRequest, authorize: Bool = true, timeout: Double? = nil) async throws(InvokeAIError)
+        -> (Data, HTTPClientResponse)
+    {
+        let deadline = Deadline.after(timeout ?? configuration.requestTimeout)
         var attempt = 0
         var renewed = false
         while true {
             attempt += 1
             let outcome: Result<HTTPClientResponse, InvokeAIError>
             do {
-                outcome = .success(try await attemptOnce(request, authorize: authorize))
+                outcome = .success(try await attemptOnce(request, authorize: authorize, by: deadline))
             } catch {
                 outcome = .failure(error)
             }
@@ -159,24 +164,27 @@ public final class InvokeAIClient: Sendable {
                 if let after = response.value(forHeader: "Retry-After").flatMap(Double.init) {
                     wait = min(max(wait, after), configuration.retry.maxDelay)
                 }
+                guard wait < deadline.remaining else { throw failure }
                 await Self.sleep(wait)
             case .failure(let error):
                 guard request.idempotent, error.isTransport, attempt < configuration.retry.maxAttempts else {
                     throw error
                 }
-                await Self.sleep(configuration.retry.delay(beforeRetry: attempt))
+                let wait = configuration.retry.delay(beforeRetry: attempt)
+                guard wait < deadline.remaining else { throw error }
+                await Self.sleep(wait)
             }
         }
     }
 
-    private func attemptOnce(_ request: InvokeAIRequest, authorize: Bool) async throws(InvokeAIError)
-        -> HTTPClientResponse
+    private func attemptOnce(_ request: InvokeAIRequest, authorize: Bool, by deadline: Deadline)
+        async throws(InvokeAIError) -> HTTPClientResponse
     {
         let outgoing = try await httpRequest(for: request, authorize: authorize)
         do {
             return try await http.send(
                 outgoing, connectTimeout: configuration.connectTimeout,
-                timeout: configuration.requestTimeout, maxBytes: configuration.maxResponseBytes)
+                timeout: deadline.remaining, maxBytes: configuration.maxResponseBytes)
         } catch {
             throw Self.transportError(error, request: request)
         }
