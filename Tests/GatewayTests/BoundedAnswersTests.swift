@@ -7,7 +7,7 @@ import Testing
 @testable import Gateway
 
 /// Answers and uploads stay bounded whatever the request holds.
-@Suite("Bounded answers")
+@Suite("Bounded answers", .ownThread)
 struct BoundedAnswersTests {
     @Test func a422ListsAtMostItsBoundAndCountsTheRest() {
         let errors: [JSONValue] = (0..<150).map { ["input": .string("k\($0)"), "message": "no such input"] }

@@ -7,7 +7,7 @@ import Testing
 
 /// What a web page must not do to a gateway it can reach: address it under a rebound DNS name,
 /// post to it from another site (even as a "simple" text/plain form), or frame it.
-@Suite("Browser safety")
+@Suite("Browser safety", .ownThread)
 struct BrowserSafetyTests {
     /// One raw HTTP/1.1 request with exactly these header lines (`Host` included).
     private static func send(

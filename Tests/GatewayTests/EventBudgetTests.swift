@@ -8,7 +8,7 @@ import Testing
 
 /// All event-stream subscribers together hold at most `maxQueuedBytes`: past it the largest
 /// backlogs (clients that do not read) are dropped, and those that keep up stay.
-@Suite("Event byte budget")
+@Suite("Event byte budget", .ownThread)
 struct EventBudgetTests {
     @Test func theLargestBacklogsGoFirst() {
         let chosen = EventHub.slowest([("a", 10), ("b", 500), ("c", 0), ("d", 300)], total: 810, budget: 400)

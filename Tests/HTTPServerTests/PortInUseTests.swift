@@ -6,7 +6,7 @@ import Testing
 
 /// A server on a port that is already listened on fails to start, instead of silently sharing
 /// it through SO_REUSEPORT (the kernel would split connections between the two).
-@Suite("Port in use")
+@Suite("Port in use", .ownThread)
 struct PortInUseTests {
     private static func refusal(startingOn port: Int) async throws -> String? {
         var logger = Logger(label: "test")

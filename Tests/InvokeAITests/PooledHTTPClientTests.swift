@@ -281,13 +281,13 @@ import Transport
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("pooled-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: file) }
         let response = try await client.download(
-            request(server), to: file.path, connectTimeout: 5, timeout: 30, maxBytes: 2 << 20)
+            request(server), to: file.path, connectTimeout: 5, by: .after(30), maxBytes: 2 << 20)
         #expect(response.status == 200 && response.body.isEmpty)
         #expect(response.value(forHeader: "Content-Type") == "image/png")
         #expect(try Data(contentsOf: file) == Data(payload.utf8))
         // Over its limit: refused, and no partial file is left.
         await #expect {
-            try await client.download(request(server), to: file.path, connectTimeout: 5, timeout: 30, maxBytes: 10)
+            try await client.download(request(server), to: file.path, connectTimeout: 5, by: .after(30), maxBytes: 10)
         } throws: { error in
             Self.isError(error) { $0 == .tooLarge(limit: 10) }
         }

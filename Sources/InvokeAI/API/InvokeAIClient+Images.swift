@@ -86,7 +86,7 @@ extension InvokeAIClient {
             do {
                 response = try await http.download(
                     outgoing, to: file.path, connectTimeout: configuration.connectTimeout,
-                    timeout: deadline.remaining, maxBytes: configuration.maxDownloadBytes)
+                    by: deadline, maxBytes: configuration.maxDownloadBytes)
             } catch {
                 let failure = Self.transportError(error, request: request)
                 let wait = configuration.retry.delay(beforeRetry: attempt)

@@ -184,7 +184,7 @@ public final class InvokeAIClient: Sendable {
         do {
             return try await http.send(
                 outgoing, connectTimeout: configuration.connectTimeout,
-                timeout: deadline.remaining, maxBytes: configuration.maxResponseBytes)
+                by: deadline, maxBytes: configuration.maxResponseBytes)
         } catch {
             throw Self.transportError(error, request: request)
         }

@@ -28,28 +28,36 @@ final class PooledHTTPClient: Sendable {
         _ request: HTTPClientRequest, connectTimeout: Double, timeout: Double,
         maxBytes: Int
     ) async throws(HTTPClientError) -> HTTPClientResponse {
-        try await exchange(request, into: .memory(maxBytes: maxBytes), connectTimeout: connectTimeout, timeout: timeout)
+        try await send(request, connectTimeout: connectTimeout, by: .after(timeout), maxBytes: maxBytes)
+    }
+
+    /// As `send(timeout:)`, within a deadline set earlier (a call's retries share one): a
+    /// timeout names the deadline's own seconds, not what was left of them.
+    func send(
+        _ request: HTTPClientRequest, connectTimeout: Double, by deadline: Deadline, maxBytes: Int
+    ) async throws(HTTPClientError) -> HTTPClientResponse {
+        try await exchange(
+            request, into: .memory(maxBytes: maxBytes), connectTimeout: connectTimeout, by: deadline)
     }
 
     /// As `send`, the body written to `file` (created or truncated; removed again on failure)
     /// as it arrives; the answer's `body` is empty. Whatever the status, the body is in the file.
     func download(
-        _ request: HTTPClientRequest, to file: String, connectTimeout: Double, timeout: Double,
+        _ request: HTTPClientRequest, to file: String, connectTimeout: Double, by deadline: Deadline,
         maxBytes: Int
     ) async throws(HTTPClientError) -> HTTPClientResponse {
         try await exchange(
-            request, into: .file(path: file, maxBytes: maxBytes), connectTimeout: connectTimeout, timeout: timeout)
+            request, into: .file(path: file, maxBytes: maxBytes), connectTimeout: connectTimeout, by: deadline)
     }
 
     /// Open if needed, exchange, retry once on a fresh connection if a reused one turned out
     /// closed; the connection then goes back to the pool.
     private func exchange(
         _ request: HTTPClientRequest, into destination: HTTPClientBodyDestination,
-        connectTimeout: Double, timeout: Double
+        connectTimeout: Double, by deadline: Deadline
     ) async throws(HTTPClientError) -> HTTPClientResponse {
         // After the application stopped its loops nothing would ever answer.
         if loops.isStopped { throw .cannotConnect("the client's event loops are stopped") }
-        let deadline = Deadline.after(timeout)
         let idle = try await pool.acquire(request.endpoint, by: deadline)
         var connection = idle
         defer { pool.release(connection, endpoint: request.endpoint) }
