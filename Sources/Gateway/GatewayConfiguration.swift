@@ -16,6 +16,9 @@ public struct GatewayConfiguration: Sendable {
     public var openAPIFile: String?
     /// Timeout for each upstream request.
     public var upstreamTimeout: TimeInterval
+    /// Timeout for reading InvokeAI's schema document (built by InvokeAI on its first request
+    /// after a start: slower than other calls).
+    public var upstreamSchemaTimeout: TimeInterval = 30
     /// How the gateway signs in to a multi-user InvokeAI (`.none` for a single-user one): REST
     /// calls and the event stream carry its token.
     public var invokeAIAuth: InvokeAIAuth

@@ -36,7 +36,7 @@ public final class GatewayServer: Sendable {
         upstream = InvokeAIClient(
             configuration: InvokeAIClientConfiguration(
                 baseURL: configuration.invokeAIURL, requestTimeout: configuration.upstreamTimeout,
-                auth: configuration.invokeAIAuth),
+                schemaTimeout: configuration.upstreamSchemaTimeout, auth: configuration.invokeAIAuth),
             loops: loops)
         self.logger = logger
         events = EventHub(configuration: configuration.events)

@@ -30,14 +30,18 @@ struct ServeCommand: AsyncParsableCommand {
         help:
             "E-mail of the account the gateway signs in with on a multi-user InvokeAI; its password comes from --invokeai-password-file or the environment variable INVOKEAI_PASSWORD, never from a flag value. (env INVOKEAI_USER)"
     )
-    var invokeAIUser: String? = Environment.optionalString("INVOKEAI_USER")
+    var invokeAIUserFlag: String?
+    var invokeAIUser: String? { invokeAIUserFlag ?? Environment.optionalString("INVOKEAI_USER") }
 
     @Option(
         name: .customLong("invokeai-password-file"),
         help:
             "File holding the --invokeai-user account's password (a trailing newline is ignored). (env INVOKEAI_PASSWORD_FILE)"
     )
-    var invokeAIPasswordFile: String? = Environment.optionalString("INVOKEAI_PASSWORD_FILE")
+    var invokeAIPasswordFileFlag: String?
+    var invokeAIPasswordFile: String? {
+        invokeAIPasswordFileFlag ?? Environment.optionalString("INVOKEAI_PASSWORD_FILE")
+    }
 
     @Option(help: "Folder of workflow JSON files; uploads are stored there too. (env GATEWAY_WORKFLOWS)")
     var workflows: String = Environment.string("GATEWAY_WORKFLOWS", "workflows")
@@ -115,10 +119,12 @@ struct ServeCommand: AsyncParsableCommand {
     var destination: String = Environment.string("GATEWAY_DESTINATION", "invokeai-gateway")
 
     @Option(
+        name: .customLong("keys-file"),
         help:
             "Keys file (see `invokeai-gateway keys`): every request but /healthz, /readyz, /openapi.json and the status page's files needs a key in it; read again when it changes or on SIGHUP. (env GATEWAY_KEYS_FILE)"
     )
-    var keysFile: String? = Environment.optionalString("GATEWAY_KEYS_FILE")
+    var keysFileFlag: String?
+    var keysFile: String? { keysFileFlag ?? Environment.optionalString("GATEWAY_KEYS_FILE") }
 
     @Flag(
         help:

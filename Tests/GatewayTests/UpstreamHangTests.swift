@@ -31,6 +31,7 @@ struct UpstreamHangTests {
             invokeAI: URL(string: "http://127.0.0.1:\(silent.port)")!,
             configure: {
                 $0.upstreamTimeout = 1
+                $0.upstreamSchemaTimeout = 1
                 $0.followsUpstreamEvents = false
                 $0.workflowsDirectory = GatewayHTTP.repositoryRoot.appendingPathComponent("workflows").path
             }

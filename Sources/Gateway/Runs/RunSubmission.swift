@@ -56,7 +56,7 @@ struct RunSubmission: Sendable {
 
         guard let key = request.headers["Idempotency-Key"] else {
             return try await enqueue(
-                entry, body, request, batchID: UUID().uuidString.lowercased(), owner: caller.tenant)
+                entry, body, request, batchID: UUID().uuidString.lowercased(), caller: caller)
         }
         guard !key.isEmpty, key.utf8.count <= 255 else {
             throw HTTPError(.badRequest, "Idempotency-Key must be 1 to 255 bytes")
@@ -100,20 +100,52 @@ struct RunSubmission: Sendable {
             throw HTTPError(
                 .serviceUnavailable, "the idempotency key could not be stored: \(error)", headers: ["Retry-After": "5"])
         }
-        return try await enqueue(entry, body, request, batchID: batchID, owner: owner)
+        return try await enqueue(entry, body, request, batchID: batchID, caller: caller)
+    }
+
+    /// A caller without admin may give as an input only an image it may read (its runs' outputs
+    /// and inputs, its uploads): any other name is refused as if InvokeAI had no such image, so
+    /// a run cannot read another tenant's image, and names do not tell what exists. 422 listing
+    /// every such input.
+    private func checkImageInputs(_ resolved: ResolvedInputs, of entry: WorkflowCatalog.Entry, caller: Caller)
+        async throws
+    {
+        guard !caller.isAdmin else { return }
+        var errors: [JSONValue] = []
+        for input in entry.workflow.inputs {
+            guard let kind = input.template?.kind, kind == .image || kind == .collection(.image),
+                let value = resolved.values[input.index]
+            else { continue }
+            let names = (value.arrayValue ?? [value]).compactMap { $0["image_name"]?.stringValue }
+            for name in names {
+                do {
+                    try await ImageRoutes.checkAccess(
+                        name, caller, deleting: false, client: client, tracker: tracker)
+                } catch let error as HTTPError where error.status == .notFound {
+                    errors.append([
+                        "index": .int(input.index), "input": .string(String(input.index)),
+                        "system_name": .string(input.systemName),
+                        "message": .string("no image \(name) in InvokeAI"),
+                    ])
+                }
+            }
+        }
+        if !errors.isEmpty { throw RunPreparation.refusal(errors, workflow: entry.name) }
     }
 
     /// Validates, resolves and enqueues one run as batch `batchID`, then answers.
     private func enqueue(
         _ entry: WorkflowCatalog.Entry, _ body: JSONValue, _ request: HTTPRequest,
-        batchID: String, owner: String
+        batchID: String, caller: Caller
     ) async throws -> HTTPResponse {
+        let owner = caller.tenant
         let workflow = entry.workflow
         let inputs = body["inputs"]?.objectValue ?? [:]
         let prepared = try await preparation.prepare(
             entry, inputs: inputs, board: body["board"],
             anyModel: body["models"]?.stringValue == "any")
         var resolved = prepared.inputs
+        try await checkImageInputs(resolved, of: entry, caller: caller)
 
         // Inline images (data URLs, base64) are uploaded first; the run deletes them when it ends.
         var uploaded: [String] = []

@@ -47,7 +47,9 @@ public final class InvokeAIClient: Sendable {
 
     /// `GET /openapi.json`: every route and invocation schema, including custom nodes.
     public func openAPI() async throws(InvokeAIError) -> JSONValue {
-        try await json(.get("openapi.json"))
+        let request = InvokeAIRequest.get("openapi.json")
+        let (data, _) = try await perform(request, timeout: configuration.schemaTimeout)
+        return try Self.decode(data, what: "GET /openapi.json")
     }
 
     // MARK: - authentication

@@ -13,6 +13,9 @@ public struct InvokeAIClientConfiguration: Sendable {
     public var requestTimeout: Double
     /// Bounds an image download to a file, the same way.
     public var downloadTimeout: Double
+    /// Bounds reading InvokeAI's schema document (`/openapi.json`, every node's schema): InvokeAI
+    /// builds it on the first request after it starts, which takes seconds on a slow machine.
+    public var schemaTimeout: Double
     public var retry: RetryPolicy
     public var auth: InvokeAIAuth
     /// Answers larger than this are refused (images are downloaded to files instead).
@@ -22,6 +25,7 @@ public struct InvokeAIClientConfiguration: Sendable {
 
     public init(
         baseURL: URL, connectTimeout: Double = 5, requestTimeout: Double = 30, downloadTimeout: Double = 120,
+        schemaTimeout: Double = 30,
         retry: RetryPolicy = RetryPolicy(), auth: InvokeAIAuth = .none, maxResponseBytes: Int = 64 << 20,
         maxDownloadBytes: Int = 1 << 30
     ) {
@@ -29,6 +33,7 @@ public struct InvokeAIClientConfiguration: Sendable {
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
         self.downloadTimeout = downloadTimeout
+        self.schemaTimeout = schemaTimeout
         self.retry = retry
         self.auth = auth
         self.maxResponseBytes = maxResponseBytes

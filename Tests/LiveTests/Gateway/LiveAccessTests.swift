@@ -85,6 +85,14 @@ struct LiveAccessTests {
             #expect(try await send("GET", base.appendingPathComponent("v1/images/\(name)"), nil, nil, b).0 == 404)
             #expect(try await send("DELETE", base.appendingPathComponent("v1/images/\(name)"), nil, nil, b).0 == 404)
             #expect(try await send("GET", base.appendingPathComponent("v1/images/\(name)"), nil, nil, a).0 == 200)
+            // Nor can B read it through a run: as an input it is an image InvokeAI does not have.
+            let resize = URL(string: "\(base)/v1/workflows/resize-image/runs?wait=60")!
+            let asInput: JSONValue = ["inputs": ["Image": .string(name), "Width": 6, "Height": 6]]
+            let (refusedStatus, _, refusedBody) = try await send("POST", resize, asInput, nil, b)
+            #expect(refusedStatus == 422)
+            #expect(try json(refusedBody)["errors"]?[0]?["message"]?.stringValue == "no image \(name) in InvokeAI")
+            let (ownStatus, _, ownBody) = try await send("POST", resize, asInput, nil, a)
+            #expect(ownStatus == 200, "\(String(decoding: ownBody, as: UTF8.self))")
             #expect(try await send("DELETE", base.appendingPathComponent("v1/images/\(name)"), nil, nil, a).0 == 204)
             return (run, output)
         }
