@@ -25,6 +25,8 @@ let package = Package(
         // HTTP/2 framing, HPACK and flow control (h2c beside HTTP/1.1 on the same port).
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .target(name: "JSONValue"),
+        // The commit a release build is stamped with (scripts/release: -Xcc -DGATEWAY_BUILD_COMMIT=...).
+        .target(name: "CBuildInfo"),
         // Pure HTTP types both sides share: method, status (the one reason-phrase table), headers,
         // version, an answer-head parser, the monotonic clock and deadlines. No sockets.
         .target(name: "HTTPCore"),
@@ -51,6 +53,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
+                "CBuildInfo",
                 "Digests",
                 "HTTPCore",
                 "HTTPServer",
