@@ -71,7 +71,8 @@ struct ServeCommandTests {
         var documented: [String: String?] = [:]
         for match in text.matches(of: pattern) {
             // updateValue: assigning a nil default through the subscript would drop the name.
-            documented.updateValue(match.output[3].substring.map(String.init), forKey: String(match.output[1].substring!))
+            documented.updateValue(
+                match.output[3].substring.map(String.init), forKey: String(match.output[1].substring!))
         }
         #expect(documented.count >= 30, "\(help.out)")
         let example = try String(
