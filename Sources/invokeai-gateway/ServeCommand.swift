@@ -12,7 +12,9 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the gateway.",
         discussion: """
             Every option can also be set with the environment variable named in its help; \
-            a command-line value wins over the environment. SIGINT or SIGTERM shut down gracefully.
+            a command-line value wins over the environment. A value that cannot be used, in a flag or the \
+            environment, exits 64 naming it. SIGINT or SIGTERM shut down gracefully; SIGHUP reads the keys \
+            file and the workflows folder again (everything else needs a restart).
             """
     )
 
@@ -67,11 +69,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds an ended run stays in the run table (default 7 days). (env GATEWAY_RUN_RETENTION)")
     var runRetention: Double = Environment.double("GATEWAY_RUN_RETENTION", 7 * 24 * 3600)
 
-    @Option(name: .customLong("public"), help: "Folder served at / (the status page). (env GATEWAY_PUBLIC)")
-    var publicDirectory: String = Environment.string("GATEWAY_PUBLIC", "Public")
+    @Option(
+        name: .customLong("public"),
+        help:
+            "Folder served at / (the status page); default: Public/ in the install layout beside the binary, or the source tree. (env GATEWAY_PUBLIC)"
+    )
+    var publicFlag: String?
+    var publicDirectory: String? { publicFlag ?? Environment.optionalString("GATEWAY_PUBLIC") }
 
-    @Option(help: "OpenAPI document served at /openapi.json. (env GATEWAY_OPENAPI)")
-    var openapi: String = Environment.string("GATEWAY_OPENAPI", "openapi/openapi.json")
+    @Option(
+        name: .customLong("openapi"),
+        help:
+            "OpenAPI document served at /openapi.json; default: openapi/openapi.json in the install layout beside the binary, or the source tree. (env GATEWAY_OPENAPI)"
+    )
+    var openAPIFlag: String?
+    var openAPIFile: String? { openAPIFlag ?? Environment.optionalString("GATEWAY_OPENAPI") }
 
     @Option(help: "trace, debug, info, notice, warning, error or critical. (env GATEWAY_LOG_LEVEL)")
     var logLevel: String = Environment.string("GATEWAY_LOG_LEVEL", "info")
@@ -163,36 +175,6 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var maxUploadedWorkflowBytes: Int = Environment.int("GATEWAY_MAX_UPLOADED_WORKFLOW_BYTES", 256 << 20)
 
-    func validate() throws {
-        let unauthenticatedAllowed =
-            allowUnauthenticated || Environment.optionalString("GATEWAY_ALLOW_UNAUTHENTICATED") == "1"
-        if keysFile == nil, !unauthenticatedAllowed, !ServeAddress.isLoopback(host) {
-            throw ValidationError(
-                "refusing to serve on \(host) without keys: anyone who reaches it could run workflows and read and delete images. Give --keys-file FILE (make one with `invokeai-gateway keys add --keys-file FILE --name NAME --scopes read,run,admin`), listen on 127.0.0.1, or say --allow-unauthenticated"
-            )
-        }
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("unknown --log-level '\(logLevel)'")
-        }
-        guard let url = URL(string: invokeAIURL), url.scheme == "http", url.host != nil else {
-            throw ValidationError(
-                "--invokeai must be a plain http:// URL (InvokeAI on this machine or a trusted network; no TLS), got '\(invokeAIURL)'"
-            )
-        }
-        _ = try invokeAIAuth()
-        guard maxBodyBytes > 0, headerTimeout > 0, idleTimeout > 0, shutdownGrace >= 0, maxSubscribers > 0,
-            heartbeat > 0
-        else {
-            throw ValidationError("limits and timeouts must be positive")
-        }
-        guard bodyTimeout > 0, maxEventQueueBytes > 0, maxWorkflowBytes > 0, maxUploadedWorkflows > 0,
-            maxUploadedWorkflowBytes > 0
-        else {
-            throw ValidationError("limits and timeouts must be positive")
-        }
-    }
-
     /// The InvokeAI sign-in: none without --invokeai-user; with it, a password from the file or
     /// the environment (a flag value would show in `ps` and shell history).
     func invokeAIAuth() throws -> InvokeAIAuth {
@@ -237,12 +219,13 @@ struct ServeCommand: AsyncParsableCommand {
         server.idleTimeout = .milliseconds(Int(idleTimeout * 1000))
         server.shutdownGracePeriod = .milliseconds(Int(shutdownGrace * 1000))
         server.maxConnections = maxConnections
+        let served = servedFiles(logger: logger)
         var configuration = GatewayConfiguration(
             server: server,
             invokeAIURL: URL(string: invokeAIURL)!,
             workflowsDirectory: workflows,
-            publicDirectory: FileManager.default.fileExists(atPath: publicDirectory) ? publicDirectory : nil,
-            openAPIFile: FileManager.default.fileExists(atPath: openapi) ? openapi : nil
+            publicDirectory: served.publicDirectory,
+            openAPIFile: served.openAPIFile
         )
         configuration.invokeAIAuth = try invokeAIAuth()
         configuration.cors = CORSPolicy(allowedOrigins: Set(corsOrigins))
@@ -263,18 +246,12 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning(
                 "serving on \(host) without keys (--allow-unauthenticated): anyone who reaches it may do everything")
         }
-        if configuration.publicDirectory == nil {
-            logger.warning("no folder at --public \(publicDirectory): / will answer 404")
-        }
-        if configuration.openAPIFile == nil {
-            logger.warning("no file at --openapi \(openapi): /openapi.json will answer 404")
-        }
 
         let gateway = try GatewayServer(configuration: configuration, logger: logger)
         try gateway.start()
         logger.info("invokeai-gateway on port \(gateway.port), InvokeAI at \(invokeAIURL)")
-        // SIGHUP reads the keys file again at once (it is also checked for changes every second).
-        let reload = ReloadSignal.install(logger: logger) { gateway.access.keyRing?.reload() }
+        // SIGHUP reads the keys file and the workflows folder again now (ReloadSignal says what is not reloaded).
+        let reload = ReloadSignal.install(gateway: gateway, logger: logger)
         defer { reload.cancel() }
 
         await ShutdownSignal.wait(logger: logger)

@@ -171,6 +171,24 @@ import Testing
         #expect(try await catalog.entries().map(\.name) == ["a", "b"])
     }
 
+    /// SIGHUP's reload: the folder is listed now, inside the interval, and says what it holds.
+    @Test func reloadFolderReadsTheFolderInsideTheInterval() async throws {
+        let directory = try folder(["a": FakeCatalogUpstream.workflow(name: "a")])
+        let catalog = WorkflowCatalog(
+            directory: directory, upstream: fake.upstream, logger: logger,
+            libraryTTL: 3600, fileCheckInterval: 3600)
+        #expect(try await catalog.entries().map(\.name) == ["a"])
+        try write(FakeCatalogUpstream.workflow(name: "b"), to: "\(directory)/b.json")
+        try Data("{ not json".utf8).write(to: URL(fileURLWithPath: "\(directory)/broken.json"))
+        #expect(try await catalog.entries().map(\.name) == ["a"]) // not looked at within the interval
+        let reload = await catalog.reloadFolder()
+        #expect(reload.workflows == 2 && reload.checkedAgainstInvokeAI)
+        #expect(try await catalog.entries().map(\.name) == ["a", "b"])
+        try FileManager.default.removeItem(atPath: "\(directory)/a.json")
+        #expect(await catalog.reloadFolder().workflows == 1)
+        #expect(try await catalog.entries().map(\.name) == ["b"])
+    }
+
     @Test func aChangedFileIsReadAgainAndARemovedOneIsGone() async throws {
         let directory = try folder(["a": FakeCatalogUpstream.workflow(name: "a", label: "First")])
         let catalog = WorkflowCatalog(

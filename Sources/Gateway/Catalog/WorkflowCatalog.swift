@@ -375,6 +375,23 @@ public final class WorkflowCatalog: GatewayService {
 
     // MARK: files
 
+    /// What `reloadFolder` found: the workflow files in use, and whether they were read against
+    /// InvokeAI's live schemas (else the saved ones: InvokeAI cannot be asked now).
+    public struct FolderReload: Sendable {
+        public let workflows: Int
+        public let checkedAgainstInvokeAI: Bool
+    }
+
+    /// Lists the folder now (SIGHUP), whatever the last check's time: new and changed files are
+    /// read, removed ones dropped, as the next request would.
+    public func reloadFolder() async -> FolderReload {
+        guard let schemas = try? await schemas() else {
+            return FolderReload(workflows: offlineEntries().count, checkedAgainstInvokeAI: false)
+        }
+        await checkFiles(schemas, force: true)
+        return FolderReload(workflows: state.withLock { $0.files.count }, checkedAgainstInvokeAI: true)
+    }
+
     /// Lists the folder and re-reads files whose stamp changed (or is too recent to trust), at
     /// most once per `fileCheckInterval` unless forced. The first check is waited for by
     /// everyone, a forced one waits for a scan started after it was asked; a later check is
