@@ -142,7 +142,7 @@ public final class StaticFiles: Sendable {
     }
 
     /// If-None-Match is a list of entity tags or `*`; weak comparison, as RFC 9110 §13.1.2 says.
-    static func matches(_ header: String, etag: String) -> Bool {
+    public static func matches(_ header: String, etag: String) -> Bool {
         let bare = etag.hasPrefix("W/") ? String(etag.dropFirst(2)) : etag
         return header.split(separator: ",").contains { item in
             let tag = item.trimmingHTTPWhitespace()
