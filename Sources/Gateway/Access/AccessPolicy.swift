@@ -54,7 +54,8 @@ public struct AccessPolicy: Sendable {
         if let rate = key.record.requestsPerSecond, let wait = limiter.take(key: key.record.id, perSecond: rate) {
             refusals.rateLimited.add(1, ordering: .relaxed)
             throw HTTPError(
-                .tooManyRequests, "this API key may make \(Self.format(rate)) request(s) per second", type: .rateLimited,
+                .tooManyRequests, "this API key may make \(Self.format(rate)) request(s) per second",
+                type: .rateLimited,
                 headers: ["Retry-After": String(max(1, Int(wait.rounded(.up))))])
         }
         return Caller(key)

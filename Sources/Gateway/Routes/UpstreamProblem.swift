@@ -38,6 +38,8 @@ enum UpstreamProblem {
     /// InvokeAI refused something the client named (a board, a filter value): 422, with
     /// InvokeAI's own detail kept for the client.
     static func refused(_ message: String, _ error: InvokeAIError) -> HTTPError {
-        HTTPError(.unprocessableContent, message, type: .upstreamRefused, extensions: ["upstream_detail": error.detail ?? .null])
+        HTTPError(
+            .unprocessableContent, message, type: .upstreamRefused,
+            extensions: ["upstream_detail": error.detail ?? .null])
     }
 }

@@ -63,7 +63,7 @@ struct RunRepresentation {
             extensions: [
                 "run": .string("/v1/runs/\(run.id)"), "run_status": .string(run.status.rawValue),
                 "image_count": .int(names.count), "images": .array(names.map { .string("/v1/images/\($0)") }),
-            ])
+            ], headers: ["Vary": "Accept"])
     }
 
     /// `?wait=<seconds>`: a number, zero or more; anything else is the client's mistake (400).

@@ -25,6 +25,8 @@ struct RunSubmission: Sendable {
     func submit(_ request: HTTPRequest, _ caller: Caller) async throws -> HTTPResponse {
         // Before anything is looked up: a form a cross-site page posts is not a run request.
         try request.requireJSONBody()
+        // A malformed ?wait is the client's mistake, said before anything is looked up.
+        let wait = try RunRepresentation.requestedWait(request)
         // Over the tenant's concurrent runs, refused before anything is read (a keyed retry is
         // checked once it is known not to find its run).
         if request.headers["Idempotency-Key"] == nil {
@@ -39,8 +41,6 @@ struct RunSubmission: Sendable {
         }
         let workflow = entry.workflow
         let body = try parseBody(request)
-        // A malformed ?wait is refused before anything is enqueued.
-        let wait = try RunRepresentation.requestedWait(request)
 
         if let expected = request.headers["If-Match"]?.trimmingCharacters(in: .whitespaces).trimmingCharacters(
             in: CharacterSet(charactersIn: "\"")),

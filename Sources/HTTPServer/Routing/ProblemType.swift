@@ -30,7 +30,9 @@ public struct ProblemType: Sendable, Hashable {
 extension ProblemType {
     public static let badRequest = ProblemType(
         "bad-request", title: "Bad request", statuses: [400],
-        summary: "The request is malformed (HTTP syntax, a query parameter, a header or the body's syntax); `detail` names what.")
+        summary:
+            "The request is malformed (HTTP syntax, a query parameter, a header or the body's syntax); `detail` names what."
+    )
     public static let unauthorized = ProblemType(
         "unauthorized", title: "Unauthorized", statuses: [401],
         summary: "No API key, or one that is not in force: send `Authorization: Bearer <key>` (or `X-API-Key`).")
