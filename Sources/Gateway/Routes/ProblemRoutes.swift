@@ -21,7 +21,7 @@ enum ProblemRoutes {
                     throw HTTPError(.notFound, "no problem type '\(slug)'; the README lists them")
                 }
                 // They change only with the binary.
-                let headers: HTTPHeaders = ["ETag": page.etag, "Cache-Control": "public, max-age=86400"]
+                let headers: HTTPHeaders = ["ETag": page.etag, "Cache-Control": "max-age=86400"]
                 if let match = request.headers["If-None-Match"], StaticFiles.matches(match, etag: page.etag) {
                     return HTTPResponse(status: .notModified, headers: headers)
                 }
