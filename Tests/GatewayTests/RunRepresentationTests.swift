@@ -64,6 +64,26 @@ struct RunRepresentationTests {
         }
     }
 
+    /// Found by schemathesis: a run whose one image was deleted since (cleanup, DELETE
+    /// /v1/images) was a 502 for `Accept: image/png`; InvokeAI's 404 for it is the run's 406.
+    @Test func aRunWhoseImageWasDeletedIs406OrJSON() async throws {
+        let invokeAI = try AnsweringPort(
+            "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 22\r\nConnection: close\r\n\r\n{\"detail\":\"Not Found\"}"
+        )
+        defer { invokeAI.close() }
+        try await GatewayHTTP.withGateway(invokeAI: invokeAI.url, configure: { $0.followsUpstreamEvents = false }) {
+            base, server in
+            server.runs.register(Self.run("gone", .completed, images: ["d.png"]))
+            let url = URL(string: "\(base.absoluteString)/v1/runs/gone")!
+            let imageOnly = try await TestHTTP.send("GET", url, headers: ["Accept": "image/png"])
+            #expect(imageOnly.status == 406)
+            #expect(imageOnly.text.contains("no longer in InvokeAI"))
+            let either = try await TestHTTP.send("GET", url, headers: ["Accept": "image/png, application/json"])
+            #expect(either.status == 200)
+            #expect(either.headers["content-type"] == "application/json")
+        }
+    }
+
     @Test func aWaitThatIsNotANumberIsRefused() throws {
         for text in ["soon", "-1", "nan", "inf", ""] {
             let request = request("/v1/workflows/x/runs?wait=\(text)")

@@ -80,7 +80,7 @@ extension ProblemType {
     public static let noSingleImage = ProblemType(
         "no-single-image", title: "No single image", statuses: [406],
         summary:
-            "`Accept` asked for an image only, and the run has not ended, did not complete, or has not exactly one output image. `images` lists the image URLs it has (fetch each from /v1/images/{name}); ask with `Accept: application/json` for the run itself."
+            "`Accept` asked for an image only, and the run has not ended, did not complete, has not exactly one output image, or its one image was deleted since. `images` lists the image URLs it has (fetch each from /v1/images/{name}); ask with `Accept: application/json` for the run itself."
     )
     public static let workflowNotRunnable = ProblemType(
         "workflow-not-runnable", title: "Workflow cannot run here", statuses: [422],

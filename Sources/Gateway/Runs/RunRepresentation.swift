@@ -1,3 +1,4 @@
+import Foundation
 import HTTPCore
 import HTTPServer
 import InvokeAI
@@ -34,7 +35,15 @@ struct RunRepresentation {
         guard acceptsImage else { return nil }
         let names = run.outputImageNames
         if run.status == .completed, names.count == 1 {
-            let (data, type) = try await client.imageData(names[0])
+            let data: Data, type: String?
+            do {
+                (data, type) = try await client.imageData(names[0])
+            } catch {
+                guard error.statusCode == 404 else { throw error }
+                // Deleted since (a cleanup, DELETE /v1/images): the run stays, its image does not.
+                if acceptsJSON { return nil }
+                throw Self.refusal(run, names: names, deleted: true)
+            }
             tracker.outputFetched(names[0])
             var response = HTTPResponse(
                 status: .ok,
@@ -47,9 +56,11 @@ struct RunRepresentation {
         throw Self.refusal(run, names: names)
     }
 
-    static func refusal(_ run: Run, names: [String]) -> HTTPError {
+    static func refusal(_ run: Run, names: [String], deleted: Bool = false) -> HTTPError {
         let why: String
-        if !run.status.isTerminal {
+        if deleted {
+            why = "its one output image, \(names[0]), is no longer in InvokeAI (deleted)"
+        } else if !run.status.isTerminal {
             why = "it has not ended (\(run.status.rawValue)); wait for it (?wait=, or its events) and ask again"
         } else if run.status != .completed {
             why = "it did not complete (\(run.status.rawValue))"

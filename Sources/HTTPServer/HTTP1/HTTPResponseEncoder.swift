@@ -107,7 +107,8 @@ public enum HTTPDate {
     /// `If-Modified-Since`); nil for anything else (the obsolete formats included).
     public static func parse(_ text: String) -> Int? {
         let parts = text.split(separator: " ")
-        guard parts.count == 6, parts[0].count == 4, parts[0].hasSuffix(","), days.contains(String(parts[0].dropLast())),
+        guard parts.count == 6, parts[0].count == 4, parts[0].hasSuffix(","),
+            days.contains(String(parts[0].dropLast())),
             parts[5] == "GMT", let day = Int32(parts[1]), parts[1].count == 2,
             let month = months.firstIndex(of: String(parts[2])), let year = Int32(parts[3]), parts[3].count == 4
         else { return nil }

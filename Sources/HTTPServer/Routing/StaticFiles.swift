@@ -83,7 +83,9 @@ public final class StaticFiles: Sendable {
             file = try load(candidate, identity: identity)
         }
         if let ifNoneMatch = request.headers["If-None-Match"] {
-            if Self.matches(ifNoneMatch, etag: file.etag) { return HTTPResponse(status: .notModified, headers: file.headers) }
+            if Self.matches(ifNoneMatch, etag: file.etag) {
+                return HTTPResponse(status: .notModified, headers: file.headers)
+            }
         } else if let text = request.headers["If-Modified-Since"], let since = HTTPDate.parse(text),
             identity.modifiedNanoseconds / 1_000_000_000 <= since
         {
