@@ -84,6 +84,12 @@ struct RunRepresentationTests {
         }
     }
 
+    /// The members a run request may have are those the per-workflow schema lists (WorkflowsTests
+    /// holds `runRequestSchema` to the same list).
+    @Test func theRunRequestMembersAreTheSchemas() {
+        #expect(RunSubmission.bodyKeys == ["inputs", "board", "priority", "cleanup", "models"])
+    }
+
     @Test func aWaitThatIsNotANumberIsRefused() throws {
         for text in ["soon", "-1", "nan", "inf", ""] {
             let request = request("/v1/workflows/x/runs?wait=\(text)")
