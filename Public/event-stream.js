@@ -5,7 +5,8 @@
 // advice and resumes with Last-Event-ID. Listeners are added as on an EventSource:
 // `stream.addEventListener("run.started", (message) => JSON.parse(message.data))`, plus "open"
 // and "error" (each drop). An HTTP refusal ends the stream and goes to `onRefused(status, body)`,
-// except 429 and 503, which are tried again after their Retry-After.
+// except 429 and 503, which are tried again after their Retry-After. 204 No Content ends it as it
+// ends an EventSource (an ended run's stream resumed after its end): "error", then closed.
 "use strict";
 
 class EventStream extends EventTarget {
@@ -34,6 +35,11 @@ class EventStream extends EventTarget {
     try {
       const response = await fetch(this.url, { headers, cache: "no-store", signal: this.controller.signal });
       const type = response.headers.get("Content-Type") || "";
+      if (response.status === 204) {
+        this.closed = true;
+        this.dispatchEvent(new Event("error"));
+        return;
+      }
       if (!response.ok || !type.startsWith("text/event-stream")) return this.refused(response);
       this.dispatchEvent(new Event("open"));
       await this.read(response.body.pipeThrough(new TextDecoderStream()).getReader());

@@ -93,7 +93,7 @@ public final class GatewayServer: Sendable {
         if configuration.followsUpstreamEvents { streamState = { @Sendable in stream.state } }
         HealthRoutes.add(to: &router, upstream: upstream, eventStream: streamState)
         EventRoutes.add(to: &router, hub: events, cors: configuration.cors)
-        RunRoutes.add(to: &router, tracker: tracker, hub: hub, cors: configuration.cors)
+        RunRoutes.add(to: &router, tracker: tracker, hub: hub, client: upstream, cors: configuration.cors)
         ImageRoutes.add(to: &router, client: upstream, tracker: tracker)
         WorkflowRoutes.add(
             to: &router, catalog: catalog, models: InstalledModelList(client: upstream), uploads: configuration.uploads)
@@ -110,6 +110,7 @@ public final class GatewayServer: Sendable {
         ).add(to: &router)
         ReadThroughRoutes.add(to: &router, client: upstream, destination: configuration.destination)
         try OpenAPIRoutes.add(to: &router, documentPath: configuration.openAPIFile)
+        ProblemRoutes.add(to: &router)
         if let publicDirectory = configuration.publicDirectory {
             let files = try StaticFiles(root: publicDirectory)
             router.router.fallback = .sync { request in

@@ -47,6 +47,13 @@ class SSEHandler(BaseHTTPRequestHandler):
                                         self.headers.get("Last-Event-ID")))
         if self.path == "/refused":
             return self.answer(401, "application/problem+json", json.dumps({"status": 401, "detail": "no"}).encode())
+        if self.path.startswith("/ended"):
+            # An ended run's stream as the gateway answers it: the end, then 204 to a resume after it.
+            if self.headers.get("Last-Event-ID") == "9":
+                self.send_response(204)
+                self.send_header("Cache-Control", "no-store")
+                return self.end_headers()
+            return self.answer(200, "text/event-stream", b"retry: 200\n\nevent: d\nid: 9\ndata: ended\n\n")
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
@@ -113,6 +120,25 @@ class EventStreamTest(BrowserCase):
         # stream took 7 × 50 ms).
         self.assertGreaterEqual(second[1] - first[1], 0.35 + 0.3 - 0.05)
         self.assertGreaterEqual(self.driver.execute_script("return errors"), 1)
+
+    def test_204_after_the_end_closes_the_stream_as_it_closes_an_eventsource(self):
+        for path, opener in (("/ended-fetch", "stream"), ("/ended-native", "native")):
+            self.driver.get(self.base + "/")
+            self.driver.execute_script("""
+                window.got = []; window.refusals = [];
+                window.source = arguments[1] === "native" ? new EventSource(arguments[0])
+                    : new EventStream(arguments[0], {onRefused: (status) => refusals.push(status)});
+                source.addEventListener("d", (m) => got.push([m.data, m.lastEventId]));
+            """, path, opener)
+            self.wait_for(lambda d: len([c for c in self.server.connections if c[0] == path]) >= 2, "the resume")
+            time.sleep(1)  # five times the retry advice: a third connection would be here by now
+            self.assertEqual(len([c for c in self.server.connections if c[0] == path]), 2, path)
+            self.assertEqual(self.driver.execute_script("return got"), [["ended", "9"]])
+            if opener == "native":
+                self.assertEqual(self.driver.execute_script("return source.readyState"), 2)  # CLOSED
+            else:
+                self.assertTrue(self.driver.execute_script("return source.closed"))
+                self.assertEqual(self.driver.execute_script("return refusals"), [])
 
     def test_a_refusal_ends_the_stream_and_is_handed_over(self):
         self.start("/refused")

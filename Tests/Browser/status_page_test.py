@@ -133,6 +133,22 @@ class StatusPageTest(GatewayPageCase):
         self.driver.find_element(By.ID, "cancel").click()
         self.assertEqual(self.wait_for_end(), "canceled")
 
+    def test_an_eventsource_on_an_ended_run_replays_its_end_and_closes(self):
+        status, run = http("POST", f"{self.base}/v1/workflows/blank-blur/runs?wait=60", {"inputs": {"0": 16, "1": 16}})
+        self.assertEqual((status, run.get("status")), (200, "completed"))
+        self.open_page()
+        self.driver.execute_script("""
+            window.ends = []; window.errors = 0;
+            window.source = new EventSource(arguments[0]);
+            source.addEventListener("run.completed", (m) => ends.push(m.lastEventId));
+            source.addEventListener("error", () => errors++);
+        """, f"/v1/runs/{run['id']}/events")
+        # The replay ends with the run's end; EventSource reconnects with its id, gets 204, stops.
+        self.wait_for(lambda d: d.execute_script("return source.readyState") == 2, "the EventSource to close")
+        ends = self.driver.execute_script("return ends")
+        self.assertEqual(len(ends), 1)
+        self.assertRegex(ends[0], r"^\d+-\d+$")
+
     def test_recent_runs_update_live_including_runs_started_elsewhere(self):
         self.open_page()
         status, run = http("POST", f"{self.base}/v1/workflows/blank-blur/runs", {"inputs": {"0": 16, "1": 16}})

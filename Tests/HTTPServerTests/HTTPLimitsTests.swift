@@ -96,10 +96,12 @@ struct HTTPLimitsTests {
                 #expect(response.status == 422)
                 let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
                 #expect(json?["status"] as? Int == 422)
-                #expect(json?["title"] as? String == "Unprocessable Content")
+                // The status's kind when the thrower names none: its stable title and relative URI.
+                #expect(json?["title"] as? String == "Invalid request")
                 #expect(json?["detail"] as? String == "bad value")
-                #expect(json?["type"] as? String == "about:blank")
+                #expect(json?["type"] as? String == "/problems/invalid-request")
                 #expect(json?["instance"] as? String == "/fail")
+                #expect(response.headers["cache-control"] == "no-store")
                 #expect(json?["errors"] as? [String] == ["x"])
             }
         }

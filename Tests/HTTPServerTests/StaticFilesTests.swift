@@ -97,6 +97,23 @@ struct StaticFilesTests {
         }
     }
 
+    @Test func ifModifiedSinceWithoutIfNoneMatch() async throws {
+        try await withStaticServer { port in
+            let client = try TestSocket(port: port)
+            let first = try get(client, "/app.css")
+            let lastModified = try #require(first.header("Last-Modified"))
+            let modified = try #require(HTTPDate.parse(lastModified))
+            #expect(HTTPDate.format(secondsSince1970: modified) == lastModified)
+            #expect(try get(client, "/app.css", headers: "If-Modified-Since: \(lastModified)\r\n").status == 304)
+            let earlier = HTTPDate.format(secondsSince1970: modified - 1)
+            #expect(try get(client, "/app.css", headers: "If-Modified-Since: \(earlier)\r\n").status == 200)
+            // If-None-Match decides when both are sent (RFC 9110 §13.2.2).
+            let both = "If-None-Match: \"stale\"\r\nIf-Modified-Since: \(lastModified)\r\n"
+            #expect(try get(client, "/app.css", headers: both).status == 200)
+            #expect(try get(client, "/app.css", headers: "If-Modified-Since: yesterday\r\n").status == 200)
+        }
+    }
+
     @Test func noWayOutOfTheFolder() async throws {
         let attempts = [
             "/../secret.txt", "/docs/../../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt",

@@ -293,5 +293,11 @@ struct GraphBuildingTests {
             #expect(properties[key] != nil, "\(key) missing")
         }
         #expect(workflow.runRequestSchema["properties"]?["inputs"]?["additionalProperties"] == false)
+        // Every member the run endpoint reads (Gateway's RunSubmission.bodyKeys, held to the same
+        // list there), and no other: unknown members are refused.
+        #expect(workflow.runRequestSchema["additionalProperties"] == false)
+        let members = Set(workflow.runRequestSchema["properties"]?.objectValue?.keys.map { $0 } ?? [])
+        #expect(members == ["inputs", "board", "priority", "cleanup", "models"])
+        #expect(workflow.runRequestSchema["required"] == nil)
     }
 }

@@ -55,6 +55,7 @@ public struct AccessPolicy: Sendable {
             refusals.rateLimited.add(1, ordering: .relaxed)
             throw HTTPError(
                 .tooManyRequests, "this API key may make \(Self.format(rate)) request(s) per second",
+                type: .rateLimited,
                 headers: ["Retry-After": String(max(1, Int(wait.rounded(.up))))])
         }
         return Caller(key)
@@ -67,7 +68,7 @@ public struct AccessPolicy: Sendable {
         throw HTTPError(
             .tooManyRequests,
             "this API key's tenant has \(running) run(s) not ended; its limit is \(limit) at once",
-            headers: ["Retry-After": "5"])
+            type: .tooManyRuns, headers: ["Retry-After": "5"])
     }
 
     private static func format(_ rate: Double) -> String {
@@ -82,7 +83,7 @@ public struct AccessPolicy: Sendable {
             throw HTTPError(
                 .forbidden,
                 "this API key lacks the '\(scope.rawValue)' scope needed for \(request.method) \(request.path)",
-                extensions: ["missing_scope": .string(scope.rawValue)])
+                type: .missingScope, extensions: ["missing_scope": .string(scope.rawValue)])
         }
         return resolved
     }

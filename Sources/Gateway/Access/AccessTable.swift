@@ -14,6 +14,8 @@ public enum AccessTable {
         "GET /healthz": .open,
         "GET /readyz": .open,
         "GET /openapi.json": .open,
+        // What each problem document's `type` means: public, like the contract.
+        "GET /problems/{slug}": .open,
         "GET /metrics": .scope(.admin),
         "GET /v1/workflows": .scope(.read),
         "GET /v1/workflows/{name}": .scope(.read),

@@ -186,6 +186,9 @@ public final class EventHub: Sendable {
         }
     }
 
+    /// The id of the newest event published (sequence 0 before the first).
+    public var lastID: EventID { EventID(epoch: epoch, sequence: state.withLock { $0.nextSequence } - 1) }
+
     private static func held(_ s: State, since cutoff: Date) -> [GatewayEvent] {
         let ordered = Array(s.ring[s.ringStart...] + s.ring[..<s.ringStart])
         guard let firstFresh = ordered.firstIndex(where: { $0.time >= cutoff }) else { return [] }

@@ -20,7 +20,7 @@ enum EventStreamResponse {
             throw HTTPError(
                 .serviceUnavailable,
                 "too many event subscribers (limit \(hub.configuration.maxSubscribers)); retry later",
-                headers: ["Retry-After": "5"])
+                type: .tooManySubscribers, headers: ["Retry-After": "5"])
         }
         let previews = filter.previews
         return .stream(headers: headers(extraHeaders)) { writer in
@@ -67,20 +67,35 @@ enum EventStreamResponse {
         }
     }
 
-    /// The stream of a run that has already ended: what is still held of it, then the end. When
-    /// the hub no longer holds the terminal event (it was sent before a gateway restart, or
-    /// long ago), the run's recorded terminal event ends the stream instead, without an id (it
-    /// is not part of this process's sequence).
+    /// The stream of a run that has already ended: what is still held of it, then the end, and
+    /// the response ends. When the hub no longer holds the terminal event (it was sent long ago,
+    /// or the run ended before this process started), the run's recorded end is sent instead,
+    /// with the id it had (or, never published here, the newest id: where the stream is now).
+    ///
+    /// EventSource reconnects after every end of a response, with the last id it saw: a resume
+    /// at or after the run's end (an id of this process, and nothing of the run after it) is
+    /// answered 204, which makes EventSource stop (readyState CLOSED) instead of replaying forever.
     static func replay(
         hub: EventHub, run: Run, filter: EventFilter, after: EventID?, extraHeaders: HTTPHeaders = HTTPHeaders()
     ) -> HTTPResponse {
         let held = hub.held(matching: filter)
-        let events = held.filter { event in after.map { event.id > $0 } ?? true }
+        // An id of another process: everything held is news to the client.
+        let events = held.filter { event in after.map { $0.epoch != hub.epoch || event.id > $0 } ?? true }
+        let endID = run.terminalEventID.flatMap { $0.epoch == hub.epoch ? $0 : nil }
+        if let after, after.epoch == hub.epoch, events.isEmpty, endID.map({ after >= $0 }) ?? true {
+            var headers = HTTPHeaders()
+            for (name, value) in extraHeaders { headers.add(name, value) }
+            headers["Cache-Control"] = "no-store"
+            return HTTPResponse(status: .noContent, headers: headers)
+        }
         var bytes = ServerSentEvent.retry(milliseconds: hub.configuration.retryMilliseconds)
         for event in events { bytes += filter.previews ? (event.encodedWithPreview ?? event.encoded) : event.encoded }
-        if !held.contains(where: { $0.runID == run.id && $0.isTerminal }), let data = run.terminalEventData {
+        if !events.contains(where: { $0.runID == run.id && $0.isTerminal }),
+            after.map({ id in endID.map { id < $0 } ?? true }) ?? true
+        {
             bytes += ServerSentEvent.encode(
-                event: "run.\(run.status.rawValue)", id: nil, data: JSONValue.object(data).compactJSON)
+                event: "run.\(run.status.rawValue)", id: (endID ?? hub.lastID).description,
+                data: JSONValue.object(run.terminalEventData ?? run.eventData).compactJSON)
         }
         return HTTPResponse(status: .ok, headers: headers(extraHeaders), bytes: bytes)
     }

@@ -1,4 +1,6 @@
+import Digests
 import Foundation
+import HTTPCore
 import HTTPServer
 import InvokeAI
 import JSONValue
@@ -44,7 +46,7 @@ enum HealthRoutes {
                 } catch {
                     throw HTTPError(
                         .serviceUnavailable, "InvokeAI is not reachable: \(error)",
-                        title: "Upstream not ready", extensions: ["status_text": "not ready", "invokeai": invokeai],
+                        type: .notReady, extensions: ["status_text": "not ready", "invokeai": invokeai],
                         headers: ["Retry-After": "5"])
                 }
             })
@@ -69,10 +71,18 @@ enum OpenAPIRoutes {
     static func add(to router: inout AccessRouter, documentPath: String?) throws {
         guard let documentPath else { return }
         let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: documentPath)))
+        // The document changes only with the binary: its digest validates a kept copy.
+        let etag = "\"" + String(SHA256.hex(bytes).prefix(32)) + "\""
         router.add(
             .GET, "/openapi.json",
-            .sync { _, _ in
-                HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], bytes: bytes)
+            .sync { request, _ in
+                let headers: HTTPHeaders = ["ETag": etag, "Cache-Control": "no-cache"]
+                if let match = request.headers["If-None-Match"], StaticFiles.matches(match, etag: etag) {
+                    return HTTPResponse(status: .notModified, headers: headers)
+                }
+                var response = HTTPResponse(status: .ok, headers: headers, bytes: bytes)
+                response.headers["Content-Type"] = "application/json"
+                return response
             })
     }
 }

@@ -36,10 +36,9 @@ enum ImageRoutes {
                     let name = request.pathParameters["name"] ?? ""
                     // An image never changes once made (it can only be deleted): its name is its ETag.
                     let etag = "\"\(name)\(suffix.isEmpty ? "" : "-thumb")\""
-                    if let match = request.headers["If-None-Match"],
-                        match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag })
-                    {
-                        return HTTPResponse(status: .notModified, headers: ["ETag": etag])
+                    let caching = "private, max-age=31536000, immutable"
+                    if let match = request.headers["If-None-Match"], StaticFiles.matches(match, etag: etag) {
+                        return HTTPResponse(status: .notModified, headers: ["ETag": etag, "Cache-Control": caching])
                     }
                     try await checkAccess(name, caller, deleting: false, client: client, tracker: tracker)
                     let download: (file: URL, contentType: String?, length: Int64)
@@ -52,7 +51,7 @@ enum ImageRoutes {
                         "Content-Type": download.contentType ?? "application/octet-stream",
                         "Content-Length": String(download.length),
                         "ETag": etag,
-                        "Cache-Control": "private, max-age=31536000, immutable",
+                        "Cache-Control": caching,
                     ]
                     // Outputs of a run that asked for `"cleanup": "outputs"` go once fetched in full.
                     return fileResponse(download.file, headers: headers) {

@@ -1,11 +1,14 @@
 import Foundation
 import HTTPCore
 import HTTPServer
+import InvokeAI
 import JSONValue
 
 /// `/v1/runs`: list, read, cancel, and follow runs.
 enum RunRoutes {
-    static func add(to router: inout AccessRouter, tracker: RunTracker, hub: EventHub, cors: CORSPolicy) {
+    static func add(
+        to router: inout AccessRouter, tracker: RunTracker, hub: EventHub, client: InvokeAIClient, cors: CORSPolicy
+    ) {
         router.add(
             .GET, "/v1/runs",
             .sync { request, caller in
@@ -27,14 +30,20 @@ enum RunRoutes {
         router.add(
             .GET, "/v1/runs/{id}",
             .async { request, caller in
-                json(try await run(request, tracker, caller))
+                let run = try await run(request, tracker, caller)
+                // `Accept: image/*`: the run's single image, or 406 (`RunRepresentation`).
+                var response =
+                    try await RunRepresentation(request).answer(run, client: client, tracker: tracker) ?? json(run)
+                response.headers["Vary"] = "Accept"
+                return response
             })
         router.add(
             .DELETE, "/v1/runs/{id}",
             .async { request, caller in
                 let run = try await run(request, tracker, caller)
                 guard !run.status.isTerminal else {
-                    throw HTTPError(.conflict, "run \(run.id) has already ended (\(run.status.rawValue))")
+                    throw HTTPError(
+                        .conflict, "run \(run.id) has already ended (\(run.status.rawValue))", type: .runStateConflict)
                 }
                 try await tracker.cancel(run.id)
                 return json(tracker.run(run.id) ?? run, status: .accepted)
@@ -44,7 +53,9 @@ enum RunRoutes {
             .async { request, caller in
                 let run = try await run(request, tracker, caller)
                 guard run.status.isTerminal else {
-                    throw HTTPError(.conflict, "run \(run.id) has not ended (\(run.status.rawValue)); cancel it first")
+                    throw HTTPError(
+                        .conflict, "run \(run.id) has not ended (\(run.status.rawValue)); cancel it first",
+                        type: .runStateConflict)
                 }
                 return json(await tracker.deleteOutputs(of: run.id) ?? run)
             })

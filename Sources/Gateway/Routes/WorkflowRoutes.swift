@@ -87,17 +87,17 @@ enum WorkflowRoutes {
                     response.headers["Location"] = "/v1/workflows/\(name)"
                     return response
                 } catch let error as WorkflowParseError {
-                    throw HTTPError(.unprocessableContent, "not a workflow: \(error.message)")
+                    throw HTTPError(.unprocessableContent, "not a workflow: \(error.message)", type: .invalidWorkflow)
                 } catch let error as WorkflowCatalog.CatalogError {
                     switch error {
                     case .libraryName(let name, let id):
                         throw HTTPError(
-                            .conflict, "\(error)", title: "Name taken by InvokeAI's library",
+                            .conflict, "\(error)", type: .workflowNameTaken,
                             extensions: ["name": .string(name), "library_id": .string(id)])
                     case .quotaExceeded:
-                        throw HTTPError(.insufficientStorage, "\(error)", title: "Workflow quota exceeded")
+                        throw HTTPError(.insufficientStorage, "\(error)", type: .workflowQuotaExceeded)
                     default:
-                        throw HTTPError(.unprocessableContent, "\(error)")
+                        throw HTTPError(.unprocessableContent, "\(error)", type: .invalidWorkflow)
                     }
                 }
             })
@@ -134,13 +134,15 @@ enum WorkflowRoutes {
         for (key, value) in runnability.objectValue ?? [:] { detail[key] = value }
         var response = HTTPResponse.json(JSONValue.object(detail))
         response.headers["ETag"] = "\"\(entry.workflow.fingerprint)\""
+        // Kept, but revalidated on every use: the workflow file can change at any time.
+        response.headers["Cache-Control"] = "no-cache"
         return response
     }
 
     private static func notModified(_ request: HTTPRequest, _ entry: WorkflowCatalog.Entry) -> HTTPResponse? {
         let etag = "\"\(entry.workflow.fingerprint)\""
-        return request.headers["If-None-Match"] == etag
-            ? HTTPResponse(status: .notModified, headers: ["ETag": etag]) : nil
+        guard let match = request.headers["If-None-Match"], StaticFiles.matches(match, etag: etag) else { return nil }
+        return HTTPResponse(status: .notModified, headers: ["ETag": etag, "Cache-Control": "no-cache"])
     }
 
     static func listed(_ catalog: WorkflowCatalog) async throws -> [WorkflowCatalog.Entry] {

@@ -36,6 +36,9 @@ public struct Run: Sendable {
     /// The `run.<status>` event's data, kept so a per-run stream can end with it even after a
     /// gateway restart (when the hub no longer holds the event).
     public var terminalEventData: JSONObject?
+    /// That event's id in this process's sequence (nil for a run that ended before it started
+    /// and was read from InvokeAI's history): a per-run stream resumed at or after it answers 204.
+    public var terminalEventID: EventID?
     /// Images the gateway uploaded for this run's inputs (deleted when it ends).
     public var uploadedImages: [String] = []
     /// `"outputs"`: delete the outputs once fetched.

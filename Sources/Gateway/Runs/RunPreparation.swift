@@ -88,10 +88,10 @@ struct RunPreparation: Sendable {
         if total > shown.count { extensions["errors_omitted"] = .int(total - shown.count) }
         // Input errors alone: the caller can fix them. A cause in the workflow itself (`kind`): it
         // cannot run on this InvokeAI as it is.
-        let title = errors.contains { $0["kind"] != nil } ? "Workflow cannot run here" : "Invalid inputs"
+        let type: ProblemType = errors.contains { $0["kind"] != nil } ? .workflowNotRunnable : .invalidInputs
         return HTTPError(
             .unprocessableContent,
             "\(total) problem\(total == 1 ? "" : "s") with this run of workflow \(workflow); nothing was enqueued",
-            title: title, extensions: extensions)
+            type: type, extensions: extensions)
     }
 }

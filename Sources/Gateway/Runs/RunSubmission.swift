@@ -25,6 +25,8 @@ struct RunSubmission: Sendable {
     func submit(_ request: HTTPRequest, _ caller: Caller) async throws -> HTTPResponse {
         // Before anything is looked up: a form a cross-site page posts is not a run request.
         try request.requireJSONBody()
+        // A malformed ?wait is the client's mistake, said before anything is looked up.
+        let wait = try RunRepresentation.requestedWait(request)
         // Over the tenant's concurrent runs, refused before anything is read (a keyed retry is
         // checked once it is known not to find its run).
         if request.headers["Idempotency-Key"] == nil {
@@ -51,12 +53,12 @@ struct RunSubmission: Sendable {
             throw HTTPError(
                 .preconditionFailed,
                 "workflow \(entry.name) changed: its inputs no longer match fingerprint \(expected)",
-                title: "Workflow drifted", extensions: extensions)
+                type: .workflowDrifted, extensions: extensions)
         }
 
         guard let key = request.headers["Idempotency-Key"] else {
             return try await enqueue(
-                entry, body, request, batchID: UUID().uuidString.lowercased(), caller: caller)
+                entry, body, request, batchID: UUID().uuidString.lowercased(), caller: caller, wait: wait)
         }
         guard !key.isEmpty, key.utf8.count <= 255 else {
             throw HTTPError(.badRequest, "Idempotency-Key must be 1 to 255 bytes")
@@ -68,7 +70,7 @@ struct RunSubmission: Sendable {
         let scoped = caller.tenant.isEmpty ? key : "\(caller.tenant)\u{1F}\(key)"
         return try await idempotency.withKey(scoped) {
             try await submitKeyed(
-                entry, body, request, key: key, scopedKey: scoped, digest: digest, caller: caller)
+                entry, body, request, key: key, scopedKey: scoped, digest: digest, caller: caller, wait: wait)
         }
     }
 
@@ -77,7 +79,7 @@ struct RunSubmission: Sendable {
     /// same request.
     private func submitKeyed(
         _ entry: WorkflowCatalog.Entry, _ body: JSONValue, _ request: HTTPRequest,
-        key: String, scopedKey: String, digest: String, caller: Caller
+        key: String, scopedKey: String, digest: String, caller: Caller, wait: Double
     ) async throws -> HTTPResponse {
         let owner = caller.tenant
         let batchID = idempotency.batchID(for: scopedKey)
@@ -85,12 +87,12 @@ struct RunSubmission: Sendable {
             HTTPError(
                 .unprocessableContent,
                 "Idempotency-Key '\(key)' was already used with another request (run \(batchID))",
-                extensions: ["run": .string(batchID)])
+                type: .idempotencyKeyReused, extensions: ["run": .string(batchID)])
         }
         if let first = idempotency.digest(for: scopedKey), first != digest { throw mismatch() }
         if let existing = try await tracker.lookup(batchID) {
             guard existing.workflow == entry.name, existing.owner == owner else { throw mismatch() }
-            return try await answer(existing, request, created: false)
+            return try await answer(existing, request, wait: wait)
         }
         // A retry that finds its run is answered above, whatever the limit.
         try access.checkConcurrentRuns(caller, running: tracker.unfinishedCount(owner: owner))
@@ -98,9 +100,10 @@ struct RunSubmission: Sendable {
             try idempotency.remember(key: scopedKey, requestDigest: digest)
         } catch {
             throw HTTPError(
-                .serviceUnavailable, "the idempotency key could not be stored: \(error)", headers: ["Retry-After": "5"])
+                .serviceUnavailable, "the idempotency key could not be stored: \(error)", type: .idempotencyStoreFailed,
+                headers: ["Retry-After": "5"])
         }
-        return try await enqueue(entry, body, request, batchID: batchID, caller: caller)
+        return try await enqueue(entry, body, request, batchID: batchID, caller: caller, wait: wait)
     }
 
     /// A caller without admin may give as an input only an image it may read (its runs' outputs
@@ -136,7 +139,7 @@ struct RunSubmission: Sendable {
     /// Validates, resolves and enqueues one run as batch `batchID`, then answers.
     private func enqueue(
         _ entry: WorkflowCatalog.Entry, _ body: JSONValue, _ request: HTTPRequest,
-        batchID: String, caller: Caller
+        batchID: String, caller: Caller, wait: Double
     ) async throws -> HTTPResponse {
         let owner = caller.tenant
         let workflow = entry.workflow
@@ -188,14 +191,15 @@ struct RunSubmission: Sendable {
         run.nodeSteps = batch.nodeSteps
         run.models = prepared.models
         tracker.register(run)
-        return try await answer(tracker.run(run.id) ?? run, request, created: true)
+        return try await answer(tracker.run(run.id) ?? run, request, wait: wait)
     }
 
-    /// 202 with Location; when asked to wait and the run ended in time, 200 with the run, or its
-    /// single output image when the client accepts images.
-    private func answer(_ run: Run, _ request: HTTPRequest, created: Bool) async throws -> HTTPResponse {
+    /// 202 with Location while the run has not ended (the run exists, whatever `Accept` says);
+    /// when asked to wait and the run ended in time, 200 with the run, or as `RunRepresentation`
+    /// says for a client that asks for an image.
+    private func answer(_ run: Run, _ request: HTTPRequest, wait requested: Double) async throws -> HTTPResponse {
         var current = run
-        let wait = min(maxWait, requestedWait(request))
+        let wait = min(maxWait, requested)
         if wait > 0, !current.status.isTerminal { current = await tracker.wait(run.id, timeout: wait) ?? current }
         let location = "/v1/runs/\(run.id)"
         guard current.status.isTerminal else {
@@ -203,37 +207,18 @@ struct RunSubmission: Sendable {
             response.headers["Location"] = location
             return response
         }
-        if acceptsImage(request), current.status == .completed {
-            let images = (current.outputs.arrayValue ?? []).flatMap { $0["images"]?.arrayValue ?? [] }
-            if images.count == 1, let name = images[0]["name"]?.stringValue {
-                let (data, type) = try await client.imageData(name)
-                tracker.outputFetched(name)
-                return HTTPResponse(
-                    status: .ok,
-                    headers: [
-                        "Content-Type": type ?? "image/png", "Location": location,
-                        "Content-Location": "/v1/images/\(name)",
-                    ], bytes: Array(data))
-            }
+        var response: HTTPResponse
+        do {
+            response =
+                try await RunRepresentation(request).answer(current, client: client, tracker: tracker)
+                ?? HTTPResponse.json(current.json, status: .ok)
+        } catch var refusal as HTTPError {
+            // The run was made: its URL is in the 406 too.
+            refusal.headers["Location"] = location
+            throw refusal
         }
-        var response = HTTPResponse.json(current.json, status: .ok)
         response.headers["Location"] = location
         return response
-    }
-
-    private func requestedWait(_ request: HTTPRequest) -> Double {
-        if let text = request.query("wait"), let seconds = Double(text) { return max(0, seconds) }
-        for preference in request.headers.tokens("Prefer") where preference.hasPrefix("wait=") {
-            if let seconds = Double(preference.dropFirst(5)) { return max(0, seconds) }
-        }
-        return 0
-    }
-
-    private func acceptsImage(_ request: HTTPRequest) -> Bool {
-        request.headers.tokens("Accept").contains { token in
-            let type = ParameterizedValue(parsing: token).value
-            return type.hasPrefix("image/")
-        }
     }
 
     private func parseBody(_ request: HTTPRequest) throws -> JSONValue {
@@ -275,7 +260,7 @@ struct RunSubmission: Sendable {
         HTTPError(
             .unprocessableContent,
             "\(errors.count) input\(errors.count == 1 ? "" : "s") of workflow \(workflow) \(errors.count == 1 ? "is" : "are") not valid",
-            title: "Invalid inputs", extensions: ["errors": .array(errors.map(\.json))])
+            type: .invalidInputs, extensions: ["errors": .array(errors.map(\.json))])
     }
 
     /// InvokeAI refused the graph (pydantic `loc`: ..., node id, field): name the inputs it means.
@@ -294,7 +279,7 @@ struct RunSubmission: Sendable {
             return ["loc": .array(loc.map { .string($0) }), "message": .string(message)]
         }
         return HTTPError(
-            .unprocessableContent, "InvokeAI refused the graph of workflow \(name)", title: "Invalid inputs",
+            .unprocessableContent, "InvokeAI refused the graph of workflow \(name)", type: .invalidInputs,
             extensions: ["errors": .array(errors)])
     }
 }

@@ -57,15 +57,17 @@ extension RunTracker {
             default: break
             }
             run.terminalEventData = data
-            s.table[id] = run
-            s.finishing.remove(id)
             // Published under the tracker's lock (the hub never calls back into it): no reader
             // can see the run ended before its terminal event is out. A run found in history was
             // announced by the process that saw it end: only the streams following this run by
             // id hear of it now (they must end).
-            hub.publish(
-                "run.\(status.rawValue)", run: id, workflow: run.workflow, owner: run.owner, data: .object(data),
-                runStreamsOnly: !announce)
+            run.terminalEventID =
+                hub.publish(
+                    "run.\(status.rawValue)", run: id, workflow: run.workflow, owner: run.owner, data: .object(data),
+                    runStreamsOnly: !announce
+                ).id
+            s.table[id] = run
+            s.finishing.remove(id)
             let waiters = Array((s.waiters.removeValue(forKey: id) ?? [:]).values)
             return (run, waiters)
         }

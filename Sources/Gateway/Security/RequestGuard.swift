@@ -33,7 +33,7 @@ struct RequestGuard: HTTPResponder {
             return HTTPError(
                 .misdirectedRequest,
                 "this gateway does not answer to the host name '\(host)'; its operator can allow it with --allowed-host",
-                title: "Unknown host")
+                type: .unknownHost)
         }
         guard [.POST, .PUT, .PATCH, .DELETE].contains(request.method) else { return nil }
         let origin = request.headers["Origin"]
@@ -45,7 +45,7 @@ struct RequestGuard: HTTPResponder {
         return HTTPError(
             .forbidden,
             "a \(request.method) from another site (Origin \(origin ?? "not sent")) is not allowed; its operator can allow an origin with --cors-origin",
-            title: "Cross-site request refused")
+            type: .crossSiteRequest)
     }
 
     /// `http://<Host>` or `https://<Host>` (behind a TLS proxy), exactly: the page's own origin.

@@ -1,7 +1,9 @@
 import HTTPServer
 
 /// Headers every answer carries so a browser neither frames it, sniffs another type into it,
-/// nor leaks the gateway's URLs in `Referer`. The status page (static files) gets a content
+/// nor leaks the gateway's URLs in `Referer`; and `Cache-Control: no-store` on every answer
+/// that does not state its own caching (the API's answers are dynamic and a tenant's own; the
+/// few that may be kept say so: images, the static files, `/openapi.json`, workflow details). The status page (static files) gets a content
 /// security policy that fits it (its own script, styles and images, previews as `data:` URLs,
 /// fetch and EventSource to the gateway only; no inline script, no other site); everything else
 /// the strictest one, since no answer of the API is a page.
@@ -21,6 +23,7 @@ enum SecurityHeaders {
         if !headers.contains("X-Content-Type-Options") { response.headers.add("X-Content-Type-Options", "nosniff") }
         if !headers.contains("X-Frame-Options") { response.headers.add("X-Frame-Options", "DENY") }
         if !headers.contains("Referrer-Policy") { response.headers.add("Referrer-Policy", "no-referrer") }
+        if !headers.contains("Cache-Control") { response.headers.add("Cache-Control", "no-store") }
         return response
     }
 }

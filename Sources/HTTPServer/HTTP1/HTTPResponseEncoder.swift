@@ -102,4 +102,28 @@ public enum HTTPDate {
     }
 
     public static func now() -> String { format(secondsSince1970: time(nil)) }
+
+    /// Seconds since 1970 of an IMF-fixdate (what `format` writes and clients send back in
+    /// `If-Modified-Since`); nil for anything else (the obsolete formats included).
+    public static func parse(_ text: String) -> Int? {
+        let parts = text.split(separator: " ")
+        guard parts.count == 6, parts[0].count == 4, parts[0].hasSuffix(","),
+            days.contains(String(parts[0].dropLast())),
+            parts[5] == "GMT", let day = Int32(parts[1]), parts[1].count == 2,
+            let month = months.firstIndex(of: String(parts[2])), let year = Int32(parts[3]), parts[3].count == 4
+        else { return nil }
+        let clock = parts[4].split(separator: ":")
+        guard clock.count == 3, clock.allSatisfy({ $0.count == 2 }), let hour = Int32(clock[0]),
+            let minute = Int32(clock[1]), let second = Int32(clock[2]),
+            (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var fields = tm()
+        fields.tm_year = year - 1900
+        fields.tm_mon = Int32(month)
+        fields.tm_mday = day
+        fields.tm_hour = hour
+        fields.tm_min = minute
+        fields.tm_sec = second
+        return Int(timegm(&fields))
+    }
 }

@@ -7,7 +7,8 @@ import Glibc
 #endif
 
 /// Serves files below one folder for GET and HEAD, with content types, a strong ETag
-/// (size, modification time, inode) answering If-None-Match with 304, and no way out of the
+/// (size, modification time, inode) answering If-None-Match with 304 (and, without it,
+/// If-Modified-Since against Last-Modified, as RFC 9110 §13.2.2 orders them), and no way out of the
 /// folder: `..` and `.` segments (also percent-encoded), NUL bytes and symbolic links that
 /// resolve outside the folder all answer 404. Small files are cached in memory with their headers
 /// and revalidated with one stat() per request.
@@ -81,7 +82,13 @@ public final class StaticFiles: Sendable {
             guard isInsideRoot(candidate) else { throw notFound }
             file = try load(candidate, identity: identity)
         }
-        if let ifNoneMatch = request.headers["If-None-Match"], Self.matches(ifNoneMatch, etag: file.etag) {
+        if let ifNoneMatch = request.headers["If-None-Match"] {
+            if Self.matches(ifNoneMatch, etag: file.etag) {
+                return HTTPResponse(status: .notModified, headers: file.headers)
+            }
+        } else if let text = request.headers["If-Modified-Since"], let since = HTTPDate.parse(text),
+            identity.modifiedNanoseconds / 1_000_000_000 <= since
+        {
             return HTTPResponse(status: .notModified, headers: file.headers)
         }
         if request.method == .HEAD {
@@ -142,7 +149,7 @@ public final class StaticFiles: Sendable {
     }
 
     /// If-None-Match is a list of entity tags or `*`; weak comparison, as RFC 9110 §13.1.2 says.
-    static func matches(_ header: String, etag: String) -> Bool {
+    public static func matches(_ header: String, etag: String) -> Bool {
         let bare = etag.hasPrefix("W/") ? String(etag.dropFirst(2)) : etag
         return header.split(separator: ",").contains { item in
             let tag = item.trimmingHTTPWhitespace()

@@ -97,7 +97,8 @@ enum InputSchema {
 
 extension Workflow {
     /// The JSON Schema of a run request for this workflow: inputs keyed by index, system name or
-    /// unique label.
+    /// unique label, and every other member the run endpoint reads; no other member (the gateway
+    /// refuses unknown ones with 422).
     public var runRequestSchema: JSONValue {
         var properties: JSONObject = [:]
         let schemas = inputs.map(\.schema)
@@ -111,7 +112,7 @@ extension Workflow {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": .string("Run request for \(name.isEmpty ? "a workflow" : name)"),
             "type": "object",
-            "required": ["inputs"],
+            "additionalProperties": false,
             "properties": [
                 "inputs": [
                     "type": "object", "properties": .object(properties), "additionalProperties": false,
@@ -124,6 +125,22 @@ extension Workflow {
                 "priority": ["type": "boolean", "description": "put the run at the front of InvokeAI's queue"],
                 "cleanup": [
                     "enum": ["none", "outputs"], "description": "\"outputs\": delete the output images once fetched",
+                ],
+                "board": [
+                    "description":
+                        "where every output node saves its images: \"none\", \"auto\", a board id or {\"board_id\": ...}",
+                    "oneOf": [
+                        ["type": "string"],
+                        [
+                            "type": "object", "required": ["board_id"],
+                            "properties": ["board_id": ["type": "string"]],
+                        ],
+                    ],
+                ],
+                "models": [
+                    "enum": ["stored", "any"],
+                    "description":
+                        "\"stored\" (default): a stored model reference resolves by key, else by name, base and type; \"any\": else any installed model of the same base and type",
                 ],
             ],
         ]
