@@ -23,6 +23,21 @@ import Testing
         try Data(json.compactJSON.utf8).write(to: URL(fileURLWithPath: path))
     }
 
+    /// The description's ETag changes when only its runnability does (a 304 must never hand back a
+    /// stale `runnable`), and starts with the fingerprint a run's If-Match compares.
+    @Test func aDescriptionsETagFollowsItsRunnabilityAndStartsWithTheFingerprint() async throws {
+        let catalog = WorkflowCatalog(
+            directory: try folder(["local": FakeCatalogUpstream.workflow(name: "local")]),
+            upstream: fake.upstream, logger: logger)
+        let entry = try #require(try await catalog.entries().first { $0.name == "local" })
+        let runnable = WorkflowRoutes.detailETag(entry, ["runnable": true, "issues": []])
+        let notRunnable = WorkflowRoutes.detailETag(
+            entry, ["runnable": false, "issues": [["kind": "unknown_node_type"]]])
+        #expect(runnable != notRunnable)
+        #expect(runnable.hasPrefix("\"\(entry.workflow.fingerprint)-"))
+        #expect(notRunnable.hasPrefix("\"\(entry.workflow.fingerprint)-"))
+    }
+
     @Test func concurrentFirstCallersShareOneSchemaReadAndOneLibraryRead() async throws {
         fake.library.withLock { $0["w1"] = ("From GUI", "t1") }
         fake.openAPIGate.close()

@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 import HTTPServer
 import InvokeAI
@@ -40,17 +41,19 @@ enum WorkflowRoutes {
                         let entry = current.byName[request.pathParameters["name"] ?? ""],
                         let (installed, stamp) = models.modelsWithoutIO(for: [entry])
                     else { return nil }
-                    if let notModified = notModified(request, entry) { return notModified }
+                    let runnability = InstalledModelList.runnability(of: entry, against: installed)
+                    if let notModified = notModified(request, entry, runnability) { return notModified }
                     return prepared.response(
                         for: .init(name: entry.name, generation: current.generation, modelStamp: stamp)
                     ) {
-                        detailResponse(entry, InstalledModelList.runnability(of: entry, against: installed))
+                        detailResponse(entry, runnability)
                     }
                 },
                 later: { request, _ in
                     let entry = try await named(request, catalog)
-                    if let notModified = notModified(request, entry) { return notModified }
-                    return detailResponse(entry, await models.runnability(of: entry))
+                    let runnability = await models.runnability(of: entry)
+                    if let notModified = notModified(request, entry, runnability) { return notModified }
+                    return detailResponse(entry, runnability)
                 }))
         router.add(
             .GET, "/v1/workflows/{name}/schema",
@@ -128,19 +131,29 @@ enum WorkflowRoutes {
         return .json(["workflows": .array(summaries)] as JSONValue)
     }
 
-    /// A workflow's description with its runnability; `ETag` is its fingerprint.
+    /// A workflow's description with its runnability.
     private static func detailResponse(_ entry: WorkflowCatalog.Entry, _ runnability: JSONValue) -> HTTPResponse {
         guard case .object(var detail) = entry.detailJSON else { return .json(entry.detailJSON) }
         for (key, value) in runnability.objectValue ?? [:] { detail[key] = value }
         var response = HTTPResponse.json(JSONValue.object(detail))
-        response.headers["ETag"] = "\"\(entry.workflow.fingerprint)\""
+        response.headers["ETag"] = detailETag(entry, runnability)
         // Kept, but revalidated on every use: the workflow file can change at any time.
         response.headers["Cache-Control"] = "no-cache"
         return response
     }
 
-    private static func notModified(_ request: HTTPRequest, _ entry: WorkflowCatalog.Entry) -> HTTPResponse? {
-        let etag = "\"\(entry.workflow.fingerprint)\""
+    /// `"<fingerprint>-<runnability digest>"`: the description changes when the workflow's inputs
+    /// do (the fingerprint, which a run's `If-Match` compares) and when what InvokeAI has changes
+    /// whether it can run here (its nodes, models), so a 304 never hands back a stale `runnable`.
+    static func detailETag(_ entry: WorkflowCatalog.Entry, _ runnability: JSONValue) -> String {
+        let digest = SHA256.hex(runnability.compactJSONBytes).prefix(16)
+        return "\"\(entry.workflow.fingerprint)-\(digest)\""
+    }
+
+    private static func notModified(_ request: HTTPRequest, _ entry: WorkflowCatalog.Entry, _ runnability: JSONValue)
+        -> HTTPResponse?
+    {
+        let etag = detailETag(entry, runnability)
         guard let match = request.headers["If-None-Match"], StaticFiles.matches(match, etag: etag) else { return nil }
         return HTTPResponse(status: .notModified, headers: ["ETag": etag, "Cache-Control": "no-cache"])
     }

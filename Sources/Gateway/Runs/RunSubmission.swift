@@ -42,8 +42,11 @@ struct RunSubmission: Sendable {
         let workflow = entry.workflow
         let body = try parseBody(request)
 
-        if let expected = request.headers["If-Match"]?.trimmingCharacters(in: .whitespaces).trimmingCharacters(
+        // The fingerprint alone, or the description's whole ETag (`<fingerprint>-<runnability digest>`):
+        // only the fingerprint part is a precondition of the run.
+        if let tag = request.headers["If-Match"]?.trimmingCharacters(in: .whitespaces).trimmingCharacters(
             in: CharacterSet(charactersIn: "\"")),
+            case let expected = String(tag.prefix { $0 != "-" }),
             expected != "*", expected != workflow.fingerprint
         {
             var extensions: [String: JSONValue] = ["fingerprint": .string(workflow.fingerprint)]

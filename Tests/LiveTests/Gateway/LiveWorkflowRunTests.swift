@@ -327,6 +327,17 @@ struct LiveWorkflowRunTests {
             #expect(try await send("POST", runs, json: ["inputs": "nope"]).0 == 422)
             #expect(server.runs.runs().total == 0)
 
+            // The description's ETag (fingerprint and runnability) is a valid If-Match for a run,
+            // and answers If-None-Match with 304 while neither changed.
+            let detail = URL(string: "\(base)/v1/workflows/blank-blur")!
+            let etag = try #require(try await send("GET", detail).1["etag"])
+            #expect(try await send("GET", detail, headers: ["If-None-Match": etag]).0 == 304)
+            let matching = ["If-Match": etag]
+            let (accepted, _, _) = try await send(
+                "POST", runs, raw: #"{"inputs": {"0": 8, "1": 8}, "cleanup": "none"}"#, headers: matching)
+            #expect(accepted == 202 || accepted == 200)
+            #expect(server.runs.runs().total == 1)
+
             // Idempotency: the same key and body give the same run; another body is refused.
             let key = ["Idempotency-Key": "live-\(UUID().uuidString)"]
             let first = try json(
@@ -337,7 +348,7 @@ struct LiveWorkflowRunTests {
                 try await send("POST", runs, raw: #"{"cleanup":"none","inputs":{"1":8,"0":8}}"#, headers: key).2)["id"]
             #expect(first != nil && first == again)
             #expect(try await send("POST", runs, json: ["inputs": ["0": 16]], headers: key).0 == 422)
-            #expect(server.runs.runs().total == 1)
+            #expect(server.runs.runs().total == 2)
         }
     }
 
