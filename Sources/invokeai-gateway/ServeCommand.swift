@@ -76,6 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical. (env GATEWAY_LOG_LEVEL)")
     var logLevel: String = Environment.string("GATEWAY_LOG_LEVEL", "info")
 
+    @Option(help: "text (one readable line, key=value) or json (one object a line). (env GATEWAY_LOG_FORMAT)")
+    var logFormat: String = Environment.string("GATEWAY_LOG_FORMAT", "text")
+
     @Option(help: "Largest request body accepted, in bytes; larger gets 413. (env GATEWAY_MAX_BODY_BYTES)")
     var maxBodyBytes: Int = Environment.int("GATEWAY_MAX_BODY_BYTES", 32 * 1024 * 1024)
 
@@ -175,6 +178,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("unknown --log-level '\(logLevel)'")
         }
+        guard LogFormat(rawValue: logFormat) != nil else {
+            throw ValidationError("unknown --log-format '\(logFormat)' (GATEWAY_LOG_FORMAT): text or json")
+        }
         guard let url = URL(string: invokeAIURL), url.scheme == "http", url.host != nil else {
             throw ValidationError(
                 "--invokeai must be a plain http:// URL (InvokeAI on this machine or a trusted network; no TLS), got '\(invokeAIURL)'"
@@ -220,11 +226,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let format = LogFormat(rawValue: logFormat) ?? .text
+        let logWriter = LogWriter.standardError()
+        LoggingSystem.bootstrap { label in GatewayLogHandler(label: label, format: format, level: level, writer: logWriter) }
+        defer { logWriter.flush() }
         let logger = Logger(label: "invokeai-gateway")
         // Writes to vanished peers must fail with EPIPE, not kill the process.
         signal(SIGPIPE, SIG_IGN)

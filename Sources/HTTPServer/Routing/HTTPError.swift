@@ -44,6 +44,7 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         var response = HTTPResponse.json(
             JSONValue.object(document), status: status, contentType: "application/problem+json")
         for (name, value) in headers { response.headers.add(name, value) }
+        response.notes.reason = detail
         return response
     }
 }
