@@ -126,7 +126,8 @@ public final class GatewayServer: Sendable {
         // The server is created after the router is complete; /metrics reads it lazily.
         let refusals = RefusalCounters()
         let metricsSource = MetricsSource(
-            tracker: tracker, access: access, refusals: refusals, hub: hub, registry: metrics, upstreamState: streamState)
+            tracker: tracker, access: access, refusals: refusals, hub: hub, registry: metrics,
+            upstreamState: streamState)
         MetricsRoutes.add(to: &router, metrics: { metricsSource.render() })
         routeList = router.router.routeList
         // Before the access check: a page on another site learns nothing, not even a 401.

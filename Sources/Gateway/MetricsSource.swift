@@ -61,7 +61,8 @@ final class MetricsSource: Sendable {
 
     private var runsByStatus: String {
         let counts = tracker.countsByStatus
-        return "# HELP gateway_runs Runs in the gateway's run table now, by status (queued and running are the runs in progress).\n"
+        return
+            "# HELP gateway_runs Runs in the gateway's run table now, by status (queued and running are the runs in progress).\n"
             + "# TYPE gateway_runs gauge\n"
             + RunStatus.allCases.map { "gateway_runs{status=\"\($0.rawValue)\"} \(counts[$0] ?? 0)\n" }.joined()
     }

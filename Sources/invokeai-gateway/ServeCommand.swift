@@ -228,7 +228,9 @@ struct ServeCommand: AsyncParsableCommand {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         let format = LogFormat(rawValue: logFormat) ?? .text
         let logWriter = LogWriter.standardError()
-        LoggingSystem.bootstrap { label in GatewayLogHandler(label: label, format: format, level: level, writer: logWriter) }
+        LoggingSystem.bootstrap { label in
+            GatewayLogHandler(label: label, format: format, level: level, writer: logWriter)
+        }
         defer { logWriter.flush() }
         let logger = Logger(label: "invokeai-gateway")
         // Writes to vanished peers must fail with EPIPE, not kill the process.

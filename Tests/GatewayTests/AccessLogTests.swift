@@ -69,7 +69,8 @@ import Testing
         try await withLoggedGateway(capture) { base in
             let plain = try await TestHTTP.send("GET", base.appendingPathComponent("healthz"))
             let long = try await TestHTTP.send(
-                "GET", base.appendingPathComponent("healthz"), headers: ["X-Request-Id": String(repeating: "a", count: 129)])
+                "GET", base.appendingPathComponent("healthz"),
+                headers: ["X-Request-Id": String(repeating: "a", count: 129)])
             let spaced = try await TestHTTP.send(
                 "GET", base.appendingPathComponent("healthz"), headers: ["X-Request-Id": "two words"])
             made = [plain, long, spaced].compactMap { $0.value(forHTTPHeaderField: "X-Request-Id") }
@@ -139,7 +140,8 @@ import Testing
                 headers: ["Authorization": "Bearer \(keys.teamA)", "X-Request-Id": "keyed", "Cookie": "session=s3cr3t"])
             #expect(listed.status == 200)
             let other = try await TestHTTP.send(
-                "GET", base.appendingPathComponent("v1/runs/not-here"), headers: ["X-API-Key": keys.readerA, "X-Request-Id": "keyed-404"])
+                "GET", base.appendingPathComponent("v1/runs/not-here"),
+                headers: ["X-API-Key": keys.readerA, "X-Request-Id": "keyed-404"])
             #expect(other.status == 503) // InvokeAI is down: the lookup's error, mapped
 
             let wrong = try await TestHTTP.send(
@@ -181,7 +183,8 @@ import Testing
         #expect(text.contains("gateway_build_info{"))
         #expect(text.contains(#"version="\#(BuildInfo.version)""#))
         for family in [
-            "process_resident_memory_bytes", "process_open_fds", "process_cpu_seconds_total", "process_start_time_seconds",
+            "process_resident_memory_bytes", "process_open_fds", "process_cpu_seconds_total",
+            "process_start_time_seconds",
             "process_max_fds", "gateway_runs{status=\"queued\"} 0",
         ] {
             #expect(text.contains("\n" + family), "\(family) missing")

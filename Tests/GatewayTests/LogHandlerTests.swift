@@ -52,7 +52,8 @@ import Testing
         let line = Self.line(
             .json, "run r1 \"completed\"\n",
             [
-                "status": .stringConvertible(200), "duration_ms": .stringConvertible(1.5), "streamed": .stringConvertible(true),
+                "status": .stringConvertible(200), "duration_ms": .stringConvertible(1.5),
+                "streamed": .stringConvertible(true),
                 "run": "r1", "message": "clash", "ts": "clash too", "list": ["a", "b"],
             ], level: .warning)
         #expect(line.hasSuffix("}\n"))

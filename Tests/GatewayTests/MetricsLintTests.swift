@@ -56,8 +56,9 @@ import Testing
         var out: [UInt8] = []
         metrics.render(into: &out)
         let text = String(decoding: out, as: UTF8.self)
-        for family in ["gateway_runs_ended_total", "gateway_run_duration_seconds_bucket", "gateway_run_queue_wait_seconds_sum"]
-        {
+        for family in [
+            "gateway_runs_ended_total", "gateway_run_duration_seconds_bucket", "gateway_run_queue_wait_seconds_sum",
+        ] {
             #expect(text.contains(family + "{"), "\(family) missing")
         }
         let (status, printed) = try Self.check(text)

@@ -113,7 +113,8 @@ final class GatewayMetrics: Sendable {
                 queueWait: registry.makeDurationHistogram(
                     descriptor: Self.name(
                         "run_queue_wait", "seconds",
-                        "Ended runs from their enqueueing to their first item's start, as InvokeAI's queue records them."),
+                        "Ended runs from their enqueueing to their first item's start, as InvokeAI's queue records them."
+                    ),
                     labels: labels, buckets: Self.runBuckets))
             handles[key] = made
             return made

@@ -91,7 +91,9 @@ struct OperationsLog: Sendable {
         } else {
             upstream.warning(
                 "event stream disconnected",
-                metadata: ["reason": "\(state.lastError ?? "unknown")", "reconnects": .stringConvertible(state.reconnectCount)])
+                metadata: [
+                    "reason": "\(state.lastError ?? "unknown")", "reconnects": .stringConvertible(state.reconnectCount),
+                ])
         }
     }
 

@@ -54,7 +54,8 @@ enum ProcessMetrics {
                 stat: stat, bootTime: bootTime, ticksPerSecond: Double(sysconf(Int32(_SC_CLK_TCK))),
                 pageSize: Int(sysconf(Int32(_SC_PAGESIZE))))
         else { return nil }
-        sample.openFDs = max(0, ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.count ?? 1) - 1)
+        sample.openFDs = max(
+            0, ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.count ?? 1) - 1)
         // "Max open files   1024   1048576   files": the soft limit ("unlimited" says none).
         if let limits = try? String(contentsOfFile: "/proc/self/limits", encoding: .utf8),
             let line = limits.split(separator: "\n").first(where: { $0.hasPrefix("Max open files") })

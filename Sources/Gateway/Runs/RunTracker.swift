@@ -170,7 +170,8 @@ public final class RunTracker: GatewayService {
     /// Runs in the table by status (the table keeps a count per filter).
     public var countsByStatus: [RunStatus: Int] {
         state.withLock { s in
-            Dictionary(uniqueKeysWithValues: RunStatus.allCases.map { ($0, s.table.count(matching: .init(status: $0))) })
+            Dictionary(
+                uniqueKeysWithValues: RunStatus.allCases.map { ($0, s.table.count(matching: .init(status: $0))) })
         }
     }
 

@@ -49,7 +49,8 @@ public struct Router: HTTPResponder {
         if allowed.contains(.GET) { allowed.append(.HEAD) }
         let allow = allowed.map(\.rawValue).joined(separator: ", ")
         if request.method == .OPTIONS {
-            return Self.noting("unmatched", .now(HTTPResponse(status: .noContent, headers: ["Allow": allow + ", OPTIONS"])))
+            return Self.noting(
+                "unmatched", .now(HTTPResponse(status: .noContent, headers: ["Allow": allow + ", OPTIONS"])))
         }
         return Self.noting(
             "unmatched",

@@ -35,7 +35,8 @@ public struct InvokeAICall: Sendable {
     private static func isWord(_ segment: Substring) -> Bool {
         segment.utf8.count <= 24 && segment.utf8.contains { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") }
             && segment.utf8.allSatisfy {
-                ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+                ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z"))
+                    || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
                     || $0 == UInt8(ascii: "_")
             }
             && !looksLikeHex(segment)
@@ -45,7 +46,8 @@ public struct InvokeAICall: Sendable {
     private static func looksLikeHex(_ segment: Substring) -> Bool {
         segment.utf8.count >= 8
             && segment.utf8.allSatisfy {
-                ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+                ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f"))
+                    || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
             }
     }
 }

@@ -43,13 +43,17 @@ struct LiveOperationsLogTests {
             #expect(access["status"] as? Int == 200)
             #expect((access["bytes"] as? Int ?? 0) > 0)
             let transitions = lines.filter { $0["label"] as? String == "gateway.runs" && $0["run"] as? String == id }
-            #expect(transitions.map { $0["status"] as? String } == ["queued", "running", "completed"], "\(transitions)")
+            #expect(
+                transitions.map { $0["status"] as? String } == ["queued", "running", "completed"], "\(transitions)")
             #expect(transitions.allSatisfy { $0["workflow"] as? String == "blank-blur" })
             // The end's durations come from InvokeAI's record of the run's item.
             let end = try #require(transitions.last)
             #expect(end["duration_s"] is Double && end["queue_wait_s"] is Double)
         }
-        #expect(lines.contains { $0["label"] as? String == "gateway.upstream" && $0["message"] as? String == "event stream connected" })
+        #expect(
+            lines.contains {
+                $0["label"] as? String == "gateway.upstream" && $0["message"] as? String == "event stream connected"
+            })
 
         func value(_ prefix: String, _ parts: [String]) -> Double? {
             metrics.split(separator: "\n").first { line in
