@@ -76,8 +76,23 @@ import Testing
     @Test func timestampsAreRFC3339InUTCWithMilliseconds() {
         #expect(GatewayLogHandler.timestamp(seconds: 0, milliseconds: 7) == "1970-01-01T00:00:00.007Z")
         #expect(GatewayLogHandler.timestamp(seconds: 1_796_622_004, milliseconds: 123) == "2026-12-07T05:40:04.123Z")
+        #expect(GatewayLogHandler.timestamp(seconds: 1_709_251_199, milliseconds: 999) == "2024-02-29T23:59:59.999Z")
+        #expect(GatewayLogHandler.timestamp(seconds: 946_598_400, milliseconds: 0) == "1999-12-31T00:00:00.000Z")
         let now = GatewayLogHandler.timestamp()
         #expect(now.count == 24 && now.hasSuffix("Z"))
+    }
+
+    @Test func numbersAreWrittenAsDigits() throws {
+        #expect(Milliseconds(nanoseconds: 41_000).description == "0.041")
+        #expect(Milliseconds(nanoseconds: 1_234_567_890).description == "1234.568")
+        #expect(Milliseconds(nanoseconds: 0).description == "0.000")
+        let line = Self.line(
+            .json, "m",
+            ["duration_ms": .stringConvertible(Milliseconds(nanoseconds: 2_500_000)), "n": .stringConvertible(-42)])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["duration_ms"] as? Double == 2.5)
+        #expect(object["n"] as? Int == -42)
+        #expect(Self.line(.text, "m", ["n": .stringConvertible(1_000_000)]).hasSuffix(" n=1000000\n"))
     }
 
     @Test func theHandlerWritesThroughTheWriterAtItsLevel() throws {

@@ -40,10 +40,18 @@ public struct GatewayLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let own = event.metadata { merged.merge(own) { _, new in new } }
+        write(level: event.level, message: event.message.description, fields: merged.sorted { $0.key < $1.key })
+    }
+
+    /// Whether `write(level:message:fields:)` says all there is: no metadata of the handler's own.
+    var takesFieldsAsGiven: Bool { metadata.isEmpty && metadataProvider == nil }
+
+    /// One line from fields already sorted by key (the access line's path: no dictionary to
+    /// build, merge and sort per request).
+    func write(level: Logger.Level, message: String, fields: [(key: String, value: Logger.Metadata.Value)]) {
         let line = Self.line(
-            format: format, timestamp: Self.timestamp(), level: event.level, label: label,
-            message: event.message.description, metadata: merged)
-        writer.write(line, urgent: event.level >= .warning)
+            format: format, timestamp: nil, level: level, label: label, message: message, fields: fields)
+        writer.write(line, urgent: level >= .warning)
     }
 
     /// One line, newline included. Metadata keys are sorted, so equal input gives equal lines.
@@ -51,38 +59,46 @@ public struct GatewayLogHandler: LogHandler {
         format: LogFormat, timestamp: String, level: Logger.Level, label: String, message: String,
         metadata: Logger.Metadata
     ) -> [UInt8] {
+        line(
+            format: format, timestamp: timestamp, level: level, label: label, message: message,
+            fields: metadata.sorted { $0.key < $1.key })
+    }
+
+    static func line(
+        format: LogFormat, timestamp: String?, level: Logger.Level, label: String, message: String,
+        fields: [(key: String, value: Logger.Metadata.Value)]
+    ) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(160 + message.utf8.count)
-        let keys = metadata.keys.sorted()
+        out.reserveCapacity(192 + message.utf8.count)
         switch format {
         case .text:
-            out.append(contentsOf: timestamp.utf8)
+            if let timestamp { out.append(contentsOf: timestamp.utf8) } else { appendTimestamp(to: &out) }
             out.append(UInt8(ascii: " "))
             out.append(contentsOf: level.rawValue.utf8)
             out.append(UInt8(ascii: " "))
             out.append(contentsOf: label.utf8)
             out.append(contentsOf: ": ".utf8)
             appendTextMessage(message, to: &out)
-            for key in keys {
+            for (key, value) in fields {
                 out.append(UInt8(ascii: " "))
                 appendTextValue(key, to: &out)
                 out.append(UInt8(ascii: "="))
-                appendTextValue(textValue(metadata[key]!), to: &out)
+                if !appendNumber(value, to: &out) { appendTextValue(textValue(value), to: &out) }
             }
         case .json:
             out.append(contentsOf: #"{"ts":""#.utf8)
-            out.append(contentsOf: timestamp.utf8)
+            if let timestamp { out.append(contentsOf: timestamp.utf8) } else { appendTimestamp(to: &out) }
             out.append(contentsOf: #"","level":""#.utf8)
             out.append(contentsOf: level.rawValue.utf8)
             out.append(contentsOf: #"","label":"#.utf8)
             JSONValue.writeString(label, to: &out)
             out.append(contentsOf: #","message":"#.utf8)
             JSONValue.writeString(message, to: &out)
-            for key in keys {
+            for (key, value) in fields {
                 out.append(UInt8(ascii: ","))
                 JSONValue.writeString(reservedKeys.contains(key) ? "meta." + key : key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                jsonValue(metadata[key]!).write(to: &out)
+                if !appendNumber(value, to: &out) { jsonValue(value).write(to: &out) }
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -156,43 +172,112 @@ public struct GatewayLogHandler: LogHandler {
         }
     }
 
+    /// Integers and `Milliseconds` written as digits straight into the line (no String made);
+    /// false for any other value.
+    static func appendNumber(_ value: Logger.Metadata.Value, to out: inout [UInt8]) -> Bool {
+        guard case .stringConvertible(let convertible) = value else { return false }
+        switch convertible {
+        case let number as Int:
+            appendDigits(number, to: &out)
+        case let duration as Milliseconds:
+            let micros = duration.microseconds
+            appendDigits(micros / 1000, to: &out)
+            out.append(UInt8(ascii: "."))
+            appendDigits(micros % 1000, width: 3, to: &out)
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// `value` in decimal, at least `width` digits (zero-padded).
+    static func appendDigits(_ value: Int, width: Int = 1, to out: inout [UInt8]) {
+        if value < 0 {
+            out.append(UInt8(ascii: "-"))
+            appendDigits(0 &- value, width: width, to: &out)
+            return
+        }
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+            ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0 && count < 20
+            while count < min(width, 20) {
+                buffer[19 - count] = UInt8(ascii: "0")
+                count += 1
+            }
+            out.append(contentsOf: buffer[(20 - count)...])
+        }
+    }
+
     /// Now, RFC 3339 in UTC with milliseconds: `2026-12-07T05:40:04.123Z`.
     static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return timestamp(seconds: Int(now.tv_sec), milliseconds: Int(now.tv_nsec) / 1_000_000)
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        appendTimestamp(to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func timestamp(seconds: Int, milliseconds: Int) -> String {
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
         var out: [UInt8] = []
-        out.reserveCapacity(24)
-        func digits(_ value: Int32, _ count: Int) {
-            var divisor: Int32 = 1
-            for _ in 1..<count { divisor *= 10 }
-            var value = value
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8(value / divisor))
-                value %= divisor
-                divisor /= 10
-            }
-        }
-        digits(parts.tm_year + 1900, 4)
+        appendTimestamp(seconds: seconds, milliseconds: milliseconds, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func appendTimestamp(to out: inout [UInt8]) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        appendTimestamp(seconds: Int(now.tv_sec), milliseconds: Int(now.tv_nsec) / 1_000_000, to: &out)
+    }
+
+    /// By arithmetic (days to a civil date), not gmtime_r, which takes glibc's time-zone lock.
+    static func appendTimestamp(seconds: Int, milliseconds: Int, to out: inout [UInt8]) {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        appendDigits(year, width: 4, to: &out)
         out.append(UInt8(ascii: "-"))
-        digits(parts.tm_mon + 1, 2)
+        appendDigits(month, width: 2, to: &out)
         out.append(UInt8(ascii: "-"))
-        digits(parts.tm_mday, 2)
+        appendDigits(day, width: 2, to: &out)
         out.append(UInt8(ascii: "T"))
-        digits(parts.tm_hour, 2)
+        appendDigits(secondOfDay / 3600, width: 2, to: &out)
         out.append(UInt8(ascii: ":"))
-        digits(parts.tm_min, 2)
+        appendDigits(secondOfDay / 60 % 60, width: 2, to: &out)
         out.append(UInt8(ascii: ":"))
-        digits(parts.tm_sec, 2)
+        appendDigits(secondOfDay % 60, width: 2, to: &out)
         out.append(UInt8(ascii: "."))
-        digits(Int32(milliseconds), 3)
+        appendDigits(milliseconds, width: 3, to: &out)
         out.append(UInt8(ascii: "Z"))
+    }
+}
+
+/// A duration in milliseconds with three decimals (microseconds), written as a number.
+struct Milliseconds: CustomStringConvertible, Sendable {
+    let microseconds: Int
+
+    init(nanoseconds: UInt64) { microseconds = Int(clamping: (nanoseconds + 500) / 1000) }
+
+    var description: String {
+        var out: [UInt8] = []
+        _ = GatewayLogHandler.appendNumber(.stringConvertible(self), to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 }

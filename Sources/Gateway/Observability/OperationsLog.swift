@@ -11,6 +11,9 @@ struct OperationsLog: Sendable {
     let runs: Logger
     let upstream: Logger
     let metrics: GatewayMetrics
+    /// The access logger's handler when it is the gateway's own: lines are made from the
+    /// record's fields directly (found once, not cast per request).
+    private let accessHandler: GatewayLogHandler?
 
     init(metrics: GatewayMetrics, base: Logger, factory: (@Sendable (String) -> any LogHandler)?) {
         func make(_ label: String) -> Logger {
@@ -24,6 +27,7 @@ struct OperationsLog: Sendable {
         access = make("gateway.access")
         runs = make("gateway.runs")
         upstream = make("gateway.upstream")
+        accessHandler = (access.handler as? GatewayLogHandler).flatMap { $0.takesFieldsAsGiven ? $0 : nil }
         self.metrics = metrics
     }
 
@@ -44,16 +48,31 @@ struct OperationsLog: Sendable {
         metrics.observe(record)
         let level = Self.level(status: record.status)
         guard access.logLevel <= level else { return }
-        var metadata: Logger.Metadata = [
-            "method": "\(record.method)", "route": "\(record.route)", "status": .stringConvertible(record.status),
-            "bytes": .stringConvertible(record.bytes),
-            "duration_ms": .stringConvertible((Double(record.durationNanoseconds) / 1e3).rounded() / 1e3),
-            "request_id": "\(record.requestID)", "protocol": record.version == .http2 ? "h2" : "http/1.1",
-        ]
-        if let user = record.user { metadata["user"] = "\(user)" }
-        if let reason = record.reason { metadata["reason"] = "\(reason)" }
-        if record.streamed { metadata["streamed"] = .stringConvertible(true) }
-        access.log(level: level, "\(record.method) \(record.route) \(record.status)", metadata: metadata)
+        let message = "\(record.method) \(record.route) \(record.status)"
+        let fields = Self.accessFields(record)
+        if let handler = accessHandler {
+            handler.write(level: level, message: message, fields: fields)
+            return
+        }
+        let metadata = Logger.Metadata(fields, uniquingKeysWith: { first, _ in first })
+        access.log(level: level, "\(message)", metadata: metadata)
+    }
+
+    /// The access line's fields, sorted by key as the handler writes them.
+    static func accessFields(_ record: HTTPAccessRecord) -> [(key: String, value: Logger.Metadata.Value)] {
+        var fields: [(key: String, value: Logger.Metadata.Value)] = []
+        fields.reserveCapacity(11)
+        fields.append(("bytes", .stringConvertible(record.bytes)))
+        fields.append(("duration_ms", .stringConvertible(Milliseconds(nanoseconds: record.durationNanoseconds))))
+        fields.append(("method", .string(record.method)))
+        fields.append(("protocol", .string(record.version == .http2 ? "h2" : "http/1.1")))
+        if let reason = record.reason { fields.append(("reason", .string(reason))) }
+        fields.append(("request_id", .string(record.requestID)))
+        fields.append(("route", .string(record.route)))
+        fields.append(("status", .stringConvertible(record.status)))
+        if record.streamed { fields.append(("streamed", .stringConvertible(true))) }
+        if let user = record.user { fields.append(("user", .string(user))) }
+        return fields
     }
 
     // MARK: runs
