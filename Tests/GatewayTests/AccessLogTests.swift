@@ -12,7 +12,7 @@ import Testing
 @Suite(.ownThread) struct AccessLogTests {
     /// A gateway whose operations log goes to `capture` as JSON lines.
     func withLoggedGateway(
-        _ capture: LogHandlerTests.Capture, keysFile: String? = nil, _ body: (URL) async throws -> Void
+        _ capture: LogHandlerTests.Capture, keysFile: String? = nil, _ body: (URL, LogWriter) async throws -> Void
     ) async throws {
         let writer = capture.writer()
         try await GatewayHTTP.withGateway(
@@ -23,7 +23,7 @@ import Testing
                 $0.logHandlerFactory = { GatewayLogHandler(label: $0, format: .json, level: .info, writer: writer) }
             }
         ) { base, _ in
-            try await body(base)
+            try await body(base, writer)
             writer.flush()
         }
     }
@@ -41,7 +41,7 @@ import Testing
 
     @Test func aSaneRequestIdIsEchoedAndLoggedWithTheRouteTemplate() async throws {
         let capture = LogHandlerTests.Capture()
-        try await withLoggedGateway(capture) { base in
+        try await withLoggedGateway(capture) { base, _ in
             let answer = try await TestHTTP.send(
                 "GET", base.appendingPathComponent("healthz"), headers: ["X-Request-Id": "client-id.42"])
             #expect(answer.status == 200)
@@ -66,7 +66,7 @@ import Testing
     @Test func anAbsentOrInsaneRequestIdIsReplacedByOneMadeHere() async throws {
         let capture = LogHandlerTests.Capture()
         var made: [String] = []
-        try await withLoggedGateway(capture) { base in
+        try await withLoggedGateway(capture) { base, _ in
             let plain = try await TestHTTP.send("GET", base.appendingPathComponent("healthz"))
             let long = try await TestHTTP.send(
                 "GET", base.appendingPathComponent("healthz"),
@@ -88,7 +88,7 @@ import Testing
 
     @Test func problemDocumentsCarryTheIdAndTheAccessLineSaysWhy() async throws {
         let capture = LogHandlerTests.Capture()
-        try await withLoggedGateway(capture) { base in
+        try await withLoggedGateway(capture) { base, _ in
             let missing = try await TestHTTP.send(
                 "GET", base.appendingPathComponent("no/such/thing"), headers: ["X-Request-Id": "missing-1"])
             #expect(missing.status == 404)
@@ -115,7 +115,7 @@ import Testing
     @Test func aMalformedRequestIsAnsweredWithAnIdAndLogged() async throws {
         let capture = LogHandlerTests.Capture()
         var id: String?
-        try await withLoggedGateway(capture) { base in
+        try await withLoggedGateway(capture) { base, _ in
             let answer = try await blocking {
                 let socket = try TestSocket(port: base.port!)
                 defer { socket.close() }
@@ -134,7 +134,7 @@ import Testing
     @Test func theKeyNameIsLoggedAndTheKeyNever() async throws {
         let keys = try AccessRoutesTests.makeKeys()
         let capture = LogHandlerTests.Capture()
-        try await withLoggedGateway(capture, keysFile: keys.path) { base in
+        try await withLoggedGateway(capture, keysFile: keys.path) { base, _ in
             let listed = try await TestHTTP.send(
                 "GET", base.appendingPathComponent("v1/runs"),
                 headers: ["Authorization": "Bearer \(keys.teamA)", "X-Request-Id": "keyed", "Cookie": "session=s3cr3t"])
@@ -167,9 +167,10 @@ import Testing
     @Test func requestsShowInTheDurationHistogramWithBuildAndProcessFamilies() async throws {
         let capture = LogHandlerTests.Capture()
         var text = ""
-        try await withLoggedGateway(capture) { base in
+        try await withLoggedGateway(capture) { base, _ in
             for _ in 0..<3 { _ = try await TestHTTP.send("GET", base.appendingPathComponent("healthz")) }
             _ = try await TestHTTP.send("DELETE", base.appendingPathComponent("healthz"))
+            _ = try await TestHTTP.send("GET", base.appendingPathComponent("no/such/thing"))
             text = try await TestHTTP.send("GET", base.appendingPathComponent("metrics")).text
         }
         let labels = #"method="GET",route="/healthz",status_class="2xx""#
@@ -179,7 +180,9 @@ import Testing
                 && $0.contains(#"method="GET""#) && $0.contains(#"status_class="2xx""#)
         }
         #expect(count.map { $0.hasSuffix(" 3") } == true, "\(labels) counted 3 times in:\n\(text)")
-        #expect(text.contains(#"status_class="4xx""#)) // the DELETE: 405
+        // The DELETE (405) under its route's template; the unknown path as `unmatched`.
+        #expect(text.contains(#"route="/healthz",method="DELETE",status_class="4xx""#), "\(text)")
+        #expect(text.contains(#"route="unmatched",method="GET",status_class="4xx""#))
         #expect(text.contains("gateway_build_info{"))
         #expect(text.contains(#"version="\#(BuildInfo.version)""#))
         for family in [
@@ -189,5 +192,55 @@ import Testing
         ] {
             #expect(text.contains("\n" + family), "\(family) missing")
         }
+    }
+
+    @Test func anEventStreamIsLoggedWhenItEnds() async throws {
+        let capture = LogHandlerTests.Capture()
+        try await withLoggedGateway(capture) { base, writer in
+            let head = try await blocking {
+                let socket = try TestSocket(port: base.port!)
+                defer { socket.close() } // the client goes: the stream ends
+                try socket.send("GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: sse-1\r\n\r\n")
+                return try socket.readHead()
+            }
+            #expect(head.status == 200)
+            #expect(head.value(forHTTPHeaderField: "X-Request-Id") == "sse-1")
+            try await eventually {
+                writer.flush()
+                return capture.text.contains("sse-1")
+            }
+        }
+        let line = try Self.line(Self.accessLines(capture), id: "sse-1")
+        #expect(line["route"] as? String == "/v1/events")
+        #expect(line["streamed"] as? Bool == true)
+        #expect((line["bytes"] as? Int ?? 0) > 0) // the stream's opening (retry: and the first comment)
+    }
+
+    @Test func anHTTP2RequestIsEchoedAndLogged() async throws {
+        let capture = LogHandlerTests.Capture()
+        var output = ""
+        try await withLoggedGateway(capture) { base, _ in
+            output = try await blocking {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+                process.arguments = [
+                    "30", "curl", "-sS", "-i", "--http2-prior-knowledge", "-H", "X-Request-Id: h2-1",
+                    "\(base)/healthz",
+                ]
+                let out = Pipe()
+                process.standardOutput = out
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                let data = out.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                return String(decoding: data, as: UTF8.self)
+            }
+        }
+        #expect(output.hasPrefix("HTTP/2 200"), "\(output)")
+        #expect(output.lowercased().contains("x-request-id: h2-1"))
+        let line = try Self.line(Self.accessLines(capture), id: "h2-1")
+        #expect(line["protocol"] as? String == "h2")
+        #expect(line["route"] as? String == "/healthz")
+        #expect(line["status"] as? Int == 200)
     }
 }

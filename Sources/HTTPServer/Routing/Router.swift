@@ -30,6 +30,7 @@ public struct Router: HTTPResponder {
         let path = request.path
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         var allowed: [HTTPMethod] = []
+        var matched: String?
         for route in routes {
             guard let parameters = route.pattern.match(Array(segments)) else { continue }
             if route.method == request.method || (request.method == .HEAD && route.method == .GET) {
@@ -38,6 +39,7 @@ public struct Router: HTTPResponder {
                 return Self.noting(route.pattern.text, run(route.handler, routed))
             }
             allowed.append(route.method)
+            matched = matched ?? route.pattern.text
         }
         if allowed.isEmpty {
             if let fallback, request.method == .GET || request.method == .HEAD {
@@ -50,10 +52,10 @@ public struct Router: HTTPResponder {
         let allow = allowed.map(\.rawValue).joined(separator: ", ")
         if request.method == .OPTIONS {
             return Self.noting(
-                "unmatched", .now(HTTPResponse(status: .noContent, headers: ["Allow": allow + ", OPTIONS"])))
+                matched ?? "unmatched", .now(HTTPResponse(status: .noContent, headers: ["Allow": allow + ", OPTIONS"])))
         }
         return Self.noting(
-            "unmatched",
+            matched ?? "unmatched",
             .now(
                 HTTPError(
                     .methodNotAllowed, "\(request.method) is not allowed on \(path); allowed: \(allow)",
