@@ -2,6 +2,7 @@ import Foundation
 import HTTPCore
 import HTTPServer
 import InvokeAI
+import Logging
 
 /// Everything the gateway is told at start-up.
 public struct GatewayConfiguration: Sendable {
@@ -43,6 +44,9 @@ public struct GatewayConfiguration: Sendable {
     /// The keys file (`--keys-file`): requests need a key in it. Nil: no keys, everyone is an
     /// admin of one anonymous tenant (the command line allows that only on loopback).
     public var keysFile: String?
+    /// Makes the handlers of the operations log (access lines, run transitions, upstream);
+    /// nil: swift-log's bootstrapped factory, at the gateway logger's level.
+    public var logHandlerFactory: (@Sendable (String) -> any LogHandler)?
     /// Host names requests may be addressed to besides the loopback names and the address
     /// listened on (`*`: any; see `AllowedHosts`).
     public var allowedHosts: [String] = []

@@ -33,11 +33,13 @@ public final class GatewayServer: Sendable {
         // One set of event loops for everything on a socket: the server's connections and the
         // upstream's (REST and the event stream's WebSocket).
         loops = try EventLoopGroup(count: configuration.server.eventLoopCount, name: "loop")
-        upstream = InvokeAIClient(
-            configuration: InvokeAIClientConfiguration(
-                baseURL: configuration.invokeAIURL, requestTimeout: configuration.upstreamTimeout,
-                schemaTimeout: configuration.upstreamSchemaTimeout, auth: configuration.invokeAIAuth),
-            loops: loops)
+        let metrics = GatewayMetrics()
+        let operations = OperationsLog(metrics: metrics, base: logger, factory: configuration.logHandlerFactory)
+        var upstreamConfiguration = InvokeAIClientConfiguration(
+            baseURL: configuration.invokeAIURL, requestTimeout: configuration.upstreamTimeout,
+            schemaTimeout: configuration.upstreamSchemaTimeout, auth: configuration.invokeAIAuth)
+        upstreamConfiguration.callObserver = { metrics.observe($0) }
+        upstream = InvokeAIClient(configuration: upstreamConfiguration, loops: loops)
         self.logger = logger
         events = EventHub(configuration: configuration.events)
         let hub = events
@@ -60,10 +62,12 @@ public final class GatewayServer: Sendable {
                 return WorkflowOutputs.map(entry.workflow, items: items)
             })
         runs = tracker
+        tracker.observeTransitions { operations.transition($0) }
         upstreamEvents = InvokeAIEventStream(
             client: upstream,
             onEvent: { tracker.handle($0) },
             onStateChange: { state in
+                operations.streamChanged(state)
                 tracker.eventStreamChanged()
                 // InvokeAI may have restarted with other node packs: read its schemas again.
                 if state.connected { catalog.upstreamChanged() }
@@ -74,7 +78,8 @@ public final class GatewayServer: Sendable {
                         "error": state.lastError.map { .string($0) } ?? .null,
                     ])
             },
-            reconcile: { await tracker.reconcile() })
+            reconcile: { await tracker.reconcile() },
+            onAttemptFailed: { operations.streamAttemptFailed(reason: $0, retryIn: $1) })
         var keyRing: KeyRing?
         if let keysFile = configuration.keysFile {
             do {
@@ -121,7 +126,9 @@ public final class GatewayServer: Sendable {
         }
         // The server is created after the router is complete; /metrics reads it lazily.
         let refusals = RefusalCounters()
-        let metricsSource = MetricsSource(tracker: tracker, access: access, refusals: refusals, hub: hub)
+        let metricsSource = MetricsSource(
+            tracker: tracker, access: access, refusals: refusals, hub: hub, registry: metrics,
+            upstreamState: streamState)
         MetricsRoutes.add(to: &router, metrics: { metricsSource.render() })
         routeList = router.router.routeList
         // Before the access check: a page on another site learns nothing, not even a 401.
@@ -129,7 +136,14 @@ public final class GatewayServer: Sendable {
             next: router.router,
             hosts: AllowedHosts(bindAddress: configuration.server.host, configured: configuration.allowedHosts),
             cors: configuration.cors, refusals: refusals)
-        http = try HTTPServer(configuration: configuration.server, responder: guarded, loops: loops, logger: logger)
+        // Every answered request: its access line and its duration histogram.
+        var server = configuration.server
+        let outerObserver = server.accessObserver
+        server.accessObserver = { record in
+            operations.answered(record)
+            outerObserver?(record)
+        }
+        http = try HTTPServer(configuration: server, responder: guarded, loops: loops, logger: logger)
         metricsSource.attach(http.metrics)
     }
 

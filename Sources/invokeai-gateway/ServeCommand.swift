@@ -88,6 +88,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical. (env GATEWAY_LOG_LEVEL)")
     var logLevel: String = Environment.string("GATEWAY_LOG_LEVEL", "info")
 
+    @Option(help: "text (one readable line, key=value) or json (one object a line). (env GATEWAY_LOG_FORMAT)")
+    var logFormat: String = Environment.string("GATEWAY_LOG_FORMAT", "text")
+
     @Option(help: "Largest request body accepted, in bytes; larger gets 413. (env GATEWAY_MAX_BODY_BYTES)")
     var maxBodyBytes: Int = Environment.int("GATEWAY_MAX_BODY_BYTES", 32 * 1024 * 1024)
 
@@ -202,11 +205,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
+        let format = LogFormat(rawValue: logFormat) ?? .text
+        let logWriter = LogWriter.standardError()
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            GatewayLogHandler(label: label, format: format, level: level, writer: logWriter)
         }
+        defer { logWriter.flush() }
         let logger = Logger(label: "invokeai-gateway")
         // Writes to vanished peers must fail with EPIPE, not kill the process.
         signal(SIGPIPE, SIG_IGN)

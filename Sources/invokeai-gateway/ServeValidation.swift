@@ -28,6 +28,9 @@ extension ServeCommand {
             Logger.Level(rawValue: logLevel) != nil,
             "--log-level (GATEWAY_LOG_LEVEL) must be trace, debug, info, notice, warning, error or critical, got '\(logLevel)'"
         )
+        check(
+            LogFormat(rawValue: logFormat) != nil,
+            "--log-format (GATEWAY_LOG_FORMAT) must be text or json, got '\(logFormat)'")
         let url = URL(string: invokeAIURL)
         check(
             url?.scheme == "http" && url?.host != nil,

@@ -32,15 +32,52 @@ struct AccessRouter {
         }
         switch handler {
         case .sync(let body):
-            router.add(method, pattern, .sync { request in try body(request, try resolve(request)) })
+            router.add(
+                method, pattern,
+                .sync { request in
+                    let caller = try resolve(request)
+                    do { return Self.noting(caller, try body(request, caller)) } catch {
+                        throw Self.attributed(error, caller)
+                    }
+                })
         case .async(let body):
-            router.add(method, pattern, .async { request in try await body(request, try resolve(request)) })
+            router.add(
+                method, pattern,
+                .async { request in
+                    let caller = try resolve(request)
+                    do { return Self.noting(caller, try await body(request, caller)) } catch {
+                        throw Self.attributed(error, caller)
+                    }
+                })
         case .either(let now, let later):
             router.add(
                 method, pattern,
                 .either(
-                    now: { request in try now(request, try resolve(request)) },
-                    later: { request in try await later(request, try resolve(request)) }))
+                    now: { request in
+                        let caller = try resolve(request)
+                        do { return try now(request, caller).map { Self.noting(caller, $0) } } catch {
+                            throw Self.attributed(error, caller)
+                        }
+                    },
+                    later: { request in
+                        let caller = try resolve(request)
+                        do { return Self.noting(caller, try await later(request, caller)) } catch {
+                            throw Self.attributed(error, caller)
+                        }
+                    }))
         }
+    }
+
+    /// The caller's key name on the answer, for the access line.
+    private static func noting(_ caller: Caller, _ response: HTTPResponse) -> HTTPResponse {
+        guard let name = caller.keyName else { return response }
+        var response = response
+        response.notes.user = name
+        return response
+    }
+
+    private static func attributed(_ error: any Error, _ caller: Caller) -> any Error {
+        guard let name = caller.keyName else { return error }
+        return HTTPAttributedError(error, user: name)
     }
 }

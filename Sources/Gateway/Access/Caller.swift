@@ -9,9 +9,14 @@ public struct Caller: Sendable, Equatable {
     public let scopes: Set<Scope>
     /// Runs of the tenant not ended yet beyond which a submission is refused (429); nil: no limit.
     public let maxConcurrentRuns: Int?
+    /// The key's name, for the access log (never the key itself); nil for the anonymous caller.
+    public let keyName: String?
 
-    public init(keyID: String?, tenant: String, scopes: Set<Scope>, maxConcurrentRuns: Int? = nil) {
+    public init(
+        keyID: String?, tenant: String, scopes: Set<Scope>, maxConcurrentRuns: Int? = nil, keyName: String? = nil
+    ) {
         self.keyID = keyID
+        self.keyName = keyName
         self.tenant = tenant
         self.scopes = scopes
         self.maxConcurrentRuns = maxConcurrentRuns
@@ -20,7 +25,7 @@ public struct Caller: Sendable, Equatable {
     public init(_ key: ActiveKey) {
         self.init(
             keyID: key.record.id, tenant: key.record.tenant, scopes: Set(key.record.scopes),
-            maxConcurrentRuns: key.record.maxConcurrentRuns)
+            maxConcurrentRuns: key.record.maxConcurrentRuns, keyName: key.record.name)
     }
 
     /// Without a keys file, on loopback: everyone is an admin of one anonymous tenant.

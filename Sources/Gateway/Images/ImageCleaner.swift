@@ -1,6 +1,7 @@
 import Foundation
 import InvokeAI
 import JSONValue
+import Logging
 import Synchronization
 
 /// Deletes images upstream for the gateway: inputs it uploaded for a run, outputs a run asked to
@@ -45,6 +46,8 @@ public final class ImageCleaner: GatewayService {
     private let retryDelays: [Duration]
     private let state = Mutex(State())
     let jobs = JobQueue()
+    /// Made when the cleaner is, after the process bootstrapped its logging.
+    private let logger = Logger(label: "gateway.images")
 
     public init(retryDelays: [Duration] = [.seconds(2), .seconds(10), .seconds(60)], delete: @escaping Delete) {
         self.retryDelays = retryDelays
@@ -141,12 +144,17 @@ public final class ImageCleaner: GatewayService {
             try await delete(image)
             finish(image, run: run, failure: nil)
         } catch {
+            let metadata: Logger.Metadata = [
+                "image": "\(image)", "run": "\(run)", "attempt": "\(attempt)", "error": "\(error.description)",
+            ]
             guard Self.isRetryable(error), attempt <= retryDelays.count else {
+                logger.warning("could not delete image \(image) (\(reason)); giving up", metadata: metadata)
                 finish(
                     image, run: run,
                     failure: Failure(image: image, reason: reason, attempts: attempt, error: error.description))
                 return
             }
+            logger.notice("could not delete image \(image) (\(reason)); retrying", metadata: metadata)
             state.withLock { $0.counts.retried += 1 }
             // Refused only once the cleaner has stopped (the gateway is stopping): it stays pending.
             jobs.schedule(

@@ -22,8 +22,9 @@ extension RunTracker {
             jobs.schedule(after: delay, .task { await self.finish(id, announce: announce, attempt: attempt + 1) })
             return
         }
-        let (finished, waiters) = state.withLock { s -> (Run?, [Waiter]) in
-            guard var run = s.table[id], !run.status.isTerminal else { return (nil, []) }
+        let (finished, waiters, before) = state.withLock { s -> (Run?, [Waiter], RunStatus) in
+            guard var run = s.table[id], !run.status.isTerminal else { return (nil, [], .queued) }
+            let before = run.status
             for item in confirmed.items {
                 run.itemStatuses[item.itemId] = item.status
                 if let parent = item.parentItemId { run.itemParents[item.itemId] = parent }
@@ -37,7 +38,7 @@ extension RunTracker {
                 // InvokeAI's record says an item still runs (an event raced ahead of the record):
                 // its own status change will end the run.
                 s.finishing.remove(id)
-                return (nil, [])
+                return (nil, [], before)
             }
             if let failure = confirmed.items.filter({ !superseded.contains($0.itemId) }).compactMap(\.failure).first {
                 run.error = Run.error(failure, node: run.error?["node"] ?? run.progress?["node"] ?? .null)
@@ -69,13 +70,14 @@ extension RunTracker {
             s.table[id] = run
             s.finishing.remove(id)
             let waiters = Array((s.waiters.removeValue(forKey: id) ?? [:]).values)
-            return (run, waiters)
+            return (run, waiters, before)
         }
         for waiter in waiters {
             if let timer = waiter.timer { jobs.cancel(timer) }
             waiter.continuation.resume()
         }
         guard let finished else { return }
+        transitions.tell(.ended(finished, from: before, items: confirmed.items, date: Self.date))
         // Inputs the gateway uploaded for this run are not needed any more.
         cleaner.remove(finished.uploadedImages, run: finished.id, reason: "input uploaded for the run")
         evictIfFull()

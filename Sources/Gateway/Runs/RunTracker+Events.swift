@@ -141,11 +141,14 @@ extension RunTracker {
     /// same batch). A retry reopens an ended run: it runs again and ends again (its new end is
     /// announced like the first).
     func adoptIfUnknown(_ item: QueueItemRef) {
-        let reopened: Run? = state.withLock { s in
-            guard s.runOfItem[item.itemId] == nil else { return nil }
+        let (reopened, adopted) = state.withLock { s -> (Run?, Run?) in
+            guard s.runOfItem[item.itemId] == nil else { return (nil, nil) }
+            var adopted: Run?
             if s.table[item.batchId] == nil {
-                guard let origin = RunOrigin(parsing: item.origin) else { return nil }
-                s.table.insert(Run(id: item.batchId, workflow: origin.workflow, owner: origin.owner, itemIDs: []))
+                guard let origin = RunOrigin(parsing: item.origin) else { return (nil, nil) }
+                let run = Run(id: item.batchId, workflow: origin.workflow, owner: origin.owner, itemIDs: [])
+                s.table.insert(run)
+                adopted = run
             }
             s.runOfItem[item.itemId] = item.batchId
             var reopened: Run?
@@ -159,9 +162,12 @@ extension RunTracker {
                 run.error = nil
                 reopened = run
             }
-            return reopened
+            return (reopened, adopted)
         }
+        // Its events came before its submission was answered (or another gateway process enqueued it).
+        if let adopted { transitions.tell(RunTransition(adopted, from: nil, to: .queued)) }
         if let reopened {
+            transitions.tell(RunTransition(reopened, from: nil, to: .running))
             var data = reopened.eventData
             data["retried_item"] = .int(item.itemId)
             hub.publish(
@@ -198,6 +204,7 @@ extension RunTracker {
         switch outcome {
         case .none: break
         case .started(let run):
+            transitions.tell(RunTransition(run, from: .queued, to: .running))
             hub.publish(
                 "run.started", run: run.id, workflow: run.workflow, owner: run.owner, data: .object(run.eventData))
         case .ended(let id):

@@ -52,6 +52,11 @@ public final class RunTracker: GatewayService {
     let outputsFromEvents = Atomic(0)
     let outputsReadBack = Atomic(0)
     let readBackFailures = Atomic(0)
+    /// Told of each run's transitions (the server logs and counts them).
+    let transitions = RunTransitionObservers()
+
+    /// Sets what is told of each run's transitions: queued, running, ended.
+    public func observeTransitions(_ body: @escaping @Sendable (RunTransition) -> Void) { transitions.set(body) }
 
     /// Reads of an ended run's record that failed (each is retried).
     public var readBackFailureCount: Int { readBackFailures.load(ordering: .relaxed) }
@@ -162,6 +167,14 @@ public final class RunTracker: GatewayService {
     /// How many runs the table holds now.
     public var count: Int { state.withLock { $0.table.count } }
 
+    /// Runs in the table by status (the table keeps a count per filter).
+    public var countsByStatus: [RunStatus: Int] {
+        state.withLock { s in
+            Dictionary(
+                uniqueKeysWithValues: RunStatus.allCases.map { ($0, s.table.count(matching: .init(status: $0))) })
+        }
+    }
+
     /// The run with what the cleaner did for it.
     func withCleanup(_ run: Run) -> Run {
         var run = run
@@ -191,6 +204,7 @@ public final class RunTracker: GatewayService {
         }
         switch outcome {
         case .queued(let run):
+            transitions.tell(RunTransition(run, from: nil, to: .queued))
             hub.publish(
                 "run.queued", run: run.id, workflow: run.workflow, owner: run.owner, data: .object(run.eventData))
         case .known(let known) where known.status.isTerminal:

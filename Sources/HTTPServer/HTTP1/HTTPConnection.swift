@@ -27,6 +27,8 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
     /// The connection's first bytes while they might still be the HTTP/2 preface (h2c by prior
     /// knowledge); nil once ruled out.
     private var prefaceBytes: [UInt8]? = []
+    /// The request being answered, for its access record (kept while its body streams).
+    private var access: HTTPAccessStart?
 
     /// Input read ahead while a response is pending, before reading pauses.
     private static let readAheadLimit = 64 * 1024
@@ -146,6 +148,9 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
                         return
                     }
                     request.remoteAddress = peer.description
+                    request.requestID = HTTPRequestID.accept(request.headers[HTTPRequestID.headerName])
+                    access = HTTPAccessStart(
+                        method: request.method.rawValue, requestID: request.requestID, version: request.version)
                     context.metrics.requests.add(1, ordering: .relaxed)
                     dispatch(request)
                 }
@@ -219,6 +224,13 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
     }
 
     private func send(_ response: HTTPResponse) {
+        var response = response
+        var access = self.access ?? .unrouted(version: .http1_1)
+        self.access = nil
+        if !response.headers.contains(HTTPRequestID.headerName) {
+            response.headers.add(HTTPRequestID.headerName, access.requestID)
+        }
+        access.response = (response.status.code, response.notes)
         let body: HTTPConnectionStateMachine.ResponseBody =
             switch response.body {
             case .bytes(let bytes): .bytes(count: bytes.count)
@@ -234,7 +246,11 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
             handlerTask = nil
             context.metrics.countResponse(response.status)
             appendHead(response, head)
-            if withBody, case .bytes(let bytes) = response.body { socket.enqueue(bytes) }
+            if withBody, case .bytes(let bytes) = response.body {
+                socket.enqueue(bytes)
+                access.bytes = bytes.count
+            }
+            context.report(access, streamed: false)
             flush()
         case .startStream(let head):
             guard case .stream(let producer) = response.body else { return }
@@ -250,6 +266,7 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
                 abort: { if self.machine.isStreaming { self.closeNow() } }
             )
             self.writer = writer
+            self.access = access
             context.metrics.streamsOpen.add(1, ordering: .relaxed)
             flush()
             handlerTask = Task {
@@ -276,8 +293,10 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
         case .drop:
             return
         case .chunk:
+            access?.bytes += bytes.count
             socket.appendOutput { HTTPResponseEncoder.appendChunk(to: &$0, bytes) }
         case .bytes(let count):
+            access?.bytes += count
             if count == bytes.count { socket.enqueue(bytes) } else { socket.enqueue(bytes[..<count]) }
         }
         flush()
@@ -294,10 +313,17 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
 
     /// The stream is over: its writer learns it, its producer is no longer ours.
     private func endStream() {
+        reportStreamEnd()
         writer?.markClosed()
         writer = nil
         context.metrics.streamsOpen.subtract(1, ordering: .relaxed)
         handlerTask = nil
+    }
+
+    /// A streamed response is over (ended, cut short by shutdown, or its client gone).
+    private func reportStreamEnd() {
+        if let access { context.report(access, streamed: true) }
+        access = nil
     }
 
     // MARK: writing
@@ -390,6 +416,7 @@ final class HTTPConnection: EventLoopHandler, HTTPServerConnection, @unchecked S
         context.loop.assertInLoop()
         guard case .close(let streamOpen) = machine.close() else { return }
         if streamOpen {
+            reportStreamEnd()
             writer?.markClosed()
             context.metrics.streamsOpen.subtract(1, ordering: .relaxed)
         }

@@ -332,6 +332,9 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
     private func run(_ request: HTTPRequest, on stream: HTTP2Stream) {
         var request = request
         request.remoteAddress = peer.description
+        request.requestID = HTTPRequestID.accept(request.headers[HTTPRequestID.headerName])
+        stream.access = HTTPAccessStart(
+            method: request.method.rawValue, requestID: request.requestID, version: .http2)
         context.metrics.requests.add(1, ordering: .relaxed)
         switch context.responder.respond(to: request) {
         case .now(let response):
@@ -371,6 +374,19 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         guard stream.machine.answer(answer) else { return }
         stream.task = nil
         context.metrics.countResponse(response.status)
+        var response = response
+        var access = stream.access ?? .unrouted(version: .http2)
+        stream.access = nil
+        if !response.headers.contains(HTTPRequestID.headerName) {
+            response.headers.add(HTTPRequestID.headerName, access.requestID)
+        }
+        access.response = (response.status.code, response.notes)
+        if case .stream = answer {
+            stream.access = access // reported when the stream is released
+        } else {
+            if case .bytes(let bytes) = response.body, case .bytes = answer { access.bytes = bytes.count }
+            context.report(access, streamed: false)
+        }
         // HEAD announces the length the full response would have had, as over HTTP/1.1.
         let announcesLength = bodyAllowed || (stream.isHeadRequest && response.status.code != 204)
         var fields = responseFields(response)
@@ -499,6 +515,7 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
             bytes = Array(bytes.prefix(allowed))
         }
         bufferedResponseBytes += bytes.count
+        stream.access?.bytes += bytes.count
         if stream.pendingCount == 0 {
             stream.pending = bytes
             stream.pendingOffset = 0
@@ -556,6 +573,10 @@ final class HTTP2Connection: EventLoopHandler, HTTPServerConnection, @unchecked 
         bufferedResponseBytes -= stream.pendingCount
         stream.pending = []
         stream.pendingOffset = 0
+        if let access = stream.access, access.response != nil {
+            context.report(access, streamed: true)
+            stream.access = nil
+        }
         if let writer = stream.writer {
             writer.markClosed()
             context.metrics.streamsOpen.subtract(1, ordering: .relaxed)

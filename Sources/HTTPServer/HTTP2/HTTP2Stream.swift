@@ -26,6 +26,8 @@ final class HTTP2Stream {
     var writer: HTTPResponseWriter?
     /// The responder's async work or the stream's producer.
     var task: Task<Void, Never>?
+    /// For the access record: set when the request is dispatched, kept while a body streams.
+    var access: HTTPAccessStart?
 
     init(id: Int32, machine: HTTP2StreamStateMachine) {
         self.id = id

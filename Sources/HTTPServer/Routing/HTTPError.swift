@@ -50,6 +50,7 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
             JSONValue.object(document), status: status, contentType: "application/problem+json")
         response.headers["Cache-Control"] = "no-store"
         for (name, value) in headers { response.headers.add(name, value) }
+        response.notes.reason = detail
         return response
     }
 }

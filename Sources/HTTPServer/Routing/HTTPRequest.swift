@@ -10,6 +10,8 @@ public struct HTTPRequest: Sendable {
     public var pathParameters: [String: String] = [:]
     /// The peer's address as text (`127.0.0.1:50123`, `[::1]:50123`), when known.
     public var remoteAddress: String?
+    /// `X-Request-Id`: the client's when sane, else made by the server; echoed on the response.
+    public var requestID = ""
 
     public init(head: HTTPRequestHead, body: [UInt8] = [], trailers: HTTPHeaders = HTTPHeaders()) {
         self.head = head

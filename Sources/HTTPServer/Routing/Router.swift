@@ -30,31 +30,52 @@ public struct Router: HTTPResponder {
         let path = request.path
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         var allowed: [HTTPMethod] = []
+        var matched: String?
         for route in routes {
             guard let parameters = route.pattern.match(Array(segments)) else { continue }
             if route.method == request.method || (request.method == .HEAD && route.method == .GET) {
                 var routed = request
                 routed.pathParameters = parameters
-                return run(route.handler, routed)
+                return Self.noting(route.pattern.text, run(route.handler, routed))
             }
             allowed.append(route.method)
+            matched = matched ?? route.pattern.text
         }
         if allowed.isEmpty {
             if let fallback, request.method == .GET || request.method == .HEAD {
-                return run(fallback, request)
+                return Self.noting("static", run(fallback, request))
             }
-            return .now(HTTPError(.notFound, "no resource at \(path)").response(instance: path))
+            return Self.noting(
+                "unmatched", .now(HTTPError(.notFound, "no resource at \(path)").response(instance: path)))
         }
         if allowed.contains(.GET) { allowed.append(.HEAD) }
         let allow = allowed.map(\.rawValue).joined(separator: ", ")
         if request.method == .OPTIONS {
-            return .now(HTTPResponse(status: .noContent, headers: ["Allow": allow + ", OPTIONS"]))
+            return Self.noting(
+                matched ?? "unmatched", .now(HTTPResponse(status: .noContent, headers: ["Allow": allow + ", OPTIONS"])))
         }
-        return .now(
-            HTTPError(
-                .methodNotAllowed, "\(request.method) is not allowed on \(path); allowed: \(allow)",
-                headers: ["Allow": allow]
-            ).response(instance: path))
+        return Self.noting(
+            matched ?? "unmatched",
+            .now(
+                HTTPError(
+                    .methodNotAllowed, "\(request.method) is not allowed on \(path); allowed: \(allow)",
+                    headers: ["Allow": allow]
+                ).response(instance: path)))
+    }
+
+    /// The route's pattern on the response, for the access line (bounded: never the raw path).
+    private static func noting(_ route: String, _ result: HTTPResponderResult) -> HTTPResponderResult {
+        switch result {
+        case .now(var response):
+            response.notes.route = route
+            return .now(response)
+        case .later(let body):
+            return .later {
+                var response = await body()
+                response.notes.route = route
+                return response
+            }
+        }
     }
 
     private func run(_ handler: RouteHandler, _ request: HTTPRequest) -> HTTPResponderResult {
@@ -81,6 +102,11 @@ public struct Router: HTTPResponder {
     static func errorResponse(
         _ error: Error, _ request: HTTPRequest, _ mapper: (@Sendable (any Error) -> HTTPError?)? = nil
     ) -> HTTPResponse {
+        if let attributed = error as? HTTPAttributedError {
+            var response = errorResponse(attributed.underlying, request, mapper)
+            response.notes.user = attributed.user
+            return response
+        }
         if let httpError = error as? HTTPError { return httpError.response(instance: request.path) }
         if let mapped = mapper?(error) { return mapped.response(instance: request.path) }
         return HTTPError(.internalServerError, "internal error: \(error)").response(instance: request.path)

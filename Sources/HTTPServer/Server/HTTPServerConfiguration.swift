@@ -30,6 +30,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var serverName: String
     /// HTTP/2 (h2c) stream limit and flow-control windows.
     public var http2 = HTTP2Configuration()
+    /// Told of every answered request (HTTP/1.x and HTTP/2), on the connection's event loop:
+    /// must be quick and must not block.
+    public var accessObserver: (@Sendable (HTTPAccessRecord) -> Void)?
 
     public init(
         host: String = "127.0.0.1",

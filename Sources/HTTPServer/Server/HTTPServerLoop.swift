@@ -35,6 +35,12 @@ final class HTTPServerLoop: @unchecked Sendable {
 
     var connectionCount: Int { connections.count }
 
+    /// Hands an answered request's record to the access observer, if there is one.
+    func report(_ access: HTTPAccessStart, streamed: Bool) {
+        guard let observer = configuration.accessObserver else { return }
+        observer(access.record(streamed: streamed))
+    }
+
     /// Starts accepting on `fd` (loop thread).
     func addListener(fd: Int32) throws {
         let listener = HTTPListener(fd: fd, owner: self)

@@ -132,6 +132,25 @@ public final class InvokeAIClient: Sendable {
     func perform(_ request: InvokeAIRequest, authorize: Bool = true, timeout: Double? = nil) async throws(InvokeAIError)
         -> (Data, HTTPClientResponse)
     {
+        guard let observer = configuration.callObserver else {
+            return try await performAttempts(request, authorize: authorize, timeout: timeout)
+        }
+        let start = MonotonicClock.now()
+        var succeeded = false
+        defer {
+            observer(
+                InvokeAICall(
+                    endpoint: InvokeAICall.endpoint(method: request.method, path: request.path),
+                    seconds: Double(MonotonicClock.now() - start) / 1e9, succeeded: succeeded))
+        }
+        let answer = try await performAttempts(request, authorize: authorize, timeout: timeout)
+        succeeded = true
+        return answer
+    }
+
+    private func performAttempts(_ request: InvokeAIRequest, authorize: Bool, timeout: Double?)
+        async throws(InvokeAIError) -> (Data, HTTPClientResponse)
+    {
         let deadline = Deadline.after(timeout ?? configuration.requestTimeout)
         var attempt = 0
         var renewed = false

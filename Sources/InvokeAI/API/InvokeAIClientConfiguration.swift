@@ -22,6 +22,8 @@ public struct InvokeAIClientConfiguration: Sendable {
     public var maxResponseBytes: Int
     /// Image downloads larger than this are refused (and their file removed).
     public var maxDownloadBytes: Int
+    /// Told of every REST call when it ends (for metrics); must be quick.
+    public var callObserver: (@Sendable (InvokeAICall) -> Void)?
 
     public init(
         baseURL: URL, connectTimeout: Double = 5, requestTimeout: Double = 30, downloadTimeout: Double = 120,

@@ -27,12 +27,15 @@ public final class InvokeAIEventStream: @unchecked Sendable {
     public typealias EventHandler = @Sendable (InvokeAIEvent) -> Void
     public typealias StateHandler = @Sendable (InvokeAIEventStreamState) -> Void
     public typealias Reconcile = @Sendable () async -> Void
+    /// A connection attempt failed: why, and the seconds until the next one.
+    public typealias AttemptFailedHandler = @Sendable (_ reason: String, _ retryIn: Double) -> Void
 
     public let configuration: InvokeAIEventStreamConfiguration
     private let client: InvokeAIClient
     private let onEvent: EventHandler
     private let onStateChange: StateHandler
     private let reconcile: Reconcile
+    private let onAttemptFailed: AttemptFailedHandler
 
     private let shared = Mutex(Shared())
     private let finished = DispatchSemaphore(value: 0)
@@ -48,8 +51,9 @@ public final class InvokeAIEventStream: @unchecked Sendable {
     public init(
         client: InvokeAIClient, configuration: InvokeAIEventStreamConfiguration = InvokeAIEventStreamConfiguration(),
         onEvent: @escaping EventHandler, onStateChange: @escaping StateHandler = { _ in },
-        reconcile: @escaping Reconcile = {}
+        reconcile: @escaping Reconcile = {}, onAttemptFailed: @escaping AttemptFailedHandler = { _, _ in }
     ) {
+        self.onAttemptFailed = onAttemptFailed
         self.client = client
         self.configuration = configuration
         self.onEvent = onEvent
@@ -163,6 +167,7 @@ public final class InvokeAIEventStream: @unchecked Sendable {
                 maxAttempts: 2, initialDelay: configuration.reconnectInitialDelay,
                 maxDelay: configuration.reconnectMaxDelay
             ).delay(beforeRetry: failures)
+            if !connectedThisTime { onAttemptFailed(current.lastError ?? "unknown", delay) }
             // Cancelled (stopped) ends the sleep at once.
             try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
         }
